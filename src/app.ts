@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from './config.js';
+import type { Db } from './db/database.js';
+import { createTokenVerifier, requireActor, type VerifyToken } from './http/auth.js';
+import { loadOrCreateDevKeys } from './http/dev-keys.js';
+import { healthRoutes } from './http/health.routes.js';
+import { openApiRoutes, registerOpenApi } from './http/openapi.js';
+import { AppError, handleError, installNotFound } from './http/problem.js';
+import { API_PREFIX } from './http/schemas.js';
+import { ticketRoutes } from './tickets/ticket.routes.js';
+import { ticketSchemas } from './tickets/ticket.schemas.js';
+import { createUserTracker } from './users/user.service.js';
+
+const BODY_LIMIT = 1024 * 1024;
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+// A bearer token is a credential wherever it appears, even in a URL a client got wrong.
+const JWT_PATTERN = /eyJ[\w-]*\.[\w-]*\.[\w-]*/g;
+
+export interface AppOptions {
+  /** Log destination; tests pass a stream to read what was logged. */
+  logger?: FastifyServerOptions['logger'];
+  /** Overrides token verification (e.g. a shared verifier); defaults to the configured one. */
+  verifyToken?: VerifyToken;
+}
+
+/** Builds the HTTP application on an open database. Never listens: main.ts and tests do that. */
+export async function buildApp(config: Config, db: Db, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: config.logLevel,
+      redact: ['req.headers.authorization'],
+      serializers: {
+        req: (req: { method: string; url: string; id: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url.replace(JWT_PATTERN, '[REDACTED]'),
+        }),
+      },
+    },
+    bodyLimit: BODY_LIMIT,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler(handleError);
+  installNotFound(app);
+
+  // JSON only; an empty body is "no body" (a bodiless POST /close with a JSON content type is fine).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
+    const text = body.toString();
+    if (text.trim() === '') return done(null, undefined);
+    parseJson(request, text, (error, value) => {
+      if (error) return done(new AppError(400, `request body is not valid JSON: ${error.message}`), undefined);
+      done(null, value);
+    });
+  });
+
+  // Each named body carries `$schema`; the Link header points at the same schema (Huma does both).
+  app.addHook('preSerialization', async (_request, reply, payload) => {
+    const link = (payload as { $schema?: unknown } | null)?.$schema;
+    if (typeof link === 'string') reply.header('link', `<${link}>; rel="describedBy"`);
+    return payload;
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await registerOpenApi(app, ticketSchemas, version);
+
+  const verifyToken =
+    options.verifyToken ??
+    (await createTokenVerifier(config.auth, config.auth.mode === 'development' ? await loadOrCreateDevKeys(config.dataDir) : undefined));
+  const rememberUser = createUserTracker(db);
+
+  await app.register(healthRoutes, { db });
+  await app.register(async (api) => {
+    app.decorateRequest('actor', null);
+    api.addHook('onRequest', requireActor(verifyToken, rememberUser));
+    await api.register(ticketRoutes, { db });
+  }, { prefix: API_PREFIX });
+  await openApiRoutes(app, ticketSchemas);
+
+  return app;
+}

@@ -1,0 +1,109 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.js';
+import { createDb } from '../db/database.js';
+import { migrateToLatest } from '../db/migrator.js';
+import { loadOrCreateDevKeys, signDevToken } from '../http/dev-keys.js';
+
+const USAGE = `Usage: helpdesk <command> [options]
+
+Commands:
+  serve                 start the API server (runs migrations first)
+  migrate               bring the database schema up to date and exit
+  token --user ID --email EMAIL [--org ORG] [--staff] [--ttl SECONDS]
+                        print a development sign-in token (development mode only)
+  openapi [--yaml]      print the OpenAPI 3.1 document
+
+Configuration comes from the environment; see README.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve': {
+      const { serve } = await import('../main.js');
+      await serve();
+      return -1; // keep running
+    }
+    case 'migrate': {
+      const db = createDb(loadConfig().database);
+      try {
+        const applied = await migrateToLatest(db);
+        console.error(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'schema is up to date');
+      } finally {
+        await db.destroy();
+      }
+      return 0;
+    }
+    case 'token':
+      return printToken(rest);
+    case 'openapi': {
+      const { values } = parseArgs({ args: rest, options: { yaml: { type: 'boolean' } } });
+      const config = loadConfig();
+      const db = createDb({ kind: 'sqlite', path: ':memory:' });
+      const { buildApp } = await import('../app.js');
+      const app = await buildApp(config, db, { logger: false });
+      await app.ready();
+      process.stdout.write(values.yaml ? String(app.swagger({ yaml: true })) : `${JSON.stringify(app.swagger(), null, 2)}\n`);
+      await app.close();
+      await db.destroy();
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.error(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function printToken(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      user: { type: 'string' },
+      email: { type: 'string' },
+      org: { type: 'string' },
+      staff: { type: 'boolean' },
+      ttl: { type: 'string' },
+    },
+  });
+  const config = loadConfig();
+  if (config.auth.mode !== 'development') {
+    console.error('helpdesk token mints development tokens only; with Clerk configured, sign in through Clerk');
+    return 2;
+  }
+  if (!values.user || !values.email) {
+    console.error('token needs --user ID and --email EMAIL');
+    return 2;
+  }
+  const ttlSeconds = values.ttl === undefined ? undefined : Number(values.ttl);
+  if (ttlSeconds !== undefined && (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0)) {
+    console.error('--ttl must be a positive number of seconds');
+    return 2;
+  }
+  const keys = await loadOrCreateDevKeys(config.dataDir);
+  const token = await signDevToken(keys, {
+    userId: values.user,
+    email: values.email,
+    orgId: values.org,
+    isStaff: values.staff,
+    ttlSeconds,
+    issuer: config.auth.issuer,
+    authorizedParty: config.auth.authorizedParties[0],
+  });
+  process.stdout.write(`${token}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exitCode = 1;
+  },
+);

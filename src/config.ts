@@ -1,0 +1,134 @@
+import path from 'node:path';
+
+/** Where tickets live: an embedded SQLite file (PostgreSQL is not supported yet). */
+export interface DatabaseConfig {
+  readonly kind: 'sqlite';
+  readonly path: string;
+}
+
+/** How bearer tokens are verified: Clerk in production, a local key pair in development. */
+export type AuthConfig =
+  | {
+      readonly mode: 'clerk';
+      readonly jwtKey: string | undefined;
+      readonly jwksUrl: string | undefined;
+      readonly issuer: string | undefined;
+      readonly authorizedParties: readonly string[];
+      readonly emailClaim: string;
+      readonly staffRoles: readonly string[];
+    }
+  | {
+      readonly mode: 'development';
+      readonly issuer: string | undefined;
+      readonly authorizedParties: readonly string[];
+      readonly emailClaim: string;
+      readonly staffRoles: readonly string[];
+    };
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: string;
+  readonly dataDir: string;
+  readonly database: DatabaseConfig;
+  readonly auth: AuthConfig;
+}
+
+/** Thrown when the environment cannot produce a valid configuration; lists every problem. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+/** Parses the environment once into a frozen Config; the only reader of process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  if (!['development', 'production', 'test'].includes(nodeEnv)) {
+    problems.push(`NODE_ENV must be one of development, production, test (got "${nodeEnv}")`);
+  }
+
+  const port = Number(env.PORT ?? '8080');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    problems.push(`PORT must be an integer from 0 to 65535 (got "${env.PORT}")`);
+  }
+
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  }
+
+  const dataDir = path.resolve(env.HELPDESK_DATA_DIR ?? './data');
+  const database = parseDatabaseUrl(env.DATABASE_URL, dataDir, problems);
+
+  const jwtKey = nonEmpty(env.CLERK_JWT_KEY)?.replace(/\\n/g, '\n');
+  const jwksUrl = nonEmpty(env.CLERK_JWKS_URL);
+  if (jwtKey && !jwtKey.includes('-----BEGIN PUBLIC KEY-----')) {
+    problems.push('CLERK_JWT_KEY must be a PEM public key ("-----BEGIN PUBLIC KEY-----…"), as shown in the Clerk dashboard under API keys');
+  }
+  if (jwksUrl && !/^https?:\/\//.test(jwksUrl)) {
+    problems.push(`CLERK_JWKS_URL must be an http(s) URL (got "${jwksUrl}")`);
+  }
+  const shared = {
+    issuer: nonEmpty(env.CLERK_ISSUER),
+    authorizedParties: list(env.CLERK_AUTHORIZED_PARTIES),
+    emailClaim: nonEmpty(env.CLERK_EMAIL_CLAIM) ?? 'email',
+    staffRoles: env.HELPDESK_STAFF_ROLES === undefined ? ['admin', 'support'] : list(env.HELPDESK_STAFF_ROLES),
+  };
+  let auth: AuthConfig;
+  if (jwtKey || jwksUrl) {
+    auth = { mode: 'clerk', jwtKey, jwksUrl, ...shared };
+  } else {
+    if (nodeEnv === 'production') {
+      problems.push('NODE_ENV=production needs CLERK_JWT_KEY or CLERK_JWKS_URL: development sign-in is never enabled in production');
+    }
+    auth = { mode: 'development', ...shared };
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    env: nodeEnv as Config['env'],
+    host: env.HOST ?? '0.0.0.0',
+    port,
+    logLevel,
+    dataDir,
+    database: Object.freeze(database),
+    auth: Object.freeze(auth),
+  });
+}
+
+function parseDatabaseUrl(url: string | undefined, dataDir: string, problems: string[]): DatabaseConfig {
+  if (url === undefined || url.trim() === '') {
+    return { kind: 'sqlite', path: path.join(dataDir, 'helpdesk.db') };
+  }
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (file === '') problems.push('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./data/helpdesk.db');
+    return { kind: 'sqlite', path: file === ':memory:' ? file : path.resolve(file) };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    problems.push('DATABASE_URL: PostgreSQL is not supported yet; use sqlite:PATH or leave it unset');
+  } else {
+    problems.push(`DATABASE_URL must start with sqlite: (got "${url.replace(/\/\/[^@/]*@/, '//***@')}")`);
+  }
+  return { kind: 'sqlite', path: '' };
+}

@@ -1,0 +1,29 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { DatabaseConfig } from '../config.js';
+import type { TicketCommentTable, TicketHistoryTable, TicketTable } from '../tickets/ticket.table.js';
+import type { UserTable } from '../users/user.table.js';
+
+export interface Database {
+  tickets: TicketTable;
+  ticket_comments: TicketCommentTable;
+  ticket_history: TicketHistoryTable;
+  users: UserTable;
+}
+
+/** A connection or an open transaction: repositories accept either. */
+export type Db = Kysely<Database>;
+
+/** Opens the configured database. SQLite runs in WAL mode with foreign keys and a busy timeout. */
+export function createDb(config: DatabaseConfig): Db {
+  if (config.path !== ':memory:') fs.mkdirSync(path.dirname(config.path), { recursive: true });
+  const sqlite = new SQLite(config.path);
+  sqlite.pragma('journal_mode = WAL');
+  // FULL: a commit is on disk before the client hears 201, even across power loss.
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+}

@@ -1,0 +1,65 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TObject } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { sendProblem } from './problem.js';
+import { API_PREFIX, ErrorDetail, ErrorModel, schemaUrl } from './schemas.js';
+
+const SECURITY_DESCRIPTION = 'Clerk session JWT from an authenticated dashboard user. Format: Bearer eyJ....';
+
+/**
+ * Registers the named schemas (for validation, serialization and `components.schemas`) and the
+ * OpenAPI 3.1 generator. Must run before any route is added so every route is documented.
+ */
+export async function registerOpenApi(app: FastifyInstance, schemas: TObject[], version: string): Promise<void> {
+  for (const schema of [ErrorDetail, ErrorModel, ...schemas]) app.addSchema(schema);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'helpdesk API',
+        version,
+        description: 'Support tickets for SaaS dashboard users, and the support team that works them.',
+      },
+      components: {
+        securitySchemes: {
+          bearerClerk: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: SECURITY_DESCRIPTION },
+        },
+      },
+      tags: [{ name: 'Support', description: 'A dashboard user’s own support tickets' }],
+    },
+    // Name components after each schema's $id, as Huma does (#/components/schemas/SupportTicket).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+}
+
+/** GET /openapi.json|yaml, GET /schemas/{Name}.json and the interactive docs (served offline). */
+export async function openApiRoutes(app: FastifyInstance, schemas: TObject[]): Promise<void> {
+  const served = new Map<string, unknown>();
+  for (const schema of [ErrorDetail, ErrorModel, ...schemas]) {
+    served.set(schema.$id as string, linkRefs({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...schema, $id: schemaUrl(schema.$id as string) }));
+  }
+
+  app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
+  app.get(`${API_PREFIX}/openapi.yaml`, { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('application/yaml').send(app.swagger({ yaml: true })),
+  );
+  app.get<{ Params: { file: string } }>(`${API_PREFIX}/schemas/:file`, { schema: { hide: true } }, async (request, reply) => {
+    const name = request.params.file.replace(/\.json$/, '');
+    const schema = served.get(name);
+    if (!schema) return sendProblem(reply, 404, `no schema named ${name}`);
+    return reply.type('application/schema+json').send(JSON.stringify(schema));
+  });
+  await app.register(swaggerUi, { routePrefix: `${API_PREFIX}/docs`, uiConfig: { docExpansion: 'list', deepLinking: true } });
+}
+
+// A served schema links its neighbours by URL, as Huma's /schemas/{Name}.json does.
+function linkRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(linkRefs);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    out[key] = key === '$ref' && typeof inner === 'string' ? schemaUrl(inner.replace(/#$/, '')) : linkRefs(inner);
+  }
+  return out;
+}

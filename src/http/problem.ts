@@ -1,0 +1,92 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { schemaUrl, type ErrorDetail, type ErrorModel } from './schemas.js';
+import { validationErrorDetails } from './validation.js';
+
+/** The one error type of the code base: a status, a client-safe message, optional details. */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly errors?: ErrorDetail[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const notFound = (what = 'ticket') => new AppError(404, `${what} not found`);
+export const conflict = (message: string) => new AppError(409, message);
+
+// Huma titles come from Go's http.StatusText, which differs from Node's in a few places.
+const GO_STATUS_TEXT: Record<number, string> = { 413: 'Request Entity Too Large', 422: 'Unprocessable Entity' };
+
+export function statusTitle(status: number): string {
+  return GO_STATUS_TEXT[status] ?? STATUS_CODES[status] ?? 'Error';
+}
+
+/** Sends an RFC 9457 problem document in the seed's ErrorModel shape. */
+export function sendProblem(reply: FastifyReply, status: number, detail: string, errors?: ErrorDetail[]): FastifyReply {
+  const body: ErrorModel = { $schema: schemaUrl('ErrorModel'), title: statusTitle(status), status, detail };
+  if (errors && errors.length > 0) body.errors = errors;
+  return reply
+    .code(status)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .header('link', `<${schemaUrl('ErrorModel')}>; rel="describedBy"`)
+    .send(JSON.stringify(body));
+}
+
+/** Translates every thrown error into problem+json; 5xx details stay in the log. */
+export function handleError(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof AppError) {
+    if (error.headers) reply.headers(error.headers);
+    return sendProblem(reply, error.status, error.message, error.errors);
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const context = fastifyError.validationContext ?? 'body';
+    const errors = validationErrorDetails(fastifyError.validation, context, request);
+    return sendProblem(reply, 422, 'validation failed', errors);
+  }
+  const status = fastifyError.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return sendProblem(reply, status, clientMessage(fastifyError));
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return sendProblem(reply, 500, `An unexpected error occurred. Reference: ${request.id}`);
+}
+
+function clientMessage(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'request body is too large: limit of 1048576 bytes';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'unsupported media type: send the request body as application/json';
+    default:
+      return error.message;
+  }
+}
+
+/** Unknown paths are 404; a known path with another method is 405 with an Allow header. */
+export function installNotFound(app: FastifyInstance): void {
+  const routes: Array<{ method: string; pattern: RegExp }> = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const source = route.url
+      .split('/')
+      .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    const pattern = new RegExp(`^${source}$`);
+    for (const method of methods) routes.push({ method, pattern });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.sort().join(', '));
+      return sendProblem(reply, 405, `method ${request.method} not allowed; allowed: ${allowed.join(', ')}`);
+    }
+    return sendProblem(reply, 404, `no route for ${request.method} ${path}`);
+  });
+}

@@ -1,0 +1,44 @@
+import { buildApp } from './app.js';
+import { loadConfig, type Config } from './config.js';
+import { createDb } from './db/database.js';
+import { migrateToLatest } from './db/migrator.js';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Starts the server: config, database, migrations, app, listen; stops cleanly on SIGTERM/SIGINT. */
+export async function serve(config: Config = loadConfig()): Promise<void> {
+  const db = createDb(config.database);
+  await migrateToLatest(db);
+  const app = await buildApp(config, db);
+
+  if (config.auth.mode === 'development') {
+    app.log.warn(
+      'DEVELOPMENT SIGN-IN IS ON: no CLERK_JWT_KEY or CLERK_JWKS_URL is set, so tokens signed with the local key in ' +
+        `${config.dataDir} are accepted. Mint one with: npm run helpdesk -- token --user USER --email EMAIL [--org ORG] [--staff]`,
+    );
+  }
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timer = setTimeout(() => {
+      app.log.error('shutdown grace period over; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    timer.unref();
+    app
+      .close()
+      .then(() => db.destroy())
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        app.log.error({ err: error }, 'error during shutdown');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  await app.listen({ host: config.host, port: config.port });
+}

@@ -1,0 +1,143 @@
+import { sql, type Updateable } from 'kysely';
+import type { Db } from '../db/database.js';
+import type {
+  NewTicketRow,
+  TicketCommentRow,
+  TicketHistoryRow,
+  TicketRow,
+  TicketStatus,
+  TicketTable,
+  TicketType,
+} from './ticket.table.js';
+
+/** A customer's view: their own tickets inside their tenant. `null` means the staff view (all). */
+export interface UserScope {
+  tenantId: string;
+  userId: string;
+}
+
+export interface UserTicketFilter {
+  status?: TicketStatus | undefined;
+  type?: TicketType | undefined;
+}
+
+const SUMMARY_COLUMNS = [
+  'id',
+  'title',
+  'type',
+  'status',
+  'priority',
+  'created_by_email',
+  'assigned_to_email',
+  'comment_count',
+  'created_at',
+  'updated_at',
+] as const;
+
+export type TicketSummaryRow = Pick<TicketRow, (typeof SUMMARY_COLUMNS)[number]>;
+
+function userTickets(db: Db, scope: UserScope, filter: UserTicketFilter) {
+  return db
+    .selectFrom('tickets')
+    .where('tenant_id', '=', scope.tenantId)
+    .where('created_by', '=', scope.userId)
+    .$if(filter.status !== undefined, (qb) => qb.where('status', '=', filter.status as TicketStatus))
+    .$if(filter.type !== undefined, (qb) => qb.where('type', '=', filter.type as TicketType));
+}
+
+/** One page of a user's tickets, newest first. */
+export async function listTicketsForUser(
+  db: Db,
+  scope: UserScope,
+  filter: UserTicketFilter,
+  page: { limit: number; offset: number },
+): Promise<TicketSummaryRow[]> {
+  return userTickets(db, scope, filter)
+    .select(SUMMARY_COLUMNS)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+}
+
+/** How many of a user's tickets match the filter. */
+export async function countTicketsForUser(db: Db, scope: UserScope, filter: UserTicketFilter): Promise<number> {
+  const row = await userTickets(db, scope, filter)
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** A ticket by id, within the user's scope (or any ticket for `null`). */
+export async function findTicket(db: Db, id: string, scope: UserScope | null): Promise<TicketRow | undefined> {
+  return db
+    .selectFrom('tickets')
+    .selectAll()
+    .where('id', '=', id)
+    .$if(scope !== null, (qb) => qb.where('tenant_id', '=', scope?.tenantId ?? '').where('created_by', '=', scope?.userId ?? ''))
+    .executeTakeFirst();
+}
+
+/**
+ * Takes the ticket's write lock inside a transaction and returns the row as it stands.
+ * It bumps `version` with an UPDATE rather than SELECT … FOR UPDATE, which SQLite lacks:
+ * on PostgreSQL the UPDATE holds the row lock until commit, on SQLite the write lock.
+ */
+export async function lockTicket(trx: Db, id: string, scope: UserScope | null): Promise<TicketRow | undefined> {
+  return trx
+    .updateTable('tickets')
+    .set({ version: sql<number>`version + 1` })
+    .where('id', '=', id)
+    .$if(scope !== null, (qb) => qb.where('tenant_id', '=', scope?.tenantId ?? '').where('created_by', '=', scope?.userId ?? ''))
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function insertTicket(db: Db, row: NewTicketRow): Promise<void> {
+  await db.insertInto('tickets').values(row).execute();
+}
+
+export async function updateTicket(db: Db, id: string, patch: Updateable<TicketTable>): Promise<void> {
+  await db.updateTable('tickets').set(patch).where('id', '=', id).execute();
+}
+
+/** Adds one to a comment counter without reading it first. */
+export async function incrementCommentCount(db: Db, id: string, counter: 'comment_count' | 'internal_comment_count'): Promise<void> {
+  await db
+    .updateTable('tickets')
+    .set({ [counter]: sql<number>`${sql.ref(counter)} + 1` })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function insertComment(db: Db, row: TicketCommentRow): Promise<void> {
+  await db.insertInto('ticket_comments').values(row).execute();
+}
+
+/** A ticket's comments, oldest first; internal notes only when asked for. */
+export async function listComments(db: Db, ticketId: string, opts: { includeInternal: boolean }): Promise<TicketCommentRow[]> {
+  return db
+    .selectFrom('ticket_comments')
+    .selectAll()
+    .where('ticket_id', '=', ticketId)
+    .$if(!opts.includeInternal, (qb) => qb.where('is_internal', '=', 0))
+    .orderBy('created_at', 'asc')
+    .orderBy('id', 'asc')
+    .execute();
+}
+
+export async function insertHistory(db: Db, rows: TicketHistoryRow[]): Promise<void> {
+  if (rows.length > 0) await db.insertInto('ticket_history').values(rows).execute();
+}
+
+/** A ticket's change history, oldest first. */
+export async function listHistory(db: Db, ticketId: string): Promise<TicketHistoryRow[]> {
+  return db
+    .selectFrom('ticket_history')
+    .selectAll()
+    .where('ticket_id', '=', ticketId)
+    .orderBy('created_at', 'asc')
+    .orderBy('id', 'asc')
+    .execute();
+}

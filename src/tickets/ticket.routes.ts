@@ -1,0 +1,106 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Db } from '../db/database.js';
+import type { Actor } from '../http/auth.js';
+import { API_PREFIX, problemResponses, Ref } from '../http/schemas.js';
+import {
+  CreateCommentBody,
+  CreateTicketBody,
+  ListTicketsQuery,
+  SupportTicket,
+  SupportTicketComment,
+  TicketDetailResponse,
+  TicketListResponse,
+  TicketParams,
+} from './ticket.schemas.js';
+import { addMyComment, closeMyTicket, createTicket, getMyTicket, listMyTickets } from './ticket.service.js';
+
+const security = [{ bearerClerk: [] }];
+const tags = ['Support'];
+
+/** The customer side of the desk: the five operations of the API contract. */
+export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+  // Registered under the authenticating scope, so an actor is always present here.
+  const actorOf = (request: { actor: Actor | null }): Actor => request.actor as Actor;
+
+  app.get(
+    '/support/tickets',
+    {
+      schema: {
+        operationId: 'list-my-tickets',
+        summary: 'List my support tickets',
+        tags,
+        security,
+        querystring: ListTicketsQuery,
+        response: { 200: Ref(TicketListResponse), ...problemResponses(401, 422, 500) },
+      },
+    },
+    async (request) => listMyTickets(db, actorOf(request), request.query),
+  );
+
+  app.post(
+    '/support/tickets',
+    {
+      schema: {
+        operationId: 'create-ticket',
+        summary: 'Create a support ticket',
+        tags,
+        security,
+        body: Ref(CreateTicketBody),
+        response: { 201: Ref(SupportTicket), ...problemResponses(400, 401, 413, 415, 422, 500) },
+      },
+    },
+    async (request, reply) => {
+      const ticket = await createTicket(db, actorOf(request), request.body);
+      return reply.code(201).header('location', `${API_PREFIX}/support/tickets/${ticket.ticket_id}`).send(ticket);
+    },
+  );
+
+  app.get(
+    '/support/tickets/:ticketId',
+    {
+      schema: {
+        operationId: 'get-my-ticket',
+        summary: 'Get a support ticket with comments',
+        tags,
+        security,
+        params: TicketParams,
+        response: { 200: Ref(TicketDetailResponse), ...problemResponses(401, 404, 422, 500) },
+      },
+    },
+    async (request) => getMyTicket(db, actorOf(request), request.params.ticketId),
+  );
+
+  app.post(
+    '/support/tickets/:ticketId/close',
+    {
+      schema: {
+        operationId: 'close-my-ticket',
+        summary: 'Close a support ticket (user)',
+        tags,
+        security,
+        params: TicketParams,
+        response: { 200: Ref(SupportTicket), ...problemResponses(401, 404, 409, 422, 500) },
+      },
+    },
+    async (request) => closeMyTicket(db, actorOf(request), request.params.ticketId),
+  );
+
+  app.post(
+    '/support/tickets/:ticketId/comments',
+    {
+      schema: {
+        operationId: 'add-my-comment',
+        summary: 'Add a comment to a support ticket',
+        tags,
+        security,
+        params: TicketParams,
+        body: Ref(CreateCommentBody),
+        response: { 201: Ref(SupportTicketComment), ...problemResponses(400, 401, 404, 409, 413, 415, 422, 500) },
+      },
+    },
+    async (request, reply) => {
+      const comment = await addMyComment(db, actorOf(request), request.params.ticketId, request.body.content);
+      return reply.code(201).send(comment);
+    },
+  );
+};

@@ -1,0 +1,151 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { InputSchemaLink, Nullable, Ref, SchemaLink } from '../http/schemas.js';
+import { AUTHOR_TYPES, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from './ticket.table.js';
+
+const TicketStatus = Type.Unsafe<(typeof TICKET_STATUSES)[number]>({ type: 'string', enum: [...TICKET_STATUSES] });
+const TicketType = Type.Unsafe<(typeof TICKET_TYPES)[number]>({ type: 'string', enum: [...TICKET_TYPES] });
+const TicketPriority = Type.Unsafe<(typeof TICKET_PRIORITIES)[number]>({ type: 'string', enum: [...TICKET_PRIORITIES] });
+const AuthorType = Type.Unsafe<(typeof AUTHOR_TYPES)[number]>({ type: 'string', enum: [...AUTHOR_TYPES] });
+const Timestamp = (description: string) => Type.String({ format: 'date-time', description });
+const Uuid = (description: string) => Type.String({ format: 'uuid', description });
+// Blank text is never a useful title, description or comment.
+const NonBlank = (maxLength: number, description: string) =>
+  Type.String({ minLength: 1, maxLength, pattern: '\\S', description });
+
+export const SupportTicketComment = Type.Object(
+  {
+    $schema: SchemaLink('SupportTicketComment'),
+    author_email: Type.String({ description: 'Email of the comment author' }),
+    author_id: Type.String({ description: 'User ID of the comment author' }),
+    author_type: { ...AuthorType, description: 'Whether a customer (user) or the support team (staff) wrote it' },
+    comment_id: Uuid('Comment UUID'),
+    content: Type.String({ description: 'Comment text, exactly as written' }),
+    created_at: Timestamp('When the comment was written'),
+    is_internal: Type.Boolean({ description: 'Internal staff note; customers never see these' }),
+    ticket_id: Uuid('Ticket UUID'),
+  },
+  { $id: 'SupportTicketComment', additionalProperties: false },
+);
+
+export const SupportTicket = Type.Object(
+  {
+    $schema: SchemaLink('SupportTicket'),
+    assigned_to: Nullable(Type.String({ description: 'User ID of the assigned support agent' })),
+    assigned_to_email: Nullable(Type.String({ description: 'Email of the assigned support agent' })),
+    comment_count: Type.Integer({ format: 'int64', minimum: 0, description: 'Number of comments on the ticket' }),
+    comments: Type.Array(Ref(SupportTicketComment), { description: 'Comments, oldest first' }),
+    created_at: Timestamp('When the ticket was created'),
+    created_by: Type.String({ description: 'User ID of the ticket creator' }),
+    created_by_email: Type.String({ description: 'Email of the ticket creator' }),
+    description: Type.String({ description: 'Ticket description' }),
+    priority: { ...TicketPriority, description: 'Ticket priority, set by the support team' },
+    resolved_at: Nullable(Type.String({ format: 'date-time', description: 'When the ticket was resolved or closed' })),
+    status: { ...TicketStatus, description: 'Ticket status' },
+    tenant_id: Type.String({ description: 'Organization (tenant) the ticket belongs to' }),
+    ticket_id: Uuid('Ticket UUID'),
+    title: Type.String({ description: 'Ticket title' }),
+    type: { ...TicketType, description: 'Ticket type' },
+    updated_at: Timestamp('When the ticket last changed'),
+  },
+  { $id: 'SupportTicket', additionalProperties: false },
+);
+
+export const SupportTicketSummary = Type.Object(
+  {
+    assigned_to_email: Nullable(Type.String({ description: 'Email of the assigned support agent' })),
+    comment_count: Type.Integer({ format: 'int64', minimum: 0, description: 'Number of comments on the ticket' }),
+    created_at: Timestamp('When the ticket was created'),
+    created_by_email: Type.String({ description: 'Email of the ticket creator' }),
+    priority: { ...TicketPriority, description: 'Ticket priority' },
+    status: { ...TicketStatus, description: 'Ticket status' },
+    ticket_id: Uuid('Ticket UUID'),
+    title: Type.String({ description: 'Ticket title' }),
+    type: { ...TicketType, description: 'Ticket type' },
+    updated_at: Timestamp('When the ticket last changed'),
+  },
+  { $id: 'SupportTicketSummary', additionalProperties: false },
+);
+
+export const TicketListResponse = Type.Object(
+  {
+    $schema: SchemaLink('TicketListResponse'),
+    has_more: Type.Boolean({ description: 'Whether more tickets follow this page' }),
+    tickets: Type.Array(Ref(SupportTicketSummary), { description: 'Tickets on this page, newest first' }),
+    total: Type.Integer({ format: 'int64', minimum: 0, description: 'Number of tickets matching the filters' }),
+  },
+  { $id: 'TicketListResponse', additionalProperties: false },
+);
+
+export const TicketHistoryEntry = Type.Object(
+  {
+    changed_by: Type.String({ description: 'User ID of who made the change' }),
+    changed_by_email: Type.String({ description: 'Email of who made the change' }),
+    created_at: Timestamp('When the change was made'),
+    field_changed: Type.String({ description: 'The ticket field that changed (status, priority, type, assigned_to)' }),
+    history_id: Uuid('History entry UUID'),
+    new_value: Nullable(Type.String({ description: 'Value after the change' })),
+    old_value: Nullable(Type.String({ description: 'Value before the change' })),
+    ticket_id: Uuid('Ticket UUID'),
+  },
+  { $id: 'TicketHistoryEntry', additionalProperties: false },
+);
+
+export const TicketDetailResponse = Type.Object(
+  {
+    $schema: SchemaLink('TicketDetailResponse'),
+    history: Type.Array(Ref(TicketHistoryEntry), { description: 'Changes to the ticket, oldest first' }),
+    ticket: Ref(SupportTicket),
+  },
+  { $id: 'TicketDetailResponse', additionalProperties: false },
+);
+
+export const CreateTicketBody = Type.Object(
+  {
+    $schema: InputSchemaLink('CreateTicketBody'),
+    title: NonBlank(200, 'Short summary of the problem'),
+    description: NonBlank(20000, 'What happened, what you expected, steps to reproduce'),
+    type: { ...TicketType, description: 'Ticket type' },
+  },
+  { $id: 'CreateTicketBody', additionalProperties: false },
+);
+export type CreateTicketBody = Static<typeof CreateTicketBody>;
+
+export const CreateCommentBody = Type.Object(
+  {
+    $schema: InputSchemaLink('CreateCommentBody'),
+    content: NonBlank(20000, 'Comment text'),
+  },
+  { $id: 'CreateCommentBody', additionalProperties: false },
+);
+export type CreateCommentBody = Static<typeof CreateCommentBody>;
+
+export const ListTicketsQuery = Type.Object({
+  limit: Type.Integer({ format: 'int64', minimum: 1, maximum: 100, default: 20, description: 'Items per page' }),
+  offset: Type.Integer({ format: 'int64', minimum: 0, default: 0, description: 'Pagination offset' }),
+  status: Type.Optional({ ...TicketStatus, description: 'Filter by status (open, in_progress, resolved, closed)' }),
+  type: Type.Optional({ ...TicketType, description: 'Filter by type (support, bug, feature_request, billing, ...)' }),
+});
+export type ListTicketsQuery = Static<typeof ListTicketsQuery>;
+
+export const TicketParams = Type.Object({
+  ticketId: Uuid('Ticket UUID'),
+});
+
+export type SupportTicket = Static<typeof SupportTicket>;
+export type SupportTicketComment = Static<typeof SupportTicketComment>;
+export type SupportTicketSummary = Static<typeof SupportTicketSummary>;
+export type TicketHistoryEntry = Static<typeof TicketHistoryEntry>;
+export type TicketListResponse = Static<typeof TicketListResponse>;
+export type TicketDetailResponse = Static<typeof TicketDetailResponse>;
+
+/** Every named schema of the tickets module, registered once and served under /schemas. */
+export const ticketSchemas = [
+  SupportTicketComment,
+  SupportTicket,
+  SupportTicketSummary,
+  TicketListResponse,
+  TicketHistoryEntry,
+  TicketDetailResponse,
+  CreateTicketBody,
+  CreateCommentBody,
+];

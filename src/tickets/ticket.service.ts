@@ -1,0 +1,176 @@
+import type { Db } from '../db/database.js';
+import { newId, nowIso } from '../db/ids.js';
+import type { Actor } from '../http/auth.js';
+import { conflict, notFound } from '../http/problem.js';
+import {
+  countTicketsForUser,
+  findTicket,
+  incrementCommentCount,
+  insertComment,
+  insertHistory,
+  insertTicket,
+  listComments,
+  listHistory,
+  listTicketsForUser,
+  lockTicket,
+  updateTicket,
+  type UserScope,
+} from './ticket.repository.js';
+import { presentComment, presentDetail, presentList, presentTicket } from './ticket.presenter.js';
+import type {
+  CreateTicketBody,
+  ListTicketsQuery,
+  SupportTicket,
+  SupportTicketComment,
+  TicketDetailResponse,
+  TicketListResponse,
+} from './ticket.schemas.js';
+import type { TicketHistoryRow, TicketRow, TicketStatus } from './ticket.table.js';
+
+function scopeOf(actor: Actor): UserScope {
+  return { tenantId: actor.tenantId, userId: actor.userId };
+}
+
+function historyRow(ticketId: string, actor: Actor, field: string, oldValue: string | null, newValue: string | null, at: string): TicketHistoryRow {
+  return {
+    id: newId(),
+    ticket_id: ticketId,
+    field_changed: field,
+    old_value: oldValue,
+    new_value: newValue,
+    changed_by: actor.userId,
+    changed_by_email: actor.email,
+    created_at: at,
+  };
+}
+
+/** The caller's own tickets in their tenant, newest first, with an exact total. */
+export async function listMyTickets(db: Db, actor: Actor, query: ListTicketsQuery): Promise<TicketListResponse> {
+  const filter = { status: query.status, type: query.type };
+  const scope = scopeOf(actor);
+  const [rows, total] = await Promise.all([
+    listTicketsForUser(db, scope, filter, { limit: query.limit, offset: query.offset }),
+    countTicketsForUser(db, scope, filter),
+  ]);
+  return presentList(rows, total, query.offset);
+}
+
+/** Opens a ticket for the caller: status open, priority normal, unassigned. */
+export async function createTicket(db: Db, actor: Actor, input: CreateTicketBody): Promise<SupportTicket> {
+  const now = nowIso();
+  const row: TicketRow = {
+    id: newId(),
+    tenant_id: actor.tenantId,
+    created_by: actor.userId,
+    created_by_email: actor.email,
+    title: input.title,
+    description: input.description,
+    type: input.type,
+    status: 'open',
+    priority: 'normal',
+    assigned_to: null,
+    assigned_to_email: null,
+    comment_count: 0,
+    internal_comment_count: 0,
+    created_at: now,
+    updated_at: now,
+    resolved_at: null,
+    first_response_at: null,
+    version: 1,
+  };
+  await insertTicket(db, row);
+  return presentTicket(row, []);
+}
+
+/** One of the caller's tickets with its public comments and its history; 404 for anyone else's. */
+export async function getMyTicket(db: Db, actor: Actor, ticketId: string): Promise<TicketDetailResponse> {
+  // One transaction, so the ticket, its comments and its counters are read from one snapshot.
+  return db.transaction().execute(async (trx) => {
+    const ticket = await findTicket(trx, ticketId, scopeOf(actor));
+    if (!ticket) throw notFound();
+    const [comments, history] = await Promise.all([
+      listComments(trx, ticket.id, { includeInternal: false }),
+      listHistory(trx, ticket.id),
+    ]);
+    return presentDetail(presentTicket(ticket, comments), history);
+  });
+}
+
+/** Closes the caller's ticket from any other status; a second close is a 409 that changes nothing. */
+export async function closeMyTicket(db: Db, actor: Actor, ticketId: string): Promise<SupportTicket> {
+  return db.transaction().execute(async (trx) => {
+    const ticket = await lockTicket(trx, ticketId, scopeOf(actor));
+    if (!ticket) throw notFound();
+    if (ticket.status === 'closed') throw conflict('ticket is already closed');
+    const now = nowIso();
+    const closed: TicketRow = { ...ticket, status: 'closed', resolved_at: ticket.resolved_at ?? now, updated_at: now };
+    await updateTicket(trx, ticket.id, { status: closed.status, resolved_at: closed.resolved_at, updated_at: now });
+    await insertHistory(trx, [historyRow(ticket.id, actor, 'status', ticket.status, 'closed', now)]);
+    return presentTicket(closed, await listComments(trx, ticket.id, { includeInternal: false }));
+  });
+}
+
+/**
+ * Adds a customer's comment to their own ticket. A closed ticket takes no more comments;
+ * a comment on a resolved ticket reopens it, because the customer says it is not solved.
+ */
+export async function addMyComment(db: Db, actor: Actor, ticketId: string, content: string): Promise<SupportTicketComment> {
+  return db.transaction().execute(async (trx) => {
+    const ticket = await lockTicket(trx, ticketId, scopeOf(actor));
+    if (!ticket) throw notFound();
+    if (ticket.status === 'closed') throw conflict('ticket is closed and takes no more comments; open a new ticket');
+    const now = nowIso();
+    const comment = {
+      id: newId(),
+      ticket_id: ticket.id,
+      author_id: actor.userId,
+      author_email: actor.email,
+      author_type: 'user' as const,
+      content,
+      is_internal: 0,
+      created_at: now,
+    };
+    await insertComment(trx, comment);
+    await incrementCommentCount(trx, ticket.id, 'comment_count');
+    const reopened: TicketStatus | undefined = ticket.status === 'resolved' ? 'open' : undefined;
+    await updateTicket(trx, ticket.id, reopened ? { updated_at: now, status: reopened, resolved_at: null } : { updated_at: now });
+    if (reopened) await insertHistory(trx, [historyRow(ticket.id, actor, 'status', ticket.status, reopened, now)]);
+    return presentComment(comment);
+  });
+}
+
+/**
+ * Adds a support-team comment. An internal note is counted apart and does not move
+ * `updated_at`, so nothing a customer can see changes; the first public reply stamps
+ * the ticket's first-response time.
+ */
+export async function addStaffComment(
+  db: Db,
+  actor: Actor,
+  ticketId: string,
+  input: { content: string; isInternal: boolean },
+): Promise<SupportTicketComment> {
+  return db.transaction().execute(async (trx) => {
+    const ticket = await lockTicket(trx, ticketId, null);
+    if (!ticket) throw notFound();
+    const now = nowIso();
+    const comment = {
+      id: newId(),
+      ticket_id: ticket.id,
+      author_id: actor.userId,
+      author_email: actor.email,
+      author_type: 'staff' as const,
+      content: input.content,
+      is_internal: input.isInternal ? 1 : 0,
+      created_at: now,
+    };
+    await insertComment(trx, comment);
+    if (input.isInternal) {
+      await incrementCommentCount(trx, ticket.id, 'internal_comment_count');
+    } else {
+      await incrementCommentCount(trx, ticket.id, 'comment_count');
+      await updateTicket(trx, ticket.id, { updated_at: now, first_response_at: ticket.first_response_at ?? now });
+    }
+    return presentComment(comment);
+  });
+}

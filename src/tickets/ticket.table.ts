@@ -1,0 +1,64 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export const TICKET_STATUSES = ['open', 'in_progress', 'resolved', 'closed'] as const;
+export const TICKET_TYPES = ['support', 'bug', 'feature_request', 'billing', 'account', 'other'] as const;
+export const TICKET_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+export const AUTHOR_TYPES = ['user', 'staff'] as const;
+
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+export type TicketType = (typeof TICKET_TYPES)[number];
+export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
+export type AuthorType = (typeof AUTHOR_TYPES)[number];
+
+/** Timestamps are stored as RFC 3339 UTC text with milliseconds: sortable as text on every dialect. */
+export interface TicketTable {
+  id: string;
+  tenant_id: string;
+  created_by: string;
+  created_by_email: string;
+  title: string;
+  description: string;
+  type: TicketType;
+  status: TicketStatus;
+  priority: TicketPriority;
+  assigned_to: string | null;
+  assigned_to_email: string | null;
+  /** Public comments only: the number a customer sees. */
+  comment_count: number;
+  internal_comment_count: number;
+  created_at: string;
+  /** Last change a customer can see (internal notes do not move it). */
+  updated_at: string;
+  resolved_at: string | null;
+  first_response_at: string | null;
+  /** Bumped by every write; the row lock on every dialect and the staff ETag. */
+  version: Generated<number>;
+}
+
+export interface TicketCommentTable {
+  id: string;
+  ticket_id: string;
+  author_id: string;
+  author_email: string;
+  author_type: AuthorType;
+  content: string;
+  /** 0 or 1, so the column is the same on every dialect. */
+  is_internal: number;
+  created_at: string;
+}
+
+export interface TicketHistoryTable {
+  id: string;
+  ticket_id: string;
+  field_changed: string;
+  old_value: string | null;
+  new_value: string | null;
+  changed_by: string;
+  changed_by_email: string;
+  created_at: string;
+}
+
+export type TicketRow = Selectable<TicketTable>;
+export type NewTicketRow = Insertable<TicketTable>;
+export type TicketCommentRow = Selectable<TicketCommentTable>;
+export type TicketHistoryRow = Selectable<TicketHistoryTable>;

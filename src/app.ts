@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
@@ -9,7 +9,8 @@ import { loadOrCreateDevKeys } from './http/dev-keys.js';
 import { healthRoutes } from './http/health.routes.js';
 import { openApiRoutes, registerOpenApi } from './http/openapi.js';
 import { AppError, handleError, installNotFound } from './http/problem.js';
-import { API_PREFIX } from './http/schemas.js';
+import { API_PREFIX, ErrorDetail, ErrorModel } from './http/schemas.js';
+import { createValidatorCompiler } from './http/validator.js';
 import { ticketRoutes } from './tickets/ticket.routes.js';
 import { ticketSchemas } from './tickets/ticket.schemas.js';
 import { createUserTracker } from './users/user.service.js';
@@ -17,12 +18,15 @@ import { createUserTracker } from './users/user.service.js';
 const BODY_LIMIT = 1024 * 1024;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
+/** Every schema with an $id: validated, serialized, documented and served from this one list. */
+const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas];
+
 // A bearer token is a credential wherever it appears, even in a URL a client got wrong.
 const JWT_PATTERN = /eyJ[\w-]*\.[\w-]*\.[\w-]*/g;
 
 export interface AppOptions {
-  /** Log destination; tests pass a stream to read what was logged. */
-  logger?: FastifyServerOptions['logger'];
+  /** Where logs go (stdout by default); tests pass a stream to read what was logged, or false. */
+  logStream?: { write(line: string): void } | false;
   /** Overrides token verification (e.g. a shared verifier); defaults to the configured one. */
   verifyToken?: VerifyToken;
 }
@@ -30,8 +34,9 @@ export interface AppOptions {
 /** Builds the HTTP application on an open database. Never listens: main.ts and tests do that. */
 export async function buildApp(config: Config, db: Db, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? {
+    logger: options.logStream === false ? false : {
       level: config.logLevel,
+      ...(options.logStream ? { stream: options.logStream } : {}),
       redact: ['req.headers.authorization'],
       serializers: {
         req: (req: { method: string; url: string; id: string }) => ({
@@ -44,9 +49,9 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     bodyLimit: BODY_LIMIT,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.setValidatorCompiler(createValidatorCompiler(NAMED_SCHEMAS));
   app.setErrorHandler(handleError);
   installNotFound(app);
 
@@ -72,7 +77,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     reply.header('x-request-id', request.id);
   });
 
-  await registerOpenApi(app, ticketSchemas, version);
+  await registerOpenApi(app, NAMED_SCHEMAS, version);
 
   const verifyToken =
     options.verifyToken ??
@@ -85,7 +90,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     api.addHook('onRequest', requireActor(verifyToken, rememberUser));
     await api.register(ticketRoutes, { db });
   }, { prefix: API_PREFIX });
-  await openApiRoutes(app, ticketSchemas);
+  await openApiRoutes(app, NAMED_SCHEMAS);
 
   return app;
 }

@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
       const config = loadConfig();
       const db = createDb({ kind: 'sqlite', path: ':memory:' });
       const { buildApp } = await import('../app.js');
-      const app = await buildApp(config, db, { logger: false });
+      const app = await buildApp(config, db, { logStream: false });
       await app.ready();
       process.stdout.write(values.yaml ? String(app.swagger({ yaml: true })) : `${JSON.stringify(app.swagger(), null, 2)}\n`);
       await app.close();

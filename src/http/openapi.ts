@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TObject } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { sendProblem } from './problem.js';
-import { API_PREFIX, ErrorDetail, ErrorModel, schemaUrl } from './schemas.js';
+import { API_PREFIX, schemaUrl } from './schemas.js';
 
 const SECURITY_DESCRIPTION = 'Clerk session JWT from an authenticated dashboard user. Format: Bearer eyJ....';
 
@@ -12,7 +12,7 @@ const SECURITY_DESCRIPTION = 'Clerk session JWT from an authenticated dashboard 
  * OpenAPI 3.1 generator. Must run before any route is added so every route is documented.
  */
 export async function registerOpenApi(app: FastifyInstance, schemas: TObject[], version: string): Promise<void> {
-  for (const schema of [ErrorDetail, ErrorModel, ...schemas]) app.addSchema(schema);
+  for (const schema of schemas) app.addSchema(schema);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -36,7 +36,7 @@ export async function registerOpenApi(app: FastifyInstance, schemas: TObject[], 
 /** GET /openapi.json|yaml, GET /schemas/{Name}.json and the interactive docs (served offline). */
 export async function openApiRoutes(app: FastifyInstance, schemas: TObject[]): Promise<void> {
   const served = new Map<string, unknown>();
-  for (const schema of [ErrorDetail, ErrorModel, ...schemas]) {
+  for (const schema of schemas) {
     served.set(schema.$id as string, linkRefs({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...schema, $id: schemaUrl(schema.$id as string) }));
   }
 

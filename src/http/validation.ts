@@ -24,10 +24,12 @@ export function validationErrorDetails(
 ): ErrorDetail[] {
   const prefix = LOCATION_PREFIX[context] ?? context;
   const root: unknown = request[REQUEST_PART[context] ?? 'body'];
+  const mapped = errors.map((error) => ({ keyword: error.keyword, detail: toDetail(error, prefix, root) }));
   const seen = new Set<string>();
   const details: ErrorDetail[] = [];
-  for (const error of errors) {
-    const detail = toDetail(error, prefix, root);
+  for (const { keyword, detail } of mapped) {
+    // "Too short" already says it all for an empty string; the non-blank pattern would repeat it.
+    if (keyword === 'pattern' && mapped.some((o) => o.keyword !== 'pattern' && o.detail.location === detail.location)) continue;
     const key = `${detail.location}\u0000${detail.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -89,7 +91,11 @@ function toDetail(error: FastifySchemaValidationError, prefix: string, root: unk
     case 'format':
       return { location, message: formatMessage(String(params.format), value), value };
     case 'pattern':
-      return { location, message: `expected string to match pattern ${String(params.pattern)}`, value };
+      return {
+        location,
+        message: params.pattern === '\\S' ? 'expected string to contain a non-space character' : `expected string to match pattern ${String(params.pattern)}`,
+        value,
+      };
     default:
       return { location, message: error.message ?? 'invalid value', value };
   }

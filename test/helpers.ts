@@ -1,0 +1,150 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import { buildApp } from '../src/app.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { createDb, type Db } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrator.js';
+
+export const ISSUER = 'https://clerk.helpdesk.test';
+export const AUTHORIZED_PARTY = 'https://app.helpdesk.test';
+
+/** A signing identity standing in for Clerk: its public key is what the app is configured with. */
+export interface TestKeys {
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  publicPem: string;
+}
+
+export async function createTestKeys(): Promise<TestKeys> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  return { privateKey, publicKey, publicPem: await exportSPKI(publicKey) };
+}
+
+// RSA key generation is the slowest part of a fresh app; one key pair serves a whole test file.
+let sharedKeys: Promise<TestKeys> | undefined;
+
+export interface TestUser {
+  id: string;
+  email: string;
+  org?: string;
+  role?: string;
+}
+
+// Two organizations; alice and bob share one, carol is in the other; sam is support staff.
+export const alice: TestUser = { id: 'user_alice', email: 'alice@acme.test', org: 'org_acme' };
+export const bob: TestUser = { id: 'user_bob', email: 'bob@acme.test', org: 'org_acme' };
+export const carol: TestUser = { id: 'user_carol', email: 'carol@globex.test', org: 'org_globex' };
+export const sam: TestUser = { id: 'user_sam', email: 'sam@helpdesk.test', org: 'org_helpdesk', role: 'support' };
+
+/** Claims as Clerk puts them in a v2 session token. */
+export function clerkClaims(user: TestUser, extra: JWTPayload = {}): JWTPayload {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    sub: user.id,
+    email: user.email,
+    iss: ISSUER,
+    azp: AUTHORIZED_PARTY,
+    iat: now,
+    nbf: now - 1,
+    exp: now + 300,
+    v: 2,
+    ...(user.org ? { o: { id: user.org, rol: 'member' } } : {}),
+    ...(user.role ? { metadata: { role: user.role } } : {}),
+    ...extra,
+  };
+}
+
+/** Signs claims as given (no defaults added), RS256 unless told otherwise. */
+export async function signClaims(key: CryptoKey, claims: JWTPayload, header: { alg?: string; kid?: string } = {}): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...header }).sign(key);
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  db: Db;
+  config: Config;
+  keys: TestKeys;
+  dir: string;
+  logs: string[];
+  tokenFor(user: TestUser, extra?: JWTPayload): Promise<string>;
+  /** Sends a request as `user` (or anonymously with `null`). */
+  as(user: TestUser | null, request: { method?: string; url: string; payload?: unknown; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+/** The real app on a fresh SQLite file, configured as in production with a test Clerk key. */
+export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helpdesk-test-'));
+  const keys = await (sharedKeys ??= createTestKeys());
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    HELPDESK_DATA_DIR: dir,
+    DATABASE_URL: `sqlite:${path.join(dir, 'helpdesk.db')}`,
+    CLERK_JWT_KEY: keys.publicPem,
+    CLERK_ISSUER: ISSUER,
+    CLERK_AUTHORIZED_PARTIES: AUTHORIZED_PARTY,
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+  const db = createDb(config.database);
+  await migrateToLatest(db);
+  const logs: string[] = [];
+  const app = await buildApp(config, db, { logStream: { write: (line: string) => void logs.push(line) } });
+  await app.ready();
+
+  const tokenFor = (user: TestUser, extra?: JWTPayload) => signClaims(keys.privateKey, clerkClaims(user, extra));
+  return {
+    app,
+    db,
+    config,
+    keys,
+    dir,
+    logs,
+    tokenFor,
+    async as(user, { method = 'GET', url, payload, headers = {} }) {
+      const auth: Record<string, string> = user ? { authorization: `Bearer ${await tokenFor(user)}` } : {};
+      return app.inject({
+        method: method as 'GET',
+        url,
+        headers: { ...auth, ...headers },
+        ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+      });
+    },
+    async close() {
+      await app.close();
+      await db.destroy();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const TICKETS = '/api/v1/support/tickets';
+
+/** Creates a ticket through the API and returns its body. */
+export async function createTicketAs(t: TestApp, user: TestUser, body: Record<string, unknown> = {}) {
+  const res = await t.as(user, {
+    method: 'POST',
+    url: TICKETS,
+    payload: { title: 'Cannot export invoices', description: 'The export button does nothing.', type: 'bug', ...body },
+  });
+  if (res.statusCode !== 201) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
+  return res.json<{ ticket_id: string; [key: string]: unknown }>();
+}
+
+/** Asserts the seed's problem+json shape and returns the parsed body. */
+export function problem(res: LightMyRequestResponse, status: number) {
+  if (res.statusCode !== status) throw new Error(`expected ${status}, got ${res.statusCode}: ${res.body}`);
+  if (!String(res.headers['content-type']).startsWith('application/problem+json')) {
+    throw new Error(`expected application/problem+json, got ${res.headers['content-type']}`);
+  }
+  return res.json<{
+    $schema: string;
+    title: string;
+    status: number;
+    detail: string;
+    errors?: Array<{ location: string; message: string; value?: unknown }>;
+  }>();
+}

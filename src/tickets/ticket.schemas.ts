@@ -119,9 +119,14 @@ export const CreateCommentBody = Type.Object(
 );
 export type CreateCommentBody = Static<typeof CreateCommentBody>;
 
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
 export const ListTicketsQuery = Type.Object({
-  limit: Type.Integer({ format: 'int64', minimum: 1, maximum: 100, default: 20, description: 'Items per page' }),
-  offset: Type.Integer({ format: 'int64', minimum: 0, default: 0, description: 'Pagination offset' }),
+  limit: Type.Optional(
+    Type.Integer({ format: 'int64', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: 'Items per page' }),
+  ),
+  offset: Type.Optional(Type.Integer({ format: 'int64', minimum: 0, default: 0, description: 'Pagination offset' })),
   status: Type.Optional({ ...TicketStatus, description: 'Filter by status (open, in_progress, resolved, closed)' }),
   type: Type.Optional({ ...TicketType, description: 'Filter by type (support, bug, feature_request, billing, ...)' }),
 });

@@ -17,13 +17,14 @@ import {
   type UserScope,
 } from './ticket.repository.js';
 import { presentComment, presentDetail, presentList, presentTicket } from './ticket.presenter.js';
-import type {
-  CreateTicketBody,
-  ListTicketsQuery,
-  SupportTicket,
-  SupportTicketComment,
-  TicketDetailResponse,
-  TicketListResponse,
+import {
+  DEFAULT_PAGE_SIZE,
+  type CreateTicketBody,
+  type ListTicketsQuery,
+  type SupportTicket,
+  type SupportTicketComment,
+  type TicketDetailResponse,
+  type TicketListResponse,
 } from './ticket.schemas.js';
 import type { TicketHistoryRow, TicketRow, TicketStatus } from './ticket.table.js';
 
@@ -47,12 +48,11 @@ function historyRow(ticketId: string, actor: Actor, field: string, oldValue: str
 /** The caller's own tickets in their tenant, newest first, with an exact total. */
 export async function listMyTickets(db: Db, actor: Actor, query: ListTicketsQuery): Promise<TicketListResponse> {
   const filter = { status: query.status, type: query.type };
+  // The schema fills in the defaults; the fallbacks only satisfy the optional static type.
+  const page = { limit: query.limit ?? DEFAULT_PAGE_SIZE, offset: query.offset ?? 0 };
   const scope = scopeOf(actor);
-  const [rows, total] = await Promise.all([
-    listTicketsForUser(db, scope, filter, { limit: query.limit, offset: query.offset }),
-    countTicketsForUser(db, scope, filter),
-  ]);
-  return presentList(rows, total, query.offset);
+  const [rows, total] = await Promise.all([listTicketsForUser(db, scope, filter, page), countTicketsForUser(db, scope, filter)]);
+  return presentList(rows, total, page.offset);
 }
 
 /** Opens a ticket for the caller: status open, priority normal, unassigned. */

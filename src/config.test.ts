@@ -1,0 +1,42 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const PEM = '-----BEGIN PUBLIC KEY-----\\nMIIBIjAN\\n-----END PUBLIC KEY-----';
+
+describe('loadConfig', () => {
+  it('defaults to development sign-in on ./data/helpdesk.db, port 8080', () => {
+    const config = loadConfig({});
+    expect(config.auth.mode).toBe('development');
+    expect(config.database).toEqual({ kind: 'sqlite', path: path.resolve('data/helpdesk.db') });
+    expect(config.port).toBe(8080);
+    expect(config.auth.staffRoles).toEqual(['admin', 'support']);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('switches to Clerk when a key is set, turning escaped newlines into real ones', () => {
+    const config = loadConfig({ CLERK_JWT_KEY: PEM, CLERK_AUTHORIZED_PARTIES: 'https://a.test, https://b.test', HELPDESK_STAFF_ROLES: 'agent' });
+    expect(config.auth).toMatchObject({ mode: 'clerk', authorizedParties: ['https://a.test', 'https://b.test'], staffRoles: ['agent'] });
+    expect(config.auth.mode === 'clerk' && config.auth.jwtKey).toContain('\nMIIBIjAN\n');
+  });
+
+  it('refuses production without a Clerk key', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/NODE_ENV=production needs CLERK_JWT_KEY or CLERK_JWKS_URL/);
+    expect(loadConfig({ NODE_ENV: 'production', CLERK_JWKS_URL: 'https://clerk.example/.well-known/jwks.json' }).auth.mode).toBe('clerk');
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', CLERK_JWT_KEY: 'abc' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toHaveLength(4);
+    }
+  });
+
+  it('takes sqlite: paths and says PostgreSQL is not supported yet', () => {
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database.path).toBe('/tmp/x.db');
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:secret@h/db' })).toThrow(/PostgreSQL is not supported yet/);
+  });
+});

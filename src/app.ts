@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { adminRoutes } from './admin/admin.routes.js';
+import { adminSchemas } from './admin/admin.schemas.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import { createTokenVerifier, requireActor, type VerifyToken } from './http/auth.js';
@@ -19,7 +21,7 @@ const BODY_LIMIT = 1024 * 1024;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** Every schema with an $id: validated, serialized, documented and served from this one list. */
-const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas];
+const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas];
 
 // A bearer token is a credential wherever it appears, even in a URL a client got wrong.
 const JWT_PATTERN = /eyJ[\w-]*\.[\w-]*\.[\w-]*/g;
@@ -55,10 +57,10 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
   app.setErrorHandler(handleError);
   installNotFound(app);
 
-  // JSON only; an empty body is "no body" (a bodiless POST /close with a JSON content type is fine).
+  // JSON only (and JSON merge patch for PATCH); an empty body is "no body" (a bodiless POST /close with a JSON content type is fine).
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
+  app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
     const text = body.toString();
     if (text.trim() === '') return done(null, undefined);
     parseJson(request, text, (error, value) => {
@@ -89,6 +91,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     app.decorateRequest('actor', null);
     api.addHook('onRequest', requireActor(verifyToken, rememberUser));
     await api.register(ticketRoutes, { db });
+    await api.register(adminRoutes, { db });
   }, { prefix: API_PREFIX });
   await openApiRoutes(app, NAMED_SCHEMAS);
 

@@ -66,6 +66,13 @@ describe('helpdesk serve in development mode', () => {
     });
     expect(created.status).toBe(201);
     expect(await created.json()).toMatchObject({ tenant_id: 'org_dev', created_by: 'user_dev', created_by_email: 'dev@example.test' });
+    const { stdout: staffToken } = await run(process.execPath, [...CLI, 'token', '--user', 'user_agent', '--email', 'agent@example.test', '--staff'], {
+      cwd: root,
+      env: env(),
+    });
+    const queue = await fetch(`${url}/api/v1/admin/support/tickets`, { headers: { authorization: `Bearer ${staffToken.trim()}` } });
+    expect(((await queue.json()) as { total: number }).total).toBe(1);
+    expect((await fetch(`${url}/api/v1/admin/support/tickets`, { headers })).status).toBe(403);
     const list = (await (await fetch(`${url}/api/v1/support/tickets`, { headers })).json()) as { total: number };
     expect(list.total).toBe(1);
 

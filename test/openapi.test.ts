@@ -158,6 +158,28 @@ describe('the served OpenAPI document against the seed', () => {
   });
 });
 
+describe('the staff operations in the OpenAPI document', () => {
+  it('documents each one with the bearerClerk requirement and its 403', () => {
+    const expected = [
+      ['get', '/api/v1/admin/support/tickets'],
+      ['get', '/api/v1/admin/support/tickets/{ticketId}'],
+      ['patch', '/api/v1/admin/support/tickets/{ticketId}'],
+      ['post', '/api/v1/admin/support/tickets/{ticketId}/comments'],
+      ['get', '/api/v1/admin/support/stats'],
+      ['get', '/api/v1/admin/support/agents'],
+    ] as const;
+    for (const [method, p] of expected) {
+      const operation = doc.paths[p]?.[method] as { security: unknown; responses: Record<string, unknown>; tags: string[] } | undefined;
+      expect(operation, `${method} ${p}`).toBeDefined();
+      expect(operation?.security).toEqual([{ bearerClerk: [] }]);
+      expect(operation?.responses).toHaveProperty('403');
+      expect(operation?.tags).toEqual(['Support (staff)']);
+    }
+    const patch = doc.paths['/api/v1/admin/support/tickets/{ticketId}']?.patch as { parameters: Array<{ in: string; name: string }> };
+    expect(patch.parameters).toContainEqual(expect.objectContaining({ in: 'header', name: 'if-match' }));
+  });
+});
+
 describe('schema links and documentation', () => {
   it('serves each named schema at its $schema URL, linking its neighbours by URL', async () => {
     const res = await t.app.inject({ url: '/api/v1/schemas/SupportTicket.json' });

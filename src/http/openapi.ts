@@ -26,7 +26,10 @@ export async function registerOpenApi(app: FastifyInstance, schemas: TObject[], 
           bearerClerk: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: SECURITY_DESCRIPTION },
         },
       },
-      tags: [{ name: 'Support', description: 'A dashboard user’s own support tickets' }],
+      tags: [
+        { name: 'Support', description: 'A dashboard user’s own support tickets' },
+        { name: 'Support (staff)', description: 'The support team’s queue, triage, replies and internal notes' },
+      ],
     },
     // Name components after each schema's $id, as Huma does (#/components/schemas/SupportTicket).
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },

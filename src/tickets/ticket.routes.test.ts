@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alice, bob, buildTestApp, carol, createTicketAs, problem, sam, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
 import { updateTicket } from './ticket.repository.js';
-import { addStaffComment } from './ticket.service.js';
+import { addStaffComment } from '../admin/admin.service.js';
 
 let t: TestApp;
 beforeEach(async () => {

@@ -9,7 +9,7 @@ const AuthorType = Type.Unsafe<(typeof AUTHOR_TYPES)[number]>({ type: 'string', 
 const Timestamp = (description: string) => Type.String({ format: 'date-time', description });
 const Uuid = (description: string) => Type.String({ format: 'uuid', description });
 // Blank text is never a useful title, description or comment.
-const NonBlank = (maxLength: number, description: string) =>
+export const NonBlank = (maxLength: number, description: string) =>
   Type.String({ minLength: 1, maxLength, pattern: '\\S', description });
 
 export const SupportTicketComment = Type.Object(

@@ -32,7 +32,8 @@ function scopeOf(actor: Actor): UserScope {
   return { tenantId: actor.tenantId, userId: actor.userId };
 }
 
-function historyRow(ticketId: string, actor: Actor, field: string, oldValue: string | null, newValue: string | null, at: string): TicketHistoryRow {
+/** A history row recording that `actor` changed `field` on a ticket. */
+export function historyRow(ticketId: string, actor: Actor, field: string, oldValue: string | null, newValue: string | null, at: string): TicketHistoryRow {
   return {
     id: newId(),
     ticket_id: ticketId,
@@ -135,42 +136,6 @@ export async function addMyComment(db: Db, actor: Actor, ticketId: string, conte
     const reopened: TicketStatus | undefined = ticket.status === 'resolved' ? 'open' : undefined;
     await updateTicket(trx, ticket.id, reopened ? { updated_at: now, status: reopened, resolved_at: null } : { updated_at: now });
     if (reopened) await insertHistory(trx, [historyRow(ticket.id, actor, 'status', ticket.status, reopened, now)]);
-    return presentComment(comment);
-  });
-}
-
-/**
- * Adds a support-team comment. An internal note is counted apart and does not move
- * `updated_at`, so nothing a customer can see changes; the first public reply stamps
- * the ticket's first-response time.
- */
-export async function addStaffComment(
-  db: Db,
-  actor: Actor,
-  ticketId: string,
-  input: { content: string; isInternal: boolean },
-): Promise<SupportTicketComment> {
-  return db.transaction().execute(async (trx) => {
-    const ticket = await lockTicket(trx, ticketId, null);
-    if (!ticket) throw notFound();
-    const now = nowIso();
-    const comment = {
-      id: newId(),
-      ticket_id: ticket.id,
-      author_id: actor.userId,
-      author_email: actor.email,
-      author_type: 'staff' as const,
-      content: input.content,
-      is_internal: input.isInternal ? 1 : 0,
-      created_at: now,
-    };
-    await insertComment(trx, comment);
-    if (input.isInternal) {
-      await incrementCommentCount(trx, ticket.id, 'internal_comment_count');
-    } else {
-      await incrementCommentCount(trx, ticket.id, 'comment_count');
-      await updateTicket(trx, ticket.id, { updated_at: now, first_response_at: ticket.first_response_at ?? now });
-    }
     return presentComment(comment);
   });
 }

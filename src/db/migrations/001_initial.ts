@@ -47,6 +47,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .columns(['tenant_id', 'created_by', 'type', 'created_at', 'id'])
     .execute();
 
+  // The staff queue: newest activity first, narrowed by status, assignee or tenant.
+  await db.schema.createIndex('tickets_by_updated').on('tickets').columns(['updated_at', 'id']).execute();
+  await db.schema.createIndex('tickets_by_status_updated').on('tickets').columns(['status', 'updated_at', 'id']).execute();
+  await db.schema.createIndex('tickets_by_assignee_updated').on('tickets').columns(['assigned_to', 'updated_at', 'id']).execute();
+  await db.schema.createIndex('tickets_by_tenant_updated').on('tickets').columns(['tenant_id', 'updated_at', 'id']).execute();
+  await db.schema.createIndex('tickets_by_created').on('tickets').columns(['created_at', 'id']).execute();
+
   await db.schema
     .createTable('ticket_comments')
     .addColumn('id', 'text', (c) => c.primaryKey())

@@ -1,0 +1,139 @@
+import { sql, type Expression, type SqlBool } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
+import type { UserRow } from '../users/user.table.js';
+
+/** The staff queue's filters, already resolved (`me` is a user id by now). */
+export interface QueueFilter {
+  status?: TicketStatus | undefined;
+  type?: TicketType | undefined;
+  priority?: TicketPriority | undefined;
+  /** A user id, or null for unassigned tickets. */
+  assignedTo?: string | null | undefined;
+  tenantId?: string | undefined;
+  createdBy?: string | undefined;
+  /** Words that must each appear in the title, description or a comment. */
+  words?: string[] | undefined;
+}
+
+export type QueueSort = { field: 'created_at' | 'updated_at' | 'priority'; direction: 'asc' | 'desc' };
+
+export const QUEUE_COLUMNS = [
+  'id',
+  'tenant_id',
+  'created_by',
+  'title',
+  'type',
+  'status',
+  'priority',
+  'created_by_email',
+  'assigned_to_email',
+  'comment_count',
+  'created_at',
+  'updated_at',
+] as const;
+export type QueueRow = Pick<TicketRow, (typeof QUEUE_COLUMNS)[number]>;
+
+// Priority is stored by name; this ranks it for sorting.
+const PRIORITY_RANK = sql<number>`case priority when 'urgent' then 4 when 'high' then 3 when 'normal' then 2 else 1 end`;
+
+/** `%`, `_` and the escape character itself are literal in a search word. */
+function likePattern(word: string): string {
+  return `%${word.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+function queue(db: Db, filter: QueueFilter) {
+  return db
+    .selectFrom('tickets')
+    .$if(filter.status !== undefined, (qb) => qb.where('status', '=', filter.status as TicketStatus))
+    .$if(filter.type !== undefined, (qb) => qb.where('type', '=', filter.type as TicketType))
+    .$if(filter.priority !== undefined, (qb) => qb.where('priority', '=', filter.priority as TicketPriority))
+    .$if(filter.assignedTo === null, (qb) => qb.where('assigned_to', 'is', null))
+    .$if(typeof filter.assignedTo === 'string', (qb) => qb.where('assigned_to', '=', filter.assignedTo as string))
+    .$if(filter.tenantId !== undefined, (qb) => qb.where('tenant_id', '=', filter.tenantId as string))
+    .$if(filter.createdBy !== undefined, (qb) => qb.where('created_by', '=', filter.createdBy as string))
+    .$if((filter.words ?? []).length > 0, (qb) =>
+      qb.where((eb) =>
+        eb.and(
+          (filter.words ?? []).map((word): Expression<SqlBool> => {
+            const pattern = likePattern(word);
+            const matches = (column: string) => sql<SqlBool>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
+            return eb.or([
+              matches('tickets.title'),
+              matches('tickets.description'),
+              eb.exists(
+                eb
+                  .selectFrom('ticket_comments')
+                  .select(sql.lit(1).as('one'))
+                  .whereRef('ticket_comments.ticket_id', '=', 'tickets.id')
+                  .where(matches('ticket_comments.content')),
+              ),
+            ]);
+          }),
+        ),
+      ),
+    );
+}
+
+/** One page of the staff queue. */
+export async function listQueue(db: Db, filter: QueueFilter, sort: QueueSort, page: { limit: number; offset: number }): Promise<QueueRow[]> {
+  return queue(db, filter)
+    .select(QUEUE_COLUMNS)
+    .$if(sort.field === 'priority', (qb) => qb.orderBy(PRIORITY_RANK, sort.direction).orderBy('updated_at', 'desc'))
+    .$if(sort.field !== 'priority', (qb) => qb.orderBy(sort.field as 'created_at' | 'updated_at', sort.direction))
+    .orderBy('id', sort.direction)
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+}
+
+/** How many tickets match the staff queue's filters. */
+export async function countQueue(db: Db, filter: QueueFilter): Promise<number> {
+  const row = await queue(db, filter)
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** A user known from a verified token, if they are staff. */
+export async function findStaffUser(db: Db, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).where('is_staff', '=', 1).executeTakeFirst();
+}
+
+/** Every staff user, by email. */
+export async function listStaffUsers(db: Db): Promise<UserRow[]> {
+  return db.selectFrom('users').selectAll().where('is_staff', '=', 1).orderBy('email').orderBy('id').execute();
+}
+
+/** Ticket counts grouped by one column. */
+export async function countTicketsBy(db: Db, column: 'status' | 'priority' | 'type'): Promise<Array<{ key: string; n: number }>> {
+  const rows = await db
+    .selectFrom('tickets')
+    .select([`${column} as key`, (eb) => eb.fn.countAll<number | string>().as('n')])
+    .groupBy(column)
+    .execute();
+  return rows.map((r) => ({ key: String(r.key), n: Number(r.n) }));
+}
+
+export async function countOpenUnassigned(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('tickets')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('status', 'in', ['open', 'in_progress'])
+    .where('assigned_to', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Creation, first-response and resolution times of tickets created since `since`. */
+export async function listResponseTimes(
+  db: Db,
+  since: string,
+): Promise<Array<Pick<TicketRow, 'created_at' | 'first_response_at' | 'resolved_at'>>> {
+  return db
+    .selectFrom('tickets')
+    .select(['created_at', 'first_response_at', 'resolved_at'])
+    .where('created_at', '>=', since)
+    .where((eb) => eb.or([eb('first_response_at', 'is not', null), eb('resolved_at', 'is not', null)]))
+    .execute();
+}

@@ -1,0 +1,140 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Db } from '../db/database.js';
+import type { Actor } from '../http/auth.js';
+import { AppError } from '../http/problem.js';
+import { problemResponses, Ref } from '../http/schemas.js';
+import { SupportTicket, SupportTicketComment, TicketDetailResponse, TicketParams } from '../tickets/ticket.schemas.js';
+import {
+  AdminListTicketsQuery,
+  AdminTicketListResponse,
+  AgentListResponse,
+  CreateStaffCommentBody,
+  StatsQuery,
+  SupportStats,
+  UpdateTicketBody,
+} from './admin.schemas.js';
+import {
+  addStaffComment,
+  getSupportStats,
+  getTicketForStaff,
+  listAgents,
+  listQueueForStaff,
+  updateTicketAsStaff,
+} from './admin.service.js';
+
+const security = [{ bearerClerk: [] }];
+const tags = ['Support (staff)'];
+const ETagHeader = { ETag: { description: 'The ticket version; send it back in If-Match to update safely', schema: { type: 'string' } } };
+
+/** The support team's side: every tenant's tickets, triage, replies and internal notes, stats. */
+export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+  // Role comes only from the verified token (metadata.role in HELPDESK_STAFF_ROLES).
+  app.addHook('onRequest', async (request) => {
+    if (!request.actor?.isStaff) throw new AppError(403, 'this operation is for support staff only');
+  });
+  const actorOf = (request: { actor: Actor | null }): Actor => request.actor as Actor;
+
+  app.get(
+    '/admin/support/tickets',
+    {
+      schema: {
+        operationId: 'list-tickets-staff',
+        summary: 'List every tenant’s tickets (staff)',
+        tags,
+        security,
+        querystring: AdminListTicketsQuery,
+        response: { 200: Ref(AdminTicketListResponse), ...problemResponses(401, 403, 422, 500) },
+      },
+    },
+    async (request) => listQueueForStaff(db, actorOf(request), request.query),
+  );
+
+  app.get(
+    '/admin/support/tickets/:ticketId',
+    {
+      schema: {
+        operationId: 'get-ticket-staff',
+        summary: 'Get any ticket with internal notes and history (staff)',
+        tags,
+        security,
+        params: TicketParams,
+        response: { 200: { ...Ref(TicketDetailResponse), headers: ETagHeader }, ...problemResponses(401, 403, 404, 422, 500) },
+      },
+    },
+    async (request, reply) => {
+      const { body, etag } = await getTicketForStaff(db, request.params.ticketId);
+      return reply.header('etag', etag).send(body);
+    },
+  );
+
+  app.patch(
+    '/admin/support/tickets/:ticketId',
+    {
+      schema: {
+        operationId: 'update-ticket-staff',
+        summary: 'Change a ticket’s status, priority, type or assignee (staff)',
+        tags,
+        security,
+        params: TicketParams,
+        headers: Type.Object({
+          'if-match': Type.Optional(Type.String({ description: 'The ETag the change is based on; a stale one is refused with 412' })),
+        }),
+        body: Ref(UpdateTicketBody),
+        response: { 200: { ...Ref(SupportTicket), headers: ETagHeader }, ...problemResponses(400, 401, 403, 404, 412, 413, 415, 422, 500) },
+      },
+    },
+    async (request, reply) => {
+      const { body, etag } = await updateTicketAsStaff(db, actorOf(request), request.params.ticketId, request.body, request.headers['if-match']);
+      return reply.header('etag', etag).send(body);
+    },
+  );
+
+  app.post(
+    '/admin/support/tickets/:ticketId/comments',
+    {
+      schema: {
+        operationId: 'add-comment-staff',
+        summary: 'Reply to a ticket or add an internal note (staff)',
+        tags,
+        security,
+        params: TicketParams,
+        body: Ref(CreateStaffCommentBody),
+        response: { 201: Ref(SupportTicketComment), ...problemResponses(400, 401, 403, 404, 413, 415, 422, 500) },
+      },
+    },
+    async (request, reply) => {
+      const { content, is_internal: isInternal = false } = request.body;
+      return reply.code(201).send(await addStaffComment(db, actorOf(request), request.params.ticketId, { content, isInternal }));
+    },
+  );
+
+  app.get(
+    '/admin/support/stats',
+    {
+      schema: {
+        operationId: 'get-stats-staff',
+        summary: 'Queue counts and response times (staff)',
+        tags,
+        security,
+        querystring: StatsQuery,
+        response: { 200: Ref(SupportStats), ...problemResponses(401, 403, 422, 500) },
+      },
+    },
+    async (request) => getSupportStats(db, request.query.days ?? 30),
+  );
+
+  app.get(
+    '/admin/support/agents',
+    {
+      schema: {
+        operationId: 'list-agents-staff',
+        summary: 'Staff users known to the system (staff)',
+        tags,
+        security,
+        response: { 200: Ref(AgentListResponse), ...problemResponses(401, 403, 500) },
+      },
+    },
+    async () => listAgents(db),
+  );
+};

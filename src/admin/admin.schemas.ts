@@ -1,0 +1,140 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { InputSchemaLink, Nullable, Ref, SchemaLink } from '../http/schemas.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, NonBlank, SupportTicketSummary } from '../tickets/ticket.schemas.js';
+import { TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from '../tickets/ticket.table.js';
+
+const Enum = <T extends readonly string[]>(values: T, description: string) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], description });
+
+export const QUEUE_SORTS = ['created_at', '-created_at', 'updated_at', '-updated_at', 'priority', '-priority'] as const;
+
+export const AdminTicketSummary = Type.Object(
+  {
+    ...SupportTicketSummary.properties,
+    created_by: Type.String({ description: 'User ID of the ticket creator' }),
+    tenant_id: Type.String({ description: 'Organization (tenant) the ticket belongs to' }),
+  },
+  { $id: 'AdminTicketSummary', additionalProperties: false },
+);
+
+export const AdminTicketListResponse = Type.Object(
+  {
+    $schema: SchemaLink('AdminTicketListResponse'),
+    has_more: Type.Boolean({ description: 'Whether more tickets follow this page' }),
+    tickets: Type.Array(Ref(AdminTicketSummary), { description: 'Tickets on this page, in the requested order' }),
+    total: Type.Integer({ format: 'int64', minimum: 0, description: 'Number of tickets matching the filters' }),
+  },
+  { $id: 'AdminTicketListResponse', additionalProperties: false },
+);
+
+export const AdminListTicketsQuery = Type.Object({
+  limit: Type.Optional(
+    Type.Integer({ format: 'int64', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: 'Items per page' }),
+  ),
+  offset: Type.Optional(Type.Integer({ format: 'int64', minimum: 0, default: 0, description: 'Pagination offset' })),
+  status: Type.Optional(Enum(TICKET_STATUSES, 'Filter by status')),
+  type: Type.Optional(Enum(TICKET_TYPES, 'Filter by type')),
+  priority: Type.Optional(Enum(TICKET_PRIORITIES, 'Filter by priority')),
+  assigned_to: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 200, description: 'Filter by assignee: a user ID, `me`, or `none` for unassigned' }),
+  ),
+  tenant_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Filter by organization (tenant)' })),
+  created_by: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Filter by creator user ID' })),
+  q: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'Words that must all appear in the title, description or any comment (internal notes included)',
+    }),
+  ),
+  sort: Type.Optional({ ...Enum(QUEUE_SORTS, 'Sort field; a leading `-` sorts descending'), default: '-updated_at' }),
+});
+export type AdminListTicketsQuery = Static<typeof AdminListTicketsQuery>;
+
+export const UpdateTicketBody = Type.Object(
+  {
+    $schema: InputSchemaLink('UpdateTicketBody'),
+    status: Type.Optional(Enum(TICKET_STATUSES, 'New status')),
+    priority: Type.Optional(Enum(TICKET_PRIORITIES, 'New priority')),
+    type: Type.Optional(Enum(TICKET_TYPES, 'New type')),
+    assigned_to: Type.Optional(
+      Nullable(Type.String({ minLength: 1, maxLength: 200, description: 'User ID of a staff member, or null to unassign' })),
+    ),
+  },
+  { $id: 'UpdateTicketBody', additionalProperties: false },
+);
+export type UpdateTicketBody = Static<typeof UpdateTicketBody>;
+
+export const CreateStaffCommentBody = Type.Object(
+  {
+    $schema: InputSchemaLink('CreateStaffCommentBody'),
+    content: NonBlank(20000, 'Comment text'),
+    is_internal: Type.Optional(
+      Type.Boolean({ default: false, description: 'An internal note for the support team; never shown to the customer' }),
+    ),
+  },
+  { $id: 'CreateStaffCommentBody', additionalProperties: false },
+);
+export type CreateStaffCommentBody = Static<typeof CreateStaffCommentBody>;
+
+const Counts = <T extends readonly string[]>(values: T, description: string) =>
+  Type.Object(
+    Object.fromEntries(values.map((v) => [v, Type.Integer({ format: 'int64', minimum: 0 })])) as Record<T[number], ReturnType<typeof Type.Integer>>,
+    { description, additionalProperties: false },
+  );
+
+export const SupportStats = Type.Object(
+  {
+    $schema: SchemaLink('SupportStats'),
+    total: Type.Integer({ format: 'int64', minimum: 0, description: 'All tickets' }),
+    by_status: Counts(TICKET_STATUSES, 'Tickets per status'),
+    by_priority: Counts(TICKET_PRIORITIES, 'Tickets per priority'),
+    by_type: Counts(TICKET_TYPES, 'Tickets per type'),
+    open_unassigned: Type.Integer({ format: 'int64', minimum: 0, description: 'Open or in-progress tickets with no assignee' }),
+    window_days: Type.Integer({ format: 'int64', minimum: 1, description: 'The window the medians cover, in days' }),
+    median_first_response_seconds: Nullable(
+      Type.Number({ description: 'Median time from creation to the first public staff reply, over tickets created in the window' }),
+    ),
+    first_response_sample: Type.Integer({ format: 'int64', minimum: 0, description: 'Tickets the first-response median is taken over' }),
+    median_resolution_seconds: Nullable(
+      Type.Number({ description: 'Median time from creation to resolution, over tickets created in the window and resolved' }),
+    ),
+    resolution_sample: Type.Integer({ format: 'int64', minimum: 0, description: 'Tickets the resolution median is taken over' }),
+  },
+  { $id: 'SupportStats', additionalProperties: false },
+);
+export type SupportStats = Static<typeof SupportStats>;
+
+export const StatsQuery = Type.Object({
+  days: Type.Optional(Type.Integer({ format: 'int64', minimum: 1, maximum: 365, default: 30, description: 'Window for the medians, in days' })),
+});
+
+export const Agent = Type.Object(
+  {
+    user_id: Type.String({ description: 'User ID' }),
+    email: Type.String({ description: 'Email' }),
+    last_seen_at: Type.String({ format: 'date-time', description: 'When the agent was last seen with a valid token' }),
+  },
+  { $id: 'Agent', additionalProperties: false },
+);
+
+export const AgentListResponse = Type.Object(
+  {
+    $schema: SchemaLink('AgentListResponse'),
+    agents: Type.Array(Ref(Agent), { description: 'Staff users, by email' }),
+  },
+  { $id: 'AgentListResponse', additionalProperties: false },
+);
+export type AgentListResponse = Static<typeof AgentListResponse>;
+export type AdminTicketSummary = Static<typeof AdminTicketSummary>;
+export type AdminTicketListResponse = Static<typeof AdminTicketListResponse>;
+
+export const adminSchemas = [
+  AdminTicketSummary,
+  AdminTicketListResponse,
+  UpdateTicketBody,
+  CreateStaffCommentBody,
+  SupportStats,
+  Agent,
+  AgentListResponse,
+];

@@ -1,0 +1,233 @@
+import type { Db } from '../db/database.js';
+import { newId, nowIso } from '../db/ids.js';
+import type { Actor } from '../http/auth.js';
+import { AppError, notFound } from '../http/problem.js';
+import { schemaUrl } from '../http/schemas.js';
+import { presentComment, presentDetail } from '../tickets/ticket.presenter.js';
+import {
+  findTicket,
+  incrementCommentCount,
+  insertComment,
+  insertHistory,
+  listComments,
+  listHistory,
+  lockTicket,
+  updateTicket,
+} from '../tickets/ticket.repository.js';
+import { DEFAULT_PAGE_SIZE, type SupportTicket, type SupportTicketComment, type TicketDetailResponse } from '../tickets/ticket.schemas.js';
+import { historyRow } from '../tickets/ticket.service.js';
+import {
+  TICKET_PRIORITIES,
+  TICKET_STATUSES,
+  TICKET_TYPES,
+  type TicketHistoryRow,
+  type TicketRow,
+} from '../tickets/ticket.table.js';
+import {
+  countOpenUnassigned,
+  countQueue,
+  countTicketsBy,
+  findStaffUser,
+  listQueue,
+  listResponseTimes,
+  listStaffUsers,
+  type QueueFilter,
+  type QueueSort,
+} from './admin.repository.js';
+import { etagOf, presentAgents, presentQueue, presentStaffTicket } from './admin.presenter.js';
+import type { AdminListTicketsQuery, AdminTicketListResponse, AgentListResponse, SupportStats, UpdateTicketBody } from './admin.schemas.js';
+
+/** A response body with the ETag of the ticket state it shows. */
+export interface Tagged<T> {
+  body: T;
+  etag: string;
+}
+
+/** The staff queue across every tenant, filtered, searched and sorted, with an exact total. */
+export async function listQueueForStaff(db: Db, actor: Actor, query: AdminListTicketsQuery): Promise<AdminTicketListResponse> {
+  const assignee = query.assigned_to;
+  const filter: QueueFilter = {
+    status: query.status,
+    type: query.type,
+    priority: query.priority,
+    assignedTo: assignee === undefined ? undefined : assignee === 'none' ? null : assignee === 'me' ? actor.userId : assignee,
+    tenantId: query.tenant_id,
+    createdBy: query.created_by,
+    words: query.q?.split(/\s+/).filter((w) => w.length > 0),
+  };
+  const sortKey = query.sort ?? '-updated_at';
+  const sort: QueueSort = {
+    field: sortKey.replace(/^-/, '') as QueueSort['field'],
+    direction: sortKey.startsWith('-') ? 'desc' : 'asc',
+  };
+  const page = { limit: query.limit ?? DEFAULT_PAGE_SIZE, offset: query.offset ?? 0 };
+  const [rows, total] = await Promise.all([listQueue(db, filter, sort, page), countQueue(db, filter)]);
+  return presentQueue(rows, total, page.offset);
+}
+
+/** Any ticket with every comment (internal notes too) and its whole history. */
+export async function getTicketForStaff(db: Db, ticketId: string): Promise<Tagged<TicketDetailResponse>> {
+  return db.transaction().execute(async (trx) => {
+    const ticket = await findTicket(trx, ticketId, null);
+    if (!ticket) throw notFound();
+    const [comments, history] = await Promise.all([listComments(trx, ticket.id, { includeInternal: true }), listHistory(trx, ticket.id)]);
+    return { body: presentDetail(presentStaffTicket(ticket, comments), history), etag: etagOf(ticket.version) };
+  });
+}
+
+function matchesEtag(ifMatch: string, etag: string): boolean {
+  return ifMatch
+    .split(',')
+    .map((tag) => tag.trim().replace(/^W\//, ''))
+    .some((tag) => tag === '*' || tag === etag);
+}
+
+/**
+ * Triage: changes status, priority, type and assignee. Each changed field writes one history
+ * row in the same transaction; a request that changes nothing writes nothing. With `If-Match`,
+ * a ticket someone else changed since is left alone (412).
+ */
+export async function updateTicketAsStaff(
+  db: Db,
+  actor: Actor,
+  ticketId: string,
+  input: UpdateTicketBody,
+  ifMatch: string | undefined,
+): Promise<Tagged<SupportTicket>> {
+  return db.transaction().execute(async (trx) => {
+    const locked = await lockTicket(trx, ticketId, null);
+    if (!locked) throw notFound();
+    const current: TicketRow = { ...locked, version: locked.version - 1 };
+    if (ifMatch !== undefined && !matchesEtag(ifMatch, etagOf(current.version))) {
+      throw new AppError(412, 'the ticket was changed by someone else since you loaded it; reload it and try again');
+    }
+    const now = nowIso();
+    const changes: Partial<TicketRow> = {};
+    const history: TicketHistoryRow[] = [];
+    const record = (field: string, oldValue: string | null, newValue: string | null) =>
+      history.push(historyRow(current.id, actor, field, oldValue, newValue, now));
+
+    if (input.status !== undefined && input.status !== current.status) {
+      changes.status = input.status;
+      // Resolved and closed carry a resolution time; going back to work clears it.
+      if (input.status === 'resolved') changes.resolved_at = now;
+      else if (input.status === 'closed') changes.resolved_at = current.resolved_at ?? now;
+      else changes.resolved_at = null;
+      record('status', current.status, input.status);
+    }
+    if (input.priority !== undefined && input.priority !== current.priority) {
+      changes.priority = input.priority;
+      record('priority', current.priority, input.priority);
+    }
+    if (input.type !== undefined && input.type !== current.type) {
+      changes.type = input.type;
+      record('type', current.type, input.type);
+    }
+    if (input.assigned_to !== undefined && input.assigned_to !== current.assigned_to) {
+      const assignee = input.assigned_to === null ? null : await findStaffUser(trx, input.assigned_to);
+      if (assignee === undefined) {
+        throw new AppError(422, 'validation failed', [
+          { location: 'body.assigned_to', message: 'expected the user ID of a known staff member', value: input.assigned_to },
+        ]);
+      }
+      changes.assigned_to = assignee?.id ?? null;
+      changes.assigned_to_email = assignee?.email ?? null;
+      record('assigned_to', current.assigned_to, changes.assigned_to);
+    }
+
+    const comments = await listComments(trx, current.id, { includeInternal: true });
+    if (history.length === 0) {
+      // Nothing changed: put the version back so the ETag still matches what clients hold.
+      await updateTicket(trx, current.id, { version: current.version });
+      return { body: presentStaffTicket(current, comments), etag: etagOf(current.version) };
+    }
+    changes.updated_at = now;
+    await updateTicket(trx, current.id, changes);
+    await insertHistory(trx, history);
+    return { body: presentStaffTicket({ ...locked, ...changes }, comments), etag: etagOf(locked.version) };
+  });
+}
+
+/**
+ * Adds a support-team comment. An internal note is counted apart and does not move
+ * `updated_at`, so nothing a customer can see changes; the first public reply stamps
+ * the ticket's first-response time.
+ */
+export async function addStaffComment(
+  db: Db,
+  actor: Actor,
+  ticketId: string,
+  input: { content: string; isInternal: boolean },
+): Promise<SupportTicketComment> {
+  return db.transaction().execute(async (trx) => {
+    const ticket = await lockTicket(trx, ticketId, null);
+    if (!ticket) throw notFound();
+    const now = nowIso();
+    const comment = {
+      id: newId(),
+      ticket_id: ticket.id,
+      author_id: actor.userId,
+      author_email: actor.email,
+      author_type: 'staff' as const,
+      content: input.content,
+      is_internal: input.isInternal ? 1 : 0,
+      created_at: now,
+    };
+    await insertComment(trx, comment);
+    if (input.isInternal) {
+      await incrementCommentCount(trx, ticket.id, 'internal_comment_count');
+    } else {
+      await incrementCommentCount(trx, ticket.id, 'comment_count');
+      await updateTicket(trx, ticket.id, { updated_at: now, first_response_at: ticket.first_response_at ?? now });
+    }
+    return presentComment(comment);
+  });
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function tally<T extends readonly string[]>(keys: T, rows: Array<{ key: string; n: number }>): Record<T[number], number> {
+  const out = Object.fromEntries(keys.map((k) => [k, 0])) as Record<T[number], number>;
+  for (const row of rows) if (row.key in out) out[row.key as T[number]] = row.n;
+  return out;
+}
+
+/** Queue counts now, and median first-response and resolution times of tickets created in the window. */
+export async function getSupportStats(db: Db, days: number): Promise<SupportStats> {
+  const since = new Date(Date.now() - days * 86_400_000).toISOString();
+  return db.transaction().execute(async (trx) => {
+    const [byStatus, byPriority, byType, openUnassigned, times] = await Promise.all([
+      countTicketsBy(trx, 'status'),
+      countTicketsBy(trx, 'priority'),
+      countTicketsBy(trx, 'type'),
+      countOpenUnassigned(trx),
+      listResponseTimes(trx, since),
+    ]);
+    const seconds = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 1000;
+    const firstResponses = times.flatMap((t) => (t.first_response_at ? [seconds(t.created_at, t.first_response_at)] : []));
+    const resolutions = times.flatMap((t) => (t.resolved_at ? [seconds(t.created_at, t.resolved_at)] : []));
+    return {
+      $schema: schemaUrl('SupportStats'),
+      total: byStatus.reduce((sum, r) => sum + r.n, 0),
+      by_status: tally(TICKET_STATUSES, byStatus),
+      by_priority: tally(TICKET_PRIORITIES, byPriority),
+      by_type: tally(TICKET_TYPES, byType),
+      open_unassigned: openUnassigned,
+      window_days: days,
+      median_first_response_seconds: median(firstResponses),
+      first_response_sample: firstResponses.length,
+      median_resolution_seconds: median(resolutions),
+      resolution_sample: resolutions.length,
+    };
+  });
+}
+
+/** Staff users seen with a valid token, for an assignee picker. */
+export async function listAgents(db: Db): Promise<AgentListResponse> {
+  return presentAgents(await listStaffUsers(db));
+}

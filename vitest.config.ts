@@ -3,7 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    globalSetup: ['./test/global-setup.ts'],
+    reporters: ['default', './test/dialect-reporter.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

@@ -35,8 +35,14 @@ describe('loadConfig', () => {
     }
   });
 
-  it('takes sqlite: paths and says PostgreSQL is not supported yet', () => {
-    expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database.path).toBe('/tmp/x.db');
-    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:secret@h/db' })).toThrow(/PostgreSQL is not supported yet/);
+  it('takes sqlite: paths and postgres:// URLs with a pool size, hiding passwords in errors', () => {
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database).toEqual({ kind: 'sqlite', path: '/tmp/x.db' });
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:secret@h/db', DATABASE_POOL_SIZE: '4' }).database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u:secret@h/db',
+      poolSize: 4,
+    });
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://u:secret@h/db' })).toThrow(/got "mysql:\/\/u:\*\*\*@h\/db"/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://u:secret@h/db' })).not.toThrow(/secret/);
   });
 });

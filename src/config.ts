@@ -1,10 +1,9 @@
 import path from 'node:path';
 
-/** Where tickets live: an embedded SQLite file (PostgreSQL is not supported yet). */
-export interface DatabaseConfig {
-  readonly kind: 'sqlite';
-  readonly path: string;
-}
+/** Where tickets live: an embedded SQLite file, or a PostgreSQL server shared by many instances. */
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number };
 
 /** How bearer tokens are verified: Clerk in production, a local key pair in development. */
 export type AuthConfig =
@@ -77,7 +76,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const dataDir = path.resolve(env.HELPDESK_DATA_DIR ?? './data');
-  const database = parseDatabaseUrl(env.DATABASE_URL, dataDir, problems);
+  const poolSize = Number(env.DATABASE_POOL_SIZE ?? '10');
+  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 1000) {
+    problems.push(`DATABASE_POOL_SIZE must be an integer from 1 to 1000 (got "${env.DATABASE_POOL_SIZE}")`);
+  }
+  const database = parseDatabaseUrl(env.DATABASE_URL, dataDir, poolSize, problems);
 
   const jwtKey = nonEmpty(env.CLERK_JWT_KEY)?.replace(/\\n/g, '\n');
   const jwksUrl = nonEmpty(env.CLERK_JWKS_URL);
@@ -116,7 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   });
 }
 
-function parseDatabaseUrl(url: string | undefined, dataDir: string, problems: string[]): DatabaseConfig {
+function parseDatabaseUrl(url: string | undefined, dataDir: string, poolSize: number, problems: string[]): DatabaseConfig {
   if (url === undefined || url.trim() === '') {
     return { kind: 'sqlite', path: path.join(dataDir, 'helpdesk.db') };
   }
@@ -125,10 +128,12 @@ function parseDatabaseUrl(url: string | undefined, dataDir: string, problems: st
     if (file === '') problems.push('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./data/helpdesk.db');
     return { kind: 'sqlite', path: file === ':memory:' ? file : path.resolve(file) };
   }
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    problems.push('DATABASE_URL: PostgreSQL is not supported yet; use sqlite:PATH or leave it unset');
-  } else {
-    problems.push(`DATABASE_URL must start with sqlite: (got "${url.replace(/\/\/[^@/]*@/, '//***@')}")`);
-  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url, poolSize };
+  problems.push(`DATABASE_URL must start with sqlite: or postgres:// (got "${redactUrl(url)}")`);
   return { kind: 'sqlite', path: '' };
+}
+
+/** A database URL with its password hidden, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }

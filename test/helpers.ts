@@ -7,6 +7,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createDb, type Db } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
+import { createPostgresDatabase, type Dialect } from './dialects.js';
 
 export const ISSUER = 'https://clerk.helpdesk.test';
 export const AUTHORIZED_PARTY = 'https://app.helpdesk.test';
@@ -63,6 +64,7 @@ export async function signClaims(key: CryptoKey, claims: JWTPayload, header: { a
 }
 
 export interface TestApp {
+  dialect: Dialect;
   app: FastifyInstance;
   db: Db;
   config: Config;
@@ -75,14 +77,18 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real app on a fresh SQLite file, configured as in production with a test Clerk key. */
-export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/**
+ * The real app on a fresh database (a new SQLite file, or a new PostgreSQL database that is
+ * dropped on close), configured as in production with a test Clerk key.
+ */
+export async function buildTestApp(dialect: Dialect = 'sqlite', env: Record<string, string> = {}): Promise<TestApp> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helpdesk-test-'));
   const keys = await (sharedKeys ??= createTestKeys());
+  const postgres = dialect === 'postgres' ? await createPostgresDatabase() : undefined;
   const config = loadConfig({
     NODE_ENV: 'test',
     HELPDESK_DATA_DIR: dir,
-    DATABASE_URL: `sqlite:${path.join(dir, 'helpdesk.db')}`,
+    DATABASE_URL: postgres?.url ?? `sqlite:${path.join(dir, 'helpdesk.db')}`,
     CLERK_JWT_KEY: keys.publicPem,
     CLERK_ISSUER: ISSUER,
     CLERK_AUTHORIZED_PARTIES: AUTHORIZED_PARTY,
@@ -97,6 +103,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
 
   const tokenFor = (user: TestUser, extra?: JWTPayload) => signClaims(keys.privateKey, clerkClaims(user, extra));
   return {
+    dialect,
     app,
     db,
     config,
@@ -116,6 +123,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
     async close() {
       await app.close();
       await db.destroy();
+      await postgres?.drop();
       await fs.rm(dir, { recursive: true, force: true });
     },
   };

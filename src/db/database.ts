@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { TicketCommentTable, TicketHistoryTable, TicketTable } from '../tickets/ticket.table.js';
 import type { UserTable } from '../users/user.table.js';
@@ -16,8 +17,17 @@ export interface Database {
 /** A connection or an open transaction: repositories accept either. */
 export type Db = Kysely<Database>;
 
-/** Opens the configured database. SQLite runs in WAL mode with foreign keys and a busy timeout. */
+/**
+ * Opens the configured database. SQLite runs in WAL mode with foreign keys and a busy timeout;
+ * PostgreSQL through a pg pool of `poolSize` connections.
+ */
 export function createDb(config: DatabaseConfig): Db {
+  if (config.kind === 'postgres') {
+    const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize });
+    // An idle client losing its server must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
   if (config.path !== ':memory:') fs.mkdirSync(path.dirname(config.path), { recursive: true });
   const sqlite = new SQLite(config.path);
   sqlite.pragma('journal_mode = WAL');

@@ -14,167 +14,170 @@ import {
   TICKETS,
   type TestApp,
 } from '../../test/helpers.js';
+import { dialects } from '../../test/dialects.js';
 
-let t: TestApp | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
-
-const now = () => Math.floor(Date.now() / 1000);
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-async function call(app: TestApp, token: string) {
-  return app.app.inject({ url: TICKETS, headers: { authorization: `Bearer ${token}` } });
-}
-
-async function expectRejected(app: TestApp, token: string, detail: string | RegExp) {
-  const res = await call(app, token);
-  const body = problem(res, 401);
-  expect(body.title).toBe('Unauthorized');
-  expect(body.detail).toMatch(detail);
-  expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="helpdesk", error="invalid_token"/);
-}
-
-describe('bearer token verification (Clerk mode)', () => {
-  it('accepts a valid Clerk session token', async () => {
-    t = await buildTestApp();
-    expect((await call(t, await t.tokenFor(alice))).statusCode).toBe(200);
+describe.each(dialects())('%s', (dialect) => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
   });
 
-  it('asks for credentials when none are sent, and rejects other schemes', async () => {
-    t = await buildTestApp();
-    const none = await t.app.inject({ url: TICKETS });
-    expect(problem(none, 401).detail).toBe('missing bearer token');
-    expect(none.headers['www-authenticate']).toBe('Bearer realm="helpdesk"');
-    const basic = await t.app.inject({ url: TICKETS, headers: { authorization: 'Basic YWxpY2U6c2VjcmV0' } });
-    expect(problem(basic, 401).detail).toContain('Bearer');
-    const empty = await t.app.inject({ url: TICKETS, headers: { authorization: 'Bearer ' } });
-    problem(empty, 401);
-  });
+  const now = () => Math.floor(Date.now() / 1000);
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-  it('rejects expired, not-yet-valid and future-issued tokens, allowing 5 s of clock skew', async () => {
-    const app = await buildTestApp();
-    t = app;
-    const sign = (extra: JWTPayload) => signClaims(app.keys.privateKey, clerkClaims(alice, extra));
-    await expectRejected(t, await sign({ exp: now() - 30 }), 'token has expired');
-    await expectRejected(t, await sign({ nbf: now() + 60 }), 'token is not valid yet');
-    await expectRejected(t, await sign({ iat: now() + 60 }), 'token was issued in the future');
-    expect((await call(t, await sign({ exp: now() - 2 }))).statusCode).toBe(200);
-    expect((await call(t, await sign({ nbf: now() + 2, iat: now() + 2 }))).statusCode).toBe(200);
-  });
+  async function call(app: TestApp, token: string) {
+    return app.app.inject({ url: TICKETS, headers: { authorization: `Bearer ${token}` } });
+  }
 
-  it('rejects a token without exp', async () => {
-    t = await buildTestApp();
-    const { exp: _exp, ...claims } = clerkClaims(alice);
-    await expectRejected(t, await signClaims(t.keys.privateKey, claims), 'token claim "exp" is invalid');
-  });
+  async function expectRejected(app: TestApp, token: string, detail: string | RegExp) {
+    const res = await call(app, token);
+    const body = problem(res, 401);
+    expect(body.title).toBe('Unauthorized');
+    expect(body.detail).toMatch(detail);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="helpdesk", error="invalid_token"/);
+  }
 
-  it('rejects alg "none", HS256 signed with the public key, another key, and a tampered payload', async () => {
-    t = await buildTestApp();
-    const claims = clerkClaims(alice);
-    await expectRejected(t, `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`, /invalid|malformed|algorithm/);
-    const hs256 = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(t.keys.publicPem));
-    await expectRejected(t, hs256, 'token algorithm is not accepted');
-    const other = await createTestKeys();
-    await expectRejected(t, await signClaims(other.privateKey, claims), 'token signature is invalid');
-    const [header, , signature] = (await t.tokenFor(alice)).split('.');
-    await expectRejected(t, `${header}.${b64({ ...claims, sub: 'user_mallory' })}.${signature}`, 'token signature is invalid');
-    await expectRejected(t, 'not.a.jwt', /malformed|invalid/);
-  });
-
-  it('rejects a wrong issuer, a wrong or missing authorized party, and a pending session', async () => {
-    const app = await buildTestApp();
-    t = app;
-    const sign = (extra: JWTPayload) => signClaims(app.keys.privateKey, clerkClaims(alice, extra));
-    await expectRejected(t, await sign({ iss: 'https://evil.example' }), 'token claim "iss" is invalid');
-    await expectRejected(t, await sign({ azp: 'https://evil.example' }), 'authorized party');
-    await expectRejected(t, await sign({ azp: undefined }), 'authorized party');
-    await expectRejected(t, await sign({ sts: 'pending' }), 'pending');
-    await expectRejected(t, await sign({ email: undefined }), 'no "email" claim');
-  });
-
-  it('reads the tenant from o.id (v2), org_id (v1), or the user (personal workspace)', async () => {
-    const app = await buildTestApp();
-    t = app;
-    const create = async (claims: JWTPayload) =>
-      (
-        await app.app.inject({
-          method: 'POST',
-          url: TICKETS,
-          headers: { authorization: `Bearer ${await signClaims(app.keys.privateKey, claims)}` },
-          payload: { title: 't', description: 'd', type: 'bug' },
-        })
-      ).json().tenant_id;
-    expect(await create(clerkClaims(alice))).toBe('org_acme');
-    expect(await create(clerkClaims({ ...alice, org: undefined }, { org_id: 'org_v1', v: undefined }))).toBe('org_v1');
-    expect(await create(clerkClaims({ ...alice, org: undefined }))).toBe(alice.id);
-  });
-
-  it('uses the configured email claim', async () => {
-    t = await buildTestApp({ CLERK_EMAIL_CLAIM: 'primary_email' });
-    const token = await signClaims(t.keys.privateKey, clerkClaims(alice, { email: undefined, primary_email: 'alice@work.test' }));
-    const res = await t.app.inject({
-      method: 'POST',
-      url: TICKETS,
-      headers: { authorization: `Bearer ${token}` },
-      payload: { title: 't', description: 'd', type: 'bug' },
+  describe('bearer token verification (Clerk mode)', () => {
+    it('accepts a valid Clerk session token', async () => {
+      t = await buildTestApp(dialect);
+      expect((await call(t, await t.tokenFor(alice))).statusCode).toBe(200);
     });
-    expect(res.json().created_by_email).toBe('alice@work.test');
-  });
 
-  it('records users from verified tokens; staff only from metadata.role, never from an org role', async () => {
-    t = await buildTestApp();
-    await call(t, await t.tokenFor(sam));
-    await call(t, await t.tokenFor(alice, { o: { id: 'org_acme', rol: 'admin' } }));
-    await call(t, await t.tokenFor({ id: 'user_eve', email: 'eve@x.test', role: 'customer' }));
-    const users = await t.db.selectFrom('users').select(['id', 'email', 'is_staff']).orderBy('id').execute();
-    expect(users).toEqual([
-      { id: alice.id, email: alice.email, is_staff: 0 },
-      { id: 'user_eve', email: 'eve@x.test', is_staff: 0 },
-      { id: sam.id, email: sam.email, is_staff: 1 },
-    ]);
-    // A rejected token records nobody.
-    await call(t, await signClaims((await createTestKeys()).privateKey, clerkClaims({ id: 'user_x', email: 'x@x.test' })));
-    expect(await t.db.selectFrom('users').select('id').where('id', '=', 'user_x').execute()).toEqual([]);
-  });
-
-  it('never writes a token to the log, even one sent in the URL', async () => {
-    t = await buildTestApp();
-    const token = await t.tokenFor(alice);
-    await call(t, token);
-    await call(t, `${token}x`);
-    await t.app.inject({ url: `${TICKETS}?access_token=${token}`, headers: { authorization: `Bearer ${token}` } });
-    const log = t.logs.join('');
-    expect(log).toContain('incoming request');
-    expect(log).not.toContain(token.split('.')[2]);
-    expect(log).not.toContain(token.split('.')[1]);
-  });
-});
-
-describe('bearer token verification with a JWKS URL', () => {
-  it('finds the key by kid, and rejects an unknown kid', async () => {
-    const keys = await createTestKeys();
-    const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'ins_key_1', alg: 'RS256', use: 'sig' };
-    const server = http.createServer((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ keys: [jwk] }));
+    it('asks for credentials when none are sent, and rejects other schemes', async () => {
+      t = await buildTestApp(dialect);
+      const none = await t.app.inject({ url: TICKETS });
+      expect(problem(none, 401).detail).toBe('missing bearer token');
+      expect(none.headers['www-authenticate']).toBe('Bearer realm="helpdesk"');
+      const basic = await t.app.inject({ url: TICKETS, headers: { authorization: 'Basic YWxpY2U6c2VjcmV0' } });
+      expect(problem(basic, 401).detail).toContain('Bearer');
+      const empty = await t.app.inject({ url: TICKETS, headers: { authorization: 'Bearer ' } });
+      problem(empty, 401);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      t = await buildTestApp({ CLERK_JWT_KEY: '', CLERK_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json` });
-      const good = await signClaims(keys.privateKey, clerkClaims(alice), { kid: 'ins_key_1' });
-      expect((await call(t, good)).statusCode).toBe(200);
-      const unknown = await signClaims(keys.privateKey, clerkClaims(alice), { kid: 'ins_key_2' });
-      await expectRejected(t, unknown, 'token signing key is not known');
-    } finally {
-      server.close();
-    }
+
+    it('rejects expired, not-yet-valid and future-issued tokens, allowing 5 s of clock skew', async () => {
+      const app = await buildTestApp(dialect);
+      t = app;
+      const sign = (extra: JWTPayload) => signClaims(app.keys.privateKey, clerkClaims(alice, extra));
+      await expectRejected(t, await sign({ exp: now() - 30 }), 'token has expired');
+      await expectRejected(t, await sign({ nbf: now() + 60 }), 'token is not valid yet');
+      await expectRejected(t, await sign({ iat: now() + 60 }), 'token was issued in the future');
+      expect((await call(t, await sign({ exp: now() - 2 }))).statusCode).toBe(200);
+      expect((await call(t, await sign({ nbf: now() + 2, iat: now() + 2 }))).statusCode).toBe(200);
+    });
+
+    it('rejects a token without exp', async () => {
+      t = await buildTestApp(dialect);
+      const { exp: _exp, ...claims } = clerkClaims(alice);
+      await expectRejected(t, await signClaims(t.keys.privateKey, claims), 'token claim "exp" is invalid');
+    });
+
+    it('rejects alg "none", HS256 signed with the public key, another key, and a tampered payload', async () => {
+      t = await buildTestApp(dialect);
+      const claims = clerkClaims(alice);
+      await expectRejected(t, `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`, /invalid|malformed|algorithm/);
+      const hs256 = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(t.keys.publicPem));
+      await expectRejected(t, hs256, 'token algorithm is not accepted');
+      const other = await createTestKeys();
+      await expectRejected(t, await signClaims(other.privateKey, claims), 'token signature is invalid');
+      const [header, , signature] = (await t.tokenFor(alice)).split('.');
+      await expectRejected(t, `${header}.${b64({ ...claims, sub: 'user_mallory' })}.${signature}`, 'token signature is invalid');
+      await expectRejected(t, 'not.a.jwt', /malformed|invalid/);
+    });
+
+    it('rejects a wrong issuer, a wrong or missing authorized party, and a pending session', async () => {
+      const app = await buildTestApp(dialect);
+      t = app;
+      const sign = (extra: JWTPayload) => signClaims(app.keys.privateKey, clerkClaims(alice, extra));
+      await expectRejected(t, await sign({ iss: 'https://evil.example' }), 'token claim "iss" is invalid');
+      await expectRejected(t, await sign({ azp: 'https://evil.example' }), 'authorized party');
+      await expectRejected(t, await sign({ azp: undefined }), 'authorized party');
+      await expectRejected(t, await sign({ sts: 'pending' }), 'pending');
+      await expectRejected(t, await sign({ email: undefined }), 'no "email" claim');
+    });
+
+    it('reads the tenant from o.id (v2), org_id (v1), or the user (personal workspace)', async () => {
+      const app = await buildTestApp(dialect);
+      t = app;
+      const create = async (claims: JWTPayload) =>
+        (
+          await app.app.inject({
+            method: 'POST',
+            url: TICKETS,
+            headers: { authorization: `Bearer ${await signClaims(app.keys.privateKey, claims)}` },
+            payload: { title: 't', description: 'd', type: 'bug' },
+          })
+        ).json().tenant_id;
+      expect(await create(clerkClaims(alice))).toBe('org_acme');
+      expect(await create(clerkClaims({ ...alice, org: undefined }, { org_id: 'org_v1', v: undefined }))).toBe('org_v1');
+      expect(await create(clerkClaims({ ...alice, org: undefined }))).toBe(alice.id);
+    });
+
+    it('uses the configured email claim', async () => {
+      t = await buildTestApp(dialect, { CLERK_EMAIL_CLAIM: 'primary_email' });
+      const token = await signClaims(t.keys.privateKey, clerkClaims(alice, { email: undefined, primary_email: 'alice@work.test' }));
+      const res = await t.app.inject({
+        method: 'POST',
+        url: TICKETS,
+        headers: { authorization: `Bearer ${token}` },
+        payload: { title: 't', description: 'd', type: 'bug' },
+      });
+      expect(res.json().created_by_email).toBe('alice@work.test');
+    });
+
+    it('records users from verified tokens; staff only from metadata.role, never from an org role', async () => {
+      t = await buildTestApp(dialect);
+      await call(t, await t.tokenFor(sam));
+      await call(t, await t.tokenFor(alice, { o: { id: 'org_acme', rol: 'admin' } }));
+      await call(t, await t.tokenFor({ id: 'user_eve', email: 'eve@x.test', role: 'customer' }));
+      const users = await t.db.selectFrom('users').select(['id', 'email', 'is_staff']).orderBy('id').execute();
+      expect(users).toEqual([
+        { id: alice.id, email: alice.email, is_staff: 0 },
+        { id: 'user_eve', email: 'eve@x.test', is_staff: 0 },
+        { id: sam.id, email: sam.email, is_staff: 1 },
+      ]);
+      // A rejected token records nobody.
+      await call(t, await signClaims((await createTestKeys()).privateKey, clerkClaims({ id: 'user_x', email: 'x@x.test' })));
+      expect(await t.db.selectFrom('users').select('id').where('id', '=', 'user_x').execute()).toEqual([]);
+    });
+
+    it('never writes a token to the log, even one sent in the URL', async () => {
+      t = await buildTestApp(dialect);
+      const token = await t.tokenFor(alice);
+      await call(t, token);
+      await call(t, `${token}x`);
+      await t.app.inject({ url: `${TICKETS}?access_token=${token}`, headers: { authorization: `Bearer ${token}` } });
+      const log = t.logs.join('');
+      expect(log).toContain('incoming request');
+      expect(log).not.toContain(token.split('.')[2]);
+      expect(log).not.toContain(token.split('.')[1]);
+    });
   });
 
-  it('checks azp against every configured party', async () => {
-    t = await buildTestApp({ CLERK_AUTHORIZED_PARTIES: `https://other.test, ${AUTHORIZED_PARTY}` });
-    expect((await call(t, await t.tokenFor(alice))).statusCode).toBe(200);
+  describe('bearer token verification with a JWKS URL', () => {
+    it('finds the key by kid, and rejects an unknown kid', async () => {
+      const keys = await createTestKeys();
+      const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'ins_key_1', alg: 'RS256', use: 'sig' };
+      const server = http.createServer((_req, res) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ keys: [jwk] }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = server.address() as AddressInfo;
+        t = await buildTestApp(dialect, { CLERK_JWT_KEY: '', CLERK_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json` });
+        const good = await signClaims(keys.privateKey, clerkClaims(alice), { kid: 'ins_key_1' });
+        expect((await call(t, good)).statusCode).toBe(200);
+        const unknown = await signClaims(keys.privateKey, clerkClaims(alice), { kid: 'ins_key_2' });
+        await expectRejected(t, unknown, 'token signing key is not known');
+      } finally {
+        server.close();
+      }
+    });
+
+    it('checks azp against every configured party', async () => {
+      t = await buildTestApp(dialect, { CLERK_AUTHORIZED_PARTIES: `https://other.test, ${AUTHORIZED_PARTY}` });
+      expect((await call(t, await t.tokenFor(alice))).statusCode).toBe(200);
+    });
   });
 });

@@ -88,6 +88,8 @@ function toDetail(error: FastifySchemaValidationError, prefix: string, root: unk
       }
       return { location, message: `expected ${type}`, value };
     }
+    case 'nul':
+      return { location, message: 'expected string without NUL (U+0000) characters', value };
     case 'format':
       return { location, message: formatMessage(String(params.format), value), value };
     case 'pattern':

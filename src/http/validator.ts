@@ -29,6 +29,11 @@ export function createValidatorCompiler(sharedSchemas: TSchema[]): FastifySchema
     // Same calling convention as an Ajv function (Fastify reads .errors and .schemaEnv), errors capped.
     const capped = Object.assign(
       (data: unknown, context?: DataValidationCxt) => {
+        const nulAt = findNul(data, '');
+        if (nulAt !== undefined) {
+          capped.errors = [{ keyword: 'nul', instancePath: nulAt, schemaPath: '#', params: {}, message: 'contains NUL' }];
+          return false;
+        }
         const valid = validate(data, context);
         capped.errors = validate.errors?.slice(0, MAX_ERRORS) ?? null;
         return valid;
@@ -37,4 +42,18 @@ export function createValidatorCompiler(sharedSchemas: TSchema[]): FastifySchema
     );
     return capped;
   };
+}
+
+/**
+ * Where the first string holding U+0000 is, as a JSON pointer. PostgreSQL cannot store it in
+ * text, so it is refused up front on every database rather than failing as a 500 on one.
+ */
+function findNul(value: unknown, pointer: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? pointer : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = findNul(inner, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

@@ -1,7 +1,11 @@
+import fs from 'node:fs';
+import readline from 'node:readline';
+import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { createDb } from '../db/database.js';
 import { migrateToLatest } from '../db/migrator.js';
+import { exportDatabase, importDatabase, ImportError } from '../db/transfer.js';
 import { loadOrCreateDevKeys, signDevToken } from '../http/dev-keys.js';
 
 const USAGE = `Usage: helpdesk <command> [options]
@@ -12,6 +16,8 @@ Commands:
   token --user ID --email EMAIL [--org ORG] [--staff] [--ttl SECONDS]
                         print a development sign-in token (development mode only)
   openapi [--yaml]      print the OpenAPI 3.1 document
+  export [--out FILE]   write the whole database as newline-delimited JSON (stdout by default)
+  import [--in FILE]    load an export into an empty database of either kind (stdin by default)
 
 Configuration comes from the environment; see README.md.`;
 
@@ -35,6 +41,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'token':
       return printToken(rest);
+    case 'export':
+    case 'import':
+      return transfer(command, rest);
     case 'openapi': {
       const { values } = parseArgs({ args: rest, options: { yaml: { type: 'boolean' } } });
       const config = loadConfig();
@@ -56,6 +65,41 @@ async function main(argv: string[]): Promise<number> {
     default:
       console.error(`unknown command "${command}"\n\n${USAGE}`);
       return 2;
+  }
+}
+
+/**
+ * The lines of a stream, read only once iteration starts: a readline interface created early
+ * would emit lines (and 'close') before the importer, still checking the target, listens.
+ */
+async function* readLines(input: NodeJS.ReadableStream): AsyncIterable<string> {
+  yield* readline.createInterface({ input, crlfDelay: Infinity });
+}
+
+async function transfer(command: 'export' | 'import', args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, in: { type: 'string' } } });
+  const db = createDb(loadConfig().database);
+  try {
+    await migrateToLatest(db);
+    if (command === 'export') {
+      const out = values.out ? fs.createWriteStream(values.out) : process.stdout;
+      const counts = await exportDatabase(db, async (line) => {
+        if (!out.write(`${line}\n`)) await once(out, 'drain');
+      });
+      if (out !== process.stdout) await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+      console.error(`exported ${JSON.stringify(counts)}`);
+    } else {
+      const input = values.in ? fs.createReadStream(values.in) : process.stdin;
+      const counts = await importDatabase(db, readLines(input));
+      console.error(`imported ${JSON.stringify(counts)}`);
+    }
+    return 0;
+  } catch (error) {
+    if (!(error instanceof ImportError)) throw error;
+    console.error(`import failed, nothing was written: ${error.message}`);
+    return 1;
+  } finally {
+    await db.destroy();
   }
 }
 

@@ -91,7 +91,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     app.decorateRequest('actor', null);
     api.addHook('onRequest', requireActor(verifyToken, rememberUser));
     await api.register(ticketRoutes, { db });
-    await api.register(adminRoutes, { db });
+    await api.register(adminRoutes, { db, dialect: config.database.kind });
   }, { prefix: API_PREFIX });
   await openApiRoutes(app, NAMED_SCHEMAS);
 

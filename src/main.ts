@@ -8,7 +8,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 /** Starts the server: config, database, migrations, app, listen; stops cleanly on SIGTERM/SIGINT. */
 export async function serve(config: Config = loadConfig()): Promise<void> {
   const db = createDb(config.database);
-  await migrateToLatest(db);
+  await migrateToLatest(db, config.database.kind);
   const app = await buildApp(config, db);
 
   if (config.auth.mode === 'development') {

@@ -68,7 +68,7 @@ describe.each(dialects())('%s', (dialect) => {
 
     it('migrates a new database and prints the OpenAPI document', async () => {
       const migrated = await runCli(['migrate'], env());
-      expect(migrated.stderr).toContain('applied: 001_initial');
+      expect(migrated.stderr).toContain('applied: 001_initial, 002_search');
       const again = await runCli(['migrate'], env());
       expect(again.stderr).toContain('schema is up to date');
       const { stdout } = await runCli(['openapi'], env());

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 
-export type Dialect = 'sqlite' | 'postgres';
+import type { Dialect } from '../src/db/database.js';
+
+export type { Dialect };
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -96,7 +96,7 @@ export async function buildTestApp(dialect: Dialect = 'sqlite', env: Record<stri
     ...env,
   });
   const db = createDb(config.database);
-  await migrateToLatest(db);
+  await migrateToLatest(db, config.database.kind);
   const logs: string[] = [];
   const app = await buildApp(config, db, { logStream: { write: (line: string) => void logs.push(line) } });
   await app.ready();

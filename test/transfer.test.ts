@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, type Db } from '../src/db/database.js';
+import { countQueue } from '../src/admin/admin.repository.js';
+import { createDb, type Db, type Dialect } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
 import { exportDatabase, importDatabase } from '../src/db/transfer.js';
 import { createPostgresDatabase, dialects } from './dialects.js';
@@ -26,7 +27,7 @@ let source: TestApp;
 let cleanup: Array<() => Promise<void>> = [];
 
 /** A fresh, migrated, empty database of the given kind. */
-async function emptyDb(dialect: 'sqlite' | 'postgres'): Promise<{ db: Db; url: string }> {
+async function emptyDb(dialect: Dialect): Promise<{ db: Db; url: string; dialect: Dialect }> {
   let url: string;
   if (dialect === 'postgres') {
     const database = await createPostgresDatabase();
@@ -39,8 +40,8 @@ async function emptyDb(dialect: 'sqlite' | 'postgres'): Promise<{ db: Db; url: s
   }
   const db = createDb(url.startsWith('sqlite:') ? { kind: 'sqlite', path: url.slice(7) } : { kind: 'postgres', url, poolSize: 2 });
   cleanup.unshift(() => db.destroy());
-  await migrateToLatest(db);
-  return { db, url };
+  await migrateToLatest(db, dialect);
+  return { db, url, dialect };
 }
 
 beforeAll(async () => {
@@ -77,6 +78,10 @@ describe('helpdesk export / import', () => {
     const back = await emptyDb('sqlite');
     await importDatabase(back.db, iterate(viaMiddle));
     expect(rowsOf(await exportLines(back.db))).toEqual(rows);
+
+    // The search index is derived, not exported: it is rebuilt on the way in.
+    expect(await countQueue(middle.db, middle.dialect, { words: ['secret', 'note'] })).toBe(1);
+    expect(await countQueue(back.db, 'sqlite', { words: ['ünïcödé'] })).toBe(1);
   });
 
   it('refuses a non-empty target or a broken file, writing nothing', async () => {

@@ -1,5 +1,5 @@
-import { sql, type Expression, type SqlBool } from 'kysely';
-import type { Db } from '../db/database.js';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import type { Db, Dialect } from '../db/database.js';
 import type { TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
 
@@ -12,7 +12,7 @@ export interface QueueFilter {
   assignedTo?: string | null | undefined;
   tenantId?: string | undefined;
   createdBy?: string | undefined;
-  /** Words that must each appear in the title, description or a comment. */
+  /** Words that must each begin a word of the title, description or a comment (see searchWords). */
   words?: string[] | undefined;
 }
 
@@ -37,12 +37,28 @@ export type QueueRow = Pick<TicketRow, (typeof QUEUE_COLUMNS)[number]>;
 // Priority is stored by name; this ranks it for sorting.
 const PRIORITY_RANK = sql<number>`case priority when 'urgent' then 4 when 'high' then 3 when 'normal' then 2 else 1 end`;
 
-/** `%`, `_` and the escape character itself are literal in a search word. */
-function likePattern(word: string): string {
-  return `%${word.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/**
+ * Tickets where `word` starts a word of the title, description or any comment. The index
+ * expressions here must match migration 002 exactly, or PostgreSQL will not use its indexes.
+ */
+function matchesWord(dialect: Dialect, word: string): RawBuilder<SqlBool> {
+  if (dialect === 'postgres') {
+    const query = `${word}:*`;
+    return sql<SqlBool>`tickets.id in (
+      select t.id from tickets t where to_tsvector('simple', t.title || ' ' || t.description) @@ to_tsquery('simple', ${query})
+      union
+      select c.ticket_id from ticket_comments c where to_tsvector('simple', c.content) @@ to_tsquery('simple', ${query}))`;
+  }
+  return sql<SqlBool>`tickets.id in (select ticket_id from ticket_search where ticket_search match ${`"${word}"*`})`;
 }
 
-function queue(db: Db, filter: QueueFilter) {
+/** The words of a search: runs of letters and digits, lower-cased. */
+export function searchWords(q: string): string[] {
+  return (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 10);
+}
+
+function queue(db: Db, dialect: Dialect, filter: QueueFilter) {
+  const words = filter.words;
   return db
     .selectFrom('tickets')
     .$if(filter.status !== undefined, (qb) => qb.where('status', '=', filter.status as TicketStatus))
@@ -52,32 +68,20 @@ function queue(db: Db, filter: QueueFilter) {
     .$if(typeof filter.assignedTo === 'string', (qb) => qb.where('assigned_to', '=', filter.assignedTo as string))
     .$if(filter.tenantId !== undefined, (qb) => qb.where('tenant_id', '=', filter.tenantId as string))
     .$if(filter.createdBy !== undefined, (qb) => qb.where('created_by', '=', filter.createdBy as string))
-    .$if((filter.words ?? []).length > 0, (qb) =>
-      qb.where((eb) =>
-        eb.and(
-          (filter.words ?? []).map((word): Expression<SqlBool> => {
-            const pattern = likePattern(word);
-            const matches = (column: string) => sql<SqlBool>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
-            return eb.or([
-              matches('tickets.title'),
-              matches('tickets.description'),
-              eb.exists(
-                eb
-                  .selectFrom('ticket_comments')
-                  .select(sql.lit(1).as('one'))
-                  .whereRef('ticket_comments.ticket_id', '=', 'tickets.id')
-                  .where(matches('ticket_comments.content')),
-              ),
-            ]);
-          }),
-        ),
-      ),
-    );
+    // A search with no searchable word in it matches nothing.
+    .$if(words !== undefined && words.length === 0, (qb) => qb.where(sql<SqlBool>`1 = 0`))
+    .$if(words !== undefined && words.length > 0, (qb) => qb.where((eb) => eb.and((words ?? []).map((w) => matchesWord(dialect, w)))));
 }
 
 /** One page of the staff queue. */
-export async function listQueue(db: Db, filter: QueueFilter, sort: QueueSort, page: { limit: number; offset: number }): Promise<QueueRow[]> {
-  return queue(db, filter)
+export async function listQueue(
+  db: Db,
+  dialect: Dialect,
+  filter: QueueFilter,
+  sort: QueueSort,
+  page: { limit: number; offset: number },
+): Promise<QueueRow[]> {
+  return queue(db, dialect, filter)
     .select(QUEUE_COLUMNS)
     .$if(sort.field === 'priority', (qb) => qb.orderBy(PRIORITY_RANK, sort.direction).orderBy('updated_at', 'desc'))
     .$if(sort.field !== 'priority', (qb) => qb.orderBy(sort.field as 'created_at' | 'updated_at', sort.direction))
@@ -88,8 +92,8 @@ export async function listQueue(db: Db, filter: QueueFilter, sort: QueueSort, pa
 }
 
 /** How many tickets match the staff queue's filters. */
-export async function countQueue(db: Db, filter: QueueFilter): Promise<number> {
-  const row = await queue(db, filter)
+export async function countQueue(db: Db, dialect: Dialect, filter: QueueFilter): Promise<number> {
+  const row = await queue(db, dialect, filter)
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);

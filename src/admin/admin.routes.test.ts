@@ -127,7 +127,11 @@ describe.each(dialects())('%s', (dialect) => {
       expect(await ids('?q=saml&status=closed')).toEqual([]);
       expect(await ids('?q=saml%20incident')).toEqual([c.ticket_id]);
       expect((await queue('?q=saml')).total).toBe(2);
-      expect(await ids('?q=%25')).toEqual([]); // a literal %, not a wildcard
+      expect(await ids('?q=%25')).toEqual([]); // no word in it: nothing, not everything
+      expect(await ids('?q=inv')).toEqual([a.ticket_id]); // words match by prefix
+      expect(await ids('?q=login%20saml')).toEqual([b.ticket_id]); // one word in the title, one in a comment
+      expect(await ids('?q=invoice%20saml')).toEqual([]);
+      expect(await ids('?q=voice')).toEqual([]); // but not inside a word
     });
 
     it('rejects bad parameters', async () => {

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Db } from '../db/database.js';
+import type { Db, Dialect } from '../db/database.js';
 import type { Actor } from '../http/auth.js';
 import { AppError } from '../http/problem.js';
 import { problemResponses, Ref } from '../http/schemas.js';
@@ -28,7 +28,7 @@ const tags = ['Support (staff)'];
 const ETagHeader = { ETag: { description: 'The ticket version; send it back in If-Match to update safely', schema: { type: 'string' } } };
 
 /** The support team's side: every tenant's tickets, triage, replies and internal notes, stats. */
-export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }> = async (app, { db, dialect }) => {
   // Role comes only from the verified token (metadata.role in HELPDESK_STAFF_ROLES).
   app.addHook('onRequest', async (request) => {
     if (!request.actor?.isStaff) throw new AppError(403, 'this operation is for support staff only');
@@ -47,7 +47,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { 
         response: { 200: Ref(AdminTicketListResponse), ...problemResponses(401, 403, 422, 500) },
       },
     },
-    async (request) => listQueueForStaff(db, actorOf(request), request.query),
+    async (request) => listQueueForStaff(db, dialect, actorOf(request), request.query),
   );
 
   app.get(

@@ -44,7 +44,8 @@ export const AdminListTicketsQuery = Type.Object({
     Type.String({
       minLength: 1,
       maxLength: 200,
-      description: 'Words that must all appear in the title, description or any comment (internal notes included)',
+      description:
+        'Full-text search: every word must begin a word of the title, description or any comment (internal notes included); case-insensitive',
     }),
   ),
   sort: Type.Optional({ ...Enum(QUEUE_SORTS, 'Sort field; a leading `-` sorts descending'), default: '-updated_at' }),

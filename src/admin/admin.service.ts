@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.js';
+import type { Db, Dialect } from '../db/database.js';
 import { newId, nowIso } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
 import { AppError, notFound } from '../http/problem.js';
@@ -31,6 +31,7 @@ import {
   listQueue,
   listResponseTimes,
   listStaffUsers,
+  searchWords,
   type QueueFilter,
   type QueueSort,
 } from './admin.repository.js';
@@ -44,7 +45,7 @@ export interface Tagged<T> {
 }
 
 /** The staff queue across every tenant, filtered, searched and sorted, with an exact total. */
-export async function listQueueForStaff(db: Db, actor: Actor, query: AdminListTicketsQuery): Promise<AdminTicketListResponse> {
+export async function listQueueForStaff(db: Db, dialect: Dialect, actor: Actor, query: AdminListTicketsQuery): Promise<AdminTicketListResponse> {
   const assignee = query.assigned_to;
   const filter: QueueFilter = {
     status: query.status,
@@ -53,7 +54,7 @@ export async function listQueueForStaff(db: Db, actor: Actor, query: AdminListTi
     assignedTo: assignee === undefined ? undefined : assignee === 'none' ? null : assignee === 'me' ? actor.userId : assignee,
     tenantId: query.tenant_id,
     createdBy: query.created_by,
-    words: query.q?.split(/\s+/).filter((w) => w.length > 0),
+    words: query.q === undefined ? undefined : searchWords(query.q),
   };
   const sortKey = query.sort ?? '-updated_at';
   const sort: QueueSort = {
@@ -61,7 +62,7 @@ export async function listQueueForStaff(db: Db, actor: Actor, query: AdminListTi
     direction: sortKey.startsWith('-') ? 'desc' : 'asc',
   };
   const page = { limit: query.limit ?? DEFAULT_PAGE_SIZE, offset: query.offset ?? 0 };
-  const [rows, total] = await Promise.all([listQueue(db, filter, sort, page), countQueue(db, filter)]);
+  const [rows, total] = await Promise.all([listQueue(db, dialect, filter, sort, page), countQueue(db, dialect, filter)]);
   return presentQueue(rows, total, page.offset);
 }
 

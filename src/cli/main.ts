@@ -30,9 +30,10 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keep running
     }
     case 'migrate': {
-      const db = createDb(loadConfig().database);
+      const { database } = loadConfig();
+      const db = createDb(database);
       try {
-        const applied = await migrateToLatest(db);
+        const applied = await migrateToLatest(db, database.kind);
         console.error(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'schema is up to date');
       } finally {
         await db.destroy();
@@ -78,9 +79,10 @@ async function* readLines(input: NodeJS.ReadableStream): AsyncIterable<string> {
 
 async function transfer(command: 'export' | 'import', args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { out: { type: 'string' }, in: { type: 'string' } } });
-  const db = createDb(loadConfig().database);
+  const { database } = loadConfig();
+  const db = createDb(database);
   try {
-    await migrateToLatest(db);
+    await migrateToLatest(db, database.kind);
     if (command === 'export') {
       const out = values.out ? fs.createWriteStream(values.out) : process.stdout;
       const counts = await exportDatabase(db, async (line) => {

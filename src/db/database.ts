@@ -14,6 +14,9 @@ export interface Database {
   users: UserTable;
 }
 
+/** The SQL dialects helpdesk runs on; dialect-specific SQL is the exception (full-text search). */
+export type Dialect = DatabaseConfig['kind'];
+
 /** A connection or an open transaction: repositories accept either. */
 export type Db = Kysely<Database>;
 

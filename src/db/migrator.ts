@@ -1,16 +1,19 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
-import type { Db } from './database.js';
+import type { Db, Dialect } from './database.js';
 import * as m001 from './migrations/001_initial.js';
+import { searchMigration } from './migrations/002_search.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
-const migrations: Record<string, Migration> = {
-  '001_initial': m001,
-};
-
-const provider: MigrationProvider = { getMigrations: async () => migrations };
+function migrationsFor(dialect: Dialect): Record<string, Migration> {
+  return {
+    '001_initial': m001,
+    '002_search': searchMigration(dialect),
+  };
+}
 
 /** Brings the schema up to date; throws with the failing migration's name on error. */
-export async function migrateToLatest(db: Db): Promise<string[]> {
+export async function migrateToLatest(db: Db, dialect: Dialect): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

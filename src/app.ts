@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { adminRoutes } from './admin/admin.routes.js';
@@ -11,6 +13,7 @@ import { loadOrCreateDevKeys } from './http/dev-keys.js';
 import { healthRoutes } from './http/health.routes.js';
 import { openApiRoutes, registerOpenApi } from './http/openapi.js';
 import { AppError, handleError, installNotFound } from './http/problem.js';
+import { createRateLimiter } from './http/rate-limit.js';
 import { API_PREFIX, ErrorDetail, ErrorModel } from './http/schemas.js';
 import { createValidatorCompiler } from './http/validator.js';
 import { ticketRoutes } from './tickets/ticket.routes.js';
@@ -22,6 +25,9 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 
 /** Every schema with an $id: validated, serialized, documented and served from this one list. */
 const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas];
+
+// What a browser client may read from a cross-origin response.
+const EXPOSED_HEADERS = ['location', 'etag', 'link', 'x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after'];
 
 // A bearer token is a credential wherever it appears, even in a URL a client got wrong.
 const JWT_PATTERN = /eyJ[\w-]*\.[\w-]*\.[\w-]*/g;
@@ -49,6 +55,9 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
       },
     },
     bodyLimit: BODY_LIMIT,
+    // A client gets 30 s to send its request and a socket 60 s of silence; the database has its own limits.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -79,6 +88,10 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     reply.header('x-request-id', request.id);
   });
 
+  // Security headers everywhere; CORS only for the configured dashboard origins.
+  await app.register(helmet, { global: true, hsts: config.env === 'production' });
+  await app.register(cors, { origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, exposedHeaders: EXPOSED_HEADERS });
+
   await registerOpenApi(app, NAMED_SCHEMAS, version);
 
   const verifyToken =
@@ -90,6 +103,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
   await app.register(async (api) => {
     app.decorateRequest('actor', null);
     api.addHook('onRequest', requireActor(verifyToken, rememberUser));
+    api.addHook('onRequest', createRateLimiter(config.rateLimit));
     await api.register(ticketRoutes, { db });
     await api.register(adminRoutes, { db, dialect: config.database.kind });
   }, { prefix: API_PREFIX });

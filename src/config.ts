@@ -26,6 +26,10 @@ export type AuthConfig =
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
+  /** Browser origins allowed to call the API cross-origin; empty = no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
+  /** Requests per user per window; 0 turns the limit off. */
+  readonly rateLimit: { readonly max: number; readonly windowSeconds: number };
   readonly host: string;
   readonly port: number;
   readonly logLevel: string;
@@ -76,6 +80,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const dataDir = path.resolve(env.HELPDESK_DATA_DIR ?? './data');
+
+  const rateLimitMax = Number(env.HELPDESK_RATE_LIMIT ?? '600');
+  if (!Number.isInteger(rateLimitMax) || rateLimitMax < 0) {
+    problems.push(`HELPDESK_RATE_LIMIT must be a whole number of requests per minute, or 0 for no limit (got "${env.HELPDESK_RATE_LIMIT}")`);
+  }
+  const corsOrigins = list(env.HELPDESK_CORS_ORIGINS);
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/]+$/.test(origin)) problems.push(`HELPDESK_CORS_ORIGINS entries must be origins like https://app.example.com (got "${origin}")`);
+  }
   const poolSize = Number(env.DATABASE_POOL_SIZE ?? '10');
   if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 1000) {
     problems.push(`DATABASE_POOL_SIZE must be an integer from 1 to 1000 (got "${env.DATABASE_POOL_SIZE}")`);
@@ -110,6 +123,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   return Object.freeze({
     env: nodeEnv as Config['env'],
+    corsOrigins: Object.freeze(corsOrigins),
+    rateLimit: Object.freeze({ max: rateLimitMax, windowSeconds: 60 }),
     host: env.HOST ?? '0.0.0.0',
     port,
     logLevel,

@@ -26,7 +26,8 @@ export type Db = Kysely<Database>;
  */
 export function createDb(config: DatabaseConfig): Db {
   if (config.kind === 'postgres') {
-    const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize });
+    // No statement may hold a connection (and its locks) for more than 10 s.
+    const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, statement_timeout: 10_000 });
     // An idle client losing its server must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

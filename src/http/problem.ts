@@ -72,6 +72,8 @@ function clientMessage(error: FastifyError): string {
 export function installNotFound(app: FastifyInstance): void {
   const routes: Array<{ method: string; pattern: RegExp }> = [];
   app.addHook('onRoute', (route) => {
+    // Catch-alls (the CORS preflight route) say nothing about which methods a path allows.
+    if (route.url === '*' || route.url === '/*') return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const source = route.url
       .split('/')

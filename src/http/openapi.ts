@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TObject } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { sendProblem } from './problem.js';
-import { API_PREFIX, schemaUrl } from './schemas.js';
+import { API_PREFIX, problemResponses, schemaUrl } from './schemas.js';
 
 const SECURITY_DESCRIPTION = 'Clerk session JWT from an authenticated dashboard user. Format: Bearer eyJ....';
 
@@ -29,6 +29,8 @@ export async function registerOpenApi(app: FastifyInstance, schemas: TObject[], 
       tags: [
         { name: 'Support', description: 'A dashboard user’s own support tickets' },
         { name: 'Support (staff)', description: 'The support team’s queue, triage, replies and internal notes' },
+        { name: 'Operations', description: 'Health checks for load balancers and orchestrators' },
+        { name: 'Documentation', description: 'This document and the JSON Schemas that `$schema` links point at' },
       ],
     },
     // Name components after each schema's $id, as Huma does (#/components/schemas/SupportTicket).
@@ -43,16 +45,36 @@ export async function openApiRoutes(app: FastifyInstance, schemas: TObject[]): P
     served.set(schema.$id as string, linkRefs({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...schema, $id: schemaUrl(schema.$id as string) }));
   }
 
-  app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
-  app.get(`${API_PREFIX}/openapi.yaml`, { schema: { hide: true } }, async (_request, reply) =>
-    reply.type('application/yaml').send(app.swagger({ yaml: true })),
+  const tags = ['Documentation'];
+  app.get(
+    `${API_PREFIX}/openapi.json`,
+    { schema: { operationId: 'openapi-json', summary: 'This OpenAPI 3.1 document', tags, security: [], response: { 200: { description: 'OK' } } } },
+    async (_request, reply) => reply.type('application/json').send(JSON.stringify(app.swagger())),
   );
-  app.get<{ Params: { file: string } }>(`${API_PREFIX}/schemas/:file`, { schema: { hide: true } }, async (request, reply) => {
+  app.get(
+    `${API_PREFIX}/openapi.yaml`,
+    { schema: { operationId: 'openapi-yaml', summary: 'This OpenAPI 3.1 document, as YAML', tags, security: [], response: { 200: { description: 'OK' } } } },
+    async (_request, reply) => reply.type('application/yaml').send(app.swagger({ yaml: true })),
+  );
+  app.get<{ Params: { file: string } }>(
+    `${API_PREFIX}/schemas/:file`,
+    {
+      schema: {
+        operationId: 'get-schema',
+        summary: 'The JSON Schema a `$schema` link points at',
+        tags,
+        security: [],
+        params: { type: 'object', properties: { file: { type: 'string', description: 'Schema name with .json, e.g. SupportTicket.json' } }, required: ['file'] },
+        response: { 200: { description: 'OK' }, ...problemResponses(404) },
+      },
+    },
+    async (request, reply) => {
     const name = request.params.file.replace(/\.json$/, '');
     const schema = served.get(name);
     if (!schema) return sendProblem(reply, 404, `no schema named ${name}`);
     return reply.type('application/schema+json').send(JSON.stringify(schema));
-  });
+    },
+  );
   await app.register(swaggerUi, { routePrefix: `${API_PREFIX}/docs`, uiConfig: { docExpansion: 'list', deepLinking: true } });
 }
 

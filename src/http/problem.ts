@@ -68,9 +68,24 @@ function clientMessage(error: FastifyError): string {
   }
 }
 
+/** One registered route, as the inventory check and the 405 handler see it. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  pattern: RegExp;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, method by method (catch-alls aside). */
+    routeTable: readonly RouteEntry[];
+  }
+}
+
 /** Unknown paths are 404; a known path with another method is 405 with an Allow header. */
 export function installNotFound(app: FastifyInstance): void {
-  const routes: Array<{ method: string; pattern: RegExp }> = [];
+  const routes: RouteEntry[] = [];
+  app.decorate('routeTable', routes);
   app.addHook('onRoute', (route) => {
     // Catch-alls (the CORS preflight route) say nothing about which methods a path allows.
     if (route.url === '*' || route.url === '/*') return;
@@ -80,7 +95,7 @@ export function installNotFound(app: FastifyInstance): void {
       .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
       .join('/');
     const pattern = new RegExp(`^${source}$`);
-    for (const method of methods) routes.push({ method, pattern });
+    for (const method of methods) routes.push({ method, url: route.url, pattern });
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/';

@@ -112,4 +112,5 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity: validation failed',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };

@@ -1,0 +1,49 @@
+// OWASP API9:2023 Improper Inventory Management: no route the OpenAPI document does not describe.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from '../dialects.js';
+import { buildTestApp, type TestApp } from '../helpers.js';
+
+// The interactive documentation page and its static assets: a UI over the document, not API.
+const DOCS_UI = /^\/api\/v1\/docs(\/|$)/;
+
+describe.each(dialects())('%s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp(dialect);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('registers exactly the operations the OpenAPI document lists', async () => {
+    const doc = (await t.app.inject({ url: '/api/v1/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`))
+      .sort();
+    const registered = [
+      ...new Set(
+        t.app.routeTable
+          .filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS' && !DOCS_UI.test(r.url))
+          .map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`),
+      ),
+    ].sort();
+    expect(registered).toEqual(documented);
+    expect(registered.length).toBeGreaterThanOrEqual(16);
+    // HEAD mirrors GET only; nothing else hides behind it.
+    for (const head of t.app.routeTable.filter((r) => r.method === 'HEAD' && !DOCS_UI.test(r.url))) {
+      expect(t.app.routeTable.some((r) => r.method === 'GET' && r.url === head.url), head.url).toBe(true);
+    }
+  });
+
+  it('requires the bearer token on every operation except health and documentation', async () => {
+    const doc = (await t.app.inject({ url: '/api/v1/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { security?: unknown; tags: string[] }>>;
+    };
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const isPublic = operation.tags.includes('Operations') || operation.tags.includes('Documentation');
+        expect(operation.security, `${method} ${path}`).toEqual(isPublic ? [] : [{ bearerClerk: [] }]);
+      }
+    }
+  });
+});

@@ -58,6 +58,9 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     // A client gets 30 s to send its request and a socket 60 s of silence; the database has its own limits.
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
+    // On SIGTERM a request already arriving is served, not refused with a bare 503; the
+    // listener is closed, idle keep-alive sockets are dropped and main.ts bounds the wait.
+    return503OnClosing: false,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -8,7 +8,7 @@ import { adminRoutes } from './admin/admin.routes.js';
 import { adminSchemas } from './admin/admin.schemas.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
-import { createTokenVerifier, requireActor, type VerifyToken } from './http/auth.js';
+import { createTokenVerifier, requireActor, type Actor, type VerifyToken } from './http/auth.js';
 import { loadOrCreateDevKeys } from './http/dev-keys.js';
 import { healthRoutes } from './http/health.routes.js';
 import { openApiRoutes, registerOpenApi } from './http/openapi.js';
@@ -105,8 +105,9 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
   await app.register(healthRoutes, { db });
   await app.register(async (api) => {
     app.decorateRequest('actor', null);
-    api.addHook('onRequest', requireActor(verifyToken, rememberUser));
+    api.addHook('onRequest', requireActor(verifyToken));
     api.addHook('onRequest', createRateLimiter(config.rateLimit));
+    api.addHook('onRequest', async (request) => rememberUser(request.actor as Actor));
     await api.register(ticketRoutes, { db });
     await api.register(adminRoutes, { db, dialect: config.database.kind });
   }, { prefix: API_PREFIX });

@@ -102,6 +102,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (jwksUrl && !/^https?:\/\//.test(jwksUrl)) {
     problems.push(`CLERK_JWKS_URL must be an http(s) URL (got "${jwksUrl}")`);
+  } else if (jwksUrl && nodeEnv === 'production' && !jwksUrl.startsWith('https://')) {
+    // Whoever can tamper with this fetch can mint tokens for anyone.
+    problems.push('CLERK_JWKS_URL must use https:// in production');
   }
   const shared = {
     issuer: nonEmpty(env.CLERK_ISSUER),

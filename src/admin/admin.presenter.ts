@@ -15,7 +15,13 @@ export function presentQueue(rows: QueueRow[], total: number, offset: number): A
   return {
     $schema: schemaUrl('AdminTicketListResponse'),
     has_more: offset + rows.length < total,
-    tickets: rows.map((row) => ({ ...presentSummary(row), created_by: row.created_by, tenant_id: row.tenant_id })),
+    tickets: rows.map((row) => ({
+      ...presentSummary(row),
+      // Staff see internal notes, so their counts include them (as in presentStaffTicket).
+      comment_count: row.comment_count + row.internal_comment_count,
+      created_by: row.created_by,
+      tenant_id: row.tenant_id,
+    })),
     total,
   };
 }

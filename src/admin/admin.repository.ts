@@ -29,6 +29,7 @@ export const QUEUE_COLUMNS = [
   'created_by_email',
   'assigned_to_email',
   'comment_count',
+  'internal_comment_count',
   'created_at',
   'updated_at',
 ] as const;

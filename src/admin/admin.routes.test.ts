@@ -154,6 +154,7 @@ describe.each(dialects())('%s', (dialect) => {
         ['internal', true],
       ]);
       expect(body.ticket.comment_count).toBe(2);
+      expect((await queue()).tickets[0].comment_count).toBe(2); // one meaning for staff: every comment they see
       problem(await t.as(sam, { url: `${ADMIN}/01934e7a-0000-7000-8000-000000000000` }), 404);
       problem(await t.as(sam, { url: `${ADMIN}/nope` }), 422);
     });
@@ -228,6 +229,8 @@ describe.each(dialects())('%s', (dialect) => {
       const after = await staffDetail(ticket.ticket_id);
       expect(after.ticket.priority).toBe('high');
       expect(after.history).toHaveLength(1);
+      // Strong comparison: a weak version of the current tag does not match either.
+      problem(await patch(ticket.ticket_id, { priority: 'low' }, { 'if-match': `W/${first.headers.etag as string}` }, kim), 412);
       await ok(await patch(ticket.ticket_id, { priority: 'low' }, { 'if-match': first.headers.etag as string }, kim));
     });
 

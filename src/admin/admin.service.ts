@@ -1,4 +1,4 @@
-import type { Db, Dialect } from '../db/database.js';
+import { readSnapshot, type Db, type Dialect } from '../db/database.js';
 import { newId, nowIso } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
 import { AppError, notFound } from '../http/problem.js';
@@ -62,13 +62,15 @@ export async function listQueueForStaff(db: Db, dialect: Dialect, actor: Actor, 
     direction: sortKey.startsWith('-') ? 'desc' : 'asc',
   };
   const page = { limit: query.limit ?? DEFAULT_PAGE_SIZE, offset: query.offset ?? 0 };
-  const [rows, total] = await Promise.all([listQueue(db, dialect, filter, sort, page), countQueue(db, dialect, filter)]);
+  const [rows, total] = await readSnapshot(db, (trx) =>
+    Promise.all([listQueue(trx, dialect, filter, sort, page), countQueue(trx, dialect, filter)]),
+  );
   return presentQueue(rows, total, page.offset);
 }
 
 /** Any ticket with every comment (internal notes too) and its whole history. */
 export async function getTicketForStaff(db: Db, ticketId: string): Promise<Tagged<TicketDetailResponse>> {
-  return db.transaction().execute(async (trx) => {
+  return readSnapshot(db, async (trx) => {
     const ticket = await findTicket(trx, ticketId, null);
     if (!ticket) throw notFound();
     const [comments, history] = await Promise.all([listComments(trx, ticket.id, { includeInternal: true }), listHistory(trx, ticket.id)]);
@@ -76,10 +78,11 @@ export async function getTicketForStaff(db: Db, ticketId: string): Promise<Tagge
   });
 }
 
+/** If-Match uses strong comparison (RFC 9110 §13.1.1): a weak tag never matches. */
 function matchesEtag(ifMatch: string, etag: string): boolean {
   return ifMatch
     .split(',')
-    .map((tag) => tag.trim().replace(/^W\//, ''))
+    .map((tag) => tag.trim())
     .some((tag) => tag === '*' || tag === etag);
 }
 
@@ -201,7 +204,7 @@ function tally<T extends readonly string[]>(keys: T, rows: Array<{ key: string; 
 /** Queue counts now, and median first-response and resolution times of tickets created in the window. */
 export async function getSupportStats(db: Db, days: number): Promise<SupportStats> {
   const since = new Date(Date.now() - days * 86_400_000).toISOString();
-  return db.transaction().execute(async (trx) => {
+  return readSnapshot(db, async (trx) => {
     const [byStatus, byPriority, byType, openUnassigned, times] = await Promise.all([
       countTicketsBy(trx, 'status'),
       countTicketsBy(trx, 'priority'),

@@ -41,3 +41,13 @@ export function createDb(config: DatabaseConfig): Db {
   sqlite.pragma('busy_timeout = 5000');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 }
+
+/**
+ * Runs several reads against one snapshot. PostgreSQL's default READ COMMITTED takes a new
+ * snapshot per statement, so a page and its total, or a ticket and its comments, could disagree
+ * under concurrent writes; REPEATABLE READ gives the whole function one. (SQLite's transaction
+ * is a snapshot already; Kysely's SQLite driver ignores the level.)
+ */
+export function readSnapshot<T>(db: Db, read: (trx: Db) => Promise<T>): Promise<T> {
+  return db.transaction().setIsolationLevel('repeatable read').execute(read);
+}

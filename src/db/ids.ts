@@ -9,3 +9,8 @@ export function newId(): string {
 export function nowIso(): string {
   return new Date().toISOString();
 }
+
+/** The stored spelling of a UUID a client sent: RFC 9562 allows upper case and a urn:uuid: prefix. */
+export function canonicalUuid(id: string): string {
+  return id.toLowerCase().replace(/^urn:uuid:/, '');
+}

@@ -175,6 +175,18 @@ describe.each(dialects())('%s', (dialect) => {
       }
     });
 
+    it('answers 503, not 401, when the signing keys cannot be fetched', async () => {
+      const closed = http.createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const { port } = closed.address() as AddressInfo;
+      closed.close();
+      t = await buildTestApp(dialect, { CLERK_JWT_KEY: '', CLERK_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json` });
+      const res = await call(t, await t.tokenFor(alice));
+      expect(problem(res, 503).detail).toContain('signing keys are unreachable');
+      expect(res.headers['retry-after']).toBe('5');
+      expect(t.logs.join('')).toContain('signing keys are unreachable');
+    });
+
     it('checks azp against every configured party', async () => {
       t = await buildTestApp(dialect, { CLERK_AUTHORIZED_PARTIES: `https://other.test, ${AUTHORIZED_PARTY}` });
       expect((await call(t, await t.tokenFor(alice))).statusCode).toBe(200);

@@ -37,6 +37,7 @@ export async function createTokenVerifier(auth: AuthConfig, devKeys?: DevKeys): 
     if (!devKeys) throw new Error('development sign-in needs its key pair');
     key = devKeys.publicKey;
   }
+  const usesJwks = auth.mode === 'clerk' && !auth.jwtKey;
   const staffRoles = new Set(auth.staffRoles);
   const authorizedParties = new Set(auth.authorizedParties);
 
@@ -50,6 +51,10 @@ export async function createTokenVerifier(auth: AuthConfig, devKeys?: DevKeys): 
         ...(auth.issuer ? { issuer: auth.issuer } : {}),
       }));
     } catch (error) {
+      // Unreachable signing keys say nothing about the token: that is our outage, not a bad token.
+      if (usesJwks && (error instanceof joseErrors.JWKSTimeout || !(error instanceof joseErrors.JOSEError))) {
+        throw new AppError(503, 'tokens cannot be verified right now: the signing keys are unreachable', undefined, { 'retry-after': '5' }, error);
+      }
       throw invalidToken(describeJoseError(error));
     }
     if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + CLOCK_SKEW_SECONDS) {
@@ -96,7 +101,7 @@ function invalidToken(detail: string): AppError {
 }
 
 /** An onRequest hook that requires a valid bearer token and sets request.actor. */
-export function requireActor(verify: VerifyToken, onActor: (actor: Actor) => Promise<void>) {
+export function requireActor(verify: VerifyToken) {
   return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
@@ -108,6 +113,5 @@ export function requireActor(verify: VerifyToken, onActor: (actor: Actor) => Pro
       });
     }
     request.actor = await verify(match[1]);
-    await onActor(request.actor);
   };
 }

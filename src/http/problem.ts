@@ -10,8 +10,9 @@ export class AppError extends Error {
     message: string,
     readonly errors?: ErrorDetail[],
     readonly headers?: Record<string, string>,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, { cause });
     this.name = 'AppError';
   }
 }
@@ -40,6 +41,7 @@ export function sendProblem(reply: FastifyReply, status: number, detail: string,
 /** Translates every thrown error into problem+json; 5xx details stay in the log. */
 export function handleError(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof AppError) {
+    if (error.status >= 500) request.log.error({ err: error.cause ?? error }, error.message);
     if (error.headers) reply.headers(error.headers);
     return sendProblem(reply, error.status, error.message, error.errors);
   }

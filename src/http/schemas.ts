@@ -111,6 +111,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'Request Entity Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity: validation failed',
+  429: 'Too Many Requests: per-user rate limit exceeded; see Retry-After',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };

@@ -90,6 +90,9 @@ function toDetail(error: FastifySchemaValidationError, prefix: string, root: unk
     }
     case 'nul':
       return { location, message: 'expected string without NUL (U+0000) characters', value };
+    case 'depth':
+      // The value itself is left out: echoing it back is what the limit protects against.
+      return { location, message: `expected JSON nested at most ${String(params.limit)} levels deep` };
     case 'format':
       return { location, message: formatMessage(String(params.format), value), value };
     case 'pattern':

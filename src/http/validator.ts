@@ -29,9 +29,9 @@ export function createValidatorCompiler(sharedSchemas: TSchema[]): FastifySchema
     // Same calling convention as an Ajv function (Fastify reads .errors and .schemaEnv), errors capped.
     const capped = Object.assign(
       (data: unknown, context?: DataValidationCxt) => {
-        const nulAt = findNul(data, '');
-        if (nulAt !== undefined) {
-          capped.errors = [{ keyword: 'nul', instancePath: nulAt, schemaPath: '#', params: {}, message: 'contains NUL' }];
+        const forbidden = findForbidden(data);
+        if (forbidden) {
+          capped.errors = [{ keyword: forbidden.keyword, instancePath: forbidden.pointer, schemaPath: '#', params: { limit: MAX_DEPTH }, message: forbidden.keyword }];
           return false;
         }
         const valid = validate(data, context);
@@ -44,16 +44,26 @@ export function createValidatorCompiler(sharedSchemas: TSchema[]): FastifySchema
   };
 }
 
+const MAX_DEPTH = 32;
+
 /**
- * Where the first string holding U+0000 is, as a JSON pointer. PostgreSQL cannot store it in
- * text, so it is refused up front on every database rather than failing as a 500 on one.
+ * Checks what a schema cannot: no string holds U+0000 (PostgreSQL cannot store it in text, so it
+ * is refused on every database rather than failing as a 500 on one), and nothing is nested
+ * deeper than MAX_DEPTH (a tiny body of 5,000 nested arrays would otherwise exhaust the stack).
+ * Iterative, so the check itself cannot overflow. Returns the first offending place as a JSON pointer.
  */
-function findNul(value: unknown, pointer: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? pointer : undefined;
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, inner] of Object.entries(value)) {
-    const found = findNul(inner, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
-    if (found !== undefined) return found;
+function findForbidden(root: unknown): { keyword: 'nul' | 'depth'; pointer: string } | undefined {
+  const stack: Array<{ value: unknown; pointer: string; depth: number }> = [{ value: root, pointer: '', depth: 0 }];
+  while (stack.length > 0) {
+    const { value, pointer, depth } = stack.pop() as { value: unknown; pointer: string; depth: number };
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return { keyword: 'nul', pointer };
+    } else if (value !== null && typeof value === 'object') {
+      if (depth >= MAX_DEPTH) return { keyword: 'depth', pointer };
+      for (const [key, inner] of Object.entries(value)) {
+        stack.push({ value: inner, pointer: `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth: depth + 1 });
+      }
+    }
   }
   return undefined;
 }

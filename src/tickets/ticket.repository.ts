@@ -1,5 +1,6 @@
 import { sql, type Updateable } from 'kysely';
 import type { Db } from '../db/database.js';
+import { canonicalUuid } from '../db/ids.js';
 import type {
   NewTicketRow,
   TicketCommentRow,
@@ -74,7 +75,7 @@ export async function findTicket(db: Db, id: string, scope: UserScope | null): P
   return db
     .selectFrom('tickets')
     .selectAll()
-    .where('id', '=', id)
+    .where('id', '=', canonicalUuid(id))
     .$if(scope !== null, (qb) => qb.where('tenant_id', '=', scope?.tenantId ?? '').where('created_by', '=', scope?.userId ?? ''))
     .executeTakeFirst();
 }
@@ -88,7 +89,7 @@ export async function lockTicket(trx: Db, id: string, scope: UserScope | null): 
   return trx
     .updateTable('tickets')
     .set({ version: sql<number>`version + 1` })
-    .where('id', '=', id)
+    .where('id', '=', canonicalUuid(id))
     .$if(scope !== null, (qb) => qb.where('tenant_id', '=', scope?.tenantId ?? '').where('created_by', '=', scope?.userId ?? ''))
     .returningAll()
     .executeTakeFirst();

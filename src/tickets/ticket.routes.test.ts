@@ -199,6 +199,20 @@ describe.each(dialects())('%s', (dialect) => {
       expect(problem(staff, 422).errors?.[0]?.location).toBe('query.q');
     });
 
+    it('refuses deeply nested JSON with 422, not a stack overflow', async () => {
+      for (const depth of [40, 5_000, 50_000]) {
+        const payload = `{"title":${'['.repeat(depth)}${']'.repeat(depth)},"description":"d","type":"bug"}`;
+        const res = await t.app.inject({
+          method: 'POST',
+          url: TICKETS,
+          headers: { authorization: `Bearer ${await t.tokenFor(alice)}`, 'content-type': 'application/json' },
+          payload,
+        });
+        expect(problem(res, 422).errors?.[0]?.message).toBe('expected JSON nested at most 32 levels deep');
+      }
+      expect((await list(alice)).total).toBe(0);
+    });
+
     it('rejects mass assignment of every server-owned field', async () => {
       const base = { title: 't', description: 'd', type: 'bug' };
       const forbidden = {
@@ -385,6 +399,12 @@ describe.each(dialects())('%s', (dialect) => {
         changed_by: alice.id,
         changed_by_email: alice.email,
       });
+    });
+    it('finds a ticket by its id in upper case or as a urn:uuid', async () => {
+      const ticket = await createTicketAs(t, alice);
+      for (const spelling of [ticket.ticket_id.toUpperCase(), `urn:uuid:${ticket.ticket_id}`]) {
+        expect((await detail(alice, spelling)).ticket.ticket_id).toBe(ticket.ticket_id);
+      }
     });
   });
 

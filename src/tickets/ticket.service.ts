@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.js';
+import { readSnapshot, type Db } from '../db/database.js';
 import { newId, nowIso } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
 import { conflict, notFound } from '../http/problem.js';
@@ -52,7 +52,9 @@ export async function listMyTickets(db: Db, actor: Actor, query: ListTicketsQuer
   // The schema fills in the defaults; the fallbacks only satisfy the optional static type.
   const page = { limit: query.limit ?? DEFAULT_PAGE_SIZE, offset: query.offset ?? 0 };
   const scope = scopeOf(actor);
-  const [rows, total] = await Promise.all([listTicketsForUser(db, scope, filter, page), countTicketsForUser(db, scope, filter)]);
+  const [rows, total] = await readSnapshot(db, (trx) =>
+    Promise.all([listTicketsForUser(trx, scope, filter, page), countTicketsForUser(trx, scope, filter)]),
+  );
   return presentList(rows, total, page.offset);
 }
 
@@ -85,8 +87,8 @@ export async function createTicket(db: Db, actor: Actor, input: CreateTicketBody
 
 /** One of the caller's tickets with its public comments and its history; 404 for anyone else's. */
 export async function getMyTicket(db: Db, actor: Actor, ticketId: string): Promise<TicketDetailResponse> {
-  // One transaction, so the ticket, its comments and its counters are read from one snapshot.
-  return db.transaction().execute(async (trx) => {
+  // One snapshot, so the ticket's counters and its comments agree.
+  return readSnapshot(db, async (trx) => {
     const ticket = await findTicket(trx, ticketId, scopeOf(actor));
     if (!ticket) throw notFound();
     const [comments, history] = await Promise.all([

@@ -12,7 +12,7 @@ import { createTokenVerifier, requireActor, type Actor, type VerifyToken } from 
 import { loadOrCreateDevKeys } from './http/dev-keys.js';
 import { healthRoutes } from './http/health.routes.js';
 import { openApiRoutes, registerOpenApi } from './http/openapi.js';
-import { AppError, handleError, installNotFound } from './http/problem.js';
+import { AppError, handleError, installNotFound, sendProblem } from './http/problem.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { API_PREFIX, ErrorDetail, ErrorModel } from './http/schemas.js';
 import { createValidatorCompiler } from './http/validator.js';
@@ -21,6 +21,7 @@ import { ticketSchemas } from './tickets/ticket.schemas.js';
 import { createUserTracker } from './users/user.service.js';
 
 const BODY_LIMIT = 1024 * 1024;
+const MAX_PARAM_LENGTH = 200;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** Every schema with an $id: validated, serialized, documented and served from this one list. */
@@ -61,6 +62,12 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     // On SIGTERM a request already arriving is served, not refused with a bare 503; the
     // listener is closed, idle keep-alive sockets are dropped and main.ts bounds the wait.
     return503OnClosing: false,
+    // Errors the router raises before any route runs get the same problem+json as the rest.
+    frameworkErrors: (error, _request, reply) =>
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? sendProblem(reply, 422, 'validation failed', [{ location: 'path', message: `expected path parameters of at most ${MAX_PARAM_LENGTH} characters` }])
+        : sendProblem(reply, error.statusCode && error.statusCode < 500 ? error.statusCode : 400, error.message),
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     genReqId: () => randomUUID(),
     requestIdHeader: false,
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -59,7 +59,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
         tags,
         security,
         params: TicketParams,
-        response: { 200: { ...Ref(TicketDetailResponse), headers: ETagHeader }, ...problemResponses(401, 403, 404, 422, 429, 500) },
+        response: { 200: { ...Ref(TicketDetailResponse), headers: ETagHeader }, ...problemResponses(400, 401, 403, 404, 422, 429, 500) },
       },
     },
     async (request, reply) => {

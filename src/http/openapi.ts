@@ -53,7 +53,16 @@ export async function openApiRoutes(app: FastifyInstance, schemas: TObject[]): P
   );
   app.get(
     `${API_PREFIX}/openapi.yaml`,
-    { schema: { operationId: 'openapi-yaml', summary: 'This OpenAPI 3.1 document, as YAML', tags, security: [], response: { 200: { description: 'OK' } } } },
+    {
+      schema: {
+        operationId: 'openapi-yaml',
+        summary: 'This OpenAPI 3.1 document, as YAML',
+        tags,
+        security: [],
+        produces: ['application/yaml'],
+        response: { 200: { description: 'OK' } },
+      },
+    },
     async (_request, reply) => reply.type('application/yaml').send(app.swagger({ yaml: true })),
   );
   app.get<{ Params: { file: string } }>(
@@ -65,7 +74,8 @@ export async function openApiRoutes(app: FastifyInstance, schemas: TObject[]): P
         tags,
         security: [],
         params: { type: 'object', properties: { file: { type: 'string', description: 'Schema name with .json, e.g. SupportTicket.json' } }, required: ['file'] },
-        response: { 200: { description: 'OK' }, ...problemResponses(404) },
+        produces: ['application/schema+json'],
+        response: { 200: { description: 'OK' }, ...problemResponses(400, 404, 422) },
       },
     },
     async (request, reply) => {

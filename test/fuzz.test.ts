@@ -1,0 +1,200 @@
+// Fuzzing from the contract: requests generated from the served OpenAPI document, valid and
+// mutated, and every response checked against the same document. FUZZ_RUNS and FUZZ_SEED
+// change the run count and seed (CI uses the defaults, so a failure reproduces exactly).
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from './dialects.js';
+import { alice, buildTestApp, carol, createTicketAs, sam, type TestApp } from './helpers.js';
+
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+const RUNS = Number(process.env.FUZZ_RUNS ?? 120);
+const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
+
+type Schema = { [key: string]: unknown };
+interface Operation {
+  method: string;
+  path: string;
+  parameters?: Array<{ name: string; in: string; required?: boolean; schema: Schema }>;
+  requestBody?: { content: Record<string, { schema: Schema }> };
+  responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
+  tags: string[];
+}
+
+let components: Record<string, Schema> = {};
+const resolve = (schema: Schema): Schema =>
+  typeof schema.$ref === 'string' ? (components[schema.$ref.replace('#/components/schemas/', '')] as Schema) : schema;
+
+const nasty = fc.constantFrom(
+  '',
+  ' ',
+  '\u0000',
+  '__proto__',
+  'constructor',
+  '../../etc/passwd',
+  "' or 1=1 --",
+  '%00',
+  '𝕳𝖊𝖑𝖑𝖔 👩‍👩‍👧',
+  '\ud800',
+  'a'.repeat(20_001),
+  '<script>alert(1)</script>',
+);
+const anyJson: fc.Arbitrary<unknown> = fc.oneof(
+  fc.string(),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 }),
+  nasty,
+);
+
+/** Values the schema accepts (a JSON-Schema sampler over the subset the API uses). */
+function valid(schema: Schema): fc.Arbitrary<unknown> {
+  const s = resolve(schema);
+  if (Array.isArray(s.enum)) return fc.constantFrom(...(s.enum as unknown[]));
+  const types = Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
+  const options = types.map((type): fc.Arbitrary<unknown> => {
+    switch (type) {
+      case 'null':
+        return fc.constant(null);
+      case 'boolean':
+        return fc.boolean();
+      case 'integer':
+        return fc.integer({ min: (s.minimum as number) ?? -1000, max: (s.maximum as number) ?? 1000 });
+      case 'number':
+        return fc.double({ noNaN: true, noDefaultInfinity: true });
+      case 'string': {
+        if (s.format === 'uuid') return fc.uuid();
+        const minLength = (s.minLength as number) ?? 0;
+        const maxLength = Math.min((s.maxLength as number) ?? 50, 300);
+        const text = fc.string({ minLength, maxLength, unit: fc.constantFrom('a', 'Z', '0', ' ', 'é', '日', '🔥', '"', '\\', '\n', '<') });
+        return s.pattern === '\\S' ? text.filter((v) => /\S/.test(v)) : text;
+      }
+      case 'object': {
+        const properties = (s.properties ?? {}) as Record<string, Schema>;
+        const required = new Set((s.required ?? []) as string[]);
+        const record: Record<string, fc.Arbitrary<unknown>> = {};
+        for (const [key, value] of Object.entries(properties)) if (key !== '$schema') record[key] = valid(value);
+        return fc.record(record, { requiredKeys: Object.keys(record).filter((k) => required.has(k)) });
+      }
+      default:
+        return anyJson;
+    }
+  });
+  return options.length === 1 ? (options[0] as fc.Arbitrary<unknown>) : fc.oneof(...options);
+}
+
+/** Values that are probably wrong for the schema: other types, boundaries, nasty strings, mutations. */
+function mutated(schema: Schema): fc.Arbitrary<unknown> {
+  const s = resolve(schema);
+  const mutations: Array<fc.Arbitrary<unknown>> = [anyJson, nasty];
+  if (typeof s.maxLength === 'number') mutations.push(fc.constant('x'.repeat(s.maxLength + 1)));
+  if (typeof s.maximum === 'number') mutations.push(fc.constantFrom(s.maximum + 1, 1e308, 2 ** 53 + 1, -1, 0.5, '1e3'));
+  if (s.type === 'object' && s.properties) {
+    const base = valid(s) as fc.Arbitrary<Record<string, unknown>>;
+    const keys = Object.keys(s.properties as object);
+    mutations.push(
+      base.chain((v) => fc.constantFrom(...keys).map((k) => Object.fromEntries(Object.entries(v).filter(([key]) => key !== k)))),
+      base.chain((v) => fc.tuple(fc.constantFrom('__proto__', 'constructor', 'status', 'tenant_id', 'x'), anyJson).map(([k, x]) => ({ ...v, [k]: x }))),
+      base.chain((v) => fc.constantFrom(...keys).chain((k) => anyJson.map((x) => ({ ...v, [k]: x })))),
+    );
+  }
+  return fc.oneof(...mutations);
+}
+
+const asText = (value: unknown): string => (typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined'));
+// A lone surrogate cannot be percent-encoded as UTF-8: send the invalid bytes a broken client would.
+const encodePath = (text: string): string => {
+  try {
+    return encodeURIComponent(text);
+  } catch {
+    return '%ED%A0%80';
+  }
+};
+const maybe = (schema: Schema) => fc.oneof({ weight: 3, arbitrary: valid(schema) }, { weight: 2, arbitrary: mutated(schema) });
+
+describe.each(dialects())('%s: fuzzing every operation from the OpenAPI document', (dialect) => {
+  let t: TestApp;
+  let operations: Operation[];
+  let tickets: string[];
+  let sent = 0;
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
+
+  beforeAll(async () => {
+    t = await buildTestApp(dialect, { HELPDESK_RATE_LIMIT: '0' });
+    const doc = (await t.app.inject({ url: '/api/v1/openapi.json' })).json();
+    components = doc.components.schemas;
+    ajv.addSchema({ $id: 'doc', components: doc.components });
+    operations = Object.entries(doc.paths as Record<string, Record<string, Operation>>).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ ...op, method: method.toUpperCase(), path })),
+    );
+    await t.as(sam, { url: '/api/v1/admin/support/agents' });
+    tickets = [(await createTicketAs(t, alice)).ticket_id, (await createTicketAs(t, carol)).ticket_id];
+  });
+  afterAll(async () => {
+    process.stdout.write(`fuzzing (${dialect}): ${sent} generated requests over ${operations.length} operations, seed ${SEED}\n`);
+    await t.close();
+  });
+
+  function checkResponse(op: Operation, res: { statusCode: number; headers: Record<string, unknown>; body: string }) {
+    const where = `${op.method} ${op.path} → ${res.statusCode}: ${res.body.slice(0, 300)}`;
+    expect(res.statusCode, where).toBeLessThan(500);
+    const documented = op.responses[String(res.statusCode)];
+    expect(documented, `undocumented status: ${where}`).toBeDefined();
+    const [type, media] = Object.entries(documented?.content ?? {})[0] ?? [];
+    if (!media) return; // documentation routes: described without a schema
+    expect(String(res.headers['content-type']).split(';')[0], where).toBe(type);
+    if (!String(type).endsWith('json')) return;
+    const schema = JSON.parse(JSON.stringify(media.schema).replaceAll('"#/components/', '"doc#/components/'));
+    const validate = ajv.compile(schema);
+    expect(validate(JSON.parse(res.body)), `${where}\n${JSON.stringify(validate.errors)}`).toBe(true);
+  }
+
+  it('never answers 5xx, and every answer matches the document', { timeout: Math.max(60_000, RUNS * 1_000) }, async () => {
+    for (const op of operations) {
+      const params = op.parameters ?? [];
+      const body = op.requestBody?.content['application/json']?.schema;
+      const request = fc.record({
+        path: fc.record(
+          Object.fromEntries(
+            params.filter((p) => p.in === 'path').map((p) => [p.name, fc.oneof(fc.constantFrom(...tickets), maybe(p.schema))]),
+          ),
+        ),
+        query: fc.record(
+          Object.fromEntries(params.filter((p) => p.in === 'query').map((p) => [p.name, maybe(p.schema)])),
+          { requiredKeys: [] },
+        ),
+        body: body ? fc.oneof({ weight: 4, arbitrary: maybe(body) }, { weight: 1, arbitrary: fc.string() }) : fc.constant(undefined),
+        rawBody: fc.option(fc.constantFrom('{', '[]', 'null', '{"a":1', '"x"', '{"__proto__":{"x":1}}', '1e999'), { freq: 8 }),
+        contentType: fc.constantFrom('application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/xml', ''),
+        user: fc.constantFrom(op.tags.includes('Support (staff)') ? sam : alice, alice, sam, carol, null),
+        ifMatch: fc.option(fc.constantFrom('"1"', '*', 'W/"1"', 'garbage'), { freq: 3 }),
+      });
+      await fc.assert(
+        fc.asyncProperty(request, async (r) => {
+          let url = op.path;
+          for (const [name, value] of Object.entries(r.path)) url = url.replace(`{${name}}`, encodePath(asText(value)));
+          const query = new URLSearchParams(Object.entries(r.query).map(([k, v]): [string, string] => [k, asText(v)]));
+          const payload = r.rawBody ?? (r.body === undefined ? undefined : JSON.stringify(r.body));
+          const headers: Record<string, string> = {};
+          if (payload !== undefined && r.contentType) headers['content-type'] = r.contentType;
+          if (r.ifMatch) headers['if-match'] = r.ifMatch;
+          sent++;
+          const res = await t.as(r.user, {
+            method: op.method,
+            url: `${url}${query.size > 0 ? `?${query}` : ''}`,
+            headers,
+            ...(payload === undefined || op.method === 'GET' ? {} : { payload }),
+          });
+          checkResponse(op, res);
+        }),
+        { numRuns: RUNS, seed: SEED, endOnFailure: false },
+      );
+    }
+  });
+});

@@ -66,6 +66,14 @@ describe.each(dialects())('%s', (dialect) => {
       expect((await call(t, await sign({ nbf: now() + 2, iat: now() + 2 }))).statusCode).toBe(200);
     });
 
+    it('never takes a token from the query string', async () => {
+      t = await buildTestApp(dialect);
+      const token = await t.tokenFor(alice);
+      for (const name of ['token', 'access_token', 'authorization', 'jwt']) {
+        problem(await t.app.inject({ url: `${TICKETS}?${name}=${token}` }), 401);
+      }
+    });
+
     it('rejects a token without exp', async () => {
       t = await buildTestApp(dialect);
       const { exp: _exp, ...claims } = clerkClaims(alice);

@@ -59,6 +59,8 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     // A client gets 30 s to send its request and a socket 60 s of silence; the database has its own limits.
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
+    // A handler still running after 15 s is answered 503 (and logged) rather than left hanging.
+    handlerTimeout: 15_000,
     // On SIGTERM a request already arriving is served, not refused with a bare 503; the
     // listener is closed, idle keep-alive sockets are dropped and main.ts bounds the wait.
     return503OnClosing: false,
@@ -112,6 +114,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
   await app.register(healthRoutes, { db });
   await app.register(async (api) => {
     app.decorateRequest('actor', null);
+    app.decorateRequest('idempotency', null);
     api.addHook('onRequest', requireActor(verifyToken));
     api.addHook('onRequest', createRateLimiter(config.rateLimit));
     api.addHook('onRequest', async (request) => rememberUser(request.actor as Actor));

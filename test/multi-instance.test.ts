@@ -48,7 +48,7 @@ describe.runIf(dialects().includes('postgres'))('postgres: two instances on one 
     await client.connect();
     const { rows } = await client.query('select name from kysely_migration order by name');
     await client.end();
-    expect(rows).toEqual([{ name: '001_initial' }, { name: '002_search' }]);
+    expect(rows).toEqual([{ name: '001_initial' }, { name: '002_search' }, { name: '003_idempotency' }]);
     for (const server of servers) expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
   });
 

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { TicketCommentTable, TicketHistoryTable, TicketTable } from '../tickets/ticket.table.js';
+import type { IdempotencyKeyTable } from '../idempotency/idempotency.table.js';
 import type { UserTable } from '../users/user.table.js';
 
 export interface Database {
@@ -12,6 +13,7 @@ export interface Database {
   ticket_comments: TicketCommentTable;
   ticket_history: TicketHistoryTable;
   users: UserTable;
+  idempotency_keys: IdempotencyKeyTable;
 }
 
 /** The SQL dialects helpdesk runs on; dialect-specific SQL is the exception (full-text search). */

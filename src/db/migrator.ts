@@ -2,12 +2,14 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db, Dialect } from './database.js';
 import * as m001 from './migrations/001_initial.js';
 import { searchMigration } from './migrations/002_search.js';
+import * as m003 from './migrations/003_idempotency.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
     '001_initial': m001,
     '002_search': searchMigration(dialect),
+    '003_idempotency': m003,
   };
 }
 

@@ -31,7 +31,8 @@ const TABLES = {
   ],
   ticket_comments: ['id', 'ticket_id', 'author_id', 'author_email', 'author_type', 'content', 'is_internal', 'created_at'],
   ticket_history: ['id', 'ticket_id', 'field_changed', 'old_value', 'new_value', 'changed_by', 'changed_by_email', 'created_at'],
-} as const satisfies { [T in keyof Database]: ReadonlyArray<keyof Database[T] & string> };
+  // idempotency_keys are left out on purpose: 24-hour retry records, not data worth moving.
+} as const satisfies { [T in Exclude<keyof Database, 'idempotency_keys'>]: ReadonlyArray<keyof Database[T] & string> };
 
 type TableName = keyof typeof TABLES;
 const TABLE_NAMES = Object.keys(TABLES) as TableName[];

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Db } from '../db/database.js';
 import type { Actor } from '../http/auth.js';
-import { API_PREFIX, problemResponses, Ref } from '../http/schemas.js';
+import { problemResponses, Ref } from '../http/schemas.js';
 import {
   CreateCommentBody,
   CreateTicketBody,
@@ -12,7 +12,10 @@ import {
   TicketListResponse,
   TicketParams,
 } from './ticket.schemas.js';
-import { addMyComment, closeMyTicket, createTicket, getMyTicket, listMyTickets } from './ticket.service.js';
+import { Type } from '@sinclair/typebox';
+import { conflict } from '../http/problem.js';
+import { idempotencyHook, isDuplicateKey } from '../idempotency/idempotency.service.js';
+import { addMyComment, closeMyTicket, createTicket, getMyTicket, listMyTickets, ticketLocation } from './ticket.service.js';
 
 const security = [{ bearerClerk: [] }];
 const tags = ['Support'];
@@ -21,6 +24,16 @@ const tags = ['Support'];
 export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
   // Registered under the authenticating scope, so an actor is always present here.
   const actorOf = (request: { actor: Actor | null }): Actor => request.actor as Actor;
+  const idempotent = idempotencyHook(db);
+  const IdempotencyHeaders = Type.Object({
+    'idempotency-key': Type.Optional(
+      Type.String({ minLength: 1, maxLength: 255, description: 'Makes retries safe: a repeat with the same key replays the first result for 24 h' }),
+    ),
+  });
+  // A duplicate key at commit means the same request is running on another instance.
+  const onDuplicate = (error: unknown): never => {
+    throw isDuplicateKey(error) ? conflict('a request with this Idempotency-Key is still being processed; retry later') : error;
+  };
 
   app.get(
     '/support/tickets',
@@ -40,18 +53,20 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
   app.post(
     '/support/tickets',
     {
+      preHandler: idempotent,
       schema: {
         operationId: 'create-ticket',
         summary: 'Create a support ticket',
         tags,
         security,
+        headers: IdempotencyHeaders,
         body: Ref(CreateTicketBody),
         response: { 201: Ref(SupportTicket), ...problemResponses(400, 401, 413, 415, 422, 429, 500) },
       },
     },
     async (request, reply) => {
-      const ticket = await createTicket(db, actorOf(request), request.body);
-      return reply.code(201).header('location', `${API_PREFIX}/support/tickets/${ticket.ticket_id}`).send(ticket);
+      const ticket = await createTicket(db, actorOf(request), request.body, request.idempotency).catch(onDuplicate);
+      return reply.code(201).header('location', ticketLocation(ticket.ticket_id)).send(ticket);
     },
   );
 
@@ -73,33 +88,39 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
   app.post(
     '/support/tickets/:ticketId/close',
     {
+      preHandler: idempotent,
       schema: {
         operationId: 'close-my-ticket',
         summary: 'Close a support ticket (user)',
         tags,
         security,
         params: TicketParams,
+        headers: IdempotencyHeaders,
         response: { 200: Ref(SupportTicket), ...problemResponses(400, 401, 404, 409, 413, 415, 422, 429, 500) },
       },
     },
-    async (request) => closeMyTicket(db, actorOf(request), request.params.ticketId),
+    async (request) => closeMyTicket(db, actorOf(request), request.params.ticketId, request.idempotency).catch(onDuplicate),
   );
 
   app.post(
     '/support/tickets/:ticketId/comments',
     {
+      preHandler: idempotent,
       schema: {
         operationId: 'add-my-comment',
         summary: 'Add a comment to a support ticket',
         tags,
         security,
         params: TicketParams,
+        headers: IdempotencyHeaders,
         body: Ref(CreateCommentBody),
         response: { 201: Ref(SupportTicketComment), ...problemResponses(400, 401, 404, 409, 413, 415, 422, 429, 500) },
       },
     },
     async (request, reply) => {
-      const comment = await addMyComment(db, actorOf(request), request.params.ticketId, request.body.content);
+      const comment = await addMyComment(db, actorOf(request), request.params.ticketId, request.body.content, request.idempotency).catch(
+        onDuplicate,
+      );
       return reply.code(201).send(comment);
     },
   );

@@ -1,6 +1,8 @@
 import { readSnapshot, type Db } from '../db/database.js';
 import { newId, nowIso } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
+import { API_PREFIX } from '../http/schemas.js';
+import { recordIdempotentResult, type Idempotency } from '../idempotency/idempotency.service.js';
 import { conflict, notFound } from '../http/problem.js';
 import {
   countTicketsForUser,
@@ -27,6 +29,11 @@ import {
   type TicketListResponse,
 } from './ticket.schemas.js';
 import type { TicketHistoryRow, TicketRow, TicketStatus } from './ticket.table.js';
+
+/** Where a ticket lives in the customer API (the Location of a created ticket). */
+export function ticketLocation(ticketId: string): string {
+  return `${API_PREFIX}/support/tickets/${ticketId}`;
+}
 
 function scopeOf(actor: Actor): UserScope {
   return { tenantId: actor.tenantId, userId: actor.userId };
@@ -59,7 +66,7 @@ export async function listMyTickets(db: Db, actor: Actor, query: ListTicketsQuer
 }
 
 /** Opens a ticket for the caller: status open, priority normal, unassigned. */
-export async function createTicket(db: Db, actor: Actor, input: CreateTicketBody): Promise<SupportTicket> {
+export async function createTicket(db: Db, actor: Actor, input: CreateTicketBody, idempotency?: Idempotency | null): Promise<SupportTicket> {
   const now = nowIso();
   const row: TicketRow = {
     id: newId(),
@@ -81,8 +88,12 @@ export async function createTicket(db: Db, actor: Actor, input: CreateTicketBody
     first_response_at: null,
     version: 1,
   };
-  await insertTicket(db, row);
-  return presentTicket(row, []);
+  const ticket = presentTicket(row, []);
+  await db.transaction().execute(async (trx) => {
+    await insertTicket(trx, row);
+    await recordIdempotentResult(trx, idempotency, { status: 201, body: ticket, headers: { location: ticketLocation(row.id) } });
+  });
+  return ticket;
 }
 
 /** One of the caller's tickets with its public comments and its history; 404 for anyone else's. */
@@ -100,7 +111,7 @@ export async function getMyTicket(db: Db, actor: Actor, ticketId: string): Promi
 }
 
 /** Closes the caller's ticket from any other status; a second close is a 409 that changes nothing. */
-export async function closeMyTicket(db: Db, actor: Actor, ticketId: string): Promise<SupportTicket> {
+export async function closeMyTicket(db: Db, actor: Actor, ticketId: string, idempotency?: Idempotency | null): Promise<SupportTicket> {
   return db.transaction().execute(async (trx) => {
     const ticket = await lockTicket(trx, ticketId, scopeOf(actor));
     if (!ticket) throw notFound();
@@ -109,7 +120,9 @@ export async function closeMyTicket(db: Db, actor: Actor, ticketId: string): Pro
     const closed: TicketRow = { ...ticket, status: 'closed', resolved_at: ticket.resolved_at ?? now, updated_at: now };
     await updateTicket(trx, ticket.id, { status: closed.status, resolved_at: closed.resolved_at, updated_at: now });
     await insertHistory(trx, [historyRow(ticket.id, actor, 'status', ticket.status, 'closed', now)]);
-    return presentTicket(closed, await listComments(trx, ticket.id, { includeInternal: false }));
+    const body = presentTicket(closed, await listComments(trx, ticket.id, { includeInternal: false }));
+    await recordIdempotentResult(trx, idempotency, { status: 200, body });
+    return body;
   });
 }
 
@@ -117,7 +130,13 @@ export async function closeMyTicket(db: Db, actor: Actor, ticketId: string): Pro
  * Adds a customer's comment to their own ticket. A closed ticket takes no more comments;
  * a comment on a resolved ticket reopens it, because the customer says it is not solved.
  */
-export async function addMyComment(db: Db, actor: Actor, ticketId: string, content: string): Promise<SupportTicketComment> {
+export async function addMyComment(
+  db: Db,
+  actor: Actor,
+  ticketId: string,
+  content: string,
+  idempotency?: Idempotency | null,
+): Promise<SupportTicketComment> {
   return db.transaction().execute(async (trx) => {
     const ticket = await lockTicket(trx, ticketId, scopeOf(actor));
     if (!ticket) throw notFound();
@@ -138,6 +157,8 @@ export async function addMyComment(db: Db, actor: Actor, ticketId: string, conte
     const reopened: TicketStatus | undefined = ticket.status === 'resolved' ? 'open' : undefined;
     await updateTicket(trx, ticket.id, reopened ? { updated_at: now, status: reopened, resolved_at: null } : { updated_at: now });
     if (reopened) await insertHistory(trx, [historyRow(ticket.id, actor, 'status', ticket.status, reopened, now)]);
-    return presentComment(comment);
+    const body = presentComment(comment);
+    await recordIdempotentResult(trx, idempotency, { status: 201, body });
+    return body;
   });
 }

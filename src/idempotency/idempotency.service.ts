@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Db } from '../db/database.js';
+import { nowIso } from '../db/ids.js';
+import type { Actor } from '../http/auth.js';
+import { AppError, conflict } from '../http/problem.js';
+import { deleteExpiredIdempotencyKeys, findIdempotencyKey, insertIdempotencyKey } from './idempotency.repository.js';
+
+const TTL_MS = 24 * 60 * 60 * 1000;
+
+/** What a write needs to record its result under the caller's key, inside its own transaction. */
+export interface Idempotency {
+  userId: string;
+  key: string;
+  requestHash: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotency: Idempotency | null;
+  }
+}
+
+const since = () => new Date(Date.now() - TTL_MS).toISOString();
+
+/**
+ * A preHandler for POSTs that honour `Idempotency-Key` (IETF draft, as Stripe does it): a key seen
+ * before with the same request replays the stored status and body with `Idempotent-Replayed: true`;
+ * with another request it is 422; while the first is still running, 409. Keys are per user and
+ * last 24 hours. Without the header, nothing changes.
+ */
+export function idempotencyHook(db: Db) {
+  const inFlight = new Set<string>();
+  return async function checkIdempotencyKey(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const key = request.headers['idempotency-key'];
+    if (typeof key !== 'string') return undefined;
+    const actor = request.actor as Actor;
+    const requestHash = createHash('sha256')
+      .update(`${request.method} ${request.url.split('?')[0]}\n${JSON.stringify(request.body ?? null)}`)
+      .digest('hex');
+    const stored = await findIdempotencyKey(db, actor.userId, key, since());
+    if (stored) {
+      if (stored.request_hash !== requestHash) {
+        throw new AppError(422, 'validation failed', [
+          { location: 'header.Idempotency-Key', message: 'this key was already used with a different request', value: key },
+        ]);
+      }
+      return reply
+        .code(stored.status_code)
+        .headers(JSON.parse(stored.response_headers) as Record<string, string>)
+        .header('idempotent-replayed', 'true')
+        .type('application/json; charset=utf-8')
+        .send(stored.response_body);
+    }
+    const slot = `${actor.userId}\u0000${key}`;
+    if (inFlight.has(slot)) throw conflict('a request with this Idempotency-Key is still being processed; retry later');
+    inFlight.add(slot);
+    request.idempotency = { userId: actor.userId, key, requestHash };
+    reply.raw.once('close', () => inFlight.delete(slot));
+    return undefined;
+  };
+}
+
+/**
+ * Records a write's result under its key, in the write's own transaction, so the result and the
+ * write land together or not at all. Called by services just before they commit.
+ */
+export async function recordIdempotentResult(
+  trx: Db,
+  idempotency: Idempotency | null | undefined,
+  result: { status: number; body: unknown; headers?: Record<string, string> },
+): Promise<void> {
+  if (!idempotency) return;
+  await deleteExpiredIdempotencyKeys(trx, idempotency.userId, since());
+  await insertIdempotencyKey(trx, {
+    user_id: idempotency.userId,
+    key: idempotency.key,
+    request_hash: idempotency.requestHash,
+    status_code: result.status,
+    response_body: JSON.stringify(result.body),
+    response_headers: JSON.stringify({ ...result.headers, ...linkHeader(result.body) }),
+    created_at: nowIso(),
+  });
+}
+
+function linkHeader(body: unknown): Record<string, string> {
+  const link = (body as { $schema?: unknown } | null)?.$schema;
+  return typeof link === 'string' ? { link: `<${link}>; rel="describedBy"` } : {};
+}
+
+/** Whether an error is a duplicate key: a concurrent request with the same key on another instance. */
+export function isDuplicateKey(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Db, Dialect } from '../db/database.js';
 import type { Actor } from '../http/auth.js';
 import { AppError } from '../http/problem.js';
+import { IdempotencyHeaders, idempotencyHook, rethrowDuplicateAsConflict } from '../idempotency/idempotency.service.js';
 import { problemResponses, Ref } from '../http/schemas.js';
 import { SupportTicket, SupportTicketComment, TicketDetailResponse, TicketParams } from '../tickets/ticket.schemas.js';
 import {
@@ -34,6 +35,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
     if (!request.actor?.isStaff) throw new AppError(403, 'this operation is for support staff only');
   });
   const actorOf = (request: { actor: Actor | null }): Actor => request.actor as Actor;
+  const idempotent = idempotencyHook(db);
 
   app.get(
     '/admin/support/tickets',
@@ -93,19 +95,24 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
   app.post(
     '/admin/support/tickets/:ticketId/comments',
     {
+      preHandler: idempotent,
       schema: {
         operationId: 'add-comment-staff',
         summary: 'Reply to a ticket or add an internal note (staff)',
         tags,
         security,
         params: TicketParams,
+        headers: IdempotencyHeaders,
         body: Ref(CreateStaffCommentBody),
         response: { 201: Ref(SupportTicketComment), ...problemResponses(400, 401, 403, 404, 413, 415, 422, 429, 500) },
       },
     },
     async (request, reply) => {
       const { content, is_internal: isInternal = false } = request.body;
-      return reply.code(201).send(await addStaffComment(db, actorOf(request), request.params.ticketId, { content, isInternal }));
+      const comment = await addStaffComment(db, actorOf(request), request.params.ticketId, { content, isInternal }, request.idempotency).catch(
+        rethrowDuplicateAsConflict,
+      );
+      return reply.code(201).send(comment);
     },
   );
 

@@ -16,6 +16,7 @@ import {
 } from '../tickets/ticket.repository.js';
 import { DEFAULT_PAGE_SIZE, type SupportTicket, type SupportTicketComment, type TicketDetailResponse } from '../tickets/ticket.schemas.js';
 import { historyRow } from '../tickets/ticket.service.js';
+import { recordIdempotentResult, type Idempotency } from '../idempotency/idempotency.service.js';
 import {
   TICKET_PRIORITIES,
   TICKET_STATUSES,
@@ -162,6 +163,7 @@ export async function addStaffComment(
   actor: Actor,
   ticketId: string,
   input: { content: string; isInternal: boolean },
+  idempotency?: Idempotency | null,
 ): Promise<SupportTicketComment> {
   return db.transaction().execute(async (trx) => {
     const ticket = await lockTicket(trx, ticketId, null);
@@ -184,7 +186,9 @@ export async function addStaffComment(
       await incrementCommentCount(trx, ticket.id, 'comment_count');
       await updateTicket(trx, ticket.id, { updated_at: now, first_response_at: ticket.first_response_at ?? now });
     }
-    return presentComment(comment);
+    const body = presentComment(comment);
+    await recordIdempotentResult(trx, idempotency, { status: 201, body });
+    return body;
   });
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.js';
 import { nowIso } from '../db/ids.js';
@@ -92,4 +93,16 @@ function linkHeader(body: unknown): Record<string, string> {
 export function isDuplicateKey(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/** The optional header, as route schemas declare it (validation and OpenAPI). */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ minLength: 1, maxLength: 255, description: 'Makes retries safe: a repeat with the same key replays the first result for 24 h' }),
+  ),
+});
+
+/** Maps a duplicate key at commit (the same request running on another instance) to 409. */
+export function rethrowDuplicateAsConflict(error: unknown): never {
+  throw isDuplicateKey(error) ? conflict('a request with this Idempotency-Key is still being processed; retry later') : error;
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dialects } from '../../test/dialects.js';
-import { alice, bob, buildTestApp, createTicketAs, problem, TICKETS, type TestApp } from '../../test/helpers.js';
+import { alice, bob, buildTestApp, createTicketAs, problem, sam, TICKETS, type TestApp } from '../../test/helpers.js';
 
 describe.each(dialects())('%s', (dialect) => {
   let t: TestApp;
@@ -80,6 +80,21 @@ describe.each(dialects())('%s', (dialect) => {
 
       problem(await create('bad', { type: 'nope' }), 422);
       expect((await create('bad')).statusCode).toBe(201); // the failed attempt did not claim the key
+    });
+
+    it('covers staff replies too', async () => {
+      const ticket = await createTicketAs(t, alice);
+      const reply = () =>
+        t.as(sam, {
+          method: 'POST',
+          url: `/api/v1/admin/support/tickets/${ticket.ticket_id}/comments`,
+          payload: { content: 'on it', is_internal: true },
+          headers: { 'idempotency-key': 'staff-1' },
+        });
+      const [a, b] = [await reply(), await reply()];
+      expect([a.statusCode, b.statusCode, b.headers['idempotent-replayed']]).toEqual([201, 201, 'true']);
+      const staff = (await t.as(sam, { url: `/api/v1/admin/support/tickets/${ticket.ticket_id}` })).json();
+      expect(staff.ticket.comment_count).toBe(1);
     });
 
     it('validates the key', async () => {

@@ -12,9 +12,7 @@ import {
   TicketListResponse,
   TicketParams,
 } from './ticket.schemas.js';
-import { Type } from '@sinclair/typebox';
-import { conflict } from '../http/problem.js';
-import { idempotencyHook, isDuplicateKey } from '../idempotency/idempotency.service.js';
+import { IdempotencyHeaders, idempotencyHook, rethrowDuplicateAsConflict } from '../idempotency/idempotency.service.js';
 import { addMyComment, closeMyTicket, createTicket, getMyTicket, listMyTickets, ticketLocation } from './ticket.service.js';
 
 const security = [{ bearerClerk: [] }];
@@ -25,15 +23,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
   // Registered under the authenticating scope, so an actor is always present here.
   const actorOf = (request: { actor: Actor | null }): Actor => request.actor as Actor;
   const idempotent = idempotencyHook(db);
-  const IdempotencyHeaders = Type.Object({
-    'idempotency-key': Type.Optional(
-      Type.String({ minLength: 1, maxLength: 255, description: 'Makes retries safe: a repeat with the same key replays the first result for 24 h' }),
-    ),
-  });
-  // A duplicate key at commit means the same request is running on another instance.
-  const onDuplicate = (error: unknown): never => {
-    throw isDuplicateKey(error) ? conflict('a request with this Idempotency-Key is still being processed; retry later') : error;
-  };
+  const onDuplicate = rethrowDuplicateAsConflict;
 
   app.get(
     '/support/tickets',

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { InputSchemaLink, Nullable, Ref, SchemaLink } from '../http/schemas.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, NonBlank, SupportTicketSummary } from '../tickets/ticket.schemas.js';
+import { NonBlank, PageParams, SupportTicketSummary, TicketPage } from '../tickets/ticket.schemas.js';
 import { TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from '../tickets/ticket.table.js';
 
 const Enum = <T extends readonly string[]>(values: T, description: string) =>
@@ -17,21 +17,10 @@ export const AdminTicketSummary = Type.Object(
   { $id: 'AdminTicketSummary', additionalProperties: false },
 );
 
-export const AdminTicketListResponse = Type.Object(
-  {
-    $schema: SchemaLink('AdminTicketListResponse'),
-    has_more: Type.Boolean({ description: 'Whether more tickets follow this page' }),
-    tickets: Type.Array(Ref(AdminTicketSummary), { description: 'Tickets on this page, in the requested order' }),
-    total: Type.Integer({ format: 'int64', minimum: 0, description: 'Number of tickets matching the filters' }),
-  },
-  { $id: 'AdminTicketListResponse', additionalProperties: false },
-);
+export const AdminTicketListResponse = TicketPage('AdminTicketListResponse', AdminTicketSummary, 'in the requested order');
 
 export const AdminListTicketsQuery = Type.Object({
-  limit: Type.Optional(
-    Type.Integer({ format: 'int64', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: 'Items per page' }),
-  ),
-  offset: Type.Optional(Type.Integer({ format: 'int64', minimum: 0, default: 0, description: 'Pagination offset' })),
+  ...PageParams,
   status: Type.Optional(Enum(TICKET_STATUSES, 'Filter by status')),
   type: Type.Optional(Enum(TICKET_TYPES, 'Filter by type')),
   priority: Type.Optional(Enum(TICKET_PRIORITIES, 'Filter by priority')),

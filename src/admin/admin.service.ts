@@ -1,5 +1,5 @@
 import { readSnapshot, type Db, type Dialect } from '../db/database.js';
-import { newId, nowIso } from '../db/ids.js';
+import { nowIso } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
 import { AppError, notFound } from '../http/problem.js';
 import { schemaUrl } from '../http/schemas.js';
@@ -15,7 +15,7 @@ import {
   updateTicket,
 } from '../tickets/ticket.repository.js';
 import { DEFAULT_PAGE_SIZE, type SupportTicket, type SupportTicketComment, type TicketDetailResponse } from '../tickets/ticket.schemas.js';
-import { historyRow } from '../tickets/ticket.service.js';
+import { commentRow, historyRow } from '../tickets/ticket.service.js';
 import { recordIdempotentResult, type Idempotency } from '../idempotency/idempotency.service.js';
 import {
   TICKET_PRIORITIES,
@@ -169,16 +169,7 @@ export async function addStaffComment(
     const ticket = await lockTicket(trx, ticketId, null);
     if (!ticket) throw notFound();
     const now = nowIso();
-    const comment = {
-      id: newId(),
-      ticket_id: ticket.id,
-      author_id: actor.userId,
-      author_email: actor.email,
-      author_type: 'staff' as const,
-      content: input.content,
-      is_internal: input.isInternal ? 1 : 0,
-      created_at: now,
-    };
+    const comment = commentRow(ticket.id, actor, { authorType: 'staff', content: input.content, isInternal: input.isInternal }, now);
     await insertComment(trx, comment);
     if (input.isInternal) {
       await incrementCommentCount(trx, ticket.id, 'internal_comment_count');

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { InputSchemaLink, Nullable, Ref, SchemaLink } from '../http/schemas.js';
 import { AUTHOR_TYPES, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from './ticket.table.js';
 
@@ -66,15 +66,20 @@ export const SupportTicketSummary = Type.Object(
   { $id: 'SupportTicketSummary', additionalProperties: false },
 );
 
-export const TicketListResponse = Type.Object(
-  {
-    $schema: SchemaLink('TicketListResponse'),
-    has_more: Type.Boolean({ description: 'Whether more tickets follow this page' }),
-    tickets: Type.Array(Ref(SupportTicketSummary), { description: 'Tickets on this page, newest first' }),
-    total: Type.Integer({ format: 'int64', minimum: 0, description: 'Number of tickets matching the filters' }),
-  },
-  { $id: 'TicketListResponse', additionalProperties: false },
-);
+/** A page of tickets: the `tickets`, `total`, `has_more` envelope of every ticket list. */
+export function TicketPage<T extends TObject>(name: string, item: T, order: string) {
+  return Type.Object(
+    {
+      $schema: SchemaLink(name),
+      has_more: Type.Boolean({ description: 'Whether more tickets follow this page' }),
+      tickets: Type.Array(Ref(item), { description: `Tickets on this page, ${order}` }),
+      total: Type.Integer({ format: 'int64', minimum: 0, description: 'Number of tickets matching the filters' }),
+    },
+    { $id: name, additionalProperties: false },
+  );
+}
+
+export const TicketListResponse = TicketPage('TicketListResponse', SupportTicketSummary, 'newest first');
 
 export const TicketHistoryEntry = Type.Object(
   {
@@ -122,11 +127,16 @@ export type CreateCommentBody = Static<typeof CreateCommentBody>;
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-export const ListTicketsQuery = Type.Object({
+/** `limit` and `offset`, as every list takes them. */
+export const PageParams = {
   limit: Type.Optional(
     Type.Integer({ format: 'int64', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: 'Items per page' }),
   ),
   offset: Type.Optional(Type.Integer({ format: 'int64', minimum: 0, default: 0, description: 'Pagination offset' })),
+};
+
+export const ListTicketsQuery = Type.Object({
+  ...PageParams,
   status: Type.Optional({ ...TicketStatus, description: 'Filter by status (open, in_progress, resolved, closed)' }),
   type: Type.Optional({ ...TicketType, description: 'Filter by type (support, bug, feature_request, billing, ...)' }),
 });

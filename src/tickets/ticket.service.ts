@@ -28,7 +28,7 @@ import {
   type TicketDetailResponse,
   type TicketListResponse,
 } from './ticket.schemas.js';
-import type { TicketHistoryRow, TicketRow, TicketStatus } from './ticket.table.js';
+import type { TicketCommentRow, TicketHistoryRow, TicketRow, TicketStatus } from './ticket.table.js';
 
 /** Where a ticket lives in the customer API (the Location of a created ticket). */
 export function ticketLocation(ticketId: string): string {
@@ -49,6 +49,25 @@ export function historyRow(ticketId: string, actor: Actor, field: string, oldVal
     new_value: newValue,
     changed_by: actor.userId,
     changed_by_email: actor.email,
+    created_at: at,
+  };
+}
+
+/** A new comment row by `actor` on a ticket. */
+export function commentRow(
+  ticketId: string,
+  actor: Actor,
+  comment: { authorType: 'user' | 'staff'; content: string; isInternal: boolean },
+  at: string,
+): TicketCommentRow {
+  return {
+    id: newId(),
+    ticket_id: ticketId,
+    author_id: actor.userId,
+    author_email: actor.email,
+    author_type: comment.authorType,
+    content: comment.content,
+    is_internal: comment.isInternal ? 1 : 0,
     created_at: at,
   };
 }
@@ -142,16 +161,7 @@ export async function addMyComment(
     if (!ticket) throw notFound();
     if (ticket.status === 'closed') throw conflict('ticket is closed and takes no more comments; open a new ticket');
     const now = nowIso();
-    const comment = {
-      id: newId(),
-      ticket_id: ticket.id,
-      author_id: actor.userId,
-      author_email: actor.email,
-      author_type: 'user' as const,
-      content,
-      is_internal: 0,
-      created_at: now,
-    };
+    const comment = commentRow(ticket.id, actor, { authorType: 'user', content, isInternal: false }, now);
     await insertComment(trx, comment);
     await incrementCommentCount(trx, ticket.id, 'comment_count');
     const reopened: TicketStatus | undefined = ticket.status === 'resolved' ? 'open' : undefined;

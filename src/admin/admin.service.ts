@@ -5,6 +5,7 @@ import { AppError, notFound } from '../http/problem.js';
 import { schemaUrl } from '../http/schemas.js';
 import { presentComment, presentDetail } from '../tickets/ticket.presenter.js';
 import {
+  ALL_TENANTS,
   findTicket,
   incrementCommentCount,
   insertComment,
@@ -72,7 +73,7 @@ export async function listQueueForStaff(db: Db, dialect: Dialect, actor: Actor, 
 /** Any ticket with every comment (internal notes too) and its whole history. */
 export async function getTicketForStaff(db: Db, ticketId: string): Promise<Tagged<TicketDetailResponse>> {
   return readSnapshot(db, async (trx) => {
-    const ticket = await findTicket(trx, ticketId, null);
+    const ticket = await findTicket(trx, ticketId, ALL_TENANTS);
     if (!ticket) throw notFound();
     const [comments, history] = await Promise.all([listComments(trx, ticket.id, { includeInternal: true }), listHistory(trx, ticket.id)]);
     return { body: presentDetail(presentStaffTicket(ticket, comments), history), etag: etagOf(ticket.version) };
@@ -100,7 +101,7 @@ export async function updateTicketAsStaff(
   ifMatch: string | undefined,
 ): Promise<Tagged<SupportTicket>> {
   return db.transaction().execute(async (trx) => {
-    const locked = await lockTicket(trx, ticketId, null);
+    const locked = await lockTicket(trx, ticketId, ALL_TENANTS);
     if (!locked) throw notFound();
     const current: TicketRow = { ...locked, version: locked.version - 1 };
     if (ifMatch !== undefined && !matchesEtag(ifMatch, etagOf(current.version))) {
@@ -166,7 +167,7 @@ export async function addStaffComment(
   idempotency?: Idempotency | null,
 ): Promise<SupportTicketComment> {
   return db.transaction().execute(async (trx) => {
-    const ticket = await lockTicket(trx, ticketId, null);
+    const ticket = await lockTicket(trx, ticketId, ALL_TENANTS);
     if (!ticket) throw notFound();
     const now = nowIso();
     const comment = commentRow(ticket.id, actor, { authorType: 'staff', content: input.content, isInternal: input.isInternal }, now);

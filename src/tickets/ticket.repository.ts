@@ -11,10 +11,21 @@ import type {
   TicketType,
 } from './ticket.table.js';
 
-/** A customer's view: their own tickets inside their tenant. `null` means the staff view (all). */
+/** A customer's view: their own tickets inside their tenant. */
 export interface UserScope {
   tenantId: string;
   userId: string;
+}
+
+/**
+ * The staff view, every tenant. A named value rather than `null`, so that leaving the tenant
+ * out is a visible decision at the call site and never an accident.
+ */
+export const ALL_TENANTS = Symbol('all tenants');
+export type TicketScope = UserScope | typeof ALL_TENANTS;
+
+function inScope<QB extends { where: (column: 'tenant_id' | 'created_by', op: '=', value: string) => QB }>(qb: QB, scope: TicketScope): QB {
+  return scope === ALL_TENANTS ? qb : qb.where('tenant_id', '=', scope.tenantId).where('created_by', '=', scope.userId);
 }
 
 export interface UserTicketFilter {
@@ -70,14 +81,9 @@ export async function countTicketsForUser(db: Db, scope: UserScope, filter: User
   return Number(row.n);
 }
 
-/** A ticket by id, within the user's scope (or any ticket for `null`). */
-export async function findTicket(db: Db, id: string, scope: UserScope | null): Promise<TicketRow | undefined> {
-  return db
-    .selectFrom('tickets')
-    .selectAll()
-    .where('id', '=', canonicalUuid(id))
-    .$if(scope !== null, (qb) => qb.where('tenant_id', '=', scope?.tenantId ?? '').where('created_by', '=', scope?.userId ?? ''))
-    .executeTakeFirst();
+/** A ticket by id, if it is in `scope`. */
+export async function findTicket(db: Db, id: string, scope: TicketScope): Promise<TicketRow | undefined> {
+  return inScope(db.selectFrom('tickets').selectAll().where('id', '=', canonicalUuid(id)), scope).executeTakeFirst();
 }
 
 /**
@@ -85,12 +91,14 @@ export async function findTicket(db: Db, id: string, scope: UserScope | null): P
  * It bumps `version` with an UPDATE rather than SELECT … FOR UPDATE, which SQLite lacks:
  * on PostgreSQL the UPDATE holds the row lock until commit, on SQLite the write lock.
  */
-export async function lockTicket(trx: Db, id: string, scope: UserScope | null): Promise<TicketRow | undefined> {
-  return trx
-    .updateTable('tickets')
-    .set({ version: sql<number>`version + 1` })
-    .where('id', '=', canonicalUuid(id))
-    .$if(scope !== null, (qb) => qb.where('tenant_id', '=', scope?.tenantId ?? '').where('created_by', '=', scope?.userId ?? ''))
+export async function lockTicket(trx: Db, id: string, scope: TicketScope): Promise<TicketRow | undefined> {
+  return inScope(
+    trx
+      .updateTable('tickets')
+      .set({ version: sql<number>`version + 1` })
+      .where('id', '=', canonicalUuid(id)),
+    scope,
+  )
     .returningAll()
     .executeTakeFirst();
 }

@@ -74,6 +74,18 @@ describe.each(dialects())('%s', (dialect) => {
       }
     });
 
+    it('stops accepting a token the moment it expires, even after it was verified once', async () => {
+      const app = await buildTestApp(dialect);
+      t = app;
+      // Expired 2 s ago: still inside the 5 s skew, so accepted (and remembered)...
+      const token = await signClaims(app.keys.privateKey, clerkClaims(alice, { exp: now() - 2 }));
+      expect((await call(app, token)).statusCode).toBe(200);
+      expect((await call(app, token)).statusCode).toBe(200);
+      // ...and refused once the skew has run out, remembered or not.
+      await new Promise((resolve) => setTimeout(resolve, 4_500));
+      await expectRejected(app, token, 'token has expired');
+    });
+
     it('rejects a token without exp', async () => {
       t = await buildTestApp(dialect);
       const { exp: _exp, ...claims } = clerkClaims(alice);

@@ -41,7 +41,7 @@ export async function createTokenVerifier(auth: AuthConfig, devKeys?: DevKeys): 
   const staffRoles = new Set(auth.staffRoles);
   const authorizedParties = new Set(auth.authorizedParties);
 
-  return async function verifyToken(token: string): Promise<Actor> {
+  return cached(async function verifyToken(token: string): Promise<{ actor: Actor; exp: number }> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, key as CryptoKey, {
@@ -73,12 +73,28 @@ export async function createTokenVerifier(auth: AuthConfig, devKeys?: DevKeys): 
     const org = payload.o as { id?: unknown } | undefined;
     const orgId = typeof org?.id === 'string' ? org.id : typeof payload.org_id === 'string' ? payload.org_id : undefined;
     const role = (payload.metadata as { role?: unknown } | undefined)?.role;
-    return {
-      userId: sub,
-      tenantId: orgId || sub,
-      email,
-      isStaff: typeof role === 'string' && staffRoles.has(role),
-    };
+    const actor = { userId: sub, tenantId: orgId || sub, email, isStaff: typeof role === 'string' && staffRoles.has(role) };
+    return { actor, exp: payload.exp as number };
+  });
+}
+
+const CACHE_SIZE = 10_000;
+
+/**
+ * Remembers verified tokens until they expire (with the same skew verification allows), so a
+ * dashboard sending the same session token many times a second pays for one RS256 check.
+ * Bounded: the oldest entry goes when it is full. Failures are never cached.
+ */
+function cached(verify: (token: string) => Promise<{ actor: Actor; exp: number }>): VerifyToken {
+  const verified = new Map<string, { actor: Actor; validUntilMs: number }>();
+  return async function verifyToken(token: string): Promise<Actor> {
+    const hit = verified.get(token);
+    if (hit && Date.now() < hit.validUntilMs) return hit.actor;
+    if (hit) verified.delete(token);
+    const { actor, exp } = await verify(token);
+    if (verified.size >= CACHE_SIZE) verified.delete(verified.keys().next().value as string);
+    verified.set(token, { actor, validUntilMs: (exp + CLOCK_SKEW_SECONDS) * 1000 });
+    return actor;
   };
 }
 

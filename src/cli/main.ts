@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { createDb } from '../db/database.js';
 import { migrateToLatest } from '../db/migrator.js';
+import { seedDatabase } from '../db/seed.js';
 import { exportDatabase, importDatabase, ImportError } from '../db/transfer.js';
 import { loadOrCreateDevKeys, signDevToken } from '../http/dev-keys.js';
 
@@ -18,6 +19,8 @@ Commands:
   openapi [--yaml]      print the OpenAPI 3.1 document
   export [--out FILE]   write the whole database as newline-delimited JSON (stdout by default)
   import [--in FILE]    load an export into an empty database of either kind (stdin by default)
+  seed --tickets N [--tenants T] [--comments-per-ticket K] [--seed S]
+                        fill the database with a realistic demo desk (one tenant holds ~20%)
 
 Configuration comes from the environment; see README.md.`;
 
@@ -45,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
     case 'export':
     case 'import':
       return transfer(command, rest);
+    case 'seed':
+      return seed(rest);
     case 'openapi': {
       const { values } = parseArgs({ args: rest, options: { yaml: { type: 'boolean' } } });
       const config = loadConfig();
@@ -100,6 +105,42 @@ async function transfer(command: 'export' | 'import', args: string[]): Promise<n
     if (!(error instanceof ImportError)) throw error;
     console.error(`import failed, nothing was written: ${error.message}`);
     return 1;
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function seed(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      tickets: { type: 'string' },
+      tenants: { type: 'string', default: '100' },
+      'comments-per-ticket': { type: 'string', default: '2' },
+      seed: { type: 'string', default: '1' },
+    },
+  });
+  const options = {
+    tickets: Number(values.tickets),
+    tenants: Number(values.tenants),
+    commentsPerTicket: Number(values['comments-per-ticket']),
+    seed: Number(values.seed),
+  };
+  if (!Number.isInteger(options.tickets) || options.tickets < 1 || !Number.isInteger(options.tenants) || options.tenants < 1) {
+    console.error('seed needs --tickets N (N >= 1) and, optionally, --tenants T (T >= 1)');
+    return 2;
+  }
+  const { database } = loadConfig();
+  const db = createDb(database);
+  try {
+    await migrateToLatest(db, database.kind);
+    const started = Date.now();
+    const counts = await seedDatabase(db, options, (done) => {
+      if (done % 50_000 === 0) console.error(`  ${done} tickets…`);
+    });
+    const seconds = (Date.now() - started) / 1000;
+    console.error(`seeded ${JSON.stringify(counts)} in ${seconds.toFixed(1)} s (${Math.round(counts.tickets / seconds)} tickets/s)`);
+    return 0;
   } finally {
     await db.destroy();
   }

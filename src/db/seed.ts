@@ -1,0 +1,155 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { Db } from './database.js';
+import type { TicketCommentRow, TicketHistoryRow, TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
+import type { UserRow } from '../users/user.table.js';
+
+export interface SeedOptions {
+  tickets: number;
+  tenants: number;
+  commentsPerTicket: number;
+  /** PRNG seed: the same options give the same desk. */
+  seed: number;
+}
+
+const BATCH = 1000;
+const DAY = 86_400_000;
+
+// A small, fast, seedable PRNG (mulberry32): Math.random cannot be replayed.
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function weighted<T extends string>(random: () => number, choices: Array<[T, number]>): T {
+  let r = random() * choices.reduce((sum, [, w]) => sum + w, 0);
+  for (const [value, weight] of choices) if ((r -= weight) < 0) return value;
+  return (choices[choices.length - 1] as [T, number])[0];
+}
+
+const WORDS = 'invoice export login password billing refund csv report dashboard sso saml api webhook timeout error slow payment plan upgrade seat email notification mobile sync import permission role'.split(' ');
+
+/**
+ * Fills the database with a realistic desk: one tenant holds about 20% of the tickets;
+ * statuses, priorities, types and assignees mixed; comments on most tickets (some internal),
+ * with counters, first responses and history that match. Batched, in transactions.
+ */
+export async function seedDatabase(db: Db, options: SeedOptions, progress: (done: number) => void = () => {}): Promise<{ users: number; tickets: number; comments: number; history: number }> {
+  const random = prng(options.seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const sentence = (n: number) => Array.from({ length: n }, () => pick(WORDS)).join(' ');
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const now = Date.now();
+
+  const staff: UserRow[] = Array.from({ length: 8 }, (_, i) => ({
+    id: `seed_staff_${i}`,
+    email: `agent${i}@helpdesk.example`,
+    is_staff: 1,
+    first_seen_at: iso(now - 400 * DAY),
+    last_seen_at: iso(now - i * 3_600_000),
+  }));
+  const tenants = Array.from({ length: options.tenants }, (_, i) => `seed_org_${String(i).padStart(5, '0')}`);
+  const usersPerTenant = (share: number) => Math.max(1, Math.round((options.tickets * share) / 40));
+  const customers = new Map<string, UserRow[]>();
+  for (const [i, tenant] of tenants.entries()) {
+    const share = i === 0 ? 0.2 : 0.8 / Math.max(1, options.tenants - 1);
+    customers.set(
+      tenant,
+      Array.from({ length: Math.min(usersPerTenant(share), 5000) }, (_, u) => ({
+        id: `seed_user_${i}_${u}`,
+        email: `user${u}@org${i}.example`,
+        is_staff: 0,
+        first_seen_at: iso(now - 400 * DAY),
+        last_seen_at: iso(now - u * 60_000),
+      })),
+    );
+  }
+  const allUsers = [...staff, ...[...customers.values()].flat()];
+  for (let i = 0; i < allUsers.length; i += BATCH) await db.insertInto('users').values(allUsers.slice(i, i + BATCH)).execute();
+
+  let comments = 0;
+  let history = 0;
+  for (let start = 0; start < options.tickets; start += BATCH) {
+    const tickets: TicketRow[] = [];
+    const ticketComments: TicketCommentRow[] = [];
+    const ticketHistory: TicketHistoryRow[] = [];
+    const count = Math.min(BATCH, options.tickets - start);
+    for (let n = 0; n < count; n++) {
+      const index = start + n;
+      const tenant = options.tenants === 1 || random() < 0.2 ? (tenants[0] as string) : pick(tenants.slice(1));
+      const author = pick(customers.get(tenant) as UserRow[]);
+      const createdMs = now - 365 * DAY + Math.floor((index / options.tickets) * 365 * DAY) + Math.floor(random() * 60_000);
+      const status = weighted<TicketStatus>(random, [['open', 30], ['in_progress', 20], ['resolved', 25], ['closed', 25]]);
+      const assignee = status === 'open' && random() < 0.5 ? undefined : pick(staff);
+      const ticket: TicketRow = {
+        id: uuidv7({ msecs: createdMs }),
+        tenant_id: tenant,
+        created_by: author.id,
+        created_by_email: author.email,
+        title: `${sentence(3)} ${index}`,
+        description: sentence(25),
+        type: weighted<TicketType>(random, [['support', 35], ['bug', 25], ['feature_request', 10], ['billing', 15], ['account', 10], ['other', 5]]),
+        status,
+        priority: weighted<TicketPriority>(random, [['low', 20], ['normal', 50], ['high', 20], ['urgent', 10]]),
+        assigned_to: assignee?.id ?? null,
+        assigned_to_email: assignee?.email ?? null,
+        comment_count: 0,
+        internal_comment_count: 0,
+        created_at: iso(createdMs),
+        updated_at: iso(createdMs),
+        resolved_at: null,
+        first_response_at: null,
+        version: 1,
+      };
+      let at = createdMs;
+      const k = options.commentsPerTicket === 0 ? 0 : Math.floor(random() * (2 * options.commentsPerTicket + 1));
+      for (let c = 0; c < k; c++) {
+        at = Math.min(now, at + Math.floor(random() * 6 * 3_600_000) + 60_000);
+        const byStaff = random() < 0.5;
+        const isInternal = byStaff && random() < 0.3;
+        const writer = byStaff ? (assignee ?? pick(staff)) : author;
+        ticketComments.push({
+          id: uuidv7({ msecs: at }),
+          ticket_id: ticket.id,
+          author_id: writer.id,
+          author_email: writer.email,
+          author_type: byStaff ? 'staff' : 'user',
+          content: sentence(12),
+          is_internal: isInternal ? 1 : 0,
+          created_at: iso(at),
+        });
+        if (isInternal) ticket.internal_comment_count++;
+        else {
+          ticket.comment_count++;
+          ticket.updated_at = iso(at);
+          if (byStaff && ticket.first_response_at === null) ticket.first_response_at = iso(at);
+        }
+      }
+      const change = (field: string, oldValue: string | null, newValue: string | null, by: UserRow) => {
+        at = Math.min(now, at + 60_000);
+        ticketHistory.push({ id: uuidv7({ msecs: at }), ticket_id: ticket.id, field_changed: field, old_value: oldValue, new_value: newValue, changed_by: by.id, changed_by_email: by.email, created_at: iso(at) });
+        ticket.updated_at = iso(at);
+      };
+      if (assignee) change('assigned_to', null, assignee.id, assignee);
+      if (status !== 'open') {
+        change('status', 'open', status, status === 'closed' && random() < 0.5 ? author : (assignee ?? pick(staff)));
+        if (status === 'resolved' || status === 'closed') ticket.resolved_at = ticket.updated_at;
+      }
+      tickets.push(ticket);
+    }
+    await db.transaction().execute(async (trx) => {
+      for (let i = 0; i < tickets.length; i += 500) await trx.insertInto('tickets').values(tickets.slice(i, i + 500)).execute();
+      for (let i = 0; i < ticketComments.length; i += 500) await trx.insertInto('ticket_comments').values(ticketComments.slice(i, i + 500)).execute();
+      for (let i = 0; i < ticketHistory.length; i += 500) await trx.insertInto('ticket_history').values(ticketHistory.slice(i, i + 500)).execute();
+    });
+    comments += ticketComments.length;
+    history += ticketHistory.length;
+    progress(start + count);
+  }
+  return { users: allUsers.length, tickets: options.tickets, comments, history };
+}

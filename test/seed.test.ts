@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDatabase } from '../src/db/seed.js';
+import { dialects } from './dialects.js';
+import { buildTestApp, type TestApp } from './helpers.js';
+
+describe.each(dialects())('%s: helpdesk seed', (dialect) => {
+  let t: TestApp;
+  let counts: Awaited<ReturnType<typeof seedDatabase>>;
+  beforeAll(async () => {
+    t = await buildTestApp(dialect, { HELPDESK_RATE_LIMIT: '0' });
+    counts = await seedDatabase(t.db, { tickets: 2000, tenants: 20, commentsPerTicket: 2, seed: 7 });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('writes a skewed, mixed desk whose counters and history agree with its rows', async () => {
+    expect(counts.tickets).toBe(2000);
+    const tickets = await t.db.selectFrom('tickets').selectAll().execute();
+    const comments = await t.db.selectFrom('ticket_comments').select(['ticket_id', 'is_internal', 'author_type']).execute();
+    expect(tickets).toHaveLength(2000);
+    const biggest = tickets.filter((x) => x.tenant_id === 'seed_org_00000').length / tickets.length;
+    expect(biggest).toBeGreaterThan(0.15);
+    expect(biggest).toBeLessThan(0.25);
+    expect(new Set(tickets.map((x) => x.status))).toEqual(new Set(['open', 'in_progress', 'resolved', 'closed']));
+    expect(new Set(tickets.map((x) => x.priority))).toEqual(new Set(['low', 'normal', 'high', 'urgent']));
+    expect(comments.some((c) => c.is_internal === 1)).toBe(true);
+    const byTicket = new Map<string, { public: number; internal: number }>();
+    for (const c of comments) {
+      const entry = byTicket.get(c.ticket_id) ?? { public: 0, internal: 0 };
+      if (c.is_internal) entry.internal++;
+      else entry.public++;
+      byTicket.set(c.ticket_id, entry);
+    }
+    for (const ticket of tickets) {
+      const own = byTicket.get(ticket.id) ?? { public: 0, internal: 0 };
+      expect([ticket.comment_count, ticket.internal_comment_count]).toEqual([own.public, own.internal]);
+      expect(ticket.resolved_at !== null).toBe(ticket.status === 'resolved' || ticket.status === 'closed');
+      expect(ticket.updated_at <= new Date().toISOString()).toBe(true);
+    }
+  });
+
+  it('is usable through the API: a seeded customer sees their tickets, staff can search them', async () => {
+    const owner = await t.db.selectFrom('tickets').select(['created_by', 'tenant_id']).limit(1).executeTakeFirstOrThrow();
+    const email = (await t.db.selectFrom('users').select('email').where('id', '=', owner.created_by).executeTakeFirstOrThrow()).email;
+    const customer = { id: owner.created_by, email, org: owner.tenant_id };
+    const mine = (await t.as(customer, { url: '/api/v1/support/tickets' })).json();
+    const expected = await t.db.selectFrom('tickets').select('id').where('created_by', '=', owner.created_by).where('tenant_id', '=', owner.tenant_id).execute();
+    expect(mine.total).toBe(expected.length);
+    const staff = { id: 'seed_staff_0', email: 'agent0@helpdesk.example', role: 'support' };
+    const search = (await t.as(staff, { url: '/api/v1/admin/support/tickets?q=invoice&status=open' })).json();
+    expect(search.total).toBeGreaterThan(0);
+  });
+});

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import type { Db, Dialect } from '../db/database.js';
+import { countRows, type Db, type Dialect } from '../db/database.js';
 import type { TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
 
@@ -94,10 +94,7 @@ export async function listQueue(
 
 /** How many tickets match the staff queue's filters. */
 export async function countQueue(db: Db, dialect: Dialect, filter: QueueFilter): Promise<number> {
-  const row = await queue(db, dialect, filter)
-    .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+  return countRows(queue(db, dialect, filter));
 }
 
 /** A user known from a verified token, if they are staff. */
@@ -121,13 +118,7 @@ export async function countTicketsBy(db: Db, column: 'status' | 'priority' | 'ty
 }
 
 export async function countOpenUnassigned(db: Db): Promise<number> {
-  const row = await db
-    .selectFrom('tickets')
-    .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .where('status', 'in', ['open', 'in_progress'])
-    .where('assigned_to', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+  return countRows(db.selectFrom('tickets').where('status', 'in', ['open', 'in_progress']).where('assigned_to', 'is', null));
 }
 
 /** Creation, first-response and resolution times of tickets created since `since`. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql, SqliteDialect, type SelectQueryBuilder } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { TicketCommentTable, TicketHistoryTable, TicketTable } from '../tickets/ticket.table.js';
@@ -52,4 +52,14 @@ export function createDb(config: DatabaseConfig): Db {
  */
 export function readSnapshot<T>(db: Db, read: (trx: Db) => Promise<T>): Promise<T> {
   return db.transaction().setIsolationLevel('repeatable read').execute(read);
+}
+
+/**
+ * The number of rows a filtered query matches. PostgreSQL returns count(*) as a bigint string,
+ * SQLite as a number; this is the one place that knows.
+ */
+export async function countRows<DB, TB extends keyof DB>(query: SelectQueryBuilder<DB, TB, object>): Promise<number> {
+  // Kysely cannot see the alias through the generic builder; the shape is known.
+  const row = (await query.select(sql<number | string>`count(*)`.as('n')).executeTakeFirstOrThrow()) as { n: number | string };
+  return Number(row.n);
 }

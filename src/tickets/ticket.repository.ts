@@ -1,5 +1,5 @@
 import { sql, type Updateable } from 'kysely';
-import type { Db } from '../db/database.js';
+import { countRows, type Db } from '../db/database.js';
 import { canonicalUuid } from '../db/ids.js';
 import type {
   NewTicketRow,
@@ -75,10 +75,7 @@ export async function listTicketsForUser(
 
 /** How many of a user's tickets match the filter. */
 export async function countTicketsForUser(db: Db, scope: UserScope, filter: UserTicketFilter): Promise<number> {
-  const row = await userTickets(db, scope, filter)
-    .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+  return countRows(userTickets(db, scope, filter));
 }
 
 /** A ticket by id, if it is in `scope`. */

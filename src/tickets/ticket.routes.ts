@@ -23,7 +23,6 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
   // Registered under the authenticating scope, so an actor is always present here.
   const actorOf = (request: { actor: Actor | null }): Actor => request.actor as Actor;
   const idempotent = idempotencyHook(db);
-  const onDuplicate = rethrowDuplicateAsConflict;
 
   app.get(
     '/support/tickets',
@@ -55,7 +54,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
       },
     },
     async (request, reply) => {
-      const ticket = await createTicket(db, actorOf(request), request.body, request.idempotency).catch(onDuplicate);
+      const ticket = await createTicket(db, actorOf(request), request.body, request.idempotency).catch(rethrowDuplicateAsConflict);
       return reply.code(201).header('location', ticketLocation(ticket.ticket_id)).send(ticket);
     },
   );
@@ -89,7 +88,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
         response: { 200: Ref(SupportTicket), ...problemResponses(400, 401, 404, 409, 413, 415, 422, 429, 500) },
       },
     },
-    async (request) => closeMyTicket(db, actorOf(request), request.params.ticketId, request.idempotency).catch(onDuplicate),
+    async (request) => closeMyTicket(db, actorOf(request), request.params.ticketId, request.idempotency).catch(rethrowDuplicateAsConflict),
   );
 
   app.post(
@@ -109,7 +108,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
     },
     async (request, reply) => {
       const comment = await addMyComment(db, actorOf(request), request.params.ticketId, request.body.content, request.idempotency).catch(
-        onDuplicate,
+        rethrowDuplicateAsConflict,
       );
       return reply.code(201).send(comment);
     },

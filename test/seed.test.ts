@@ -8,7 +8,7 @@ describe.each(dialects())('%s: helpdesk seed', (dialect) => {
   let counts: Awaited<ReturnType<typeof seedDatabase>>;
   beforeAll(async () => {
     t = await buildTestApp(dialect, { HELPDESK_RATE_LIMIT: '0' });
-    counts = await seedDatabase(t.db, { tickets: 2000, tenants: 20, commentsPerTicket: 2, seed: 7 });
+    counts = await seedDatabase(t.db, dialect, { tickets: 2000, tenants: 20, commentsPerTicket: 2, seed: 7 });
   });
   afterAll(async () => {
     await t.close();

@@ -135,7 +135,7 @@ async function seed(args: string[]): Promise<number> {
   try {
     await migrateToLatest(db, database.kind);
     const started = Date.now();
-    const counts = await seedDatabase(db, options, (done) => {
+    const counts = await seedDatabase(db, database.kind, options, (done) => {
       if (done % 50_000 === 0) console.error(`  ${done} tickets…`);
     });
     const seconds = (Date.now() - started) / 1000;

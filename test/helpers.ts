@@ -1,12 +1,17 @@
 import fs from 'node:fs/promises';
+import { expect } from 'vitest';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { Updateable } from 'kysely';
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createDb, type Db } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
+import { ALL_TENANTS, findTicket, updateTicket } from '../src/tickets/ticket.repository.js';
+import { rebuildTallies, TALLY_TABLES } from '../src/tickets/ticket.tallies.js';
+import type { TicketTable } from '../src/tickets/ticket.table.js';
 import { createPostgresDatabase, type Dialect } from './dialects.js';
 
 export const ISSUER = 'https://clerk.helpdesk.test';
@@ -74,7 +79,8 @@ export interface TestApp {
   tokenFor(user: TestUser, extra?: JWTPayload): Promise<string>;
   /** Sends a request as `user` (or anonymously with `null`). */
   as(user: TestUser | null, request: { method?: string; url: string; payload?: unknown; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
-  close(): Promise<void>;
+  /** Closes everything; first checks the tallies, unless a test took the database away. */
+  close(options?: { databaseGone?: boolean }): Promise<void>;
 }
 
 /**
@@ -120,7 +126,8 @@ export async function buildTestApp(dialect: Dialect = 'sqlite', env: Record<stri
         ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
       });
     },
-    async close() {
+    async close({ databaseGone = false } = {}) {
+      if (!databaseGone) await expectTalliesExact(db);
       await app.close();
       await db.destroy();
       await postgres?.drop();
@@ -155,4 +162,44 @@ export function problem(res: LightMyRequestResponse, status: number) {
     detail: string;
     errors?: Array<{ location: string; message: string; value?: unknown }>;
   }>();
+}
+
+/** Changes a ticket behind the API's back, as a fixture, keeping its tallies right. */
+export async function setTicket(db: Db, id: string, patch: Updateable<TicketTable>): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const before = await findTicket(trx, id, ALL_TENANTS);
+    if (!before) throw new Error(`no ticket ${id}`);
+    await updateTicket(trx, before, patch);
+  });
+}
+
+/**
+ * Fails unless every maintained tally equals a fresh count of the tickets: recounts inside a
+ * transaction that is rolled back, so the database is left as it was. Every test app runs
+ * it when it closes.
+ */
+export async function expectTalliesExact(db: Db): Promise<void> {
+  const read = async (trx: Db) => {
+    const all: Record<string, string[]> = {};
+    for (const table of TALLY_TABLES) {
+      const rows = await trx.selectFrom(table).selectAll().where('n', '!=', 0).execute();
+      all[table] = rows.map((row) => JSON.stringify(Object.entries(row).sort())).sort();
+    }
+    return all;
+  };
+  const rollback = new Error('rollback');
+  let maintained: Record<string, string[]> = {};
+  let recounted: Record<string, string[]> = {};
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      maintained = await read(trx);
+      await rebuildTallies(trx);
+      recounted = await read(trx);
+      throw rollback;
+    })
+    .catch((error: unknown) => {
+      if (error !== rollback) throw error;
+    });
+  expect(maintained, 'maintained ticket tallies drifted from the tickets').toEqual(recounted);
 }

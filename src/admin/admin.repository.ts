@@ -2,6 +2,7 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { countRows, type Db, type Dialect } from '../db/database.js';
 import type { TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
+import { countFromTallies } from '../tickets/ticket.tallies.js';
 
 /** The staff queue's filters, already resolved (`me` is a user id by now). */
 export interface QueueFilter {
@@ -92,9 +93,11 @@ export async function listQueue(
     .execute();
 }
 
-/** How many tickets match the staff queue's filters. */
+/** How many tickets match the staff queue's filters: from the tallies unless searching. */
 export async function countQueue(db: Db, dialect: Dialect, filter: QueueFilter): Promise<number> {
-  return countRows(queue(db, dialect, filter));
+  const { words, ...columns } = filter;
+  const tallied = words === undefined ? await countFromTallies(db, columns) : undefined;
+  return tallied ?? countRows(queue(db, dialect, filter));
 }
 
 /** A user known from a verified token, if they are staff. */
@@ -107,18 +110,25 @@ export async function listStaffUsers(db: Db): Promise<UserRow[]> {
   return db.selectFrom('users').selectAll().where('is_staff', '=', 1).orderBy('email').orderBy('id').execute();
 }
 
-/** Ticket counts grouped by one column. */
+/** Ticket counts grouped by one column, from the tallies. */
 export async function countTicketsBy(db: Db, column: 'status' | 'priority' | 'type'): Promise<Array<{ key: string; n: number }>> {
   const rows = await db
-    .selectFrom('tickets')
-    .select([`${column} as key`, (eb) => eb.fn.countAll<number | string>().as('n')])
+    .selectFrom('ticket_tallies')
+    .select([`${column} as key`, (eb) => eb.fn.sum<number | string>('n').as('n')])
     .groupBy(column)
     .execute();
   return rows.map((r) => ({ key: String(r.key), n: Number(r.n) }));
 }
 
+/** Open and in-progress tickets nobody is assigned to, from the tallies. */
 export async function countOpenUnassigned(db: Db): Promise<number> {
-  return countRows(db.selectFrom('tickets').where('status', 'in', ['open', 'in_progress']).where('assigned_to', 'is', null));
+  const row = await db
+    .selectFrom('ticket_tallies')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('n'), eb.val(0)).as('n'))
+    .where('status', 'in', ['open', 'in_progress'])
+    .where('assigned_to', '=', '')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Creation, first-response and resolution times of tickets created since `since`. */

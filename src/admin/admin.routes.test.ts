@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alice, bob, buildTestApp, carol, createTicketAs, problem, sam, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
-import { updateTicket } from '../tickets/ticket.repository.js';
+import { alice, bob, buildTestApp, carol, createTicketAs, problem, sam, setTicket, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
 import { dialects } from '../../test/dialects.js';
 
 describe.each(dialects())('%s', (dialect) => {
@@ -359,7 +358,7 @@ describe.each(dialects())('%s', (dialect) => {
       for (const [user, type, priority, status, ago, response, resolution, assigned] of fixture) {
         const ticket = await createTicketAs(t, user, { type });
         const created = now - ago;
-        await updateTicket(t.db, ticket.ticket_id, {
+        await setTicket(t.db, ticket.ticket_id, {
           priority: priority as 'high',
           status: status as 'open',
           created_at: at(created),

@@ -144,11 +144,11 @@ export async function updateTicketAsStaff(
     const comments = await listComments(trx, current.id, { includeInternal: true });
     if (history.length === 0) {
       // Nothing changed: put the version back so the ETag still matches what clients hold.
-      await updateTicket(trx, current.id, { version: current.version });
+      await updateTicket(trx, current, { version: current.version });
       return { body: presentStaffTicket(current, comments), etag: etagOf(current.version) };
     }
     changes.updated_at = now;
-    await updateTicket(trx, current.id, changes);
+    await updateTicket(trx, current, changes);
     await insertHistory(trx, history);
     return { body: presentStaffTicket({ ...locked, ...changes }, comments), etag: etagOf(locked.version) };
   });
@@ -176,7 +176,7 @@ export async function addStaffComment(
       await incrementCommentCount(trx, ticket.id, 'internal_comment_count');
     } else {
       await incrementCommentCount(trx, ticket.id, 'comment_count');
-      await updateTicket(trx, ticket.id, { updated_at: now, first_response_at: ticket.first_response_at ?? now });
+      await updateTicket(trx, ticket, { updated_at: now, first_response_at: ticket.first_response_at ?? now });
     }
     const body = presentComment(comment);
     await recordIdempotentResult(trx, idempotency, { status: 201, body });

@@ -4,7 +4,14 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql, SqliteDialect, type SelectQueryBuilder } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
-import type { TicketCommentTable, TicketHistoryTable, TicketTable } from '../tickets/ticket.table.js';
+import type {
+  TenantTicketTallyTable,
+  TicketCommentTable,
+  TicketHistoryTable,
+  TicketTable,
+  TicketTallyTable,
+  UserTicketTallyTable,
+} from '../tickets/ticket.table.js';
 import type { IdempotencyKeyTable } from '../idempotency/idempotency.table.js';
 import type { UserTable } from '../users/user.table.js';
 
@@ -12,6 +19,9 @@ export interface Database {
   tickets: TicketTable;
   ticket_comments: TicketCommentTable;
   ticket_history: TicketHistoryTable;
+  ticket_tallies: TicketTallyTable;
+  tenant_ticket_tallies: TenantTicketTallyTable;
+  user_ticket_tallies: UserTicketTallyTable;
   users: UserTable;
   idempotency_keys: IdempotencyKeyTable;
 }

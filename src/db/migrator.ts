@@ -3,6 +3,7 @@ import type { Db, Dialect } from './database.js';
 import * as m001 from './migrations/001_initial.js';
 import { searchMigration } from './migrations/002_search.js';
 import * as m003 from './migrations/003_idempotency.js';
+import * as m004 from './migrations/004_tallies.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -10,6 +11,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '001_initial': m001,
     '002_search': searchMigration(dialect),
     '003_idempotency': m003,
+    '004_tallies': m004,
   };
 }
 

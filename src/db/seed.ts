@@ -1,4 +1,5 @@
 import { sql, type Insertable } from 'kysely';
+import { rebuildTallies } from '../tickets/ticket.tallies.js';
 import type { Database, Db, Dialect } from './database.js';
 import type { TicketCommentRow, TicketHistoryRow, TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
@@ -54,7 +55,9 @@ export async function seedDatabase(
   options: SeedOptions,
   progress: (done: number) => void = () => {},
 ): Promise<{ users: number; tickets: number; comments: number; history: number }> {
-  return withIndexesDeferred(db, dialect, () => load(db, options, progress));
+  const counts = await withIndexesDeferred(db, dialect, () => load(db, options, progress));
+  await db.transaction().execute((trx) => rebuildTallies(trx));
+  return counts;
 }
 
 const LOADED_TABLES = ['tickets', 'ticket_comments', 'ticket_history'];

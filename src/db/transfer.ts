@@ -1,5 +1,5 @@
-import type { Db } from './database.js';
-import type { Database } from './database.js';
+import { rebuildTallies, type TallyTable } from '../tickets/ticket.tallies.js';
+import type { Database, Db } from './database.js';
 
 const FORMAT = 'helpdesk-export';
 const VERSION = 1;
@@ -31,8 +31,9 @@ const TABLES = {
   ],
   ticket_comments: ['id', 'ticket_id', 'author_id', 'author_email', 'author_type', 'content', 'is_internal', 'created_at'],
   ticket_history: ['id', 'ticket_id', 'field_changed', 'old_value', 'new_value', 'changed_by', 'changed_by_email', 'created_at'],
-  // idempotency_keys are left out on purpose: 24-hour retry records, not data worth moving.
-} as const satisfies { [T in Exclude<keyof Database, 'idempotency_keys'>]: ReadonlyArray<keyof Database[T] & string> };
+  // Left out on purpose: idempotency_keys (24-hour retry records, not data worth moving) and
+  // the tallies, which the import recounts from the tickets rather than trust a file.
+} as const satisfies { [T in Exclude<keyof Database, 'idempotency_keys' | TallyTable>]: ReadonlyArray<keyof Database[T] & string> };
 
 type TableName = keyof typeof TABLES;
 const TABLE_NAMES = Object.keys(TABLES) as TableName[];
@@ -122,6 +123,7 @@ export async function importDatabase(db: Db, lines: AsyncIterable<string>): Prom
     }
     await flush();
     if (!sawHeader) throw new ImportError('the file is empty');
+    await rebuildTallies(trx);
     return counts;
   });
 }

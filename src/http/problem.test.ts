@@ -4,11 +4,13 @@ import { dialects } from '../../test/dialects.js';
 
 describe.each(dialects())('%s', (dialect) => {
   let t: TestApp;
+  let databaseGone: boolean;
   beforeEach(async () => {
     t = await buildTestApp(dialect);
+    databaseGone = false;
   });
   afterEach(async () => {
-    await t.close();
+    await t.close({ databaseGone });
   });
 
   describe('errors outside the operations', () => {
@@ -32,6 +34,7 @@ describe.each(dialects())('%s', (dialect) => {
     it('turns a server failure into a 500 without internals, logged with its request id', async () => {
       const token = await t.tokenFor(alice);
       await t.db.destroy(); // the database goes away under a running server
+      databaseGone = true;
       const res = await t.app.inject({ url: TICKETS, headers: { authorization: `Bearer ${token}` } });
       const body = problem(res, 500);
       expect(body.title).toBe('Internal Server Error');
@@ -49,6 +52,7 @@ describe.each(dialects())('%s', (dialect) => {
       expect((await t.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
       expect((await t.app.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready' });
       await t.db.destroy();
+      databaseGone = true;
       expect(problem(await t.app.inject({ url: '/readyz' }), 503).detail).toBe('database unavailable');
       expect((await t.app.inject({ url: '/healthz' })).statusCode).toBe(200);
     });

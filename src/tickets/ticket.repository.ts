@@ -1,8 +1,8 @@
 import { sql, type Updateable } from 'kysely';
 import { countRows, type Db } from '../db/database.js';
 import { canonicalUuid } from '../db/ids.js';
+import { adjustTallies, countFromTallies, type Tallied } from './ticket.tallies.js';
 import type {
-  NewTicketRow,
   TicketCommentRow,
   TicketHistoryRow,
   TicketRow,
@@ -73,9 +73,10 @@ export async function listTicketsForUser(
     .execute();
 }
 
-/** How many of a user's tickets match the filter. */
+/** How many of a user's tickets match the filter, from the tallies. */
 export async function countTicketsForUser(db: Db, scope: UserScope, filter: UserTicketFilter): Promise<number> {
-  return countRows(userTickets(db, scope, filter));
+  const tallied = await countFromTallies(db, { tenantId: scope.tenantId, createdBy: scope.userId, ...filter });
+  return tallied ?? countRows(userTickets(db, scope, filter));
 }
 
 /** A ticket by id, if it is in `scope`. */
@@ -100,12 +101,19 @@ export async function lockTicket(trx: Db, id: string, scope: TicketScope): Promi
     .executeTakeFirst();
 }
 
-export async function insertTicket(db: Db, row: NewTicketRow): Promise<void> {
+/** Inserts a ticket and counts it in the tallies; call inside a transaction. */
+export async function insertTicket(db: Db, row: TicketRow): Promise<void> {
   await db.insertInto('tickets').values(row).execute();
+  await adjustTallies(db, null, row);
 }
 
-export async function updateTicket(db: Db, id: string, patch: Updateable<TicketTable>): Promise<void> {
-  await db.updateTable('tickets').set(patch).where('id', '=', id).execute();
+/**
+ * Writes `patch` over the ticket `before` (as read under its lock) and moves it between
+ * tallies if a counted column changed; call inside a transaction.
+ */
+export async function updateTicket(db: Db, before: TicketRow, patch: Updateable<TicketTable>): Promise<void> {
+  await db.updateTable('tickets').set(patch).where('id', '=', before.id).execute();
+  await adjustTallies(db, before, { ...before, ...patch } as Tallied);
 }
 
 /** Adds one to a comment counter without reading it first. */

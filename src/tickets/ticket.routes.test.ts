@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alice, bob, buildTestApp, carol, createTicketAs, problem, sam, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
-import { updateTicket } from './ticket.repository.js';
+import { alice, bob, buildTestApp, carol, createTicketAs, problem, sam, setTicket, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
 import { addStaffComment } from '../admin/admin.service.js';
 import { dialects } from '../../test/dialects.js';
 
@@ -434,12 +433,12 @@ describe.each(dialects())('%s', (dialect) => {
 
     it('keeps the resolved_at of a resolved ticket and closes in_progress ones too', async () => {
       const resolved = await createTicketAs(t, alice);
-      await updateTicket(t.db, resolved.ticket_id, { status: 'resolved', resolved_at: '2026-01-02T03:04:05.000Z' });
+      await setTicket(t.db, resolved.ticket_id, { status: 'resolved', resolved_at: '2026-01-02T03:04:05.000Z' });
       const closed = (await t.as(alice, { method: 'POST', url: `${TICKETS}/${resolved.ticket_id}/close` })).json();
       expect([closed.status, closed.resolved_at]).toEqual(['closed', '2026-01-02T03:04:05.000Z']);
 
       const working = await createTicketAs(t, alice);
-      await updateTicket(t.db, working.ticket_id, { status: 'in_progress' });
+      await setTicket(t.db, working.ticket_id, { status: 'in_progress' });
       const res = await t.as(alice, { method: 'POST', url: `${TICKETS}/${working.ticket_id}/close` });
       expect(res.json().status).toBe('closed');
       expect((await detail(alice, working.ticket_id)).history[0]).toMatchObject({ old_value: 'in_progress', new_value: 'closed' });
@@ -501,7 +500,7 @@ describe.each(dialects())('%s', (dialect) => {
 
     it('reopens a resolved ticket, clearing resolved_at, with a history row', async () => {
       const ticket = await createTicketAs(t, alice);
-      await updateTicket(t.db, ticket.ticket_id, { status: 'resolved', resolved_at: '2026-01-02T03:04:05.000Z' });
+      await setTicket(t.db, ticket.ticket_id, { status: 'resolved', resolved_at: '2026-01-02T03:04:05.000Z' });
       await t.as(alice, { method: 'POST', url: `${TICKETS}/${ticket.ticket_id}/comments`, payload: { content: 'still broken' } });
       const read = await detail(alice, ticket.ticket_id);
       expect([read.ticket.status, read.ticket.resolved_at]).toEqual(['open', null]);

@@ -137,7 +137,7 @@ export async function closeMyTicket(db: Db, actor: Actor, ticketId: string, idem
     if (ticket.status === 'closed') throw conflict('ticket is already closed');
     const now = nowIso();
     const closed: TicketRow = { ...ticket, status: 'closed', resolved_at: ticket.resolved_at ?? now, updated_at: now };
-    await updateTicket(trx, ticket.id, { status: closed.status, resolved_at: closed.resolved_at, updated_at: now });
+    await updateTicket(trx, ticket, { status: closed.status, resolved_at: closed.resolved_at, updated_at: now });
     await insertHistory(trx, [historyRow(ticket.id, actor, 'status', ticket.status, 'closed', now)]);
     const body = presentTicket(closed, await listComments(trx, ticket.id, { includeInternal: false }));
     await recordIdempotentResult(trx, idempotency, { status: 200, body });
@@ -165,7 +165,7 @@ export async function addMyComment(
     await insertComment(trx, comment);
     await incrementCommentCount(trx, ticket.id, 'comment_count');
     const reopened: TicketStatus | undefined = ticket.status === 'resolved' ? 'open' : undefined;
-    await updateTicket(trx, ticket.id, reopened ? { updated_at: now, status: reopened, resolved_at: null } : { updated_at: now });
+    await updateTicket(trx, ticket, reopened ? { updated_at: now, status: reopened, resolved_at: null } : { updated_at: now });
     if (reopened) await insertHistory(trx, [historyRow(ticket.id, actor, 'status', ticket.status, reopened, now)]);
     const body = presentComment(comment);
     await recordIdempotentResult(trx, idempotency, { status: 201, body });

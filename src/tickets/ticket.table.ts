@@ -62,3 +62,30 @@ export type TicketRow = Selectable<TicketTable>;
 export type NewTicketRow = Insertable<TicketTable>;
 export type TicketCommentRow = Selectable<TicketCommentTable>;
 export type TicketHistoryRow = Selectable<TicketHistoryTable>;
+
+/**
+ * Maintained ticket counts, so that an exact `total` costs a sum over a few hundred rows
+ * instead of a count over a million. Every write to a ticket's tallied columns adjusts them in
+ * the same transaction (ticket.tallies.ts). `assigned_to` is '' for unassigned tickets.
+ */
+export interface TicketTallyTable {
+  status: TicketStatus;
+  type: TicketType;
+  priority: TicketPriority;
+  assigned_to: string;
+  n: number;
+}
+
+/** The same counts per tenant. */
+export interface TenantTicketTallyTable extends TicketTallyTable {
+  tenant_id: string;
+}
+
+/** A customer's own tickets, by the two filters of their list. */
+export interface UserTicketTallyTable {
+  tenant_id: string;
+  created_by: string;
+  status: TicketStatus;
+  type: TicketType;
+  n: number;
+}

@@ -1,0 +1,22 @@
+import type { Kysely } from 'kysely';
+import { rebuildTallies } from '../../tickets/ticket.tallies.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+// Maintained ticket counts for exact totals (see TicketTallyTable), filled from today's rows.
+export async function up(db: Kysely<any>): Promise<void> {
+  const counts = (table: string, keys: string[]) =>
+    keys
+      .reduce((t, key) => t.addColumn(key, 'text', (c) => c.notNull()), db.schema.createTable(table))
+      .addColumn('n', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint(`${table}_pk`, keys as never)
+      .execute();
+  await counts('ticket_tallies', ['status', 'type', 'priority', 'assigned_to']);
+  await counts('tenant_ticket_tallies', ['tenant_id', 'status', 'type', 'priority', 'assigned_to']);
+  await counts('user_ticket_tallies', ['tenant_id', 'created_by', 'status', 'type']);
+  await rebuildTallies(db);
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  for (const table of ['user_ticket_tallies', 'tenant_ticket_tallies', 'ticket_tallies']) await db.schema.dropTable(table).execute();
+}

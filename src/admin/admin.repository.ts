@@ -36,7 +36,8 @@ export const QUEUE_COLUMNS = [
 ] as const;
 export type QueueRow = Pick<TicketRow, (typeof QUEUE_COLUMNS)[number]>;
 
-// Priority is stored by name; this ranks it for sorting.
+// Priority is stored by name; this ranks it for sorting. Migration 005 indexes this very
+// expression (with updated_at): keep the two identical.
 const PRIORITY_RANK = sql<number>`case priority when 'urgent' then 4 when 'high' then 3 when 'normal' then 2 else 1 end`;
 
 /**
@@ -85,7 +86,8 @@ export async function listQueue(
 ): Promise<QueueRow[]> {
   return queue(db, dialect, filter)
     .select(QUEUE_COLUMNS)
-    .$if(sort.field === 'priority', (qb) => qb.orderBy(PRIORITY_RANK, sort.direction).orderBy('updated_at', 'desc'))
+    // Ties go by the same direction, so that one index serves the whole order.
+    .$if(sort.field === 'priority', (qb) => qb.orderBy(PRIORITY_RANK, sort.direction).orderBy('updated_at', sort.direction))
     .$if(sort.field !== 'priority', (qb) => qb.orderBy(sort.field as 'created_at' | 'updated_at', sort.direction))
     .orderBy('id', sort.direction)
     .limit(page.limit)

@@ -37,7 +37,10 @@ export const AdminListTicketsQuery = Type.Object({
         'Full-text search: every word must begin a word of the title, description or any comment (internal notes included); case-insensitive',
     }),
   ),
-  sort: Type.Optional({ ...Enum(QUEUE_SORTS, 'Sort field; a leading `-` sorts descending'), default: '-updated_at' }),
+  sort: Type.Optional({
+    ...Enum(QUEUE_SORTS, 'Sort field; a leading `-` sorts descending. Ties in priority go by `updated_at` in the same direction'),
+    default: '-updated_at',
+  }),
 });
 export type AdminListTicketsQuery = Static<typeof AdminListTicketsQuery>;
 

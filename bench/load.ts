@@ -1,0 +1,56 @@
+/**
+ * The load generator, run in its own process so that it does not share an event loop with the
+ * server it measures: reads a LoadSpec (JSON file named by argv[2]) and prints autocannon's
+ * figures as one line of JSON.
+ */
+import fs from 'node:fs';
+import autocannon from 'autocannon';
+
+export interface LoadSpec {
+  url: string;
+  method: string;
+  /** Paths to request in turn; each used once when `once` is set (writes that cannot repeat). */
+  paths: string[];
+  once: boolean;
+  headers: Record<string, string>;
+  body?: string | undefined;
+  connections: number;
+  seconds: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  failed: number;
+}
+
+const spec = JSON.parse(fs.readFileSync(process.argv[2] as string, 'utf8')) as LoadSpec;
+let next = 0;
+const result = await autocannon({
+  url: spec.url,
+  connections: spec.connections,
+  ...(spec.once ? { amount: spec.paths.length } : { duration: spec.seconds }),
+  requests: [
+    {
+      method: spec.method as 'GET',
+      headers: spec.headers,
+      ...(spec.body === undefined ? {} : { body: spec.body }),
+      setupRequest: (request) => ({ ...request, path: spec.paths[next++ % spec.paths.length] as string }),
+    },
+  ],
+});
+const ok = result['2xx'];
+const out: LoadResult = {
+  requests: result.requests.total,
+  seconds: result.duration,
+  rps: ok / result.duration,
+  p50: result.latency.p50,
+  p99: result.latency.p99,
+  ok,
+  failed: result.non2xx + result.errors + result.timeouts,
+};
+process.stdout.write(`${JSON.stringify(out)}\n`);

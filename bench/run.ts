@@ -1,0 +1,300 @@
+/**
+ * npm run bench [-- --quick] [--db sqlite,postgres] [--tickets N] [--seconds S] [--connections C]
+ *
+ * Seeds (or reuses) a database of N tickets, starts the real server (`helpdesk serve`, built) as
+ * its own process, and drives each operation with autocannon from a third process. In the same
+ * run a ceiling server (bare Fastify answering with the very bytes the real server sent, from
+ * memory) takes the same load, so every figure is also a ratio. Writes JSON and a Markdown
+ * table per database under bench/results/.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { loadOrCreateDevKeys, signDevToken } from '../src/http/dev-keys.js';
+import type { LoadResult, LoadSpec } from './load.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    db: { type: 'string', default: 'sqlite,postgres' },
+    tickets: { type: 'string' },
+    seconds: { type: 'string' },
+    connections: { type: 'string', default: '50' },
+  },
+});
+const TICKETS = Number(args.tickets ?? (args.quick ? 100_000 : 1_000_000));
+const SECONDS = Number(args.seconds ?? (args.quick ? 3 : 10));
+const CONNECTIONS = Number(args.connections);
+const PG_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const API = '/api/v1/support/tickets';
+const ADMIN = '/api/v1/admin/support/tickets';
+
+// Who the load runs as: a seeded customer of the biggest tenant (reads), a customer who writes,
+// and a seeded support agent.
+const reader = { userId: 'seed_user_0_7', email: 'user7@org0.example', orgId: 'seed_org_00000' };
+const writer = { userId: 'bench_writer', email: 'writer@org0.example', orgId: 'seed_org_00000' };
+const agent = { userId: 'seed_staff_0', email: 'agent0@helpdesk.example', isStaff: true };
+
+interface OpResult {
+  name: string;
+  server: LoadResult;
+  ceiling: LoadResult;
+  ratio: number;
+  rssMb: number;
+  bytes: number;
+}
+
+function log(message: string) {
+  console.error(`[bench] ${message}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitFor(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function rssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** Prepares the database: reused when it already holds the tickets, else created and seeded. */
+async function prepareDatabase(kind: 'sqlite' | 'postgres', dataDir: string): Promise<{ url: string; seed: string }> {
+  const env = { ...process.env, HELPDESK_DATA_DIR: dataDir, NODE_ENV: 'development' };
+  let url: string;
+  if (kind === 'sqlite') {
+    url = `sqlite:${path.join(dataDir, 'helpdesk.db')}`;
+    if (fs.existsSync(path.join(dataDir, 'seeded'))) return { url, seed: fs.readFileSync(path.join(dataDir, 'seeded'), 'utf8') };
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.mkdirSync(dataDir, { recursive: true });
+  } else {
+    const name = `helpdesk_bench_${TICKETS}`;
+    url = Object.assign(new URL(PG_URL), { pathname: `/${name}` }).toString();
+    fs.mkdirSync(dataDir, { recursive: true });
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    try {
+      const exists = (await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1;
+      if (exists && fs.existsSync(path.join(dataDir, 'seeded'))) return { url, seed: fs.readFileSync(path.join(dataDir, 'seeded'), 'utf8') };
+      await admin.query(`drop database if exists ${name}`);
+      await admin.query(`create database ${name}`);
+    } finally {
+      await admin.end();
+    }
+  }
+  log(`seeding ${TICKETS} tickets on ${kind}…`);
+  const child = spawnSync(
+    process.execPath,
+    ['bin/helpdesk.js', 'seed', '--tickets', String(TICKETS), '--tenants', '200', '--comments-per-ticket', '2', '--seed', '1'],
+    { cwd: ROOT, env: { ...env, DATABASE_URL: url }, encoding: 'utf8' },
+  );
+  if (child.status !== 0) throw new Error(`seed failed:\n${child.stderr}`);
+  const seed = child.stderr.trim().split('\n').pop() ?? '';
+  fs.writeFileSync(path.join(dataDir, 'seeded'), seed);
+  return { url, seed };
+}
+
+function startProcess(command: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, command, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let tail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-4000);
+  });
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') log(`${command.join(' ')} exited ${code ?? signal}:\n${tail}`);
+  });
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function runLoad(spec: LoadSpec, pid?: number): Promise<{ result: LoadResult; rssMb: number }> {
+  const file = path.join(os.tmpdir(), `helpdesk-bench-${process.pid}.json`);
+  fs.writeFileSync(file, JSON.stringify(spec));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  let peak = 0;
+  const sampler = pid === undefined ? undefined : setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) => {
+      clearInterval(sampler);
+      if (code !== 0) return reject(new Error(`load generator exited ${code}`));
+      resolve({ result: JSON.parse(out) as LoadResult, rssMb: peak });
+    });
+  });
+}
+
+async function benchDatabase(kind: 'sqlite' | 'postgres') {
+  const dataDir = path.join(ROOT, 'bench', '.data', `${kind}-${TICKETS}`);
+  const { url, seed } = await prepareDatabase(kind, dataDir);
+  const keys = await loadOrCreateDevKeys(dataDir);
+  const bearer = async (who: Parameters<typeof signDevToken>[1]) => ({ authorization: `Bearer ${await signDevToken(keys, who)}` });
+  const headers = { reader: await bearer(reader), writer: await bearer(writer), agent: await bearer(agent) };
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const started = performance.now();
+  const server = startProcess(['bin/helpdesk.js', 'serve'], {
+    ...process.env,
+    NODE_ENV: 'development',
+    DATABASE_URL: url,
+    HELPDESK_DATA_DIR: dataDir,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    HELPDESK_RATE_LIMIT: '0',
+  });
+  const ceilingPort = await freePort();
+  const ceiling = startProcess(['--import', 'tsx', 'bench/ceiling.ts'], { ...process.env, PORT: String(ceilingPort) });
+  const ceilingUrl = `http://127.0.0.1:${ceilingPort}`;
+  try {
+    await waitFor(`${base}/readyz`, 120_000);
+    const readyMs = performance.now() - started;
+    log(`${kind}: server ready in ${readyMs.toFixed(0)} ms`);
+    await waitFor(`${ceilingUrl}/ready`, 30_000);
+    const idleRssMb = rssMb(server.pid as number);
+
+    const call = async (method: string, p: string, who: Record<string, string>, body?: unknown) => {
+      const res = await fetch(`${base}${p}`, {
+        method,
+        headers: { ...who, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
+      return { res, text, json: JSON.parse(text) as Record<string, unknown> };
+    };
+
+    // A ticket with ten comments for the detail operation.
+    const detailTicket = (await call('POST', API, headers.reader, { title: 'Export to CSV fails', description: 'The export button spins forever.', type: 'bug' })).json;
+    for (let i = 0; i < 10; i++) await call('POST', `${API}/${detailTicket.ticket_id}/comments`, headers.reader, { content: `Still happening, attempt ${i + 1}: the export of our monthly invoices times out.` });
+
+    const results: OpResult[] = [];
+    const measure = async (name: string, spec: Omit<LoadSpec, 'url' | 'connections' | 'seconds'>, capture: { method: string; path: string; who: Record<string, string>; body?: unknown }) => {
+      // The bytes the real server answers this operation with, for the ceiling to send.
+      const sample = await call(capture.method, capture.path, capture.who, capture.body);
+      const replayed = Object.fromEntries([...sample.res.headers].filter(([h]) => !['date', 'content-length', 'connection', 'keep-alive', 'transfer-encoding'].includes(h)));
+      await fetch(`${ceilingUrl}/__ceiling`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ status: sample.res.status, headers: replayed, body: sample.text }),
+      });
+      const common = { connections: CONNECTIONS, seconds: SECONDS };
+      const warm = spec.once ? undefined : await runLoad({ ...spec, ...common, url: base, seconds: 1 });
+      const real = await runLoad({ ...spec, ...common, url: base }, server.pid);
+      if (!spec.once) await runLoad({ ...spec, ...common, url: ceilingUrl, seconds: 1 });
+      const bare = await runLoad({ ...spec, ...common, url: ceilingUrl });
+      const op = { name, server: real.result, ceiling: bare.result, ratio: real.result.rps / bare.result.rps, rssMb: real.rssMb, bytes: Buffer.byteLength(sample.text) };
+      results.push(op);
+      log(`${kind}: ${name}: ${op.server.rps.toFixed(0)} req/s (ceiling ${op.ceiling.rps.toFixed(0)}, ×${op.ratio.toFixed(2)}), p50 ${op.server.p50} ms, p99 ${op.server.p99} ms, failed ${op.server.failed}`);
+      // Every 2xx the server sent for this operation: the capture, the warm-up and the run.
+      return { acknowledged: 1 + (warm?.result.ok ?? 0) + real.result.ok };
+    };
+    const get = (paths: string[], who: Record<string, string>) => ({ method: 'GET', paths, once: false, headers: who });
+
+    await measure('user list (filters)', get([API, `${API}?status=open`, `${API}?type=bug`, `${API}?limit=10&offset=10`], headers.reader), { method: 'GET', path: API, who: headers.reader });
+    const detailPath = `${API}/${detailTicket.ticket_id}`;
+    await measure('ticket detail (10 comments)', get([detailPath], headers.reader), { method: 'GET', path: detailPath, who: headers.reader });
+    const queue = [`${ADMIN}?status=open&assigned_to=none`, `${ADMIN}?assigned_to=seed_staff_0&status=in_progress`, `${ADMIN}?tenant_id=seed_org_00000&status=open&sort=-priority`, ADMIN];
+    await measure('staff queue (filters, total)', get(queue, headers.agent), { method: 'GET', path: queue[0] as string, who: headers.agent });
+    const search = [`${ADMIN}?q=invoice%20refund`, `${ADMIN}?q=webhook&status=open`, `${ADMIN}?q=sso%20login%20timeout`];
+    await measure('staff search (q)', get(search, headers.agent), { method: 'GET', path: search[0] as string, who: headers.agent });
+
+    // Writes. The tickets made by `create` are then commented on, triaged and closed.
+    const before = (await call('GET', API, headers.writer)).json.total as number;
+    const body = { title: 'Invoice PDF shows the wrong VAT number', description: 'Since the last update our invoices show the old VAT number.', type: 'billing' };
+    const created = await measure('create ticket', { method: 'POST', paths: [API], once: false, headers: { ...headers.writer, 'content-type': 'application/json' }, body: JSON.stringify(body) }, { method: 'POST', path: API, who: headers.writer, body });
+    const after = (await call('GET', API, headers.writer)).json.total as number;
+    const ids: string[] = [];
+    for (let offset = 0; offset < after - before; offset += 100) {
+      const page = (await call('GET', `${ADMIN}?created_by=${writer.userId}&tenant_id=${writer.orgId}&status=open&sort=created_at&limit=100&offset=${offset}`, headers.agent)).json;
+      ids.push(...(page.tickets as Array<{ ticket_id: string }>).map((t) => t.ticket_id));
+    }
+    const comment = { content: 'Any update on this? Our accountant is waiting.' };
+    await measure('add comment', { method: 'POST', paths: ids.slice(1).map((id) => `${API}/${id}/comments`), once: false, headers: { ...headers.writer, 'content-type': 'application/json' }, body: JSON.stringify(comment) }, { method: 'POST', path: `${API}/${ids[0]}/comments`, who: headers.writer, body: comment });
+    const triage = { priority: 'high' };
+    await measure('staff PATCH', { method: 'PATCH', paths: ids.slice(1).map((id) => `${ADMIN}/${id}`), once: true, headers: { ...headers.agent, 'content-type': 'application/json' }, body: JSON.stringify(triage) }, { method: 'PATCH', path: `${ADMIN}/${ids[0]}`, who: headers.agent, body: triage });
+    const closedBefore = (await call('GET', `${API}?status=closed`, headers.writer)).json.total as number;
+    const closed = await measure('close ticket', { method: 'POST', paths: ids.slice(1).map((id) => `${API}/${id}/close`), once: true, headers: headers.writer }, { method: 'POST', path: `${API}/${ids[0]}/close`, who: headers.writer });
+    const closedAfter = (await call('GET', `${API}?status=closed`, headers.writer)).json.total as number;
+    const durability = {
+      created: { acknowledged: created.acknowledged, found: after - before },
+      closed: { acknowledged: closed.acknowledged, found: closedAfter - closedBefore },
+    };
+    return { kind, tickets: TICKETS, seed, readyMs, idleRssMb, results, durability };
+  } finally {
+    await stop(server);
+    await stop(ceiling);
+  }
+}
+
+type DatabaseRun = Awaited<ReturnType<typeof benchDatabase>>;
+
+function machine() {
+  const cpus = os.cpus();
+  return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` };
+}
+
+function markdown(run: DatabaseRun, when: string): string {
+  const n = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const lines = [
+    `### ${run.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${n(run.tickets)} tickets (${when})`,
+    '',
+    `Seed: ${run.seed || 'reused'}. Ready to serve ${n(run.readyMs)} ms after start; idle RSS ${n(run.idleRssMb)} MB.`,
+    '',
+    '| operation | req/s | p50 ms | p99 ms | ceiling req/s | × ceiling | failed | peak RSS MB | body bytes |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...run.results.map(
+      (r) =>
+        `| ${r.name} | ${n(r.server.rps)} | ${n(r.server.p50)} | ${n(r.server.p99)} | ${n(r.ceiling.rps)} | ${n(r.ratio, 2)} | ${r.server.failed} | ${n(r.rssMb)} | ${n(r.bytes)} |`,
+    ),
+    '',
+    `Durability: ${n(run.durability.created.acknowledged)} creates acknowledged, ${n(run.durability.created.found)} found afterwards; ` +
+      `${n(run.durability.closed.acknowledged)} closes acknowledged, ${n(run.durability.closed.found)} found closed.`,
+  ];
+  return lines.join('\n');
+}
+
+execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+const resultsDir = path.join(ROOT, 'bench', 'results');
+fs.mkdirSync(resultsDir, { recursive: true });
+const header = `Machine: ${Object.values(machine()).join(', ')}. ${CONNECTIONS} connections, ${SECONDS} s per operation${args.quick ? ' (--quick)' : ''}.`;
+const tables: string[] = [header];
+for (const kind of (args.db ?? '').split(',').map((d) => d.trim()) as Array<'sqlite' | 'postgres'>) {
+  const run = await benchDatabase(kind);
+  const name = `${kind}-${TICKETS}${args.quick ? '-quick' : ''}`;
+  fs.writeFileSync(path.join(resultsDir, `${name}.json`), `${JSON.stringify({ when, machine: machine(), connections: CONNECTIONS, seconds: SECONDS, ...run }, null, 2)}\n`);
+  tables.push(markdown(run, when));
+}
+const table = tables.join('\n\n');
+fs.writeFileSync(path.join(resultsDir, `latest${args.quick ? '-quick' : ''}.md`), `${table}\n`);
+process.stdout.write(`${table}\n`);

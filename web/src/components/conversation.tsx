@@ -22,23 +22,23 @@ export function Conversation({ comments, authorName }: { comments: Comment[]; au
   );
 }
 
-function describeValue(field: string, value: string | null): string {
+function describeValue(field: string, value: string | null, describeAssignee: (userId: string) => string): string {
   if (value === null) return field === 'assigned_to' ? 'nobody' : '—';
-  return field === 'assigned_to' ? value : humanize(value);
+  return field === 'assigned_to' ? describeAssignee(value) : humanize(value);
 }
 
 const FIELD_NAMES: Record<string, string> = { status: 'Status', priority: 'Priority', type: 'Type', assigned_to: 'Assignee' };
 
-/** Every change to the ticket, oldest first. */
-export function HistoryTimeline({ history }: { history: HistoryEntry[] }) {
+/** Every change to the ticket, oldest first; `describeAssignee` names an assignee's user ID. */
+export function HistoryTimeline({ history, describeAssignee }: { history: HistoryEntry[]; describeAssignee: (userId: string) => string }) {
   if (history.length === 0) return <p className="muted">No changes yet.</p>;
   return (
     <ol className="timeline">
       {history.map((entry) => (
         <li key={entry.history_id}>
           <span>
-            {FIELD_NAMES[entry.field_changed] ?? humanize(entry.field_changed)}: {describeValue(entry.field_changed, entry.old_value)} →{' '}
-            <strong>{describeValue(entry.field_changed, entry.new_value)}</strong>
+            {FIELD_NAMES[entry.field_changed] ?? humanize(entry.field_changed)}: {describeValue(entry.field_changed, entry.old_value, describeAssignee)} →{' '}
+            <strong>{describeValue(entry.field_changed, entry.new_value, describeAssignee)}</strong>
           </span>
           <span className="muted">
             {' '}

@@ -87,7 +87,7 @@ export function TicketPage() {
       )}
       <section aria-labelledby="history-title">
         <h2 id="history-title">History</h2>
-        <HistoryTimeline history={history} />
+        <HistoryTimeline history={history} describeAssignee={() => 'a support agent'} />
       </section>
     </article>
   );

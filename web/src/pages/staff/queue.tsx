@@ -90,58 +90,62 @@ export function QueuePage() {
           update({ q: String(form.get('q') ?? '').trim(), tenant: String(form.get('tenant') ?? '').trim() });
         }}
       >
-        <label className="grow">
-          Search
-          <input type="search" name="q" defaultValue={query.q ?? ''} placeholder="Words in title, description or comments" key={`q-${query.q}`} />
-        </label>
-        <label>
-          Tenant
-          <input name="tenant" defaultValue={query.tenant_id ?? ''} placeholder="org_…" key={`t-${query.tenant_id}`} />
-        </label>
-        <button type="submit">Search</button>
-        <label>
-          Status
-          <select value={status ?? 'any'} onChange={(e) => update({ status: e.target.value })}>
-            <option value="any">Any status</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {humanize(s)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Priority
-          <select value={query.priority ?? ''} onChange={(e) => update({ priority: e.target.value })}>
-            <option value="">Any priority</option>
-            {PRIORITIES.map((p) => (
-              <option key={p} value={p}>
-                {humanize(p)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Type
-          <select value={query.type ?? ''} onChange={(e) => update({ type: e.target.value })}>
-            <option value="">Any type</option>
-            {TYPES.map((t) => (
-              <option key={t} value={t}>
-                {humanize(t)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Sort
-          <select value={sort} onChange={(e) => update({ sort: e.target.value })}>
-            {SORTS.map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <div className="filter-row">
+          <label className="grow">
+            Search
+            <input type="search" name="q" defaultValue={query.q ?? ''} placeholder="Words in title, description or comments" key={`q-${query.q}`} />
+          </label>
+          <label>
+            Tenant
+            <input name="tenant" defaultValue={query.tenant_id ?? ''} placeholder="org_…" key={`t-${query.tenant_id}`} />
+          </label>
+          <button type="submit">Search</button>
+        </div>
+        <div className="filter-row">
+          <label>
+            Status
+            <select value={status ?? 'any'} onChange={(e) => update({ status: e.target.value })}>
+              <option value="any">Any status</option>
+              {STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {humanize(s)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Priority
+            <select value={query.priority ?? ''} onChange={(e) => update({ priority: e.target.value })}>
+              <option value="">Any priority</option>
+              {PRIORITIES.map((p) => (
+                <option key={p} value={p}>
+                  {humanize(p)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Type
+            <select value={query.type ?? ''} onChange={(e) => update({ type: e.target.value })}>
+              <option value="">Any type</option>
+              {TYPES.map((t) => (
+                <option key={t} value={t}>
+                  {humanize(t)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Sort
+            <select value={sort} onChange={(e) => update({ sort: e.target.value })}>
+              {SORTS.map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
       </form>
       {tickets.isPending ? (
         <Loading label="Loading the queue…" />

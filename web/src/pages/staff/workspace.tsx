@@ -28,6 +28,8 @@ export function WorkspacePage() {
       return { ...data, etag: response.headers.get('etag') ?? undefined };
     },
   });
+  const agents = useQuery({ queryKey: ['agents'], queryFn: () => unwrap(api.GET('/api/v1/admin/support/agents')) });
+  const emailOf = (userId: string) => agents.data?.agents.find((a) => a.user_id === userId)?.email ?? userId;
   const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: ['staff-ticket', ticketId] }), queryClient.invalidateQueries({ queryKey: ['queue'] })]);
   const update = useMutation({
     mutationFn: (changes: TicketChanges) =>
@@ -91,7 +93,7 @@ export function WorkspacePage() {
         </ReplyForm>
         <section aria-labelledby="history-title">
           <h2 id="history-title">History</h2>
-          <HistoryTimeline history={history} />
+          <HistoryTimeline history={history} describeAssignee={emailOf} />
         </section>
       </article>
       <TriagePanel

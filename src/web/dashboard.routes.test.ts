@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDashboardBuilt } from '../../test/dashboard/dashboard.js';
 import { dialects } from '../../test/dialects.js';
 import { alice, buildTestApp, problem, type TestApp } from '../../test/helpers.js';
 
@@ -8,8 +7,6 @@ const PUBLISHABLE_KEY = `pk_test_${Buffer.from('clerk.helpdesk.test$').toString(
 const html = { accept: 'text/html,application/xhtml+xml' };
 
 describe.each(dialects())('%s', (dialect) => {
-  beforeAll(ensureDashboardBuilt);
-
   describe('in development sign-in', () => {
     let t: TestApp;
     beforeAll(async () => {

@@ -8,7 +8,7 @@ import type { AxeResults } from 'axe-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers.js';
-import { ARTIFACTS, ensureDashboardBuilt, launchChromium } from './dashboard.js';
+import { ARTIFACTS, launchChromium } from './dashboard.js';
 
 const TITLE = 'Invoices export as an empty CSV';
 const REPLY = 'Thanks! We found the bug and are shipping a fix today.';
@@ -22,7 +22,6 @@ describe('the dashboard in Chromium', () => {
   let ticketPath = '';
 
   beforeAll(async () => {
-    await ensureDashboardBuilt();
     await fs.mkdir(ARTIFACTS, { recursive: true });
     // Development sign-in (no Clerk key), as `npm start` runs on a fresh clone.
     t = await buildTestApp('sqlite', { CLERK_JWT_KEY: '' });

@@ -1,6 +1,7 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { build } from 'vite';
+import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { DASHBOARD_DIR } from '../../src/web/dashboard.routes.js';
 import { ROOT } from '../processes.js';
@@ -17,7 +18,12 @@ async function newestChange(dir: string): Promise<number> {
 export async function ensureDashboardBuilt(): Promise<void> {
   const built = await fs.stat(path.join(DASHBOARD_DIR, 'index.html')).then((s) => s.mtimeMs, () => 0);
   if (built > (await newestChange(WEB))) return;
-  await build({ configFile: path.join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+  // In its own process: under vitest NODE_ENV is "test", which would make a development build of React.
+  const vite = path.join(ROOT, 'node_modules/vite/bin/vite.js');
+  await promisify(execFile)(process.execPath, [vite, 'build', '--config', path.join(WEB, 'vite.config.ts'), '--logLevel', 'warn'], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
 }
 
 /** Debian's Chromium (`apt-get install chromium`); playwright-core never downloads a browser. */

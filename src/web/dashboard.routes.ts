@@ -3,8 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { DevKeys } from '../http/dev-keys.js';
+import { sendProblem } from '../http/problem.js';
 import { API_PREFIX, Ref, schemaUrl } from '../http/schemas.js';
 import { DEV_IDENTITIES, devSignInRoutes } from './dev-sign-in.js';
 import { DashboardConfig } from './web.schemas.js';
@@ -14,15 +16,14 @@ export const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta
 
 // Vite puts a content hash in every file name under assets/, so those never change.
 const HASHED_ASSETS = /^\/assets\//;
+/** Where the app's client-side routes live (web/src/app.tsx). */
+const CLIENT_SECTIONS = ['/tickets', '/staff'];
 
 /**
  * The web dashboard: its runtime configuration and development sign-in under the API prefix,
- * and the built single-page app at `/`, where any other GET navigation gets index.html.
+ * and the built single-page app at `/`, whose client-side routes get index.html.
  */
-export const dashboardRoutes: FastifyPluginAsyncTypebox<{ config: Config; devKeys: DevKeys | undefined; root?: string }> = async (
-  app,
-  { config, devKeys, root = DASHBOARD_DIR },
-) => {
+export const dashboardRoutes: FastifyPluginAsyncTypebox<{ config: Config; devKeys: DevKeys | undefined }> = async (app, { config, devKeys }) => {
   const { auth } = config;
   const body: DashboardConfig = {
     $schema: schemaUrl('DashboardConfig'),
@@ -47,23 +48,28 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ config: Config; devKey
     await app.register(devSignInRoutes, { prefix: API_PREFIX, auth, keys: devKeys });
   }
 
-  const files = await listFiles(root);
+  const files = await listFiles(DASHBOARD_DIR);
   if (!files.has('/index.html')) {
-    app.log.warn(`the web dashboard is not built (no ${path.join(root, 'index.html')}); run npm run build`);
+    app.log.warn(`the web dashboard is not built (no ${path.join(DASHBOARD_DIR, 'index.html')}); run npm run build`);
     return;
   }
-  await app.register(fastifyStatic, { root, serve: false });
-  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
+  await app.register(fastifyStatic, { root: DASHBOARD_DIR, serve: false });
+  const hidden = { schema: { hide: true } };
+  const notFound = (reply: FastifyReply, urlPath: string) => sendProblem(reply, 404, `no route for GET ${urlPath}`);
+  const sendAsset = async (request: FastifyRequest, reply: FastifyReply) => {
     const urlPath = decodePath(request.url);
-    if (files.has(urlPath)) {
-      const immutable = HASHED_ASSETS.test(urlPath);
-      return reply.sendFile(urlPath, { maxAge: immutable ? '365d' : 0, immutable });
-    }
-    // Client-side routes are pages; anything else (an unknown API path, a missing asset) stays a problem+json 404.
-    const isNavigation = !urlPath.startsWith(`${API_PREFIX}/`) && !HASHED_ASSETS.test(urlPath) && (request.headers.accept ?? '').includes('text/html');
-    if (!isNavigation) return reply.callNotFound();
-    return reply.sendFile('index.html', { maxAge: 0 });
-  });
+    if (!files.has(urlPath)) return notFound(reply, urlPath);
+    const immutable = HASHED_ASSETS.test(urlPath);
+    return reply.sendFile(urlPath, { maxAge: immutable ? '365d' : 0, immutable });
+  };
+  // A page of the app is index.html for a browser navigating to it; to anything else it is a 404.
+  const sendPage = async (request: FastifyRequest, reply: FastifyReply) =>
+    (request.headers.accept ?? '').includes('text/html') ? reply.sendFile('index.html', { maxAge: 0 }) : notFound(reply, decodePath(request.url));
+
+  app.get('/assets/*', hidden, sendAsset);
+  for (const file of files) if (!HASHED_ASSETS.test(file) && file !== '/index.html') app.get(file, hidden, sendAsset);
+  // Only the app's own sections, never a catch-all: /api paths must keep the router's own 404, 405 and 422 answers.
+  for (const page of ['/', ...CLIENT_SECTIONS.flatMap((section) => [section, `${section}/*`])]) app.get(page, hidden, sendPage);
 };
 
 function decodePath(url: string): string {

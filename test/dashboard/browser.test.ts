@@ -64,7 +64,8 @@ describe('the dashboard in Chromium', () => {
     contexts.push(context);
     const page = await context.newPage();
     await page.goto(url);
-    await expect(page.getByRole('heading', { name: 'Sign in to helpdesk' }).isVisible()).resolves.toBe(true);
+    await page.getByRole('heading', { name: 'Sign in to helpdesk' }).waitFor();
+    expect(await page.getByRole('button', { name: /, (a customer|support staff)/ }).count()).toBe(3);
     await checkPage(page, 'sign-in');
   });
 

@@ -4,7 +4,9 @@ import { dialects } from '../dialects.js';
 import { buildTestApp, type TestApp } from '../helpers.js';
 
 // The interactive documentation page and its static assets: a UI over the document, not API.
-// (The dashboard's assets and page fallback are one hidden catch-all, `/*`, which the route table leaves out.)
+// The web dashboard's pages and assets, outside /api and the health checks: a UI over the API, not API.
+const DASHBOARD_UI = /^\/(?!api\/|healthz$|readyz$)/;
+const isApi = (url: string) => !DOCS_UI.test(url) && !DASHBOARD_UI.test(url);
 const DOCS_UI = /^\/api\/v1\/docs(\/|$)/;
 
 describe.each(dialects())('%s', (dialect) => {
@@ -24,14 +26,14 @@ describe.each(dialects())('%s', (dialect) => {
     const registered = [
       ...new Set(
         app.routeTable
-          .filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS' && !DOCS_UI.test(r.url))
+          .filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS' && isApi(r.url))
           .map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`),
       ),
     ].sort();
     expect(registered).toEqual(documented);
     expect(registered.length).toBeGreaterThanOrEqual(16);
     // HEAD mirrors GET only; nothing else hides behind it.
-    for (const head of app.routeTable.filter((r) => r.method === 'HEAD' && !DOCS_UI.test(r.url))) {
+    for (const head of app.routeTable.filter((r) => r.method === 'HEAD' && isApi(r.url))) {
       expect(app.routeTable.some((r) => r.method === 'GET' && r.url === head.url), head.url).toBe(true);
     }
     return documented;

@@ -3,14 +3,8 @@ import type { components, paths } from './schema';
 
 type Schemas = components['schemas'];
 export type Ticket = Schemas['SupportTicket'];
-export type TicketSummary = Schemas['SupportTicketSummary'];
-export type AdminTicketSummary = Schemas['AdminTicketSummary'];
 export type Comment = Schemas['SupportTicketComment'];
 export type HistoryEntry = Schemas['TicketHistoryEntry'];
-export type TicketDetail = Schemas['TicketDetailResponse'];
-export type Stats = Schemas['SupportStats'];
-export type Agent = Schemas['Agent'];
-export type DashboardConfig = Schemas['DashboardConfig'];
 export type DevIdentity = Schemas['DevIdentity'];
 export type Problem = Schemas['ErrorModel'];
 export type TicketStatus = Ticket['status'];

@@ -19,13 +19,16 @@ import { createValidatorCompiler } from './http/validator.js';
 import { ticketRoutes } from './tickets/ticket.routes.js';
 import { ticketSchemas } from './tickets/ticket.schemas.js';
 import { createUserTracker } from './users/user.service.js';
+import { cspDirectives } from './web/csp.js';
+import { dashboardRoutes } from './web/dashboard.routes.js';
+import { webSchemas } from './web/web.schemas.js';
 
 const BODY_LIMIT = 1024 * 1024;
 const MAX_PARAM_LENGTH = 200;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** Every schema with an $id: validated, serialized, documented and served from this one list. */
-const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas];
+const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas, ...webSchemas];
 
 // What a browser client may read from a cross-origin response.
 const EXPOSED_HEADERS = ['location', 'etag', 'link', 'x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after'];
@@ -101,14 +104,13 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
   });
 
   // Security headers everywhere; CORS only for the configured dashboard origins.
-  await app.register(helmet, { global: true, hsts: config.env === 'production' });
+  await app.register(helmet, { global: true, hsts: config.env === 'production', contentSecurityPolicy: { directives: cspDirectives(config) } });
   await app.register(cors, { origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, exposedHeaders: EXPOSED_HEADERS });
 
   await registerOpenApi(app, NAMED_SCHEMAS, version);
 
-  const verifyToken =
-    options.verifyToken ??
-    (await createTokenVerifier(config.auth, config.auth.mode === 'development' ? await loadOrCreateDevKeys(config.dataDir) : undefined));
+  const devKeys = config.auth.mode === 'development' ? await loadOrCreateDevKeys(config.dataDir) : undefined;
+  const verifyToken = options.verifyToken ?? (await createTokenVerifier(config.auth, devKeys));
   const rememberUser = createUserTracker(db);
 
   await app.register(healthRoutes, { db });
@@ -122,6 +124,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     await api.register(adminRoutes, { db, dialect: config.database.kind });
   }, { prefix: API_PREFIX });
   await openApiRoutes(app, NAMED_SCHEMAS);
+  await app.register(dashboardRoutes, { config, devKeys });
 
   return app;
 }

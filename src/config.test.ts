@@ -20,6 +20,14 @@ describe('loadConfig', () => {
     expect(config.auth.mode === 'clerk' && config.auth.jwtKey).toContain('\nMIIBIjAN\n');
   });
 
+  it('reads the Clerk publishable key and the Frontend API it names, refusing malformed ones', () => {
+    const key = `pk_live_${Buffer.from('clerk.example.com$').toString('base64')}`;
+    const config = loadConfig({ CLERK_JWT_KEY: PEM, CLERK_PUBLISHABLE_KEY: key });
+    expect(config.auth.mode === 'clerk' && config.auth.publishableKey).toEqual({ key, frontendApi: 'https://clerk.example.com' });
+    expect(() => loadConfig({ CLERK_JWT_KEY: PEM, CLERK_PUBLISHABLE_KEY: 'sk_live_secret' })).toThrow(/CLERK_PUBLISHABLE_KEY must be the publishable key/);
+    expect(() => loadConfig({ CLERK_PUBLISHABLE_KEY: key })).toThrow(/CLERK_PUBLISHABLE_KEY needs CLERK_JWT_KEY or CLERK_JWKS_URL/);
+  });
+
   it('refuses production without a Clerk key', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/NODE_ENV=production needs CLERK_JWT_KEY or CLERK_JWKS_URL/);
     expect(loadConfig({ NODE_ENV: 'production', CLERK_JWKS_URL: 'https://clerk.example/.well-known/jwks.json' }).auth.mode).toBe('clerk');

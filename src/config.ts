@@ -9,6 +9,8 @@ export type DatabaseConfig =
 export type AuthConfig =
   | {
       readonly mode: 'clerk';
+      /** The browser's key for Clerk's JS SDK and the Frontend API origin it encodes; the dashboard needs it to sign in. */
+      readonly publishableKey: { readonly key: string; readonly frontendApi: string } | undefined;
       readonly jwtKey: string | undefined;
       readonly jwksUrl: string | undefined;
       readonly issuer: string | undefined;
@@ -112,10 +114,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     emailClaim: nonEmpty(env.CLERK_EMAIL_CLAIM) ?? 'email',
     staffRoles: env.HELPDESK_STAFF_ROLES === undefined ? ['admin', 'support'] : list(env.HELPDESK_STAFF_ROLES),
   };
+  const publishableKey = parsePublishableKey(nonEmpty(env.CLERK_PUBLISHABLE_KEY), problems);
   let auth: AuthConfig;
   if (jwtKey || jwksUrl) {
-    auth = { mode: 'clerk', jwtKey, jwksUrl, ...shared };
+    auth = { mode: 'clerk', publishableKey, jwtKey, jwksUrl, ...shared };
   } else {
+    if (publishableKey) problems.push('CLERK_PUBLISHABLE_KEY needs CLERK_JWT_KEY or CLERK_JWKS_URL too, so that the tokens it yields can be verified');
     if (nodeEnv === 'production') {
       problems.push('NODE_ENV=production needs CLERK_JWT_KEY or CLERK_JWKS_URL: development sign-in is never enabled in production');
     }
@@ -149,6 +153,18 @@ function parseDatabaseUrl(url: string | undefined, dataDir: string, poolSize: nu
   if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url, poolSize };
   problems.push(`DATABASE_URL must start with sqlite: or postgres:// (got "${redactUrl(url)}")`);
   return { kind: 'sqlite', path: '' };
+}
+
+// A Clerk publishable key is `pk_test_` or `pk_live_` and the base64 of the Frontend API host followed by `$`.
+function parsePublishableKey(key: string | undefined, problems: string[]) {
+  if (key === undefined) return undefined;
+  const match = /^pk_(test|live)_([A-Za-z0-9+/=]+)$/.exec(key);
+  const host = match ? Buffer.from(match[2] as string, 'base64').toString('utf8') : '';
+  if (!/^[a-z0-9.-]+\.[a-z]{2,}\$$/i.test(host)) {
+    problems.push('CLERK_PUBLISHABLE_KEY must be the publishable key from the Clerk dashboard (pk_test_… or pk_live_…)');
+    return undefined;
+  }
+  return Object.freeze({ key, frontendApi: `https://${host.slice(0, -1)}` });
 }
 
 /** A database URL with its password hidden, for messages and logs. */

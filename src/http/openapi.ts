@@ -31,6 +31,8 @@ export async function registerOpenApi(app: FastifyInstance, schemas: TObject[], 
         { name: 'Support (staff)', description: 'The support team’s queue, triage, replies and internal notes' },
         { name: 'Operations', description: 'Health checks for load balancers and orchestrators' },
         { name: 'Documentation', description: 'This document and the JSON Schemas that `$schema` links point at' },
+        { name: 'Dashboard', description: 'What the web dashboard served at `/` needs before anyone signs in' },
+        { name: 'Development sign-in', description: 'Tokens for demo identities; only without Clerk, never in production' },
       ],
     },
     // Name components after each schema's $id, as Huma does (#/components/schemas/SupportTicket).

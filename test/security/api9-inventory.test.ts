@@ -4,6 +4,9 @@ import { dialects } from '../dialects.js';
 import { buildTestApp, type TestApp } from '../helpers.js';
 
 // The interactive documentation page and its static assets: a UI over the document, not API.
+// The web dashboard's pages and assets, outside /api and the health checks: a UI over the API, not API.
+const DASHBOARD_UI = /^\/(?!api\/|healthz$|readyz$)/;
+const isApi = (url: string) => !DOCS_UI.test(url) && !DASHBOARD_UI.test(url);
 const DOCS_UI = /^\/api\/v1\/docs(\/|$)/;
 
 describe.each(dialects())('%s', (dialect) => {
@@ -15,23 +18,37 @@ describe.each(dialects())('%s', (dialect) => {
     await t.close();
   });
 
-  it('registers exactly the operations the OpenAPI document lists', async () => {
-    const doc = (await t.app.inject({ url: '/api/v1/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
+  async function expectInventoryMatches(app: TestApp['app']) {
+    const doc = (await app.inject({ url: '/api/v1/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
     const documented = Object.entries(doc.paths)
       .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`))
       .sort();
     const registered = [
       ...new Set(
-        t.app.routeTable
-          .filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS' && !DOCS_UI.test(r.url))
+        app.routeTable
+          .filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS' && isApi(r.url))
           .map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`),
       ),
     ].sort();
     expect(registered).toEqual(documented);
     expect(registered.length).toBeGreaterThanOrEqual(16);
     // HEAD mirrors GET only; nothing else hides behind it.
-    for (const head of t.app.routeTable.filter((r) => r.method === 'HEAD' && !DOCS_UI.test(r.url))) {
-      expect(t.app.routeTable.some((r) => r.method === 'GET' && r.url === head.url), head.url).toBe(true);
+    for (const head of app.routeTable.filter((r) => r.method === 'HEAD' && isApi(r.url))) {
+      expect(app.routeTable.some((r) => r.method === 'GET' && r.url === head.url), head.url).toBe(true);
+    }
+    return documented;
+  }
+
+  it('registers exactly the operations the OpenAPI document lists', async () => {
+    expect(await expectInventoryMatches(t.app)).not.toContain('POST /api/v1/dev/tokens');
+  });
+
+  it('documents development sign-in when (and only when) it exists', async () => {
+    const dev = await buildTestApp(dialect, { CLERK_JWT_KEY: '' });
+    try {
+      expect(await expectInventoryMatches(dev.app)).toContain('POST /api/v1/dev/tokens');
+    } finally {
+      await dev.close();
     }
   });
 
@@ -41,7 +58,8 @@ describe.each(dialects())('%s', (dialect) => {
     };
     for (const [path, operations] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
-        const isPublic = operation.tags.includes('Operations') || operation.tags.includes('Documentation');
+        // Health, documentation and what the dashboard needs before sign-in (its configuration).
+        const isPublic = ['Operations', 'Documentation', 'Dashboard'].some((tag) => operation.tags.includes(tag));
         expect(operation.security, `${method} ${path}`).toEqual(isPublic ? [] : [{ bearerClerk: [] }]);
       }
     }

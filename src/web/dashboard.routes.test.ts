@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from '../../test/dialects.js';
+import { alice, buildTestApp, problem, type TestApp } from '../../test/helpers.js';
+
+// pk_test_ + base64("clerk.helpdesk.test$"): the Frontend API host a publishable key carries.
+const PUBLISHABLE_KEY = `pk_test_${Buffer.from('clerk.helpdesk.test$').toString('base64')}`;
+const html = { accept: 'text/html,application/xhtml+xml' };
+
+describe.each(dialects())('%s', (dialect) => {
+  describe('in development sign-in', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await buildTestApp(dialect, { CLERK_JWT_KEY: '' });
+    });
+    afterAll(async () => {
+      await t.close();
+    });
+
+    it('serves the dashboard at / and at client routes, under a CSP without inline scripts', async () => {
+      for (const url of ['/', '/tickets/0b0e0a4e-9f1c-4a53-9a4e-7d3c3f6f2b11', '/staff/queue?view=mine']) {
+        const res = await t.app.inject({ url, headers: html });
+        expect(res.statusCode, url).toBe(200);
+        expect(res.headers['content-type']).toContain('text/html');
+        expect(res.body).toContain('<div id="root"></div>');
+        expect(res.headers['content-security-policy']).toContain("script-src 'self';");
+      }
+      const index = (await t.app.inject({ url: '/', headers: html })).body;
+      expect(index).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+      const script = /<script[^>]+src="([^"]+)"/.exec(index)?.[1] as string;
+      const asset = await t.app.inject({ url: script });
+      expect(asset.statusCode).toBe(200);
+      expect(asset.headers['cache-control']).toContain('immutable');
+    });
+
+    it('keeps problem+json for unknown API paths, wrong methods and missing assets', async () => {
+      expect(problem(await t.app.inject({ url: '/api/v1/nope', headers: html }), 404).detail).toBe('no route for GET /api/v1/nope');
+      const wrongMethod = problem(await t.app.inject({ url: '/api/v1/support/tickets/x/close', headers: html }), 405);
+      expect(wrongMethod.detail).toContain('allowed: POST');
+      problem(await t.app.inject({ url: '/assets/gone-1234.js', headers: html }), 404);
+      problem(await t.app.inject({ url: '/tickets', headers: { accept: 'application/json' } }), 404);
+      expect(problem(await t.app.inject({ method: 'POST', url: '/tickets', headers: html }), 405).detail).toContain('allowed: GET, HEAD');
+      // A path parameter over the router's limit is still the router's 422, not a page.
+      problem(await t.app.inject({ url: `/api/v1/support/tickets/${'a'.repeat(300)}`, headers: html }), 422);
+    });
+
+    it('offers the demo identities and mints tokens the API accepts', async () => {
+      const config = (await t.app.inject({ url: '/api/v1/dashboard/config' })).json();
+      expect(config).toMatchObject({ auth_mode: 'development', clerk_publishable_key: null });
+      expect(config.dev_identities.map((i: { id: string }) => i.id)).toEqual(['customer-acme', 'customer-globex', 'staff']);
+
+      const minted = await t.app.inject({ method: 'POST', url: '/api/v1/dev/tokens', payload: { identity: 'customer-acme' } });
+      expect(minted.statusCode).toBe(201);
+      const { token, identity } = minted.json();
+      expect(identity).toMatchObject({ user_id: alice.id, org_id: alice.org, is_staff: false });
+      const mine = await t.app.inject({ url: '/api/v1/support/tickets', headers: { authorization: `Bearer ${token}` } });
+      expect(mine.statusCode).toBe(200);
+
+      const staff = (await t.app.inject({ method: 'POST', url: '/api/v1/dev/tokens', payload: { identity: 'staff' } })).json();
+      const queue = await t.app.inject({ url: '/api/v1/admin/support/tickets', headers: { authorization: `Bearer ${staff.token}` } });
+      expect(queue.statusCode).toBe(200);
+      // A customer token stays a customer token.
+      expect((await t.app.inject({ url: '/api/v1/admin/support/tickets', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(403);
+    });
+
+    it('refuses an identity it does not offer', async () => {
+      const res = problem(await t.app.inject({ method: 'POST', url: '/api/v1/dev/tokens', payload: { identity: 'admin' } }), 422);
+      expect(res.errors?.[0]?.location).toBe('body.identity');
+    });
+  });
+
+  describe('in Clerk mode', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await buildTestApp(dialect, { CLERK_PUBLISHABLE_KEY: PUBLISHABLE_KEY });
+    });
+    afterAll(async () => {
+      await t.close();
+    });
+
+    it('has no development sign-in at all', async () => {
+      problem(await t.app.inject({ method: 'POST', url: '/api/v1/dev/tokens', payload: { identity: 'staff' } }), 404);
+      const doc = (await t.app.inject({ url: '/api/v1/openapi.json' })).json();
+      expect(doc.paths).not.toHaveProperty('/api/v1/dev/tokens');
+      const config = (await t.app.inject({ url: '/api/v1/dashboard/config' })).json();
+      expect(config).toMatchObject({ auth_mode: 'clerk', clerk_publishable_key: PUBLISHABLE_KEY, dev_identities: [] });
+    });
+
+    it('lets the page load Clerk’s SDK from the key’s Frontend API, and still no inline script', async () => {
+      const csp = (await t.app.inject({ url: '/', headers: html })).headers['content-security-policy'] as string;
+      expect(csp).toContain("script-src 'self' https://clerk.helpdesk.test https://challenges.cloudflare.com;");
+      expect(csp).toContain("connect-src 'self' https://clerk.helpdesk.test;");
+      expect(csp).not.toContain("'unsafe-eval'");
+      expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+    });
+  });
+});

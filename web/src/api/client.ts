@@ -1,0 +1,73 @@
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { components, paths } from './schema';
+
+type Schemas = components['schemas'];
+export type Ticket = Schemas['SupportTicket'];
+export type Comment = Schemas['SupportTicketComment'];
+export type HistoryEntry = Schemas['TicketHistoryEntry'];
+export type DevIdentity = Schemas['DevIdentity'];
+export type Problem = Schemas['ErrorModel'];
+export type TicketStatus = Ticket['status'];
+export type TicketType = Ticket['type'];
+export type TicketPriority = Ticket['priority'];
+
+export const STATUSES: readonly TicketStatus[] = ['open', 'in_progress', 'resolved', 'closed'];
+export const TYPES: readonly TicketType[] = ['support', 'bug', 'feature_request', 'billing', 'account', 'other'];
+export const PRIORITIES: readonly TicketPriority[] = ['low', 'normal', 'high', 'urgent'];
+
+/** A failed request: the problem+json the API answered with, or status 0 when the network failed. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Problem | undefined,
+  ) {
+    super(problem?.detail ?? (status === 0 ? 'The server could not be reached.' : `The server answered ${status}.`));
+    this.name = 'ApiError';
+  }
+
+  /** Field errors by form field: `body.title` → `title`. */
+  fieldErrors(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const e of this.problem?.errors ?? []) {
+      const field = e.location?.replace(/^body\./, '');
+      if (field && e.message && !(field in out)) out[field] = e.message;
+    }
+    return out;
+  }
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+/** The typed API client; `getToken` supplies the bearer token of each request (null: none). */
+export function createApi(getToken: () => Promise<string | null>) {
+  const client = createClient<paths>({ baseUrl: window.location.origin });
+  const auth: Middleware = {
+    async onRequest({ request }) {
+      const token = await getToken();
+      if (token) request.headers.set('authorization', `Bearer ${token}`);
+      return request;
+    },
+  };
+  client.use(auth);
+  return client;
+}
+
+/** The data of an openapi-fetch result and its response, or an ApiError; a network failure becomes status 0. */
+export async function unwrapResponse<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<{ data: T; response: Response }> {
+  let result: Awaited<typeof call>;
+  try {
+    result = await call;
+  } catch {
+    throw new ApiError(0, undefined);
+  }
+  if (result.error !== undefined || result.data === undefined) {
+    const problem = typeof result.error === 'object' && result.error !== null ? (result.error as Problem) : undefined;
+    throw new ApiError(result.response.status, problem);
+  }
+  return { data: result.data, response: result.response };
+}
+
+/** The data of an openapi-fetch result, or an ApiError. */
+export async function unwrap<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  return (await unwrapResponse(call)).data;
+}

@@ -1,0 +1,19 @@
+/** "21–40 of 57" with Previous / Next; pages are zero-based. */
+export function Pager({ page, pageSize, total, onPage }: { page: number; pageSize: number; total: number; onPage: (page: number) => void }) {
+  if (total <= pageSize && page === 0) return null;
+  const first = page * pageSize + 1;
+  const last = Math.min(total, first + pageSize - 1);
+  return (
+    <nav className="pager" aria-label="Pages">
+      <button type="button" disabled={page === 0} onClick={() => onPage(page - 1)}>
+        Previous
+      </button>
+      <span aria-live="polite">
+        {first}–{last} of {total}
+      </span>
+      <button type="button" disabled={last >= total} onClick={() => onPage(page + 1)}>
+        Next
+      </button>
+    </nav>
+  );
+}

@@ -1,0 +1,120 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { Link, useSearchParams } from 'react-router';
+import { STATUSES, TYPES, unwrap, type TicketStatus, type TicketType } from '../../api/client';
+import { StatusBadge } from '../../components/badges';
+import { Pager } from '../../components/pager';
+import { ErrorState, Loading } from '../../components/states';
+import { formatDateTime, humanize } from '../../format';
+import { useSession } from '../../session/session';
+
+const PAGE_SIZE = 20;
+
+/** The customer's own tickets, newest first, filtered by status and type. */
+export function MyTicketsPage() {
+  const { api } = useSession();
+  const [params, setParams] = useSearchParams();
+  const status = (params.get('status') || undefined) as TicketStatus | undefined;
+  const type = (params.get('type') || undefined) as TicketType | undefined;
+  const page = Number(params.get('page') ?? 0) || 0;
+  const query = { status, type, limit: PAGE_SIZE, offset: page * PAGE_SIZE };
+  const tickets = useQuery({
+    queryKey: ['my-tickets', query],
+    queryFn: () => unwrap(api.GET('/api/v1/support/tickets', { params: { query } })),
+    placeholderData: keepPreviousData,
+  });
+
+  function setParam(name: string, value: string | undefined) {
+    const next = new URLSearchParams(params);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    if (name !== 'page') next.delete('page');
+    setParams(next);
+  }
+
+  const isFiltered = Boolean(status || type);
+  return (
+    <>
+      <div className="page-head">
+        <h1>My tickets</h1>
+        <Link className="button primary" to="/tickets/new">
+          New ticket
+        </Link>
+      </div>
+      <form className="filters" aria-label="Filter tickets" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Status
+          <select value={status ?? ''} onChange={(e) => setParam('status', e.target.value)}>
+            <option value="">Any status</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {humanize(s)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Type
+          <select value={type ?? ''} onChange={(e) => setParam('type', e.target.value)}>
+            <option value="">Any type</option>
+            {TYPES.map((t) => (
+              <option key={t} value={t}>
+                {humanize(t)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </form>
+      {tickets.isPending ? (
+        <Loading label="Loading your tickets…" />
+      ) : tickets.isError ? (
+        <ErrorState error={tickets.error} onRetry={() => void tickets.refetch()} />
+      ) : tickets.data.tickets.length === 0 ? (
+        <section className="state empty">
+          <h2>{isFiltered ? 'No tickets match these filters' : 'No tickets yet'}</h2>
+          {isFiltered ? (
+            <button type="button" onClick={() => setParams(new URLSearchParams())}>
+              Clear filters
+            </button>
+          ) : (
+            <p>
+              When something does not work, <Link to="/tickets/new">open a ticket</Link> and the support team will answer here.
+            </p>
+          )}
+        </section>
+      ) : (
+        <>
+          <table className="tickets">
+            <caption className="visually-hidden">Your tickets, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Title</th>
+                <th scope="col">Type</th>
+                <th scope="col">Status</th>
+                <th scope="col">Replies</th>
+                <th scope="col">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {tickets.data.tickets.map((ticket) => (
+                <tr key={ticket.ticket_id}>
+                  <td data-label="Title">
+                    <Link to={`/tickets/${ticket.ticket_id}`}>{ticket.title}</Link>
+                  </td>
+                  <td data-label="Type">{humanize(ticket.type)}</td>
+                  <td data-label="Status">
+                    <StatusBadge status={ticket.status} />
+                  </td>
+                  <td data-label="Replies">{ticket.comment_count}</td>
+                  <td data-label="Updated">
+                    <time dateTime={ticket.updated_at}>{formatDateTime(ticket.updated_at)}</time>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager page={page} pageSize={PAGE_SIZE} total={tickets.data.total} onPage={(p) => setParam('page', String(p))} />
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,42 @@
+import { useState } from 'react';
+import type { DevIdentity } from '../api/client';
+import { FormError } from '../components/field';
+
+/** Development sign-in: one button per demo identity. */
+export function SignInPage({ identities, onSignIn }: { identities: DevIdentity[]; onSignIn: (identity: DevIdentity) => Promise<void> }) {
+  const [error, setError] = useState<string>();
+  const [pending, setPending] = useState<string>();
+
+  async function signIn(identity: DevIdentity) {
+    setPending(identity.id);
+    setError(undefined);
+    try {
+      await onSignIn(identity);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+      setPending(undefined);
+    }
+  }
+
+  return (
+    <main id="main" className="sign-in">
+      <h1>Sign in to helpdesk</h1>
+      <p className="notice">
+        Development sign-in: no Clerk key is configured, so you can try the desk as one of these demo people.
+      </p>
+      <FormError message={error} />
+      <ul className="identities">
+        {identities.map((identity) => (
+          <li key={identity.id}>
+            <button type="button" className="identity" onClick={() => void signIn(identity)} disabled={pending !== undefined}>
+              <strong>{identity.name}</strong>
+              <span>
+                {identity.email} · {identity.is_staff ? 'staff console' : `customer portal, ${identity.org_id}`}
+              </span>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </main>
+  );
+}

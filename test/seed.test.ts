@@ -51,4 +51,23 @@ describe.each(dialects())('%s: helpdesk seed', (dialect) => {
     const search = (await t.as(staff, { url: '/api/v1/admin/support/tickets?q=invoice&status=open' })).json();
     expect(search.total).toBeGreaterThan(0);
   });
+
+  it('searches the seeded desk exactly: the page and total a brute-force scan of every text gives', async () => {
+    const tickets = await t.db.selectFrom('tickets').select(['id', 'title', 'description', 'updated_at', 'status']).execute();
+    const comments = await t.db.selectFrom('ticket_comments').select(['ticket_id', 'content']).execute();
+    const text = new Map(tickets.map((x) => [x.id, `${x.title} ${x.description}`.toLowerCase()]));
+    for (const c of comments) text.set(c.ticket_id, `${text.get(c.ticket_id)} ${c.content.toLowerCase()}`);
+    const staff = { id: 'seed_staff_0', email: 'agent0@helpdesk.example', role: 'support' };
+    // Very common, common and rare words: both ways of reading a search page (listQueue) are used.
+    for (const [q, extra] of [['the', ''], ['the', '&status=open'], ['invoice refund', ''], ['kalomi', ''], ['zzzz', '']] as const) {
+      const words = q.split(' ');
+      const expected = tickets
+        .filter((x) => words.every((w) => (text.get(x.id) as string).split(/[^\p{L}\p{N}]+/u).some((token) => token.startsWith(w))))
+        .filter((x) => extra === '' || x.status === 'open')
+        .sort((a, b) => (a.updated_at === b.updated_at ? (a.id < b.id ? 1 : -1) : a.updated_at < b.updated_at ? 1 : -1));
+      const page = (await t.as(staff, { url: `/api/v1/admin/support/tickets?q=${encodeURIComponent(q)}${extra}&offset=20` })).json();
+      expect([q, extra, page.total]).toEqual([q, extra, expected.length]);
+      expect(page.tickets.map((x: { ticket_id: string }) => x.ticket_id)).toEqual(expected.slice(20, 40).map((x) => x.id));
+    }
+  });
 });

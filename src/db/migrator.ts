@@ -4,7 +4,8 @@ import * as m001 from './migrations/001_initial.js';
 import { searchMigration } from './migrations/002_search.js';
 import * as m003 from './migrations/003_idempotency.js';
 import * as m004 from './migrations/004_tallies.js';
-import * as m005 from './migrations/005_priority_sort.js';
+import * as m005 from './migrations/005_queue_sorts.js';
+import { searchDocumentsMigration } from './migrations/006_search_documents.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -13,7 +14,8 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '002_search': searchMigration(dialect),
     '003_idempotency': m003,
     '004_tallies': m004,
-    '005_priority_sort': m005,
+    '005_queue_sorts': m005,
+    '006_search_documents': searchDocumentsMigration(dialect),
   };
 }
 

@@ -1,5 +1,6 @@
 import { sql, type Insertable } from 'kysely';
 import { rebuildTallies } from '../tickets/ticket.tallies.js';
+import { searchDocument } from './migrations/006_search_documents.js';
 import type { Database, Db, Dialect } from './database.js';
 import type { TicketCommentRow, TicketHistoryRow, TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
@@ -80,9 +81,9 @@ const LOADED_TABLES = ['tickets', 'ticket_comments', 'ticket_history'];
  */
 async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Promise<T>): Promise<T> {
   if (dialect !== 'sqlite') return load();
-  const lastRowid = async (table: 'tickets' | 'ticket_comments') =>
+  const lastRowid = async (table: 'tickets' | 'ticket_comments' | 'ticket_search_docs') =>
     Number((await sql<{ n: number | null }>`select max(rowid) as n from ${sql.table(table)}`.execute(db)).rows[0]?.n ?? 0);
-  const before = { tickets: await lastRowid('tickets'), comments: await lastRowid('ticket_comments') };
+  const before = { tickets: await lastRowid('tickets'), comments: await lastRowid('ticket_comments'), docs: await lastRowid('ticket_search_docs') };
   const { rows: deferred } = await sql<{ type: 'index' | 'trigger'; name: string; sql: string }>`
     select type, name, sql from sqlite_master
     where type in ('index', 'trigger') and sql is not null and tbl_name in (${sql.join(LOADED_TABLES)})`.execute(db);
@@ -92,10 +93,14 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Prom
   } finally {
     await db.transaction().execute(async (trx) => {
       for (const object of deferred) await sql.raw(object.sql).execute(trx);
-      await sql`insert into ticket_search (ticket_id, kind, body)
-        select id, 'ticket', title || ' ' || description from tickets where rowid > ${before.tickets}`.execute(trx);
-      await sql`insert into ticket_search (ticket_id, kind, body)
-        select ticket_id, 'comment', content from ticket_comments where rowid > ${before.comments}`.execute(trx);
+      // Search documents for the new tickets, and fresh ones for older tickets that got comments.
+      const commented = sql`select ticket_id from ticket_comments where rowid > ${before.comments}`;
+      await sql`insert into ticket_search_docs (ticket_id) select id from tickets where rowid > ${before.tickets} order by rowid`.execute(trx);
+      await sql`delete from ticket_search where rowid in (
+        select doc_id from ticket_search_docs where doc_id <= ${before.docs} and ticket_id in (${commented}))`.execute(trx);
+      await sql`insert into ticket_search (rowid, body)
+        select doc_id, ${searchDocument('ticket_id')} from ticket_search_docs
+        where doc_id > ${before.docs} or ticket_id in (${commented})`.execute(trx);
     });
   }
 }

@@ -8,6 +8,7 @@ import type {
   TenantTicketTallyTable,
   TicketCommentTable,
   TicketHistoryTable,
+  TicketOwnerVersionTable,
   TicketTable,
   TicketTallyTable,
   UserTicketTallyTable,
@@ -22,6 +23,7 @@ export interface Database {
   ticket_tallies: TicketTallyTable;
   tenant_ticket_tallies: TenantTicketTallyTable;
   user_ticket_tallies: UserTicketTallyTable;
+  ticket_owner_versions: TicketOwnerVersionTable;
   users: UserTable;
   idempotency_keys: IdempotencyKeyTable;
 }

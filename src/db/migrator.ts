@@ -6,6 +6,7 @@ import * as m003 from './migrations/003_idempotency.js';
 import * as m004 from './migrations/004_tallies.js';
 import * as m005 from './migrations/005_queue_sorts.js';
 import { searchDocumentsMigration } from './migrations/006_search_documents.js';
+import * as m007 from './migrations/007_owner_versions.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -16,6 +17,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '004_tallies': m004,
     '005_queue_sorts': m005,
     '006_search_documents': searchDocumentsMigration(dialect),
+    '007_owner_versions': m007,
   };
 }
 

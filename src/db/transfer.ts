@@ -1,3 +1,4 @@
+import { restartOwnerVersions } from '../tickets/ticket.repository.js';
 import { rebuildTallies, type TallyTable } from '../tickets/ticket.tallies.js';
 import type { Database, Db } from './database.js';
 
@@ -31,9 +32,9 @@ const TABLES = {
   ],
   ticket_comments: ['id', 'ticket_id', 'author_id', 'author_email', 'author_type', 'content', 'is_internal', 'created_at'],
   ticket_history: ['id', 'ticket_id', 'field_changed', 'old_value', 'new_value', 'changed_by', 'changed_by_email', 'created_at'],
-  // Left out on purpose: idempotency_keys (24-hour retry records, not data worth moving) and
-  // the tallies, which the import recounts from the tickets rather than trust a file.
-} as const satisfies { [T in Exclude<keyof Database, 'idempotency_keys' | TallyTable>]: ReadonlyArray<keyof Database[T] & string> };
+  // Left out on purpose: idempotency_keys (24-hour retry records, not data worth moving), and
+  // the tallies and owner versions, which the import rebuilds from the tickets.
+} as const satisfies { [T in Exclude<keyof Database, 'idempotency_keys' | 'ticket_owner_versions' | TallyTable>]: ReadonlyArray<keyof Database[T] & string> };
 
 type TableName = keyof typeof TABLES;
 const TABLE_NAMES = Object.keys(TABLES) as TableName[];
@@ -124,6 +125,7 @@ export async function importDatabase(db: Db, lines: AsyncIterable<string>): Prom
     await flush();
     if (!sawHeader) throw new ImportError('the file is empty');
     await rebuildTallies(trx);
+    await restartOwnerVersions(trx);
     return counts;
   });
 }

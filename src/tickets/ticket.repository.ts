@@ -1,4 +1,4 @@
-import { sql, type Updateable } from 'kysely';
+import { sql, type Kysely, type Updateable } from 'kysely';
 import { countRows, type Db } from '../db/database.js';
 import { canonicalUuid } from '../db/ids.js';
 import { adjustTallies, countFromTallies, type Tallied } from './ticket.tallies.js';
@@ -105,6 +105,7 @@ export async function lockTicket(trx: Db, id: string, scope: TicketScope): Promi
 export async function insertTicket(db: Db, row: TicketRow): Promise<void> {
   await db.insertInto('tickets').values(row).execute();
   await adjustTallies(db, null, row);
+  await bumpOwnerVersion(db, row);
 }
 
 /**
@@ -114,6 +115,48 @@ export async function insertTicket(db: Db, row: TicketRow): Promise<void> {
 export async function updateTicket(db: Db, before: TicketRow, patch: Updateable<TicketTable>): Promise<void> {
   await db.updateTable('tickets').set(patch).where('id', '=', before.id).execute();
   await adjustTallies(db, before, { ...before, ...patch } as Tallied);
+  await bumpOwnerVersion(db, before);
+}
+
+/**
+ * Counts a change to the owner's tickets. Every write a customer can see in their list goes
+ * through insertTicket or updateTicket (a public comment also moves `updated_at`); internal
+ * notes do not, so they never invalidate a customer's cached list.
+ */
+async function bumpOwnerVersion(db: Db, ticket: Pick<TicketRow, 'tenant_id' | 'created_by'>): Promise<void> {
+  await db
+    .insertInto('ticket_owner_versions')
+    .values({ tenant_id: ticket.tenant_id, created_by: ticket.created_by, version: 1 })
+    .onConflict((oc) => oc.columns(['tenant_id', 'created_by']).doUpdateSet({ version: sql`ticket_owner_versions.version + 1` }))
+    .execute();
+}
+
+/** The owner's change counter; undefined for an owner whose tickets were never counted. */
+export async function ownerVersion(db: Db, scope: UserScope): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('ticket_owner_versions')
+    .select('version')
+    .where('tenant_id', '=', scope.tenantId)
+    .where('created_by', '=', scope.userId)
+    .executeTakeFirst();
+  return row === undefined ? undefined : String(row.version);
+}
+
+/**
+ * Gives every owner of a ticket a counter, starting from the clock, so that no value a running
+ * process may have cached for an owner comes round again (after a migration, seed or import).
+ */
+// Kysely<any>: a migration calls it with its untyped handle.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function restartOwnerVersions(db: Kysely<any> | Db): Promise<void> {
+  await sql`insert into ticket_owner_versions (tenant_id, created_by, version)
+    select tenant_id, created_by, ${Date.now()} from tickets group by tenant_id, created_by
+    on conflict (tenant_id, created_by) do update set version = excluded.version`.execute(db);
+}
+
+/** A ticket's version and owner, to tell whether a cached copy of it still stands. */
+export async function ticketStamp(db: Db, id: string): Promise<Pick<TicketRow, 'version' | 'tenant_id' | 'created_by'> | undefined> {
+  return db.selectFrom('tickets').select(['version', 'tenant_id', 'created_by']).where('id', '=', canonicalUuid(id)).executeTakeFirst();
 }
 
 /** Adds one to a comment counter without reading it first. */

@@ -1,7 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Db } from '../db/database.js';
 import type { Actor } from '../http/auth.js';
-import { problemResponses, Ref } from '../http/schemas.js';
+import { ResponseCache } from '../http/response-cache.js';
+import { problemResponses, Ref, schemaUrl } from '../http/schemas.js';
+import { canonicalUuid } from '../db/ids.js';
+import { ownerVersion, ticketStamp } from './ticket.repository.js';
 import {
   CreateCommentBody,
   CreateTicketBody,
@@ -16,6 +19,7 @@ import { IdempotencyHeaders, idempotencyHook, rethrowDuplicateAsConflict } from 
 import { addMyComment, closeMyTicket, createTicket, getMyTicket, listMyTickets, ticketLocation } from './ticket.service.js';
 
 const security = [{ bearerClerk: [] }];
+const RESPONSE_CACHE_BYTES = 32 * 1024 * 1024;
 const tags = ['Support'];
 
 /** The customer side of the desk: the five operations of the API contract. */
@@ -23,6 +27,8 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
   // Registered under the authenticating scope, so an actor is always present here.
   const actorOf = (request: { actor: Actor | null }): Actor => request.actor as Actor;
   const idempotent = idempotencyHook(db);
+  // The customer's list and ticket pages, the hot reads, served from memory while unchanged.
+  const responses = new ResponseCache(RESPONSE_CACHE_BYTES);
 
   app.get(
     '/support/tickets',
@@ -36,7 +42,13 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
         response: { 200: Ref(TicketListResponse), ...problemResponses(401, 422, 429, 500) },
       },
     },
-    async (request) => listMyTickets(db, actorOf(request), request.query),
+    async (request, reply) => {
+      const actor = actorOf(request);
+      const { status, type, limit, offset } = request.query;
+      const key = `list ${actor.tenantId} ${actor.userId} ${status} ${type} ${limit} ${offset}`;
+      const current = await ownerVersion(db, { tenantId: actor.tenantId, userId: actor.userId });
+      return responses.reply(reply, key, current, schemaUrl('TicketListResponse'), () => listMyTickets(db, actor, request.query));
+    },
   );
 
   app.post(
@@ -71,7 +83,15 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
         response: { 200: Ref(TicketDetailResponse), ...problemResponses(400, 401, 404, 422, 429, 500) },
       },
     },
-    async (request) => getMyTicket(db, actorOf(request), request.params.ticketId),
+    async (request, reply) => {
+      const actor = actorOf(request);
+      const key = `detail ${canonicalUuid(request.params.ticketId)}`;
+      const stamp = await ticketStamp(db, request.params.ticketId);
+      // The stamp says whose ticket it is: a cached copy goes only to its owner.
+      const owned = stamp !== undefined && stamp.tenant_id === actor.tenantId && stamp.created_by === actor.userId;
+      const current = owned ? String(stamp.version) : undefined;
+      return responses.reply(reply, key, current, schemaUrl('TicketDetailResponse'), () => getMyTicket(db, actor, request.params.ticketId));
+    },
   );
 
   app.post(

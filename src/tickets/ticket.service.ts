@@ -15,6 +15,7 @@ import {
   listHistory,
   listTicketsForUser,
   lockTicket,
+  ownerVersion,
   updateTicket,
   type UserScope,
 } from './ticket.repository.js';
@@ -72,16 +73,25 @@ export function commentRow(
   };
 }
 
-/** The caller's own tickets in their tenant, newest first, with an exact total. */
-export async function listMyTickets(db: Db, actor: Actor, query: ListTicketsQuery): Promise<TicketListResponse> {
+/** A response with the version of the data it was read from (see ResponseCache). */
+export interface Versioned<T> {
+  version: string | undefined;
+  body: T;
+}
+
+/**
+ * The caller's own tickets in their tenant, newest first, with an exact total, and the owner
+ * version they were read at.
+ */
+export async function listMyTickets(db: Db, actor: Actor, query: ListTicketsQuery): Promise<Versioned<TicketListResponse>> {
   const filter = { status: query.status, type: query.type };
   // The schema fills in the defaults; the fallbacks only satisfy the optional static type.
   const page = { limit: query.limit ?? DEFAULT_PAGE_SIZE, offset: query.offset ?? 0 };
   const scope = scopeOf(actor);
-  const [rows, total] = await readSnapshot(db, (trx) =>
-    Promise.all([listTicketsForUser(trx, scope, filter, page), countTicketsForUser(trx, scope, filter)]),
+  const [version, rows, total] = await readSnapshot(db, (trx) =>
+    Promise.all([ownerVersion(trx, scope), listTicketsForUser(trx, scope, filter, page), countTicketsForUser(trx, scope, filter)]),
   );
-  return presentList(rows, total, page.offset);
+  return { version, body: presentList(rows, total, page.offset) };
 }
 
 /** Opens a ticket for the caller: status open, priority normal, unassigned. */
@@ -116,7 +126,7 @@ export async function createTicket(db: Db, actor: Actor, input: CreateTicketBody
 }
 
 /** One of the caller's tickets with its public comments and its history; 404 for anyone else's. */
-export async function getMyTicket(db: Db, actor: Actor, ticketId: string): Promise<TicketDetailResponse> {
+export async function getMyTicket(db: Db, actor: Actor, ticketId: string): Promise<Versioned<TicketDetailResponse>> {
   // One snapshot, so the ticket's counters and its comments agree.
   return readSnapshot(db, async (trx) => {
     const ticket = await findTicket(trx, ticketId, scopeOf(actor));
@@ -125,7 +135,7 @@ export async function getMyTicket(db: Db, actor: Actor, ticketId: string): Promi
       listComments(trx, ticket.id, { includeInternal: false }),
       listHistory(trx, ticket.id),
     ]);
-    return presentDetail(presentTicket(ticket, comments), history);
+    return { version: String(ticket.version), body: presentDetail(presentTicket(ticket, comments), history) };
   });
 }
 

@@ -89,3 +89,11 @@ export interface UserTicketTallyTable {
   type: TicketType;
   n: number;
 }
+
+/** Bumped by every change a ticket's owner can see in their list (ticket.repository.ts). */
+export interface TicketOwnerVersionTable {
+  tenant_id: string;
+  created_by: string;
+  /** bigint: PostgreSQL returns it as a string. */
+  version: number | string;
+}

@@ -32,6 +32,7 @@ const sqlite: Migration = {
     await sql`create virtual table ticket_search using fts5(body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0')`.execute(db);
     await sql`insert into ticket_search_docs (ticket_id) select id from tickets order by rowid`.execute(db);
     await sql`insert into ticket_search (rowid, body) select d.doc_id, ${searchDocument('d.ticket_id')} from ticket_search_docs d`.execute(db);
+    await sql`insert into ticket_search (ticket_search) values ('optimize')`.execute(db);
 
     await sql`create trigger ticket_search_on_ticket_insert after insert on tickets begin
       insert into ticket_search_docs (ticket_id) values (new.id);

@@ -1,0 +1,74 @@
+import type { FastifyReply } from 'fastify';
+
+interface Entry {
+  version: string;
+  body: string;
+}
+
+/**
+ * Serialized response bodies, each kept with the version of the data it shows, least recently
+ * used first out, bounded in bytes. A body is served only when the caller has just read the
+ * same version from the database, so every instance stays exact however many run: the cache
+ * saves the reads and the serialization, never the check.
+ */
+export class ResponseCache {
+  readonly #entries = new Map<string, Entry>();
+  #bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** The body stored under `key`, if it was stored for `version`. */
+  get(key: string, version: string | undefined): string | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || version === undefined || entry.version !== version) return undefined;
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return entry.body;
+  }
+
+  /**
+   * Answers from the cache when `key` was stored at `current` (the version just read);
+   * otherwise loads the response, serializes it through the route's schema, keeps it under
+   * the version it was read at, and sends it.
+   */
+  async reply(
+    reply: FastifyReply,
+    key: string,
+    current: string | undefined,
+    schemaLink: string,
+    load: () => Promise<{ version: string | undefined; body: unknown }>,
+  ): Promise<FastifyReply> {
+    const cached = this.get(key, current);
+    if (cached !== undefined) return sendSerialized(reply, cached, schemaLink);
+    const { version, body } = await load();
+    const serialized = String(reply.serialize(body));
+    this.set(key, version, serialized);
+    return sendSerialized(reply, serialized, schemaLink);
+  }
+
+  set(key: string, version: string | undefined, body: string): void {
+    this.#drop(key);
+    if (version === undefined || body.length * 2 > this.maxBytes) return;
+    this.#entries.set(key, { version, body });
+    this.#bytes += body.length * 2; // UTF-16
+    for (const [oldest] of this.#entries) {
+      if (this.#bytes <= this.maxBytes) break;
+      this.#drop(oldest);
+    }
+  }
+
+  #drop(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
+    this.#bytes -= entry.body.length * 2;
+    this.#entries.delete(key);
+  }
+}
+
+/**
+ * Sends an already serialized JSON body. Fastify skips the preSerialization hook for a string,
+ * so the `Link` header that hook adds is set here from the body's `$schema`.
+ */
+function sendSerialized(reply: FastifyReply, body: string, schemaLink: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').header('link', `<${schemaLink}>; rel="describedBy"`).send(body);
+}

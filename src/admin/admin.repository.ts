@@ -41,10 +41,9 @@ export type QueueRow = Pick<TicketRow, (typeof QUEUE_COLUMNS)[number]>;
 const PRIORITY_RANK = sql<number>`case priority when 'urgent' then 4 when 'high' then 3 when 'normal' then 2 else 1 end`;
 
 /**
- * Tickets where every one of `words` starts a word of the title, description or a comment.
- * SQLite asks FTS5 once for all the words over one document per ticket (migration 006);
- * PostgreSQL takes the union of its two GIN indexes per word, whose expressions must match
- * migration 002 exactly or it will not use them.
+ * Tickets where every one of `words` starts a word of the title, description or a comment:
+ * one full-text query over one document per ticket, FTS5 on SQLite (migration 006), a GIN
+ * index over tsvectors on PostgreSQL (migration 008).
  */
 function matchesWords(dialect: Dialect, words: string[], dense: boolean): RawBuilder<SqlBool> {
   if (dialect === 'sqlite') {
@@ -53,21 +52,13 @@ function matchesWords(dialect: Dialect, words: string[], dense: boolean): RawBui
     return sql<SqlBool>`${id} in (
       select d.ticket_id from ticket_search s join ticket_search_docs d on d.doc_id = s.rowid where ticket_search match ${ftsQuery(words)})`;
   }
-  const each = sql.join(
-    words.map((word) => {
-      const query = `${word}:*`;
-      return sql`tickets.id in (
-        select t.id from tickets t where to_tsvector('simple', t.title || ' ' || t.description) @@ to_tsquery('simple', ${query})
-        union
-        select c.ticket_id from ticket_comments c where to_tsvector('simple', c.content) @@ to_tsquery('simple', ${query}))`;
-    }),
-    sql` and `,
-  );
-  return sql<SqlBool>`(${each})`;
+  return sql<SqlBool>`tickets.id in (select ticket_id from ticket_search_docs where search @@ to_tsquery('simple', ${tsQuery(words)}))`;
 }
 
-// Words are runs of letters and digits (searchWords), so quoting each is enough.
+// Every word as a prefix, all required. Words are runs of letters and digits (searchWords),
+// so neither query language can see an operator in them.
 const ftsQuery = (words: string[]) => words.map((word) => `"${word}"*`).join(' AND ');
+const tsQuery = (words: string[]) => words.map((word) => `${word}:*`).join(' & ');
 
 /** The words of a search: runs of letters and digits, lower-cased. */
 export function searchWords(q: string): string[] {
@@ -131,14 +122,17 @@ export async function listQueue(
 
 /**
  * How many tickets match the staff queue's filters: from the tallies unless searching; a
- * search alone on SQLite is a count of full-text documents, one per ticket.
+ * search alone is a count of full-text documents, one per ticket.
  */
 export async function countQueue(db: Db, dialect: Dialect, filter: QueueFilter): Promise<number> {
   const { words, ...columns } = filter;
   if (words === undefined) return (await countFromTallies(db, columns)) ?? countRows(queue(db, dialect, filter));
   const searchOnly = Object.values(columns).every((value) => value === undefined);
-  if (dialect === 'sqlite' && searchOnly && words.length > 0) {
-    const { rows } = await sql<{ n: number }>`select count(*) as n from ticket_search where ticket_search match ${ftsQuery(words)}`.execute(db);
+  if (searchOnly && words.length > 0) {
+    const { rows } =
+      dialect === 'sqlite'
+        ? await sql<{ n: number }>`select count(*) as n from ticket_search where ticket_search match ${ftsQuery(words)}`.execute(db)
+        : await sql<{ n: string }>`select count(*) as n from ticket_search_docs where search @@ to_tsquery('simple', ${tsQuery(words)})`.execute(db);
     return Number(rows[0]?.n ?? 0);
   }
   return countRows(queue(db, dialect, filter));

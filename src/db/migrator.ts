@@ -7,6 +7,7 @@ import * as m004 from './migrations/004_tallies.js';
 import * as m005 from './migrations/005_queue_sorts.js';
 import { searchDocumentsMigration } from './migrations/006_search_documents.js';
 import * as m007 from './migrations/007_owner_versions.js';
+import { postgresSearchDocumentsMigration } from './migrations/008_search_documents_postgres.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -18,6 +19,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '005_queue_sorts': m005,
     '006_search_documents': searchDocumentsMigration(dialect),
     '007_owner_versions': m007,
+    '008_search_documents_postgres': postgresSearchDocumentsMigration(dialect),
   };
 }
 

@@ -197,6 +197,15 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
     const detailTicket = (await call('POST', API, headers.reader, { title: 'Export to CSV fails', description: 'The export button spins forever.', type: 'bug' })).json;
     for (let i = 0; i < 10; i++) await call('POST', `${API}/${detailTicket.ticket_id}/comments`, headers.reader, { content: `Still happening, attempt ${i + 1}: the export of our monthly invoices times out.` });
 
+    // Lets requests still queued in the server drain before the next operation starts.
+    const settle = async () => {
+      for (let i = 0; i < 300; i++) {
+        const started = performance.now();
+        await fetch(`${base}/healthz`);
+        if (performance.now() - started < 20) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
     const results: OpResult[] = [];
     const measure = async (name: string, spec: Omit<LoadSpec, 'url' | 'connections' | 'seconds'>, capture: { method: string; path: string; who: Record<string, string>; body?: unknown }) => {
       // The bytes the real server answers this operation with, for the ceiling to send.
@@ -212,6 +221,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
       const real = await runLoad({ ...spec, ...common, url: base }, server.pid);
       if (!spec.once) await runLoad({ ...spec, ...common, url: ceilingUrl, seconds: 1 });
       const bare = await runLoad({ ...spec, ...common, url: ceilingUrl });
+      await settle();
       const op = { name, server: real.result, ceiling: bare.result, ratio: real.result.rps / bare.result.rps, rssMb: real.rssMb, bytes: Buffer.byteLength(sample.text) };
       results.push(op);
       log(`${kind}: ${name}: ${op.server.rps.toFixed(0)} req/s (ceiling ${op.ceiling.rps.toFixed(0)}, ×${op.ratio.toFixed(2)}), p50 ${op.server.p50} ms, p99 ${op.server.p99} ms, failed ${op.server.failed}`);
@@ -225,8 +235,22 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
     await measure('ticket detail (10 comments)', get([detailPath], headers.reader), { method: 'GET', path: detailPath, who: headers.reader });
     const queue = [`${ADMIN}?status=open&assigned_to=none`, `${ADMIN}?assigned_to=seed_staff_0&status=in_progress`, `${ADMIN}?tenant_id=seed_org_00000&status=open&sort=-priority`, ADMIN];
     await measure('staff queue (filters, total)', get(queue, headers.agent), { method: 'GET', path: queue[0] as string, who: headers.agent });
-    const search = [`${ADMIN}?q=invoice%20refund`, `${ADMIN}?q=webhook&status=open`, `${ADMIN}?q=sso%20login%20timeout`];
+    const search = [`${ADMIN}?q=invoice%20refund`, `${ADMIN}?q=webhook&status=open`, `${ADMIN}?q=sso%20login%20timeout`, `${ADMIN}?q=kalomi`];
     await measure('staff search (q)', get(search, headers.agent), { method: 'GET', path: search[0] as string, who: headers.agent });
+
+    // The same staff queries one at a time, as a lone agent would send them: how long each
+    // kind of query takes by itself, which the mixed figures above average over.
+    const alone: Array<{ query: string; p50: number; max: number }> = [];
+    for (const p of [...queue, ...search]) {
+      const times: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const begun = performance.now();
+        await call('GET', p, headers.agent);
+        times.push(performance.now() - begun);
+      }
+      times.sort((a, b) => a - b);
+      alone.push({ query: p.slice(ADMIN.length) || '(no filter)', p50: times[15] as number, max: times[29] as number });
+    }
 
     // Writes. The tickets made by `create` are then commented on, triaged and closed.
     const before = (await call('GET', API, headers.writer)).json.total as number;
@@ -249,7 +273,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
       created: { acknowledged: created.acknowledged, found: after - before },
       closed: { acknowledged: closed.acknowledged, found: closedAfter - closedBefore },
     };
-    return { kind, tickets: TICKETS, seed, readyMs, idleRssMb, results, durability };
+    return { kind, tickets: TICKETS, seed, readyMs, idleRssMb, results, alone, durability };
   } finally {
     await stop(server);
     await stop(ceiling);
@@ -276,6 +300,8 @@ function markdown(run: DatabaseRun, when: string): string {
       (r) =>
         `| ${r.name} | ${n(r.server.rps)} | ${n(r.server.p50)} | ${n(r.server.p99)} | ${n(r.ceiling.rps)} | ${n(r.ratio, 2)} | ${r.server.failed} | ${n(r.rssMb)} | ${n(r.bytes)} |`,
     ),
+    '',
+    'Staff queries one at a time (30 each, ms): ' + run.alone.map((a) => `\`${a.query}\` p50 ${n(a.p50, 1)}, max ${n(a.max, 1)}`).join('; ') + '.',
     '',
     `Durability: ${n(run.durability.created.acknowledged)} creates acknowledged, ${n(run.durability.created.found)} found afterwards; ` +
       `${n(run.durability.closed.acknowledged)} closes acknowledged, ${n(run.durability.closed.found)} found closed.`,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { adminRoutes } from './admin/admin.routes.js';
@@ -15,6 +14,7 @@ import { openApiRoutes, registerOpenApi } from './http/openapi.js';
 import { AppError, handleError, installNotFound, sendProblem } from './http/problem.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { API_PREFIX, ErrorDetail, ErrorModel } from './http/schemas.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import { createValidatorCompiler } from './http/validator.js';
 import { ticketRoutes } from './tickets/ticket.routes.js';
 import { ticketSchemas } from './tickets/ticket.schemas.js';
@@ -104,7 +104,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
   });
 
   // Security headers everywhere; CORS only for the configured dashboard origins.
-  await app.register(helmet, { global: true, hsts: config.env === 'production', contentSecurityPolicy: { directives: cspDirectives(config) } });
+  registerSecurityHeaders(app, { hsts: config.env === 'production', contentSecurityPolicy: { directives: cspDirectives(config) } });
   await app.register(cors, { origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, exposedHeaders: EXPOSED_HEADERS });
 
   await registerOpenApi(app, NAMED_SCHEMAS, version);

@@ -58,6 +58,8 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
         }),
       },
     },
+    // One access-log line per request, written when it is answered (below), not Fastify's two.
+    disableRequestLogging: true,
     bodyLimit: BODY_LIMIT,
     // A client gets 30 s to send its request and a socket 60 s of silence; the database has its own limits.
     requestTimeout: 30_000,
@@ -101,6 +103,10 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ req: request, statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed');
+    done();
   });
 
   // Security headers everywhere; CORS only for the configured dashboard origins.

@@ -168,7 +168,7 @@ describe.each(dialects())('%s', (dialect) => {
       await call(t, `${token}x`);
       await t.app.inject({ url: `${TICKETS}?access_token=${token}`, headers: { authorization: `Bearer ${token}` } });
       const log = t.logs.join('');
-      expect(log).toContain('incoming request');
+      expect(log).toContain('request completed');
       expect(log).not.toContain(token.split('.')[2]);
       expect(log).not.toContain(token.split('.')[1]);
     });

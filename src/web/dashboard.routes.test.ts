@@ -62,6 +62,27 @@ describe.each(dialects())('%s', (dialect) => {
       expect((await t.app.inject({ url: '/api/v1/admin/support/tickets', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(403);
     });
 
+    it('mints no token for anyone but this machine, whatever X-Forwarded-For claims', async () => {
+      for (const remoteAddress of ['10.1.2.3', '192.168.1.20', 'fe80::1', '::ffff:10.1.2.3']) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/dev/tokens',
+          remoteAddress,
+          headers: { 'x-forwarded-for': '127.0.0.1' },
+          payload: { identity: 'staff' },
+        });
+        expect(problem(res, 403).detail, remoteAddress).toMatch(/^development sign-in works only from this machine/);
+        expect(res.json()).not.toHaveProperty('token');
+      }
+      // The loopback addresses a local browser may come from still get one.
+      for (const remoteAddress of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) {
+        const res = await t.app.inject({ method: 'POST', url: '/api/v1/dev/tokens', remoteAddress, payload: { identity: 'staff' } });
+        expect(res.statusCode, remoteAddress).toBe(201);
+      }
+      const doc = (await t.app.inject({ url: '/api/v1/openapi.json' })).json();
+      expect(doc.paths['/api/v1/dev/tokens'].post.responses).toHaveProperty('403');
+    });
+
     it('refuses an identity it does not offer', async () => {
       const res = problem(await t.app.inject({ method: 'POST', url: '/api/v1/dev/tokens', payload: { identity: 'admin' } }), 422);
       expect(res.errors?.[0]?.location).toBe('body.identity');

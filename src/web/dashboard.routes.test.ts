@@ -23,6 +23,8 @@ describe.each(dialects())('%s', (dialect) => {
         expect(res.headers['content-type']).toContain('text/html');
         expect(res.body).toContain('<div id="root"></div>');
         expect(res.headers['content-security-policy']).toContain("script-src 'self';");
+        // Not in production: over plain HTTP on a LAN address the upgrade would point every request at a dead https://.
+        expect(res.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
       }
       const index = (await t.app.inject({ url: '/', headers: html })).body;
       expect(index).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
@@ -112,6 +114,18 @@ describe.each(dialects())('%s', (dialect) => {
       expect(csp).toContain("connect-src 'self' https://clerk.helpdesk.test;");
       expect(csp).not.toContain("'unsafe-eval'");
       expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+    });
+
+    it('asks the browser to upgrade to HTTPS in production, and only there', async () => {
+      expect((await t.app.inject({ url: '/', headers: html })).headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+      const production = await buildTestApp(dialect, { CLERK_PUBLISHABLE_KEY: PUBLISHABLE_KEY, NODE_ENV: 'production' });
+      try {
+        const csp = (await production.app.inject({ url: '/', headers: html })).headers['content-security-policy'] as string;
+        expect(csp).toContain('upgrade-insecure-requests');
+        expect(csp).toContain("script-src 'self' https://clerk.helpdesk.test https://challenges.cloudflare.com;");
+      } finally {
+        await production.close();
+      }
     });
   });
 });

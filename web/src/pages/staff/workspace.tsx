@@ -93,7 +93,7 @@ export function WorkspacePage() {
         </ReplyForm>
         <section aria-labelledby="history-title">
           <h2 id="history-title">History</h2>
-          <HistoryTimeline history={history} describeAssignee={emailOf} />
+          <HistoryTimeline history={history} describeAssignee={emailOf} describeChanger={(entry) => entry.changed_by_email} />
         </section>
       </article>
       <TriagePanel

@@ -43,7 +43,7 @@ export function WorkspacePage() {
 
   if (detail.isPending) return <Loading label="Loading the ticket…" />;
   if (detail.isError) return <ErrorState error={detail.error} onRetry={() => void detail.refetch()} backTo={{ href: '/staff/queue', label: 'Back to the queue' }} />;
-  const { ticket, history, etag } = detail.data;
+  const { ticket, history } = detail.data;
   const authorName = (comment: Comment) => `${comment.author_email}${comment.author_type === 'staff' ? ' (staff)' : ''}`;
 
   return (
@@ -97,11 +97,11 @@ export function WorkspacePage() {
         </section>
       </article>
       <TriagePanel
-        key={etag}
+        key={ticket.ticket_id}
         ticket={ticket}
         isSaving={update.isPending}
         error={conflict ? CONFLICT_MESSAGE : update.error?.message}
-        onSave={(changes) => update.mutate(changes)}
+        onSave={(changes) => update.mutateAsync(changes)}
       />
     </div>
   );

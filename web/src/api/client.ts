@@ -38,14 +38,24 @@ export class ApiError extends Error {
 
 export type Api = ReturnType<typeof createApi>;
 
-/** The typed API client; `getToken` supplies the bearer token of each request (null: none). */
-export function createApi(getToken: () => Promise<string | null>) {
+/** What the sign-in page says after the server stopped accepting the session's token. */
+export const SESSION_ENDED_MESSAGE = 'Your session has ended or is no longer accepted by the server. Please sign in again.';
+
+/**
+ * The typed API client; `getToken` supplies the bearer token of each request (null: none), and
+ * `onUnauthorized` hears of every 401, so the session can sign out instead of a page failing.
+ */
+export function createApi(getToken: () => Promise<string | null>, onUnauthorized?: () => void) {
   const client = createClient<paths>({ baseUrl: window.location.origin });
   const auth: Middleware = {
     async onRequest({ request }) {
       const token = await getToken();
       if (token) request.headers.set('authorization', `Bearer ${token}`);
       return request;
+    },
+    onResponse({ response }) {
+      if (response.status === 401) onUnauthorized?.();
+      return undefined;
     },
   };
   client.use(auth);

@@ -180,9 +180,11 @@ describe('the dashboard in Chromium', () => {
     await page.getByLabel('Status').selectOption('in_progress');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('alert').filter({ hasText: 'Someone else changed this ticket' }).waitFor();
-    // The panel now shows their change, and nothing of ours was saved.
-    expect(await page.getByLabel('Type').inputValue()).toBe('billing');
-    expect(await page.getByLabel('Status').inputValue()).toBe('open');
+    // The panel shows their change, and nothing of ours was saved (polled: the reload and the message are separate renders).
+    await expect
+      .poll(async () => [await page.getByLabel('Type').inputValue(), await page.getByLabel('Status').inputValue()], { timeout: 10_000 })
+      .toEqual(['billing', 'open']);
+    expect(await page.getByRole('button', { name: 'Save changes' }).isDisabled()).toBe(true);
   });
 
   it('shows the customer the reply and the history, never the note, and lets them close the ticket', async () => {

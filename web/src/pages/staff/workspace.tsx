@@ -35,10 +35,11 @@ export function WorkspacePage() {
     mutationFn: (changes: TicketChanges) =>
       unwrap(api.PATCH('/api/v1/admin/support/tickets/{ticketId}', { params: { path, header: { 'if-match': detail.data?.etag } }, body: changes })),
     onMutate: () => setConflict(false),
-    onError: (error) => {
+    // The conflict message says the ticket now shows the other change: say it once it does.
+    onSettled: async (_data, error) => {
+      await refresh();
       if (error instanceof ApiError && error.status === 412) setConflict(true);
     },
-    onSettled: refresh,
   });
 
   if (detail.isPending) return <Loading label="Loading the ticket…" />;

@@ -145,12 +145,12 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Send reply' }).click();
     // The reply in the conversation, not the text still in the box.
     await page.getByRole('listitem').filter({ hasText: REPLY }).waitFor();
-    expect(await replyBox.inputValue()).toBe('');
+    await expect.poll(() => replyBox.inputValue(), { timeout: 10_000 }).toBe('');
     expect(await page.getByLabel('Priority').inputValue()).toBe('high');
     expect(await page.locator('.side-panel .badge, header .badge').getByText('High').count()).toBe(0);
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.locator('.side-panel .badge, header .badge').getByText('High').first().waitFor();
-    expect(await page.getByRole('button', { name: 'Save changes' }).isDisabled()).toBe(true);
+    await expect.poll(() => page.getByRole('button', { name: 'Save changes' }).isDisabled(), { timeout: 10_000 }).toBe(true);
 
     await page.getByRole('radio', { name: 'Internal note' }).check();
     await page.getByLabel(/Internal note \(only the support team/).fill(NOTE);

@@ -23,6 +23,8 @@ describe.each(dialects())('%s', (dialect) => {
         expect(res.headers['content-type']).toContain('text/html');
         expect(res.body).toContain('<div id="root"></div>');
         expect(res.headers['content-security-policy']).toContain("script-src 'self';");
+        // Not in production: over plain HTTP on a LAN address the upgrade would point every request at a dead https://.
+        expect(res.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
       }
       const index = (await t.app.inject({ url: '/', headers: html })).body;
       expect(index).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
@@ -62,6 +64,27 @@ describe.each(dialects())('%s', (dialect) => {
       expect((await t.app.inject({ url: '/api/v1/admin/support/tickets', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(403);
     });
 
+    it('mints no token for anyone but this machine, whatever X-Forwarded-For claims', async () => {
+      for (const remoteAddress of ['10.1.2.3', '192.168.1.20', 'fe80::1', '::ffff:10.1.2.3']) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/dev/tokens',
+          remoteAddress,
+          headers: { 'x-forwarded-for': '127.0.0.1' },
+          payload: { identity: 'staff' },
+        });
+        expect(problem(res, 403).detail, remoteAddress).toMatch(/^development sign-in works only from this machine/);
+        expect(res.json()).not.toHaveProperty('token');
+      }
+      // The loopback addresses a local browser may come from still get one.
+      for (const remoteAddress of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) {
+        const res = await t.app.inject({ method: 'POST', url: '/api/v1/dev/tokens', remoteAddress, payload: { identity: 'staff' } });
+        expect(res.statusCode, remoteAddress).toBe(201);
+      }
+      const doc = (await t.app.inject({ url: '/api/v1/openapi.json' })).json();
+      expect(doc.paths['/api/v1/dev/tokens'].post.responses).toHaveProperty('403');
+    });
+
     it('refuses an identity it does not offer', async () => {
       const res = problem(await t.app.inject({ method: 'POST', url: '/api/v1/dev/tokens', payload: { identity: 'admin' } }), 422);
       expect(res.errors?.[0]?.location).toBe('body.identity');
@@ -91,6 +114,18 @@ describe.each(dialects())('%s', (dialect) => {
       expect(csp).toContain("connect-src 'self' https://clerk.helpdesk.test;");
       expect(csp).not.toContain("'unsafe-eval'");
       expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+    });
+
+    it('asks the browser to upgrade to HTTPS in production, and only there', async () => {
+      expect((await t.app.inject({ url: '/', headers: html })).headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+      const production = await buildTestApp(dialect, { CLERK_PUBLISHABLE_KEY: PUBLISHABLE_KEY, NODE_ENV: 'production' });
+      try {
+        const csp = (await production.app.inject({ url: '/', headers: html })).headers['content-security-policy'] as string;
+        expect(csp).toContain('upgrade-insecure-requests');
+        expect(csp).toContain("script-src 'self' https://clerk.helpdesk.test https://challenges.cloudflare.com;");
+      } finally {
+        await production.close();
+      }
     });
   });
 });

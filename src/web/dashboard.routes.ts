@@ -8,7 +8,8 @@ import type { Config } from '../config.js';
 import type { DevKeys } from '../http/dev-keys.js';
 import { sendProblem } from '../http/problem.js';
 import { API_PREFIX, Ref, schemaUrl } from '../http/schemas.js';
-import { DEV_IDENTITIES, devSignInRoutes } from './dev-sign-in.js';
+import { DEV_IDENTITIES } from './dev-identities.js';
+import { devSignInRoutes } from './dev-sign-in.js';
 import { DashboardConfig } from './web.schemas.js';
 
 /** Where `vite build` puts the dashboard: dist/dashboard, from src/web or dist/web alike. */

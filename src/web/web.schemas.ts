@@ -1,9 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { InputSchemaLink, Nullable, Ref, SchemaLink } from '../http/schemas.js';
-
-/** The demo identities of development sign-in, by the id the dashboard sends. */
-export const DEV_IDENTITY_IDS = ['customer-acme', 'customer-globex', 'staff'] as const;
-export type DevIdentityId = (typeof DEV_IDENTITY_IDS)[number];
+import { DEV_IDENTITY_IDS, type DevIdentityId } from './dev-identities.js';
 
 export const DevIdentity = Type.Object(
   {

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import axe from 'axe-core';
 import type { AxeResults } from 'axe-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers.js';
 import { ARTIFACTS, launchChromium } from './dashboard.js';
@@ -18,8 +18,9 @@ describe('the dashboard in Chromium', () => {
   let t: TestApp;
   let url: string;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
   let ticketPath = '';
+  // Uncaught errors in each page's scripts, checked by checkPage (a listener that throws would only crash the runner).
+  const pageErrors = new Map<Page, Error[]>();
 
   beforeAll(async () => {
     await fs.mkdir(ARTIFACTS, { recursive: true });
@@ -34,22 +35,28 @@ describe('the dashboard in Chromium', () => {
     await t?.close();
   });
 
-  /** A fresh browser (its own session storage), signed in as one of the demo identities. */
-  async function signIn(name: RegExp, options: { colorScheme?: 'light' | 'dark'; width?: number } = {}): Promise<Page> {
+  /** A fresh browser (its own session storage) on the sign-in page, recording its page errors. */
+  async function openBrowser(options: { colorScheme?: 'light' | 'dark'; width?: number } = {}): Promise<Page> {
     const context = await browser.newContext({ colorScheme: options.colorScheme ?? 'light', viewport: { width: options.width ?? 1280, height: 860 } });
-    contexts.push(context);
     const page = await context.newPage();
-    page.on('pageerror', (error) => {
-      throw error;
-    });
+    const errors: Error[] = [];
+    pageErrors.set(page, errors);
+    page.on('pageerror', (error) => errors.push(error));
     await page.goto(url);
+    return page;
+  }
+
+  /** A fresh browser, signed in as one of the demo identities. */
+  async function signIn(name: RegExp, options: { colorScheme?: 'light' | 'dark'; width?: number } = {}): Promise<Page> {
+    const page = await openBrowser(options);
     await page.getByRole('button', { name }).click();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
     return page;
   }
 
-  /** No serious or critical axe violation, then a full-page screenshot. */
+  /** No uncaught script error so far, no serious or critical axe violation, then a full-page screenshot. */
   async function checkPage(page: Page, name: string): Promise<void> {
+    expect((pageErrors.get(page) ?? []).map((e) => e.message), `${name}: page errors`).toEqual([]);
     await page.evaluate(axe.source);
     const results = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as AxeResults;
     const serious = results.violations
@@ -60,10 +67,7 @@ describe('the dashboard in Chromium', () => {
   }
 
   it('signs in on the development sign-in page', async () => {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(url);
+    const page = await openBrowser();
     await page.getByRole('heading', { name: 'Sign in to helpdesk' }).waitFor();
     expect(await page.getByRole('button', { name: /, (a customer|support staff)/ }).count()).toBe(3);
     await checkPage(page, 'sign-in');
@@ -115,23 +119,38 @@ describe('the dashboard in Chromium', () => {
     expect(await row.textContent()).toContain('org_acme');
     await checkPage(page, 'staff-queue');
 
-    // Full-text search finds it by a word of its description.
+    // Full-text search: words in no ticket empty the list, a word of its description finds it again.
     await page.getByRole('link', { name: 'All', exact: true }).click();
-    await page.getByRole('searchbox', { name: 'Search' }).fill('header row');
+    const search = page.getByRole('searchbox', { name: 'Search' });
+    await search.fill('quarterly kangaroo');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
-    await page.getByText('1 ticket', { exact: true }).waitFor();
+    await page.waitForURL(/[?&]q=quarterly\+kangaroo(&|$)/);
+    await page.getByRole('heading', { name: 'No tickets here' }).waitFor();
+    expect(await row.count()).toBe(0);
+    await search.fill('header row');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.waitForURL(/[?&]q=header\+row(&|$)/);
+    await row.waitFor();
+    expect(await page.getByText('1 ticket', { exact: true }).count()).toBe(1);
 
     await row.getByRole('link', { name: TITLE }).click();
     await page.getByRole('heading', { name: TITLE, level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Assign to me' }).click();
     await page.getByRole('button', { name: 'Assign to me' }).waitFor({ state: 'detached' });
+    // A triage change not saved yet survives the ticket being fetched again after a reply.
     await page.getByLabel('Priority').selectOption('high');
+
+    const replyBox = page.getByLabel('Reply to the customer');
+    await replyBox.fill(REPLY);
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    // The reply in the conversation, not the text still in the box.
+    await page.getByRole('listitem').filter({ hasText: REPLY }).waitFor();
+    await expect.poll(() => replyBox.inputValue(), { timeout: 10_000 }).toBe('');
+    expect(await page.getByLabel('Priority').inputValue()).toBe('high');
+    expect(await page.locator('.side-panel .badge, header .badge').getByText('High').count()).toBe(0);
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.locator('.side-panel .badge, header .badge').getByText('High').first().waitFor();
-
-    await page.getByLabel('Reply to the customer').fill(REPLY);
-    await page.getByRole('button', { name: 'Send reply' }).click();
-    await page.getByText(REPLY).waitFor();
+    await expect.poll(() => page.getByRole('button', { name: 'Save changes' }).isDisabled(), { timeout: 10_000 }).toBe(true);
 
     await page.getByRole('radio', { name: 'Internal note' }).check();
     await page.getByLabel(/Internal note \(only the support team/).fill(NOTE);
@@ -161,9 +180,11 @@ describe('the dashboard in Chromium', () => {
     await page.getByLabel('Status').selectOption('in_progress');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('alert').filter({ hasText: 'Someone else changed this ticket' }).waitFor();
-    // The panel now shows their change, and nothing of ours was saved.
-    expect(await page.getByLabel('Type').inputValue()).toBe('billing');
-    expect(await page.getByLabel('Status').inputValue()).toBe('open');
+    // The panel shows their change, and nothing of ours was saved (polled: the reload and the message are separate renders).
+    await expect
+      .poll(async () => [await page.getByLabel('Type').inputValue(), await page.getByLabel('Status').inputValue()], { timeout: 10_000 })
+      .toEqual(['billing', 'open']);
+    expect(await page.getByRole('button', { name: 'Save changes' }).isDisabled()).toBe(true);
   });
 
   it('shows the customer the reply and the history, never the note, and lets them close the ticket', async () => {
@@ -172,7 +193,9 @@ describe('the dashboard in Chromium', () => {
     await page.getByText(REPLY).waitFor();
     expect(await page.getByRole('listitem').filter({ hasText: REPLY }).textContent()).toContain('Support team');
     const history = page.getByRole('region', { name: 'History' });
-    expect(await history.textContent()).toMatch(/Priority: Normal → High/);
+    expect(await history.textContent()).toMatch(/Priority: Normal → High by a support agent/);
+    // Replies, assignees and changes alike: a customer never sees an agent's email.
+    expect(await page.locator('main').textContent()).not.toContain('sam@helpdesk.test');
     expect(await page.content()).not.toContain(NOTE);
     await checkPage(page, 'portal-ticket');
 
@@ -181,6 +204,7 @@ describe('the dashboard in Chromium', () => {
     await dialog.waitFor();
     await dialog.getByRole('button', { name: 'Close ticket' }).click();
     await page.getByText('This ticket is closed.').waitFor();
+    expect(await history.textContent()).toMatch(/Status: Open → Closed by you/);
     expect(await page.getByRole('heading', { level: 1 }).locator('..').textContent()).toContain('Closed');
     expect(await page.getByLabel('Your reply').count()).toBe(0);
     await page.emulateMedia({ colorScheme: 'dark' });
@@ -214,5 +238,66 @@ describe('the dashboard in Chromium', () => {
     await page.unroute('**/api/v1/support/tickets?**');
     await page.getByRole('button', { name: 'Try again' }).click();
     await page.getByRole('row', { name: new RegExp(TITLE) }).waitFor();
+  });
+  it('signs out, saying why, when the server stops accepting the session', async () => {
+    const page = await signIn(/Alice/);
+    await page.getByRole('row', { name: new RegExp(TITLE) }).waitFor();
+    // As after the server's development key changed: the stored token no longer verifies.
+    await page.evaluate(`(() => {
+      const stored = JSON.parse(sessionStorage.getItem('helpdesk.dev-session'));
+      sessionStorage.setItem('helpdesk.dev-session', JSON.stringify({ ...stored, token: stored.token.slice(0, -8) + 'AAAAAAAA' }));
+    })()`);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in to helpdesk' }).waitFor();
+    expect(await page.getByRole('status').filter({ hasText: 'Your session has ended' }).count()).toBe(1);
+    expect(await page.getByText('Something went wrong').count()).toBe(0);
+    await checkPage(page, 'sign-in-session-ended');
+    // Signing in again works, and the message goes away.
+    await page.getByRole('button', { name: /Alice/ }).click();
+    await page.getByRole('row', { name: new RegExp(TITLE) }).waitFor();
+    expect(await page.getByText('Your session has ended').count()).toBe(0);
+  });
+
+  it('falls back to the defaults for page, sort, filter and window parameters the API would refuse', async () => {
+    const page = await signIn(/Sam/);
+    await page.goto(`${url}/staff/queue?view=all&page=-1&sort=bogus&status=nope&priority=extreme`);
+    await page.getByRole('link', { name: TITLE }).waitFor();
+    expect(await page.getByLabel('Sort').inputValue()).toBe('-updated_at');
+    await page.goto(`${url}/staff/stats?days=13`);
+    await page.getByRole('table', { name: 'By status' }).waitFor();
+    expect(await page.getByLabel('Response times over').inputValue()).toBe('30');
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await checkPage(page, 'staff-stats-odd-link');
+
+    const customer = await signIn(/Alice/);
+    await customer.goto(`${url}/tickets?page=x&status=gone&type=1`);
+    await customer.getByRole('link', { name: TITLE }).waitFor();
+    expect(await customer.getByRole('alert').count()).toBe(0);
+  });
+
+  it('shows an error about the request as a whole above the form, not as “fields marked below”', async () => {
+    const page = await signIn(/Alice/);
+    await page.getByRole('link', { name: 'New ticket' }).first().click();
+    // What the API answers when the body lacks a property: location "body", not "body.<field>".
+    await page.route('**/api/v1/support/tickets', (route) =>
+      route.fulfill({
+        status: 422,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({
+          title: 'Unprocessable Entity',
+          status: 422,
+          detail: 'validation failed',
+          errors: [{ location: 'body', message: 'expected required property title to be present' }],
+        }),
+      }),
+    );
+    await page.getByLabel('Title').fill('Anything');
+    await page.getByLabel('Description').fill('Anything at all.');
+    await page.getByRole('button', { name: 'Create ticket' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toBe('expected required property title to be present');
+    expect(await page.locator('[aria-invalid="true"]').count()).toBe(0);
+    await page.unroute('**/api/v1/support/tickets');
   });
 });

@@ -26,12 +26,10 @@ export async function ensureDashboardBuilt(): Promise<void> {
   });
 }
 
-/** Debian's Chromium (`apt-get install chromium`); playwright-core never downloads a browser. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
+/** Debian's Chromium (`apt-get install chromium`), or CHROMIUM_PATH; playwright-core never downloads a browser. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     // Headless, and quiet: without the networking flags Chromium keeps calling home.
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });

@@ -25,27 +25,54 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  /** Field errors by form field: `body.title` → `title`. */
-  fieldErrors(): Record<string, string> {
-    const out: Record<string, string> = {};
+  /**
+   * The problem's `errors[]` split for a form: messages for its own fields (`body.title` → `title`),
+   * and the rest (about the body as a whole, or a field the form does not have) for a form-level message.
+   */
+  formErrors(fields: readonly string[]): { fields: Record<string, string>; other: string[] } {
+    const out: { fields: Record<string, string>; other: string[] } = { fields: {}, other: [] };
     for (const e of this.problem?.errors ?? []) {
-      const field = e.location?.replace(/^body\./, '');
-      if (field && e.message && !(field in out)) out[field] = e.message;
+      if (!e.message) continue;
+      const field = e.location?.startsWith('body.') ? e.location.slice('body.'.length) : undefined;
+      if (field !== undefined && fields.includes(field)) {
+        if (!(field in out.fields)) out.fields[field] = e.message;
+      } else {
+        // A field the form does not show is named, so the message still says what it is about.
+        const message = field === undefined ? e.message : `${field}: ${e.message}`;
+        if (!out.other.includes(message)) out.other.push(message);
+      }
     }
     return out;
+  }
+
+  /** One sentence for the top of a form: the fields marked below, and whatever no field shows. */
+  formMessage(fields: readonly string[]): string {
+    const { fields: marked, other } = this.formErrors(fields);
+    const parts = [...(Object.keys(marked).length > 0 ? ['Please correct the fields marked below.'] : []), ...other];
+    return parts.length > 0 ? parts.join(' ') : this.message;
   }
 }
 
 export type Api = ReturnType<typeof createApi>;
 
-/** The typed API client; `getToken` supplies the bearer token of each request (null: none). */
-export function createApi(getToken: () => Promise<string | null>) {
+/** What the sign-in page says after the server stopped accepting the session's token. */
+export const SESSION_ENDED_MESSAGE = 'Your session has ended or is no longer accepted by the server. Please sign in again.';
+
+/**
+ * The typed API client; `getToken` supplies the bearer token of each request (null: none), and
+ * `onUnauthorized` hears of every 401, so the session can sign out instead of a page failing.
+ */
+export function createApi(getToken: () => Promise<string | null>, onUnauthorized?: () => void) {
   const client = createClient<paths>({ baseUrl: window.location.origin });
   const auth: Middleware = {
     async onRequest({ request }) {
       const token = await getToken();
       if (token) request.headers.set('authorization', `Bearer ${token}`);
       return request;
+    },
+    onResponse({ response }) {
+      if (response.status === 401) onUnauthorized?.();
+      return undefined;
     },
   };
   client.use(auth);

@@ -267,7 +267,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in as a demo identity (development sign-in only; absent with Clerk) */
+        /**
+         * Sign in as a demo identity (development sign-in only, from this machine only; absent with Clerk)
+         * @description Answers only requests from a loopback address (127.0.0.0/8, ::1); anyone else gets a 403.
+         */
         post: operations["create-dev-token"];
         delete?: never;
         options?: never;
@@ -1992,6 +1995,15 @@ export interface operations {
             };
             /** @description Bad Request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -29,8 +29,12 @@ function describeValue(field: string, value: string | null, describeAssignee: (u
 
 const FIELD_NAMES: Record<string, string> = { status: 'Status', priority: 'Priority', type: 'Type', assigned_to: 'Assignee' };
 
-/** Every change to the ticket, oldest first; `describeAssignee` names an assignee's user ID. */
-export function HistoryTimeline({ history, describeAssignee }: { history: HistoryEntry[]; describeAssignee: (userId: string) => string }) {
+/** Every change to the ticket, oldest first; `describeAssignee` names an assignee's user ID, `describeChanger` who made a change. */
+export function HistoryTimeline({ history, describeAssignee, describeChanger }: {
+  history: HistoryEntry[];
+  describeAssignee: (userId: string) => string;
+  describeChanger: (entry: HistoryEntry) => string;
+}) {
   if (history.length === 0) return <p className="muted">No changes yet.</p>;
   return (
     <ol className="timeline">
@@ -42,7 +46,7 @@ export function HistoryTimeline({ history, describeAssignee }: { history: Histor
           </span>
           <span className="muted">
             {' '}
-            by {entry.changed_by_email} · <time dateTime={entry.created_at}>{formatDateTime(entry.created_at)}</time>
+            by {describeChanger(entry)} · <time dateTime={entry.created_at}>{formatDateTime(entry.created_at)}</time>
           </span>
         </li>
       ))}

@@ -2,6 +2,8 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError } from '../api/client';
 import { Field, FormError } from './field';
 
+const FIELDS = ['content'] as const;
+
 /** A comment box that clears itself once the comment is saved. */
 export function ReplyForm({ label, submitLabel, onSubmit, isInternal = false, children }: {
   label: string;
@@ -28,11 +30,14 @@ export function ReplyForm({ label, submitLabel, onSubmit, isInternal = false, ch
     }
   }
 
-  const fieldError = error instanceof ApiError ? error.fieldErrors().content : undefined;
+  const apiError = error instanceof ApiError ? error : undefined;
+  const fieldError = apiError?.formErrors(FIELDS).fields.content;
+  // The content's own error sits under the box; anything else (or a form-wide problem) above it.
+  const formMessage = apiError ? apiError.formErrors(FIELDS).other.join(' ') || (fieldError ? undefined : apiError.message) : error instanceof Error ? error.message : undefined;
   return (
     <form className={isInternal ? 'reply internal' : 'reply'} onSubmit={(e) => void submit(e)} noValidate>
       {children}
-      <FormError message={error instanceof Error && !fieldError ? error.message : undefined} />
+      <FormError message={formMessage} />
       <Field id="reply-content" label={label} error={fieldError}>
         {(props) => <textarea {...props} rows={4} value={content} onChange={(e) => setContent(e.target.value)} required />}
       </Field>

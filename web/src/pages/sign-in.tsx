@@ -3,7 +3,12 @@ import type { DevIdentity } from '../api/client';
 import { FormError } from '../components/field';
 
 /** Development sign-in: one button per demo identity. */
-export function SignInPage({ identities, onSignIn }: { identities: DevIdentity[]; onSignIn: (identity: DevIdentity) => Promise<void> }) {
+export function SignInPage({ identities, notice, onSignIn }: {
+  identities: DevIdentity[];
+  /** Why the user is here again, e.g. their session ended. */
+  notice?: string | undefined;
+  onSignIn: (identity: DevIdentity) => Promise<void>;
+}) {
   const [error, setError] = useState<string>();
   const [pending, setPending] = useState<string>();
 
@@ -21,6 +26,11 @@ export function SignInPage({ identities, onSignIn }: { identities: DevIdentity[]
   return (
     <main id="main" className="sign-in">
       <h1>Sign in to helpdesk</h1>
+      {notice ? (
+        <p role="status" className="notice signed-out">
+          {notice}
+        </p>
+      ) : null}
       <p className="notice">
         Development sign-in: no Clerk key is configured, so you can try the desk as one of these demo people.
       </p>

@@ -1,7 +1,7 @@
 import { ClerkProvider, SignIn, useAuth, useUser } from '@clerk/react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo, type ReactNode } from 'react';
-import { ApiError, createApi, unwrap } from '../api/client';
+import { useMemo, useState, type ReactNode } from 'react';
+import { ApiError, createApi, SESSION_ENDED_MESSAGE, unwrap } from '../api/client';
 import { ErrorState, Loading } from '../components/states';
 import { SessionContext, type Session } from './session';
 
@@ -18,7 +18,20 @@ function ClerkGate({ children }: { children: ReactNode }) {
   const { isLoaded, isSignedIn, getToken, signOut } = useAuth();
   const { user } = useUser();
   const queryClient = useQueryClient();
-  const api = useMemo(() => createApi(() => getToken()), [getToken]);
+  const [notice, setNotice] = useState<string>();
+  // A 401 means the server does not accept this session's token: sign out rather than fail the page.
+  const api = useMemo(
+    () =>
+      createApi(
+        () => getToken(),
+        () => {
+          queryClient.clear();
+          setNotice(SESSION_ENDED_MESSAGE);
+          void signOut();
+        },
+      ),
+    [getToken, signOut, queryClient],
+  );
   // Who counts as staff is the server's setting (HELPDESK_STAFF_ROLES): ask it.
   const staff = useQuery({
     queryKey: ['is-staff', user?.id],
@@ -34,6 +47,11 @@ function ClerkGate({ children }: { children: ReactNode }) {
   if (!isSignedIn || !user) {
     return (
       <main id="main" className="sign-in">
+        {notice ? (
+          <p role="status" className="notice signed-out">
+            {notice}
+          </p>
+        ) : null}
         <SignIn routing="hash" />
       </main>
     );
@@ -48,6 +66,7 @@ function ClerkGate({ children }: { children: ReactNode }) {
     api,
     signOut() {
       queryClient.clear();
+      setNotice(undefined);
       void signOut();
     },
   };

@@ -1,10 +1,11 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
-import { STATUSES, TYPES, unwrap, type TicketStatus, type TicketType } from '../../api/client';
+import { STATUSES, TYPES, unwrap } from '../../api/client';
 import { StatusBadge } from '../../components/badges';
 import { Pager } from '../../components/pager';
 import { ErrorState, Loading } from '../../components/states';
 import { formatDateTime, humanize } from '../../format';
+import { oneOf, pageNumber } from '../../search-params';
 import { useSession } from '../../session/session';
 
 const PAGE_SIZE = 20;
@@ -13,9 +14,9 @@ const PAGE_SIZE = 20;
 export function MyTicketsPage() {
   const { api } = useSession();
   const [params, setParams] = useSearchParams();
-  const status = (params.get('status') || undefined) as TicketStatus | undefined;
-  const type = (params.get('type') || undefined) as TicketType | undefined;
-  const page = Number(params.get('page') ?? 0) || 0;
+  const status = oneOf(params.get('status'), STATUSES);
+  const type = oneOf(params.get('type'), TYPES);
+  const page = pageNumber(params.get('page'));
   const query = { status, type, limit: PAGE_SIZE, offset: page * PAGE_SIZE };
   const tickets = useQuery({
     queryKey: ['my-tickets', query],

@@ -15,6 +15,8 @@ const TYPE_HINTS: Record<TicketType, string> = {
   other: 'Anything else',
 };
 
+const FIELDS = ['title', 'type', 'description'] as const;
+
 /** Opens a ticket; the server's field errors appear next to their fields. */
 export function NewTicketPage() {
   const { api } = useSession();
@@ -31,8 +33,8 @@ export function NewTicketPage() {
     },
   });
   const error = create.error instanceof ApiError ? create.error : undefined;
-  const fieldErrors = error?.fieldErrors() ?? {};
-  const formError = create.error ? (Object.keys(fieldErrors).length > 0 ? 'Please correct the fields marked below.' : create.error.message) : undefined;
+  const fieldErrors = error?.formErrors(FIELDS).fields ?? {};
+  const formError = error ? error.formMessage(FIELDS) : create.error?.message;
 
   function submit(event: FormEvent) {
     event.preventDefault();

@@ -87,7 +87,12 @@ export function TicketPage() {
       )}
       <section aria-labelledby="history-title">
         <h2 id="history-title">History</h2>
-        <HistoryTimeline history={history} describeAssignee={() => 'a support agent'} />
+        {/* A customer sees only their own tickets, so any change not theirs is staff's: never name an agent to a customer. */}
+        <HistoryTimeline
+          history={history}
+          describeAssignee={() => 'a support agent'}
+          describeChanger={(entry) => (entry.changed_by === userId ? 'you' : 'a support agent')}
+        />
       </section>
     </article>
   );

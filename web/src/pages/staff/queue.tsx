@@ -1,10 +1,11 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
-import { PRIORITIES, STATUSES, TYPES, unwrap, type TicketPriority, type TicketStatus, type TicketType } from '../../api/client';
+import { PRIORITIES, STATUSES, TYPES, unwrap } from '../../api/client';
 import { PriorityBadge, StatusBadge } from '../../components/badges';
 import { Pager } from '../../components/pager';
 import { ErrorState, Loading } from '../../components/states';
 import { formatDateTime, humanize } from '../../format';
+import { oneOf, pageNumber } from '../../search-params';
 import { useSession } from '../../session/session';
 
 const PAGE_SIZE = 25;
@@ -18,6 +19,7 @@ const SORTS: Array<[Sort, string]> = [
   ['-priority', 'Most urgent first'],
   ['priority', 'Least urgent first'],
 ];
+const SORT_VALUES = SORTS.map(([value]) => value);
 
 // Each view is a preset of filters; a filter chosen on the page wins over the preset.
 const VIEWS = {
@@ -27,23 +29,24 @@ const VIEWS = {
   all: { label: 'All', assigned_to: undefined, status: undefined },
 } as const;
 type View = keyof typeof VIEWS;
+const VIEW_NAMES = Object.keys(VIEWS) as View[];
 
 /** The staff queue: views, filters, full-text search, sort and paging over every tenant. */
 export function QueuePage() {
   const { api } = useSession();
   const [params, setParams] = useSearchParams();
-  const view: View = (params.get('view') as View | null) ?? 'unassigned';
-  const preset = VIEWS[view] ?? VIEWS.unassigned;
+  const view = oneOf(params.get('view'), VIEW_NAMES) ?? 'unassigned';
+  const preset = VIEWS[view];
   const get = (name: string) => params.get(name) || undefined;
   // "any" is a choice of its own: it lifts the view's status preset.
-  const statusParam = get('status') ?? preset.status;
-  const status = statusParam === 'any' ? undefined : (statusParam as TicketStatus | undefined);
-  const sort = (get('sort') ?? '-updated_at') as Sort;
-  const page = Number(params.get('page') ?? 0) || 0;
+  const statusParam = params.get('status') === 'any' ? 'any' : (oneOf(params.get('status'), STATUSES) ?? preset.status);
+  const status = statusParam === 'any' ? undefined : statusParam;
+  const sort = oneOf(params.get('sort'), SORT_VALUES) ?? '-updated_at';
+  const page = pageNumber(params.get('page'));
   const query = {
     status,
-    type: get('type') as TicketType | undefined,
-    priority: get('priority') as TicketPriority | undefined,
+    type: oneOf(params.get('type'), TYPES),
+    priority: oneOf(params.get('priority'), PRIORITIES),
     tenant_id: get('tenant'),
     q: get('q'),
     assigned_to: preset.assigned_to,
@@ -72,7 +75,7 @@ export function QueuePage() {
       <h1>Queue</h1>
       <nav aria-label="Queue views" className="tabs">
         <ul>
-          {(Object.keys(VIEWS) as View[]).map((v) => (
+          {VIEW_NAMES.map((v) => (
             <li key={v}>
               <Link to={`/staff/queue?view=${v}`} aria-current={v === view ? 'page' : undefined}>
                 {VIEWS[v].label}

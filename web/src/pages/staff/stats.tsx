@@ -3,15 +3,16 @@ import { useSearchParams } from 'react-router';
 import { unwrap } from '../../api/client';
 import { ErrorState, Loading } from '../../components/states';
 import { formatDuration, humanize } from '../../format';
+import { oneOf } from '../../search-params';
 import { useSession } from '../../session/session';
 
-const WINDOWS = [7, 30, 90, 365];
+const WINDOWS: readonly number[] = [7, 30, 90, 365];
 
 /** Queue counts and median response times over a window of days. */
 export function StatsPage() {
   const { api } = useSession();
   const [params, setParams] = useSearchParams();
-  const days = Number(params.get('days')) || 30;
+  const days = oneOf(params.get('days'), WINDOWS) ?? 30;
   const stats = useQuery({
     queryKey: ['stats', days],
     queryFn: () => unwrap(api.GET('/api/v1/admin/support/stats', { params: { query: { days } } })),

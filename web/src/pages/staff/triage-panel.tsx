@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { PRIORITIES, STATUSES, TYPES, unwrap, type Ticket, type TicketPriority, type TicketStatus, type TicketType } from '../../api/client';
+import { ApiError, PRIORITIES, STATUSES, TYPES, unwrap, type Ticket, type TicketPriority, type TicketStatus, type TicketType } from '../../api/client';
 import { FormError } from '../../components/field';
 import { humanize } from '../../format';
 import { useSession } from '../../session/session';
@@ -12,14 +12,27 @@ export interface TicketChanges {
   assigned_to?: string | null;
 }
 
-/** The side panel: status, priority, type and assignee, saved together with the ticket's ETag. */
-export function TriagePanel({ ticket, isSaving, error, onSave }: { ticket: Ticket; isSaving: boolean; error: string | undefined; onSave: (changes: TicketChanges) => void }) {
+/**
+ * The side panel: status, priority, type and assignee, saved together with the ticket's ETag.
+ * What the agent has changed but not saved is a draft over the ticket: it survives the ticket being
+ * fetched again (after a reply, a note, or a customer's message), and the fields it does not touch
+ * always show the ticket as it is now. A save clears what it saved; a 412 clears it all, since the
+ * ticket it was made against is gone.
+ */
+export function TriagePanel({ ticket, isSaving, error, onSave }: {
+  ticket: Ticket;
+  isSaving: boolean;
+  error: string | undefined;
+  /** Saves the changes; rejects with the ApiError when they were not saved. */
+  onSave: (changes: TicketChanges) => Promise<unknown>;
+}) {
   const { api, userId } = useSession();
   const agents = useQuery({ queryKey: ['agents'], queryFn: () => unwrap(api.GET('/api/v1/admin/support/agents')) });
-  const [status, setStatus] = useState(ticket.status);
-  const [priority, setPriority] = useState(ticket.priority);
-  const [type, setType] = useState(ticket.type);
-  const [assignee, setAssignee] = useState(ticket.assigned_to ?? '');
+  const [draft, setDraft] = useState<TicketChanges>({});
+  const status = draft.status ?? ticket.status;
+  const priority = draft.priority ?? ticket.priority;
+  const type = draft.type ?? ticket.type;
+  const assignee = (draft.assigned_to !== undefined ? draft.assigned_to : ticket.assigned_to) ?? '';
 
   const changes: TicketChanges = {
     ...(status !== ticket.status ? { status } : {}),
@@ -31,9 +44,20 @@ export function TriagePanel({ ticket, isSaving, error, onSave }: { ticket: Ticke
   const assignees = agents.data?.agents ?? [];
   const isAssigneeListed = !ticket.assigned_to || assignees.some((a) => a.user_id === ticket.assigned_to);
 
+  const edit = (change: TicketChanges) => setDraft((current) => ({ ...current, ...change }));
+
+  async function save(saving: TicketChanges) {
+    try {
+      await onSave(saving);
+      setDraft((current) => Object.fromEntries(Object.entries(current).filter(([field]) => !(field in saving))));
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 412) setDraft({});
+    }
+  }
+
   function submit(event: FormEvent) {
     event.preventDefault();
-    onSave(changes);
+    void save(changes);
   }
 
   return (
@@ -43,7 +67,7 @@ export function TriagePanel({ ticket, isSaving, error, onSave }: { ticket: Ticke
       <form onSubmit={submit}>
         <label>
           Status
-          <select value={status} onChange={(e) => setStatus(e.target.value as TicketStatus)}>
+          <select value={status} onChange={(e) => edit({ status: e.target.value as TicketStatus })}>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
                 {humanize(s)}
@@ -53,7 +77,7 @@ export function TriagePanel({ ticket, isSaving, error, onSave }: { ticket: Ticke
         </label>
         <label>
           Priority
-          <select value={priority} onChange={(e) => setPriority(e.target.value as TicketPriority)}>
+          <select value={priority} onChange={(e) => edit({ priority: e.target.value as TicketPriority })}>
             {PRIORITIES.map((p) => (
               <option key={p} value={p}>
                 {humanize(p)}
@@ -63,7 +87,7 @@ export function TriagePanel({ ticket, isSaving, error, onSave }: { ticket: Ticke
         </label>
         <label>
           Type
-          <select value={type} onChange={(e) => setType(e.target.value as TicketType)}>
+          <select value={type} onChange={(e) => edit({ type: e.target.value as TicketType })}>
             {TYPES.map((t) => (
               <option key={t} value={t}>
                 {humanize(t)}
@@ -73,7 +97,7 @@ export function TriagePanel({ ticket, isSaving, error, onSave }: { ticket: Ticke
         </label>
         <label>
           Assignee
-          <select value={assignee} onChange={(e) => setAssignee(e.target.value)}>
+          <select value={assignee} onChange={(e) => edit({ assigned_to: e.target.value || null })}>
             <option value="">Nobody</option>
             {isAssigneeListed ? null : <option value={ticket.assigned_to ?? ''}>{ticket.assigned_to_email ?? ticket.assigned_to}</option>}
             {assignees.map((agent) => (
@@ -89,7 +113,7 @@ export function TriagePanel({ ticket, isSaving, error, onSave }: { ticket: Ticke
             {isSaving ? 'Saving…' : 'Save changes'}
           </button>
           {ticket.assigned_to === userId ? null : (
-            <button type="button" disabled={isSaving} onClick={() => onSave({ assigned_to: userId })}>
+            <button type="button" disabled={isSaving} onClick={() => void save({ assigned_to: userId })}>
               Assign to me
             </button>
           )}

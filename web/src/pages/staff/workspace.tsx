@@ -35,15 +35,16 @@ export function WorkspacePage() {
     mutationFn: (changes: TicketChanges) =>
       unwrap(api.PATCH('/api/v1/admin/support/tickets/{ticketId}', { params: { path, header: { 'if-match': detail.data?.etag } }, body: changes })),
     onMutate: () => setConflict(false),
-    onError: (error) => {
+    // The conflict message says the ticket now shows the other change: say it once it does.
+    onSettled: async (_data, error) => {
+      await refresh();
       if (error instanceof ApiError && error.status === 412) setConflict(true);
     },
-    onSettled: refresh,
   });
 
   if (detail.isPending) return <Loading label="Loading the ticket…" />;
   if (detail.isError) return <ErrorState error={detail.error} onRetry={() => void detail.refetch()} backTo={{ href: '/staff/queue', label: 'Back to the queue' }} />;
-  const { ticket, history, etag } = detail.data;
+  const { ticket, history } = detail.data;
   const authorName = (comment: Comment) => `${comment.author_email}${comment.author_type === 'staff' ? ' (staff)' : ''}`;
 
   return (
@@ -93,15 +94,15 @@ export function WorkspacePage() {
         </ReplyForm>
         <section aria-labelledby="history-title">
           <h2 id="history-title">History</h2>
-          <HistoryTimeline history={history} describeAssignee={emailOf} />
+          <HistoryTimeline history={history} describeAssignee={emailOf} describeChanger={(entry) => entry.changed_by_email} />
         </section>
       </article>
       <TriagePanel
-        key={etag}
+        key={ticket.ticket_id}
         ticket={ticket}
         isSaving={update.isPending}
         error={conflict ? CONFLICT_MESSAGE : update.error?.message}
-        onSave={(changes) => update.mutate(changes)}
+        onSave={(changes) => update.mutateAsync(changes)}
       />
     </div>
   );

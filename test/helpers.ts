@@ -87,7 +87,12 @@ export interface TestApp {
  * The real app on a fresh database (a new SQLite file, or a new PostgreSQL database that is
  * dropped on close), configured as in production with a test Clerk key.
  */
-export async function buildTestApp(dialect: Dialect = 'sqlite', env: Record<string, string> = {}): Promise<TestApp> {
+export async function buildTestApp(
+  dialect: Dialect = 'sqlite',
+  env: Record<string, string> = {},
+  /** Stops the schema at `migration`, lets `fill` write rows in that shape, then migrates on. */
+  upgradeFrom?: { migration: string; fill: (db: Db) => Promise<void> },
+): Promise<TestApp> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helpdesk-test-'));
   const keys = await (sharedKeys ??= createTestKeys());
   const postgres = dialect === 'postgres' ? await createPostgresDatabase() : undefined;
@@ -102,6 +107,10 @@ export async function buildTestApp(dialect: Dialect = 'sqlite', env: Record<stri
     ...env,
   });
   const db = createDb(config.database);
+  if (upgradeFrom) {
+    await migrateToLatest(db, config.database.kind, upgradeFrom.migration);
+    await upgradeFrom.fill(db);
+  }
   await migrateToLatest(db, config.database.kind);
   const logs: string[] = [];
   const app = await buildApp(config, db, { logStream: { write: (line: string) => void logs.push(line) } });

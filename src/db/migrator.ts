@@ -23,11 +23,11 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
   };
 }
 
-/** Brings the schema up to date; throws with the failing migration's name on error. */
-export async function migrateToLatest(db: Db, dialect: Dialect): Promise<string[]> {
+/** Brings the schema up to date (or up to `target`); throws with the failing migration's name. */
+export async function migrateToLatest(db: Db, dialect: Dialect, target?: string): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
   const migrator = new Migrator({ db, provider });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

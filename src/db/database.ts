@@ -41,7 +41,9 @@ export type Db = Kysely<Database>;
 export function createDb(config: DatabaseConfig): Db {
   if (config.kind === 'postgres') {
     // No statement may hold a connection (and its locks) for more than 10 s.
-    const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, statement_timeout: 10_000 });
+    // JIT off: it spends milliseconds compiling the short counts and lookups of a request
+    // (3 ms of a 6 ms search count at 1,000,000 tickets), the work it exists to speed up.
+    const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, statement_timeout: 10_000, options: '-c jit=off' });
     // An idle client losing its server must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

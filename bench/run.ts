@@ -1,5 +1,6 @@
 /**
  * npm run bench [-- --quick] [--db sqlite,postgres] [--tickets N] [--seconds S] [--connections C]
+ * npm run bench -- --report     (only renders bench/results/latest.md from the stored runs)
  *
  * Seeds (or reuses) a database of N tickets, starts the real server (`helpdesk serve`, built) as
  * its own process, and drives each operation with autocannon from a third process. In the same
@@ -25,6 +26,7 @@ const { values: args } = parseArgs({
     tickets: { type: 'string' },
     seconds: { type: 'string' },
     connections: { type: 'string', default: '50' },
+    report: { type: 'boolean', default: false },
   },
 });
 const TICKETS = Number(args.tickets ?? (args.quick ? 100_000 : 1_000_000));
@@ -220,6 +222,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
       const common = { connections: CONNECTIONS, seconds: SECONDS };
       const warm = spec.once ? undefined : await runLoad({ ...spec, ...common, url: base, seconds: 1 });
       const real = await runLoad({ ...spec, ...common, url: base }, server.pid);
+      await settle(); // or the ceiling would share the machine with a server still at work
       if (!spec.once) await runLoad({ ...spec, ...common, url: ceilingUrl, seconds: 1 });
       const bare = await runLoad({ ...spec, ...common, url: ceilingUrl });
       await settle();
@@ -289,11 +292,15 @@ function machine() {
   return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` };
 }
 
-function markdown(run: DatabaseRun, when: string): string {
+/** A stored run, as written to bench/results/<database>-<tickets>[-quick].json. */
+type StoredRun = DatabaseRun & { when: string; machine: ReturnType<typeof machine>; connections: number; seconds: number };
+
+function markdown(run: StoredRun): string {
   const n = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const lines = [
-    `### ${run.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${n(run.tickets)} tickets (${when})`,
+    `### ${run.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${n(run.tickets)} tickets (${run.when} UTC)`,
     '',
+    `${Object.values(run.machine).join(', ')}; ${run.connections} connections, ${run.seconds} s per operation.`,
     `Seed: ${run.seed || 'reused'}. Ready to serve ${n(run.readyMs)} ms after start; idle RSS ${n(run.idleRssMb)} MB.`,
     '',
     '| operation | req/s | p50 ms | p99 ms | ceiling req/s | × ceiling | failed | peak RSS MB | body bytes |',
@@ -311,18 +318,20 @@ function markdown(run: DatabaseRun, when: string): string {
   return lines.join('\n');
 }
 
-execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+if (!args.report) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
 const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
 const resultsDir = path.join(ROOT, 'bench', 'results');
 fs.mkdirSync(resultsDir, { recursive: true });
-const header = `Machine: ${Object.values(machine()).join(', ')}. ${CONNECTIONS} connections, ${SECONDS} s per operation${args.quick ? ' (--quick)' : ''}.`;
-const tables: string[] = [header];
-for (const kind of (args.db ?? '').split(',').map((d) => d.trim()) as Array<'sqlite' | 'postgres'>) {
-  const run = await benchDatabase(kind);
-  const name = `${kind}-${TICKETS}${args.quick ? '-quick' : ''}`;
-  fs.writeFileSync(path.join(resultsDir, `${name}.json`), `${JSON.stringify({ when, machine: machine(), connections: CONNECTIONS, seconds: SECONDS, ...run }, null, 2)}\n`);
-  tables.push(markdown(run, when));
+const suffix = args.quick ? '-quick' : '';
+for (const kind of (args.report ? [] : (args.db ?? '').split(',').map((d) => d.trim())) as Array<'sqlite' | 'postgres'>) {
+  const run: StoredRun = { when, machine: machine(), connections: CONNECTIONS, seconds: SECONDS, ...(await benchDatabase(kind)) };
+  fs.writeFileSync(path.join(resultsDir, `${kind}-${TICKETS}${suffix}.json`), `${JSON.stringify(run, null, 2)}\n`);
 }
-const table = tables.join('\n\n');
-fs.writeFileSync(path.join(resultsDir, `latest${args.quick ? '-quick' : ''}.md`), `${table}\n`);
+// The latest run of each database at this size, this one's figures included.
+const stored = ['sqlite', 'postgres']
+  .map((kind) => path.join(resultsDir, `${kind}-${TICKETS}${suffix}.json`))
+  .filter((file) => fs.existsSync(file))
+  .map((file) => JSON.parse(fs.readFileSync(file, 'utf8')) as StoredRun);
+const table = stored.map(markdown).join('\n\n');
+fs.writeFileSync(path.join(resultsDir, `latest${suffix}.md`), `${table}\n`);
 process.stdout.write(`${table}\n`);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import cors from '@fastify/cors';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { adminRoutes } from './admin/admin.routes.js';
 import { adminSchemas } from './admin/admin.schemas.js';
@@ -43,6 +43,18 @@ export interface AppOptions {
   verifyToken?: VerifyToken;
 }
 
+/** One access-log line per request, when it is answered, naming the request: Fastify writes two. */
+class AccessLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
+
 /** Builds the HTTP application on an open database. Never listens: main.ts and tests do that. */
 export async function buildApp(config: Config, db: Db, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -58,8 +70,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
         }),
       },
     },
-    // One access-log line per request, written when it is answered (below), not Fastify's two.
-    disableRequestLogging: true,
+    logController: new AccessLog(),
     bodyLimit: BODY_LIMIT,
     // A client gets 30 s to send its request and a socket 60 s of silence; the database has its own limits.
     requestTimeout: 30_000,
@@ -104,10 +115,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ req: request, statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed');
-    done();
-  });
+
 
   // Security headers everywhere; CORS only for the configured dashboard origins.
   registerSecurityHeaders(app, { hsts: config.env === 'production', contentSecurityPolicy: { directives: cspDirectives(config) } });

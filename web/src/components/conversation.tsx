@@ -1,7 +1,25 @@
 import type { Comment, HistoryEntry } from '../api/client';
 import { formatDateTime, humanize } from '../format';
 
-/** The description and the comments, oldest first; internal notes are marked as such. */
+/** A ticket's description, then its conversation: what the customer and staff pages share. */
+export function TicketThread({ description, comments, authorName }: { description: string; comments: Comment[]; authorName: (comment: Comment) => string }) {
+  return (
+    <>
+      <section aria-labelledby="description-title" className="card">
+        <h2 id="description-title" className="visually-hidden">
+          Description
+        </h2>
+        <p className="message-body">{description}</p>
+      </section>
+      <section aria-labelledby="conversation-title">
+        <h2 id="conversation-title">Conversation</h2>
+        <Conversation comments={comments} authorName={authorName} />
+      </section>
+    </>
+  );
+}
+
+/** The comments, oldest first; internal notes are marked as such. */
 export function Conversation({ comments, authorName }: { comments: Comment[]; authorName: (comment: Comment) => string }) {
   if (comments.length === 0) return <p className="muted">No replies yet.</p>;
   return (

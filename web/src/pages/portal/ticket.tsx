@@ -4,7 +4,7 @@ import { Link, useParams } from 'react-router';
 import { unwrap, type Comment } from '../../api/client';
 import { StatusBadge } from '../../components/badges';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { Conversation, HistoryTimeline } from '../../components/conversation';
+import { HistoryTimeline, TicketThread } from '../../components/conversation';
 import { FormError } from '../../components/field';
 import { ReplyForm } from '../../components/reply-form';
 import { ErrorState, Loading } from '../../components/states';
@@ -47,16 +47,7 @@ export function TicketPage() {
       <p className="meta">
         {humanize(ticket.type)} · opened <time dateTime={ticket.created_at}>{formatDateTime(ticket.created_at)}</time>
       </p>
-      <section aria-labelledby="description-title" className="card">
-        <h2 id="description-title" className="visually-hidden">
-          Description
-        </h2>
-        <p className="message-body">{ticket.description}</p>
-      </section>
-      <section aria-labelledby="conversation-title">
-        <h2 id="conversation-title">Conversation</h2>
-        <Conversation comments={ticket.comments} authorName={authorName} />
-      </section>
+      <TicketThread description={ticket.description} comments={ticket.comments} authorName={authorName} />
       {isClosed ? (
         <p className="notice">This ticket is closed. Open a new ticket if you need more help.</p>
       ) : (

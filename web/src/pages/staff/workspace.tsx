@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, unwrap, unwrapResponse, type Comment } from '../../api/client';
 import { PriorityBadge, StatusBadge } from '../../components/badges';
-import { Conversation, HistoryTimeline } from '../../components/conversation';
+import { HistoryTimeline, TicketThread } from '../../components/conversation';
 import { ReplyForm } from '../../components/reply-form';
 import { ErrorState, Loading } from '../../components/states';
 import { formatDateTime, humanize } from '../../format';
@@ -64,16 +64,7 @@ export function WorkspacePage() {
           {humanize(ticket.type)} · {ticket.created_by_email} at <strong>{ticket.tenant_id}</strong> · opened{' '}
           <time dateTime={ticket.created_at}>{formatDateTime(ticket.created_at)}</time>
         </p>
-        <section aria-labelledby="description-title" className="card">
-          <h2 id="description-title" className="visually-hidden">
-            Description
-          </h2>
-          <p className="message-body">{ticket.description}</p>
-        </section>
-        <section aria-labelledby="conversation-title">
-          <h2 id="conversation-title">Conversation</h2>
-          <Conversation comments={ticket.comments} authorName={authorName} />
-        </section>
+        <TicketThread description={ticket.description} comments={ticket.comments} authorName={authorName} />
         <ReplyForm
           label={isInternal ? 'Internal note (only the support team sees it)' : 'Reply to the customer'}
           submitLabel={isInternal ? 'Add internal note' : 'Send reply'}

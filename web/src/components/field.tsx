@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { humanize } from '../format';
 
 /** A labelled form control with its error (from problem+json `errors[]`) right below it. */
 export function Field({ id, label, error, children }: { id: string; label: string; error: string | undefined; children: (control: ControlProps) => ReactNode }) {
@@ -29,4 +30,30 @@ export function FormError({ message }: { message: string | undefined }) {
       {message}
     </p>
   ) : null;
+}
+
+/**
+ * A labelled select over an enumeration's values, shown humanized. `any` adds a first option
+ * that stands for no choice (a filter's "Any status").
+ */
+export function EnumSelect({ label, value, values, any, onChange }: {
+  label: string;
+  value: string;
+  values: readonly string[];
+  any?: { value: string; label: string };
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      {label}
+      <select value={value} onChange={(e) => onChange(e.target.value)}>
+        {any ? <option value={any.value}>{any.label}</option> : null}
+        {values.map((v) => (
+          <option key={v} value={v}>
+            {humanize(v)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
 }

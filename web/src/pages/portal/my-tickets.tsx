@@ -2,6 +2,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
 import { STATUSES, TYPES, unwrap } from '../../api/client';
 import { StatusBadge } from '../../components/badges';
+import { EnumSelect } from '../../components/field';
 import { Pager } from '../../components/pager';
 import { ErrorState, Loading } from '../../components/states';
 import { formatDateTime, humanize } from '../../format';
@@ -42,28 +43,8 @@ export function MyTicketsPage() {
         </Link>
       </div>
       <form className="filters" aria-label="Filter tickets" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Status
-          <select value={status ?? ''} onChange={(e) => setParam('status', e.target.value)}>
-            <option value="">Any status</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {humanize(s)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Type
-          <select value={type ?? ''} onChange={(e) => setParam('type', e.target.value)}>
-            <option value="">Any type</option>
-            {TYPES.map((t) => (
-              <option key={t} value={t}>
-                {humanize(t)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <EnumSelect label="Status" value={status ?? ''} values={STATUSES} any={{ value: '', label: 'Any status' }} onChange={(v) => setParam('status', v)} />
+        <EnumSelect label="Type" value={type ?? ''} values={TYPES} any={{ value: '', label: 'Any type' }} onChange={(v) => setParam('type', v)} />
       </form>
       {tickets.isPending ? (
         <Loading label="Loading your tickets…" />

@@ -2,6 +2,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
 import { PRIORITIES, STATUSES, TYPES, unwrap } from '../../api/client';
 import { PriorityBadge, StatusBadge } from '../../components/badges';
+import { EnumSelect } from '../../components/field';
 import { Pager } from '../../components/pager';
 import { ErrorState, Loading } from '../../components/states';
 import { formatDateTime, humanize } from '../../format';
@@ -105,39 +106,9 @@ export function QueuePage() {
           <button type="submit">Search</button>
         </div>
         <div className="filter-row">
-          <label>
-            Status
-            <select value={status ?? 'any'} onChange={(e) => update({ status: e.target.value })}>
-              <option value="any">Any status</option>
-              {STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {humanize(s)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Priority
-            <select value={query.priority ?? ''} onChange={(e) => update({ priority: e.target.value })}>
-              <option value="">Any priority</option>
-              {PRIORITIES.map((p) => (
-                <option key={p} value={p}>
-                  {humanize(p)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Type
-            <select value={query.type ?? ''} onChange={(e) => update({ type: e.target.value })}>
-              <option value="">Any type</option>
-              {TYPES.map((t) => (
-                <option key={t} value={t}>
-                  {humanize(t)}
-                </option>
-              ))}
-            </select>
-          </label>
+          <EnumSelect label="Status" value={status ?? 'any'} values={STATUSES} any={{ value: 'any', label: 'Any status' }} onChange={(v) => update({ status: v })} />
+          <EnumSelect label="Priority" value={query.priority ?? ''} values={PRIORITIES} any={{ value: '', label: 'Any priority' }} onChange={(v) => update({ priority: v })} />
+          <EnumSelect label="Type" value={query.type ?? ''} values={TYPES} any={{ value: '', label: 'Any type' }} onChange={(v) => update({ type: v })} />
           <label>
             Sort
             <select value={sort} onChange={(e) => update({ sort: e.target.value })}>

@@ -1,8 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { ApiError, PRIORITIES, STATUSES, TYPES, unwrap, type Ticket, type TicketPriority, type TicketStatus, type TicketType } from '../../api/client';
-import { FormError } from '../../components/field';
-import { humanize } from '../../format';
+import { EnumSelect, FormError } from '../../components/field';
 import { useSession } from '../../session/session';
 
 export interface TicketChanges {
@@ -65,36 +64,9 @@ export function TriagePanel({ ticket, isSaving, error, onSave }: {
       <h2 id="triage-title">Triage</h2>
       <FormError message={error} />
       <form onSubmit={submit}>
-        <label>
-          Status
-          <select value={status} onChange={(e) => edit({ status: e.target.value as TicketStatus })}>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {humanize(s)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Priority
-          <select value={priority} onChange={(e) => edit({ priority: e.target.value as TicketPriority })}>
-            {PRIORITIES.map((p) => (
-              <option key={p} value={p}>
-                {humanize(p)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Type
-          <select value={type} onChange={(e) => edit({ type: e.target.value as TicketType })}>
-            {TYPES.map((t) => (
-              <option key={t} value={t}>
-                {humanize(t)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <EnumSelect label="Status" value={status} values={STATUSES} onChange={(v) => edit({ status: v as TicketStatus })} />
+        <EnumSelect label="Priority" value={priority} values={PRIORITIES} onChange={(v) => edit({ priority: v as TicketPriority })} />
+        <EnumSelect label="Type" value={type} values={TYPES} onChange={(v) => edit({ type: v as TicketType })} />
         <label>
           Assignee
           <select value={assignee} onChange={(e) => edit({ assigned_to: e.target.value || null })}>

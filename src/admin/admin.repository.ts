@@ -3,6 +3,7 @@ import { countRows, type Db, type Dialect } from '../db/database.js';
 import type { TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
 import { countFromTallies } from '../tickets/ticket.tallies.js';
+import { SUMMARY_COLUMNS } from '../tickets/ticket.repository.js';
 
 /** The staff queue's filters, already resolved (`me` is a user id by now). */
 export interface QueueFilter {
@@ -19,21 +20,8 @@ export interface QueueFilter {
 
 export type QueueSort = { field: 'created_at' | 'updated_at' | 'priority'; direction: 'asc' | 'desc' };
 
-export const QUEUE_COLUMNS = [
-  'id',
-  'tenant_id',
-  'created_by',
-  'title',
-  'type',
-  'status',
-  'priority',
-  'created_by_email',
-  'assigned_to_email',
-  'comment_count',
-  'internal_comment_count',
-  'created_at',
-  'updated_at',
-] as const;
+// The customer's summary columns, plus whose ticket it is and the internal note count.
+export const QUEUE_COLUMNS = [...SUMMARY_COLUMNS, 'tenant_id', 'created_by', 'internal_comment_count'] as const;
 export type QueueRow = Pick<TicketRow, (typeof QUEUE_COLUMNS)[number]>;
 
 // Priority is stored by name; this ranks it for sorting. Migration 005 indexes this very

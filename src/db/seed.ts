@@ -1,6 +1,5 @@
 import { sql, type Insertable } from 'kysely';
-import { restartOwnerVersions } from '../tickets/ticket.repository.js';
-import { rebuildTallies } from '../tickets/ticket.tallies.js';
+import { recountDerived } from '../tickets/ticket.repository.js';
 import { searchDocument } from './migrations/006_search_documents.js';
 import type { Database, Db, Dialect } from './database.js';
 import type { TicketCommentRow, TicketHistoryRow, TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
@@ -66,10 +65,7 @@ export async function seedDatabase(
   progress: (done: number) => void = () => {},
 ): Promise<{ users: number; tickets: number; comments: number; history: number }> {
   const counts = await withIndexesDeferred(db, dialect, () => load(db, options, progress));
-  await db.transaction().execute(async (trx) => {
-    await rebuildTallies(trx);
-    await restartOwnerVersions(trx);
-  });
+  await db.transaction().execute((trx) => recountDerived(trx));
   // Fresh statistics, so that both planners pick the right index for each queue filter.
   await sql`analyze`.execute(db);
   return counts;

@@ -1,5 +1,5 @@
-import { restartOwnerVersions } from '../tickets/ticket.repository.js';
-import { rebuildTallies, type TallyTable } from '../tickets/ticket.tallies.js';
+import { recountDerived } from '../tickets/ticket.repository.js';
+import type { TallyTable } from '../tickets/ticket.tallies.js';
 import type { Database, Db } from './database.js';
 
 const FORMAT = 'helpdesk-export';
@@ -124,8 +124,7 @@ export async function importDatabase(db: Db, lines: AsyncIterable<string>): Prom
     }
     await flush();
     if (!sawHeader) throw new ImportError('the file is empty');
-    await rebuildTallies(trx);
-    await restartOwnerVersions(trx);
+    await recountDerived(trx);
     return counts;
   });
 }

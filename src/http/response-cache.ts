@@ -18,7 +18,7 @@ export class ResponseCache {
   constructor(private readonly maxBytes: number) {}
 
   /** The body stored under `key`, if it was stored for `version`. */
-  get(key: string, version: string | undefined): string | undefined {
+  #get(key: string, version: string | undefined): string | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined || version === undefined || entry.version !== version) return undefined;
     this.#entries.delete(key);
@@ -38,15 +38,15 @@ export class ResponseCache {
     schemaLink: string,
     load: () => Promise<{ version: string | undefined; body: unknown }>,
   ): Promise<FastifyReply> {
-    const cached = this.get(key, current);
+    const cached = this.#get(key, current);
     if (cached !== undefined) return sendSerialized(reply, cached, schemaLink);
     const { version, body } = await load();
     const serialized = String(reply.serialize(body));
-    this.set(key, version, serialized);
+    this.#set(key, version, serialized);
     return sendSerialized(reply, serialized, schemaLink);
   }
 
-  set(key: string, version: string | undefined, body: string): void {
+  #set(key: string, version: string | undefined, body: string): void {
     this.#drop(key);
     if (version === undefined || body.length * 2 > this.maxBytes) return;
     this.#entries.set(key, { version, body });

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Updateable } from 'kysely';
 import { countRows, type Db } from '../db/database.js';
 import { canonicalUuid } from '../db/ids.js';
-import { adjustTallies, countFromTallies, type Tallied } from './ticket.tallies.js';
+import { adjustTallies, countFromTallies, rebuildTallies, type Tallied } from './ticket.tallies.js';
 import type {
   TicketCommentRow,
   TicketHistoryRow,
@@ -33,7 +33,7 @@ export interface UserTicketFilter {
   type?: TicketType | undefined;
 }
 
-const SUMMARY_COLUMNS = [
+export const SUMMARY_COLUMNS = [
   'id',
   'title',
   'type',
@@ -152,6 +152,12 @@ export async function restartOwnerVersions(db: Kysely<any> | Db): Promise<void> 
   await sql`insert into ticket_owner_versions (tenant_id, created_by, version)
     select tenant_id, created_by, ${Date.now()} from tickets group by tenant_id, created_by
     on conflict (tenant_id, created_by) do update set version = excluded.version`.execute(db);
+}
+
+/** Rebuilds what is derived from the tickets after rows were written around it (seed, import). */
+export async function recountDerived(db: Db): Promise<void> {
+  await rebuildTallies(db);
+  await restartOwnerVersions(db);
 }
 
 /** A ticket's version and owner, to tell whether a cached copy of it still stands. */

@@ -6,12 +6,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { adminRoutes } from './admin/admin.routes.js';
 import { adminSchemas } from './admin/admin.schemas.js';
 import type { Config } from './config.js';
-import type { Db } from './db/database.js';
+import { durable, type Db } from './db/database.js';
 import { createTokenVerifier, requireActor, type Actor, type VerifyToken } from './http/auth.js';
 import { loadOrCreateDevKeys } from './http/dev-keys.js';
 import { healthRoutes } from './http/health.routes.js';
 import { openApiRoutes, registerOpenApi } from './http/openapi.js';
-import { AppError, handleError, installNotFound, sendProblem } from './http/problem.js';
+import { AppError, handleError, installNotFound, problemPayload, sendProblem, serverErrorDetail } from './http/problem.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { API_PREFIX, ErrorDetail, ErrorModel } from './http/schemas.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
@@ -112,8 +112,19 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     if (typeof link === 'string') reply.header('link', `<${link}>; rel="describedBy"`);
     return payload;
   });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    // Under SQLite group commit, nothing leaves before the commits it may show are on disk.
+    const flushed = durable(db);
+    if (!flushed) return done(null, payload);
+    flushed.then(
+      () => done(null, payload),
+      (error: unknown) => {
+        // A commit that may not survive a power cut is not reported as done.
+        request.log.error({ err: error }, 'commit not flushed to disk');
+        done(null, problemPayload(reply, 500, serverErrorDetail(request)));
+      },
+    );
   });
 
 

@@ -7,7 +7,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Starts the server: config, database, migrations, app, listen; stops cleanly on SIGTERM/SIGINT. */
 export async function serve(config: Config = loadConfig()): Promise<void> {
-  const db = createDb(config.database);
+  const db = createDb(config.database, { groupCommit: true });
   await migrateToLatest(db, config.database.kind);
   const app = await buildApp(config, db);
 

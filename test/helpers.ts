@@ -106,7 +106,7 @@ export async function buildTestApp(
     LOG_LEVEL: 'info',
     ...env,
   });
-  const db = createDb(config.database);
+  const db = createDb(config.database, { groupCommit: true });
   if (upgradeFrom) {
     await migrateToLatest(db, config.database.kind, upgradeFrom.migration);
     await upgradeFrom.fill(db);

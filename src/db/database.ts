@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql, SqliteDialect, type SelectQueryBuilder, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
+import { GroupCommit, syncFile } from './group-commit.js';
 import type {
   TenantTicketTallyTable,
   TicketCommentTable,
@@ -34,11 +35,17 @@ export type Dialect = DatabaseConfig['kind'];
 /** A connection or an open transaction: repositories accept either. */
 export type Db = Kysely<Database>;
 
+const groupCommits = new WeakMap<Db, GroupCommit>();
+
 /**
  * Opens the configured database. SQLite runs in WAL mode with foreign keys and a busy timeout;
  * PostgreSQL through a pg pool of `poolSize` connections.
+ *
+ * `groupCommit` (the server): SQLite commits without flushing, and `durable(db)` tells when
+ * they are on disk; whoever opens it so must wait for `durable` before telling anyone a write
+ * happened. Without it (the command line) every commit is flushed before it returns.
  */
-export function createDb(config: DatabaseConfig): Db {
+export function createDb(config: DatabaseConfig, options: { groupCommit?: boolean } = {}): Db {
   if (config.kind === 'postgres') {
     // No statement may hold a connection (and its locks) for more than 10 s.
     // JIT off: it spends milliseconds compiling the short counts and lookups of a request
@@ -50,15 +57,27 @@ export function createDb(config: DatabaseConfig): Db {
   }
   if (config.path !== ':memory:') fs.mkdirSync(path.dirname(config.path), { recursive: true });
   const sqlite = new SQLite(config.path);
-  sqlite.pragma('journal_mode = WAL');
-  // FULL: a commit is on disk before the client hears 201, even across power loss.
-  sqlite.pragma('synchronous = FULL');
+  const wal = sqlite.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+  const groupCommit = options.groupCommit && wal ? new GroupCommit(() => syncFile(`${config.path}-wal`)) : undefined;
+  // FULL: a commit is on disk when it returns, even across power loss. NORMAL under group
+  // commit: the log is flushed by GroupCommit before any response goes out.
+  sqlite.pragma(groupCommit ? 'synchronous = NORMAL' : 'synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   // Refreshes the planner's statistics where they are missing or stale (cheap; SQLite's advice
   // for long-lived connections), so filtered queue queries pick the selective index.
   sqlite.pragma('optimize = 0x10002');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, groupCommit) }) });
+  if (groupCommit) groupCommits.set(db, groupCommit);
+  return db;
+}
+
+/**
+ * Undefined when every commit made through `db` so far is on disk (always, unless it was
+ * opened with `groupCommit`); else resolves once they are.
+ */
+export function durable(db: Db): Promise<void> | undefined {
+  return groupCommits.get(db)?.durable();
 }
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -68,7 +87,7 @@ const STATEMENT_CACHE_SIZE = 500;
  * indexed read. The same few hundred statement texts recur, so keep them prepared (least
  * recently used first out). Kysely never streams from them, so sharing one is safe.
  */
-function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+function withStatementCache(sqlite: SQLite.Database, groupCommit?: GroupCommit): SqliteDatabase {
   const statements = new Map<string, SQLite.Statement>();
   return {
     close: () => sqlite.close(),
@@ -81,6 +100,9 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
         if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
       }
       statements.set(text, statement);
+      // Kysely runs a statement in the same synchronous step that prepares it, so a commit is
+      // counted here: Kysely's own `commit`, or a write outside any transaction.
+      if (groupCommit && (text === 'commit' || (!statement.readonly && !sqlite.inTransaction))) groupCommit.committed();
       return statement;
     },
   };

@@ -29,14 +29,22 @@ export function statusTitle(status: number): string {
 
 /** Sends an RFC 9457 problem document in the seed's ErrorModel shape. */
 export function sendProblem(reply: FastifyReply, status: number, detail: string, errors?: ErrorDetail[]): FastifyReply {
+  return reply.send(problemPayload(reply, status, detail, errors));
+}
+
+/** Sets the status and headers of a problem document on `reply` and returns its body. */
+export function problemPayload(reply: FastifyReply, status: number, detail: string, errors?: ErrorDetail[]): string {
   const body: ErrorModel = { $schema: schemaUrl('ErrorModel'), title: statusTitle(status), status, detail };
   if (errors && errors.length > 0) body.errors = errors;
-  return reply
+  reply
     .code(status)
     .header('content-type', 'application/problem+json; charset=utf-8')
-    .header('link', `<${schemaUrl('ErrorModel')}>; rel="describedBy"`)
-    .send(JSON.stringify(body));
+    .header('link', `<${schemaUrl('ErrorModel')}>; rel="describedBy"`);
+  return JSON.stringify(body);
 }
+
+/** The body of every unexpected failure: a reference to the log, nothing of the cause. */
+export const serverErrorDetail = (request: FastifyRequest) => `An unexpected error occurred. Reference: ${request.id}`;
 
 /** Translates every thrown error into problem+json; 5xx details stay in the log. */
 export function handleError(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) {
@@ -60,7 +68,7 @@ export function handleError(error: FastifyError | AppError | Error, request: Fas
     return sendProblem(reply, status, clientMessage(fastifyError));
   }
   request.log.error({ err: error }, 'unhandled error');
-  return sendProblem(reply, 500, `An unexpected error occurred. Reference: ${request.id}`);
+  return sendProblem(reply, 500, serverErrorDetail(request));
 }
 
 function clientMessage(error: FastifyError): string {

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, sql, SqliteDialect, type SelectQueryBuilder, type SqliteDatabase } from 'kysely';
+import { Kysely, PostgresDialect, sql, SqliteDialect, type SelectQueryBuilder, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
-import { GroupCommit, syncFile } from './group-commit.js';
+import { GroupCommit, syncFile, TransactionBatcher } from './group-commit.js';
 import type {
   TenantTicketTallyTable,
   TicketCommentTable,
@@ -58,7 +58,8 @@ export function createDb(config: DatabaseConfig, options: { groupCommit?: boolea
   if (config.path !== ':memory:') fs.mkdirSync(path.dirname(config.path), { recursive: true });
   const sqlite = new SQLite(config.path);
   const wal = sqlite.pragma('journal_mode = WAL', { simple: true }) === 'wal';
-  const groupCommit = options.groupCommit && wal ? new GroupCommit(() => syncFile(`${config.path}-wal`)) : undefined;
+  const batch = options.groupCommit && wal ? new TransactionBatcher(sqlite) : undefined;
+  const groupCommit = batch && new GroupCommit(() => commitAndFlush(batch, `${config.path}-wal`));
   // FULL: a commit is on disk when it returns, even across power loss. NORMAL under group
   // commit: the log is flushed by GroupCommit before any response goes out.
   sqlite.pragma(groupCommit ? 'synchronous = NORMAL' : 'synchronous = FULL');
@@ -67,9 +68,27 @@ export function createDb(config: DatabaseConfig, options: { groupCommit?: boolea
   // Refreshes the planner's statistics where they are missing or stale (cheap; SQLite's advice
   // for long-lived connections), so filtered queue queries pick the selective index.
   sqlite.pragma('optimize = 0x10002');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, groupCommit) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, batch && groupCommit && { batch, groupCommit }) }) });
   if (groupCommit) groupCommits.set(db, groupCommit);
   return db;
+}
+
+/**
+ * Commits the open batch and flushes the log. A failure of either ends the process, as
+ * PostgreSQL does on a failed fsync: the operating system may have dropped the writes, and
+ * which of the batch's changes survive is unknown. SQLite recovers from its log at the next
+ * start; no client was told of a change that is lost.
+ */
+async function commitAndFlush(batch: TransactionBatcher, wal: string): Promise<void> {
+  try {
+    await batch.commit();
+    await syncFile(wal);
+  } catch (error) {
+    setImmediate(() => {
+      throw error;
+    });
+    throw error;
+  }
 }
 
 /**
@@ -87,11 +106,17 @@ const STATEMENT_CACHE_SIZE = 500;
  * indexed read. The same few hundred statement texts recur, so keep them prepared (least
  * recently used first out). Kysely never streams from them, so sharing one is safe.
  */
-function withStatementCache(sqlite: SQLite.Database, groupCommit?: GroupCommit): SqliteDatabase {
+function withStatementCache(sqlite: SQLite.Database, group?: { batch: TransactionBatcher; groupCommit: GroupCommit }): SqliteDatabase {
   const statements = new Map<string, SQLite.Statement>();
+  const transactionControl = group && batchedTransactionControl(group.batch, group.groupCommit);
   return {
-    close: () => sqlite.close(),
+    close: () => {
+      group?.batch.close();
+      sqlite.close();
+    },
     prepare(text: string) {
+      const control = transactionControl?.get(text);
+      if (control) return control;
       let statement = statements.get(text);
       if (statement) {
         statements.delete(text);
@@ -100,12 +125,33 @@ function withStatementCache(sqlite: SQLite.Database, groupCommit?: GroupCommit):
         if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
       }
       statements.set(text, statement);
-      // Kysely runs a statement in the same synchronous step that prepares it, so a commit is
-      // counted here: Kysely's own `commit`, or a write outside any transaction.
-      if (groupCommit && (text === 'commit' || (!statement.readonly && !sqlite.inTransaction))) groupCommit.committed();
+      // Kysely runs a statement in the same synchronous step that prepares it, so a write
+      // outside any transaction is counted as a commit here.
+      if (group && !statement.readonly && !group.batch.inTransaction) group.groupCommit.committed();
       return statement;
     },
   };
+}
+
+/** Kysely's transaction statements, run as savepoints of the batch; `commit` is counted. */
+function batchedTransactionControl(batch: TransactionBatcher, groupCommit: GroupCommit): Map<string, SqliteStatement> {
+  const control = (action: () => void): SqliteStatement => ({
+    reader: false,
+    all: () => (action(), []),
+    run: () => (action(), { changes: 0, lastInsertRowid: 0 }),
+    iterate: () => (action(), [][Symbol.iterator]()),
+  });
+  return new Map([
+    ['begin', control(() => batch.begin())],
+    [
+      'commit',
+      control(() => {
+        batch.release();
+        groupCommit.committed();
+      }),
+    ],
+    ['rollback', control(() => batch.rollback())],
+  ]);
 }
 
 /**

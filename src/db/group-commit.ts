@@ -63,3 +63,96 @@ export async function syncFile(file: string): Promise<void> {
     await handle.close();
   }
 }
+
+/** The part of a better-sqlite3 handle the batcher uses. */
+interface SqliteHandle {
+  exec(sql: string): unknown;
+  readonly inTransaction: boolean;
+}
+
+/**
+ * Runs the transactions of one event-loop turn as savepoints of one SQLite transaction.
+ * A commit writes every page it changed to the log, and a ticket write changes some 30 pages
+ * (the row, each index, the tallies, the search index); most are the same pages for the next
+ * ticket. Twenty-five creates committed one by one wrote 7 MB of log at 1,000,000 tickets;
+ * committed together, the shared pages are written once.
+ *
+ * Kysely's `begin`, `commit` and `rollback` become `SAVEPOINT`, `RELEASE` and `ROLLBACK TO`, so
+ * each request's transaction stays atomic: a failed one leaves the others of its batch alone.
+ * The batch itself commits when the turn's transactions are done, or when GroupCommit is about
+ * to flush. Nobody hears of a commit before its batch is flushed (see GroupCommit), so a batch
+ * either reaches the disk whole or none of its requests was answered.
+ */
+export class TransactionBatcher {
+  #open = false;
+  #inSavepoint = false;
+  #scheduled = false;
+
+  constructor(private readonly sqlite: SqliteHandle) {}
+
+  /** Whether a Kysely transaction is running (its statements are not commits on their own). */
+  get inTransaction(): boolean {
+    return this.#inSavepoint;
+  }
+
+  begin(): void {
+    if (!this.#open) {
+      // IMMEDIATE: the write lock up front, so a batch that began with a read cannot be refused
+      // the upgrade (SQLITE_BUSY_SNAPSHOT) by another process's commit.
+      this.sqlite.exec('BEGIN IMMEDIATE');
+      this.#open = true;
+    }
+    this.sqlite.exec('SAVEPOINT request');
+    this.#inSavepoint = true;
+  }
+
+  release(): void {
+    this.sqlite.exec('RELEASE request');
+    this.#inSavepoint = false;
+    this.#schedule();
+  }
+
+  rollback(): void {
+    this.#inSavepoint = false;
+    // An error SQLite answers by rolling back the whole transaction (an I/O error, a full disk)
+    // took the batch with it; commit() then fails for everyone waiting on it.
+    if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK TO request; RELEASE request');
+    this.#schedule();
+  }
+
+  /** Commits the open batch, waiting for a running transaction to end first. */
+  async commit(): Promise<void> {
+    await nextTurn();
+    while (this.#inSavepoint) await nextTurn();
+    this.#commitNow();
+  }
+
+  /** Before the connection closes: a batch left open would be rolled back. */
+  close(): void {
+    if (!this.#inSavepoint) this.#commitNow();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (this.#inSavepoint) this.#schedule();
+      else this.#commitNow();
+    });
+  }
+
+  #commitNow(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    if (!this.sqlite.inTransaction) throw new Error('the batch was rolled back by SQLite');
+    try {
+      this.sqlite.exec('COMMIT');
+    } catch (error) {
+      if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -1,6 +1,10 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alice, buildTestApp, createTicketAs, setTicket, TICKETS, type TestApp } from '../../test/helpers.js';
-import { durable } from './database.js';
+import { createDb, durable } from './database.js';
 import { GroupCommit } from './group-commit.js';
 
 /** A disk whose flushes finish only when the test says so. */
@@ -83,5 +87,36 @@ describe('sqlite: the server answers a write only once it is on disk', () => {
     expect(durable(t.db)).toBeDefined();
     expect((await t.as(alice, { url: `${TICKETS}/${id}` })).json().ticket.title).toBe('renamed');
     expect(durable(t.db)).toBeUndefined();
+  });
+});
+
+describe('sqlite: transactions batched into one commit', () => {
+  it('keeps each transaction atomic: a failed one leaves the others of its batch whole', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helpdesk-batch-'));
+    const config = { kind: 'sqlite' as const, path: path.join(dir, 'helpdesk.db') };
+    const db = createDb(config, { groupCommit: true });
+    const reader = createDb(config);
+    try {
+      await sql`create table notes (id integer primary key, body text not null)`.execute(db);
+      const insert = (trx: typeof db, body: string) => sql`insert into notes (body) values (${body})`.execute(trx);
+      // Three transactions in one turn: the middle one fails after writing.
+      const results = await Promise.allSettled([
+        db.transaction().execute(async (trx) => insert(trx, 'first')),
+        db.transaction().execute(async (trx) => {
+          await insert(trx, 'doomed');
+          throw new Error('rolled back');
+        }),
+        db.transaction().execute(async (trx) => insert(trx, 'third')),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      await durable(db);
+      // Another connection sees the batch committed, without the failed transaction's row.
+      const { rows } = await sql<{ body: string }>`select body from notes order by id`.execute(reader);
+      expect(rows.map((r) => r.body)).toEqual(['first', 'third']);
+    } finally {
+      await reader.destroy();
+      await db.destroy();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -127,7 +127,6 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     );
   });
 
-
   // Security headers everywhere; CORS only for the configured dashboard origins.
   registerSecurityHeaders(app, { hsts: config.env === 'production', contentSecurityPolicy: { directives: cspDirectives(config) } });
   await app.register(cors, { origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, exposedHeaders: EXPOSED_HEADERS });

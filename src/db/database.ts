@@ -58,19 +58,29 @@ export function createDb(config: DatabaseConfig, options: { groupCommit?: boolea
   if (config.path !== ':memory:') fs.mkdirSync(path.dirname(config.path), { recursive: true });
   const sqlite = new SQLite(config.path);
   const wal = sqlite.pragma('journal_mode = WAL', { simple: true }) === 'wal';
-  const batch = options.groupCommit && wal ? new TransactionBatcher(sqlite) : undefined;
-  const groupCommit = batch && new GroupCommit(() => commitAndFlush(batch, `${config.path}-wal`));
+  const group = options.groupCommit && wal ? batchedGroupCommit(sqlite, `${config.path}-wal`) : undefined;
   // FULL: a commit is on disk when it returns, even across power loss. NORMAL under group
   // commit: the log is flushed by GroupCommit before any response goes out.
-  sqlite.pragma(groupCommit ? 'synchronous = NORMAL' : 'synchronous = FULL');
+  sqlite.pragma(group ? 'synchronous = NORMAL' : 'synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   // Refreshes the planner's statistics where they are missing or stale (cheap; SQLite's advice
   // for long-lived connections), so filtered queue queries pick the selective index.
   sqlite.pragma('optimize = 0x10002');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, batch && groupCommit && { batch, groupCommit }) }) });
-  if (groupCommit) groupCommits.set(db, groupCommit);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, group) }) });
+  if (group) groupCommits.set(db, group.groupCommit);
   return db;
+}
+
+interface BatchedGroupCommit {
+  batch: TransactionBatcher;
+  groupCommit: GroupCommit;
+}
+
+/** A batch of transactions per event-loop turn, committed and flushed by one group commit. */
+function batchedGroupCommit(sqlite: SQLite.Database, wal: string): BatchedGroupCommit {
+  const batch = new TransactionBatcher(sqlite);
+  return { batch, groupCommit: new GroupCommit(() => commitAndFlush(batch, wal)) };
 }
 
 /**
@@ -106,9 +116,9 @@ const STATEMENT_CACHE_SIZE = 500;
  * indexed read. The same few hundred statement texts recur, so keep them prepared (least
  * recently used first out). Kysely never streams from them, so sharing one is safe.
  */
-function withStatementCache(sqlite: SQLite.Database, group?: { batch: TransactionBatcher; groupCommit: GroupCommit }): SqliteDatabase {
+function withStatementCache(sqlite: SQLite.Database, group?: BatchedGroupCommit): SqliteDatabase {
   const statements = new Map<string, SQLite.Statement>();
-  const transactionControl = group && batchedTransactionControl(group.batch, group.groupCommit);
+  const transactionControl = group && batchedTransactionControl(group);
   return {
     close: () => {
       group?.batch.close();
@@ -134,7 +144,7 @@ function withStatementCache(sqlite: SQLite.Database, group?: { batch: Transactio
 }
 
 /** Kysely's transaction statements, run as savepoints of the batch; `commit` is counted. */
-function batchedTransactionControl(batch: TransactionBatcher, groupCommit: GroupCommit): Map<string, SqliteStatement> {
+function batchedTransactionControl({ batch, groupCommit }: BatchedGroupCommit): Map<string, SqliteStatement> {
   const control = (action: () => void): SqliteStatement => ({
     reader: false,
     all: () => (action(), []),

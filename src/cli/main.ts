@@ -7,6 +7,7 @@ import { createDb } from '../db/database.js';
 import { migrateToLatest } from '../db/migrator.js';
 import { seedDatabase } from '../db/seed.js';
 import { exportDatabase, importDatabase, ImportError } from '../db/transfer.js';
+import { indexQueuedSearches } from '../db/search-queue.js';
 import { loadOrCreateDevKeys, signDevToken } from '../http/dev-keys.js';
 
 const USAGE = `Usage: helpdesk <command> [options]
@@ -98,6 +99,8 @@ async function transfer(command: 'export' | 'import', args: string[]): Promise<n
     } else {
       const input = values.in ? fs.createReadStream(values.in) : process.stdin;
       const counts = await importDatabase(db, readLines(input));
+      // Index the imported tickets now rather than in the first search.
+      await db.transaction().execute((trx) => indexQueuedSearches(trx, database.kind));
       console.error(`imported ${JSON.stringify(counts)}`);
     }
     return 0;

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, sql, SqliteDialect, type SelectQueryBuilder, t
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { GroupCommit, syncFile, TransactionBatcher } from './group-commit.js';
+import { searchQueueIndexer } from './search-queue.js';
 import type {
   TenantTicketTallyTable,
   TicketCommentTable,
@@ -77,9 +78,12 @@ interface BatchedGroupCommit {
   groupCommit: GroupCommit;
 }
 
-/** A batch of transactions per event-loop turn, committed and flushed by one group commit. */
+/**
+ * A batch of transactions per event-loop turn, committed and flushed by one group commit; the
+ * search documents the batch queued are indexed as it commits.
+ */
 function batchedGroupCommit(sqlite: SQLite.Database, wal: string): BatchedGroupCommit {
-  const batch = new TransactionBatcher(sqlite);
+  const batch = new TransactionBatcher(sqlite, searchQueueIndexer(sqlite));
   return { batch, groupCommit: new GroupCommit(() => commitAndFlush(batch, wal)) };
 }
 

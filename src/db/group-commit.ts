@@ -88,7 +88,11 @@ export class TransactionBatcher {
   #inSavepoint = false;
   #scheduled = false;
 
-  constructor(private readonly sqlite: SqliteHandle) {}
+  /** `beforeCommit` runs inside the batch, just before it commits (search-queue.ts). */
+  constructor(
+    private readonly sqlite: SqliteHandle,
+    private readonly beforeCommit: () => void = () => {},
+  ) {}
 
   /** Whether a Kysely transaction is running (its statements are not commits on their own). */
   get inTransaction(): boolean {
@@ -147,6 +151,7 @@ export class TransactionBatcher {
     this.#open = false;
     if (!this.sqlite.inTransaction) throw new Error('the batch was rolled back by SQLite');
     try {
+      this.beforeCommit();
       this.sqlite.exec('COMMIT');
     } catch (error) {
       if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');

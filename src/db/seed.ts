@@ -1,6 +1,7 @@
 import { sql, type Insertable } from 'kysely';
 import { recountDerived } from '../tickets/ticket.repository.js';
 import { searchDocument } from './migrations/006_search_documents.js';
+import { indexQueuedSearches } from './search-queue.js';
 import type { Database, Db, Dialect } from './database.js';
 import type { TicketCommentRow, TicketHistoryRow, TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
@@ -81,6 +82,8 @@ const LOADED_TABLES = ['tickets', 'ticket_comments', 'ticket_history'];
  */
 async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Promise<T>): Promise<T> {
   if (dialect !== 'sqlite') return load();
+  // The bulk path below indexes whole documents itself; nothing queued may be indexed twice.
+  await db.transaction().execute((trx) => indexQueuedSearches(trx, dialect));
   const lastRowid = async (table: 'tickets' | 'ticket_comments' | 'ticket_search_docs') =>
     Number((await sql<{ n: number | null }>`select max(rowid) as n from ${sql.table(table)}`.execute(db)).rows[0]?.n ?? 0);
   const before = { tickets: await lastRowid('tickets'), comments: await lastRowid('ticket_comments'), docs: await lastRowid('ticket_search_docs') };

@@ -15,10 +15,12 @@ export function searchDocumentsMigration(dialect: Dialect): Migration {
   return dialect === 'sqlite' ? sqlite : { up: async () => {} };
 }
 
-// A ticket's searchable text, as the triggers below and the seed's bulk path build it.
-export const searchDocument = (ticket: string) => sql.raw(`(select t.title || ' ' || t.description || coalesce(' ' || (
+// A ticket's searchable text, as the triggers below, the search queue (search-queue.ts) and
+// the seed's bulk path build it.
+export const searchDocumentSql = (ticket: string) => `(select t.title || ' ' || t.description || coalesce(' ' || (
     select group_concat(c.content, ' ') from ticket_comments c where c.ticket_id = t.id), '')
-  from tickets t where t.id = ${ticket})`);
+  from tickets t where t.id = ${ticket})`;
+export const searchDocument = (ticket: string) => sql.raw(searchDocumentSql(ticket));
 const docOf = (ticket: string) => sql.raw(`(select doc_id from ticket_search_docs where ticket_id = ${ticket})`);
 
 const sqlite: Migration = {

@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import { durable, type Db } from './db/database.js';
 import { createTokenVerifier, requireActor, type Actor, type VerifyToken } from './http/auth.js';
 import { loadOrCreateDevKeys } from './http/dev-keys.js';
+import { installHandlerTimeout } from './http/handler-timeout.js';
 import { healthRoutes } from './http/health.routes.js';
 import { openApiRoutes, registerOpenApi } from './http/openapi.js';
 import { AppError, handleError, installNotFound, problemPayload, sendProblem, serverErrorDetail } from './http/problem.js';
@@ -75,8 +76,6 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     // A client gets 30 s to send its request and a socket 60 s of silence; the database has its own limits.
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
-    // A handler still running after 15 s is answered 503 (and logged) rather than left hanging.
-    handlerTimeout: 15_000,
     // On SIGTERM a request already arriving is served, not refused with a bare 503; the
     // listener is closed, idle keep-alive sockets are dropped and main.ts bounds the wait.
     return503OnClosing: false,
@@ -92,6 +91,8 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
 
   app.setValidatorCompiler(createValidatorCompiler(NAMED_SCHEMAS));
   app.setErrorHandler(handleError);
+  // A handler still running after 15 s is answered 503 (and logged) rather than left hanging.
+  installHandlerTimeout(app, 15_000);
   installNotFound(app);
 
   // JSON only (and JSON merge patch for PATCH); an empty body is "no body" (a bodiless POST /close with a JSON content type is fine).

@@ -60,10 +60,6 @@ export function handleError(error: FastifyError | AppError | Error, request: Fas
     return sendProblem(reply, 422, 'validation failed', errors);
   }
   const status = fastifyError.statusCode ?? 500;
-  if (fastifyError.code === 'FST_ERR_HANDLER_TIMEOUT') {
-    request.log.error({ err: error }, 'handler timed out');
-    return sendProblem(reply, 503, 'the request took too long; retry later');
-  }
   if (status >= 400 && status < 500) {
     return sendProblem(reply, status, clientMessage(fastifyError));
   }

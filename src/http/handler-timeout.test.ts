@@ -1,0 +1,35 @@
+import Fastify from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { installHandlerTimeout } from './handler-timeout.js';
+import { handleError } from './problem.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('handler timeout', () => {
+  const app = Fastify({ logger: false });
+  afterEach(async () => app.close());
+
+  it('answers a handler still running after the limit with a 503 problem, and leaves quick ones alone', async () => {
+    app.setErrorHandler(handleError);
+    installHandlerTimeout(app, 100);
+    let finished = 0;
+    app.get('/slow', async () => {
+      await sleep(600);
+      finished++;
+      return { late: true };
+    });
+    app.get('/quick', async () => ({ ok: true }));
+
+    const [slow, quick] = await Promise.all([app.inject({ url: '/slow' }), app.inject({ url: '/quick' })]);
+    expect(quick.statusCode).toBe(200);
+    expect(slow.statusCode).toBe(503);
+    expect(slow.headers['content-type']).toContain('application/problem+json');
+    expect(slow.json()).toMatchObject({ status: 503, title: 'Service Unavailable', detail: 'the request took too long; retry later' });
+    expect(finished).toBe(0); // answered before the handler was done
+
+    // The late handler's own answer goes nowhere, and the server keeps serving.
+    await sleep(700);
+    expect(finished).toBe(1);
+    expect((await app.inject({ url: '/quick' })).statusCode).toBe(200);
+  });
+});

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alice, bob, buildTestApp, carol, createTicketAs, problem, sam, setTicket, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
 import { dialects } from '../../test/dialects.js';
+import { createDb } from '../db/database.js';
+import { rebuildTallies } from '../tickets/ticket.tallies.js';
 
 describe.each(dialects())('%s', (dialect) => {
   const ADMIN = '/api/v1/admin/support/tickets';
@@ -131,6 +133,39 @@ describe.each(dialects())('%s', (dialect) => {
       expect(await ids('?q=login%20saml')).toEqual([b.ticket_id]); // one word in the title, one in a comment
       expect(await ids('?q=invoice%20saml')).toEqual([]);
       expect(await ids('?q=voice')).toEqual([]); // but not inside a word
+    });
+
+    it('answers the same query anew after any change, whoever made it', async () => {
+      const a = await createTicketAs(t, alice, { title: 'Printer jams' });
+      const search = async () => {
+        const body = await queue('?q=jams&status=open');
+        return { total: body.total, tickets: body.tickets.map((x: { ticket_id: string; priority: string }) => `${x.ticket_id} ${x.priority}`) };
+      };
+      expect(await search()).toEqual({ total: 1, tickets: [`${a.ticket_id} normal`] });
+      expect(await search()).toEqual({ total: 1, tickets: [`${a.ticket_id} normal`] });
+
+      // A customer's comment, a triage, a new ticket, a close: each shows in the very next answer.
+      const b = await createTicketAs(t, bob, { title: 'Scanner' });
+      await t.as(bob, { method: 'POST', url: `${TICKETS}/${b.ticket_id}/comments`, payload: { content: 'it jams too' } });
+      expect((await search()).total).toBe(2);
+      await ok(await patch(a.ticket_id, { priority: 'urgent' }));
+      expect((await search()).tickets).toContain(`${a.ticket_id} urgent`);
+      await ok(await t.as(alice, { method: 'POST', url: `${TICKETS}/${a.ticket_id}/close` }));
+      expect(await search()).toEqual({ total: 1, tickets: [`${b.ticket_id} normal`] });
+      // And a write the server did not make (the command line, another process).
+      const other = createDb(t.config.database);
+      try {
+        await other.updateTable('tickets').set({ priority: 'low' }).where('id', '=', b.ticket_id).execute();
+        await rebuildTallies(other);
+      } finally {
+        await other.destroy();
+      }
+      expect(await search()).toEqual({ total: 1, tickets: [`${b.ticket_id} low`] });
+
+      // `me` is whoever asks.
+      await ok(await patch(b.ticket_id, { assigned_to: sam.id }));
+      expect((await queue('?assigned_to=me', sam)).total).toBe(1);
+      expect((await queue('?assigned_to=me', kim)).total).toBe(0);
     });
 
     it('rejects bad parameters', async () => {

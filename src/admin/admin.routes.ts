@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Db, Dialect } from '../db/database.js';
+import { databaseVersion, type Db, type Dialect } from '../db/database.js';
 import type { Actor } from '../http/auth.js';
 import { AppError } from '../http/problem.js';
 import { IdempotencyHeaders, idempotencyHook, rethrowDuplicateAsConflict } from '../idempotency/idempotency.service.js';
-import { problemResponses, Ref } from '../http/schemas.js';
+import { ResponseCache } from '../http/response-cache.js';
+import { problemResponses, Ref, schemaUrl } from '../http/schemas.js';
 import { SupportTicket, SupportTicketComment, TicketDetailResponse, TicketParams } from '../tickets/ticket.schemas.js';
 import {
   AdminListTicketsQuery,
@@ -26,6 +27,7 @@ import {
 
 const security = [{ bearerClerk: [] }];
 const tags = ['Support (staff)'];
+const QUEUE_CACHE_BYTES = 16 * 1024 * 1024;
 const ETagHeader = { ETag: { description: 'The ticket version; send it back in If-Match to update safely', schema: { type: 'string' } } };
 
 /** The support team's side: every tenant's tickets, triage, replies and internal notes, stats. */
@@ -36,6 +38,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
   });
   const actorOf = (request: { actor: Actor | null }): Actor => request.actor as Actor;
   const idempotent = idempotencyHook(db);
+  // Queue pages and searches, served from memory while nothing at all has changed since (on
+  // SQLite; see databaseVersion). Several agents watching the same views, or paging back and
+  // forth, then cost one read; any write anywhere sends the next request to the database.
+  const queues = new ResponseCache(QUEUE_CACHE_BYTES);
 
   app.get(
     '/admin/support/tickets',
@@ -49,7 +55,16 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
         response: { 200: Ref(AdminTicketListResponse), ...problemResponses(401, 403, 422, 429, 500) },
       },
     },
-    async (request) => listQueueForStaff(db, dialect, actorOf(request), request.query),
+    async (request, reply) => {
+      const actor = actorOf(request);
+      const key = `${request.query.assigned_to === 'me' ? actor.userId : ''} ${JSON.stringify(request.query)}`;
+      // Read before the page, so a change in between leaves the cached page already stale.
+      const version = await databaseVersion(db, dialect);
+      return queues.reply(reply, key, version, schemaUrl('AdminTicketListResponse'), async () => ({
+        version,
+        body: await listQueueForStaff(db, dialect, actor, request.query),
+      }));
+    },
   );
 
   app.get(

@@ -169,6 +169,19 @@ function batchedTransactionControl({ batch, groupCommit }: BatchedGroupCommit): 
 }
 
 /**
+ * A value that changes whenever any ticket data may have, for caching what a query over the
+ * whole desk read. On SQLite: the rows this connection has changed (committed or not, triggers
+ * included) and SQLite's count of other connections' commits (the command line, another
+ * process). Undefined on PostgreSQL, where only a counter every write updates could say it,
+ * and that one row would serialize every instance's writes.
+ */
+export async function databaseVersion(db: Db, dialect: Dialect): Promise<string | undefined> {
+  if (dialect !== 'sqlite') return undefined;
+  const { rows } = await sql<{ v: string }>`select total_changes() || '.' || data_version as v from pragma_data_version`.execute(db);
+  return rows[0]?.v;
+}
+
+/**
  * Runs several reads against one snapshot. PostgreSQL's default READ COMMITTED takes a new
  * snapshot per statement, so a page and its total, or a ticket and its comments, could disagree
  * under concurrent writes; REPEATABLE READ gives the whole function one. (SQLite's transaction

@@ -131,6 +131,20 @@ async function bumpOwnerVersion(db: Db, ticket: Pick<TicketRow, 'tenant_id' | 'c
     .execute();
 }
 
+/** The key of an owner in `ownerVersions`. */
+export const ownerKey = (scope: UserScope): string => JSON.stringify([scope.tenantId, scope.userId]);
+
+/** Many owners' change counters at once, by `ownerKey`; owners never counted are missing. */
+export async function ownerVersions(db: Db, keys: string[]): Promise<Map<string, string>> {
+  const owners = keys.map((key) => JSON.parse(key) as [string, string]);
+  const rows = await db
+    .selectFrom('ticket_owner_versions')
+    .select(['tenant_id', 'created_by', 'version'])
+    .where((eb) => eb(eb.refTuple('tenant_id', 'created_by'), 'in', owners.map(([tenantId, userId]) => eb.tuple(tenantId, userId))))
+    .execute();
+  return new Map(rows.map((row) => [ownerKey({ tenantId: row.tenant_id, userId: row.created_by }), String(row.version)]));
+}
+
 /** The owner's change counter; undefined for an owner whose tickets were never counted. */
 export async function ownerVersion(db: Db, scope: UserScope): Promise<string | undefined> {
   const row = await db
@@ -161,8 +175,12 @@ export async function recountDerived(db: Db): Promise<void> {
 }
 
 /** A ticket's version and owner, to tell whether a cached copy of it still stands. */
-export async function ticketStamp(db: Db, id: string): Promise<Pick<TicketRow, 'version' | 'tenant_id' | 'created_by'> | undefined> {
-  return db.selectFrom('tickets').select(['version', 'tenant_id', 'created_by']).where('id', '=', canonicalUuid(id)).executeTakeFirst();
+export type TicketStamp = Pick<TicketRow, 'version' | 'tenant_id' | 'created_by'>;
+
+/** Many tickets' stamps at once, by canonical id; unknown ids are missing. */
+export async function ticketStamps(db: Db, ids: string[]): Promise<Map<string, TicketStamp>> {
+  const rows = await db.selectFrom('tickets').select(['id', 'version', 'tenant_id', 'created_by']).where('id', 'in', ids.map(canonicalUuid)).execute();
+  return new Map(rows.map(({ id, ...stamp }) => [id, stamp]));
 }
 
 /** Adds one to a comment counter without reading it first. */

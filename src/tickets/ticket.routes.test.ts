@@ -303,6 +303,34 @@ describe.each(dialects())('%s', (dialect) => {
       expect((await list(aliceElsewhere)).total).toBe(0);
     });
 
+    it('answers many users at once, each with their own tickets, and each with what changed', async () => {
+      const users = [alice, bob, carol, { ...alice, org: 'org_globex' }];
+      const mine = await Promise.all(users.map((user, i) => createTicketAs(t, user, { title: `ticket of user ${i}` })));
+      const unknown = '01934e7a-0000-7000-8000-000000000000';
+      const everyone = () =>
+        Promise.all([
+          ...users.map((user) => t.as(user, { url: TICKETS })),
+          ...users.map((user, i) => t.as(user, { url: `${TICKETS}/${mine[i]?.ticket_id}` })),
+          ...users.map((user, i) => t.as(user, { url: `${TICKETS}/${mine[(i + 1) % users.length]?.ticket_id}` })),
+          t.as(alice, { url: `${TICKETS}/${unknown}` }),
+        ]);
+      for (let round = 0; round < 2; round++) {
+        const answers = await everyone();
+        users.forEach((_, i) => {
+          expect(answers[i]?.json().tickets.map((x: { title: string }) => x.title)).toEqual([`ticket of user ${i}`]);
+          expect(answers[users.length + i]?.json().ticket.title).toBe(`ticket of user ${i}`);
+          expect(answers[2 * users.length + i]?.statusCode).toBe(404);
+        });
+        expect(answers[3 * users.length]?.statusCode).toBe(404);
+      }
+      // Bob's close shows in bob's list and ticket at once, and in no one else's.
+      await t.as(bob, { method: 'POST', url: `${TICKETS}/${mine[1]?.ticket_id}/close` });
+      const after = await everyone();
+      expect(after[1]?.json().tickets[0].status).toBe('closed');
+      expect(after[users.length + 1]?.json().ticket.status).toBe('closed');
+      for (const i of [0, 2, 3]) expect(after[i]?.json().tickets[0].status).toBe('open');
+    });
+
     it('filters by status and type, with totals that match the filter', async () => {
       const a = await createTicketAs(t, alice, { type: 'bug' });
       await createTicketAs(t, alice, { type: 'billing' });

@@ -4,7 +4,8 @@ import type { Actor } from '../http/auth.js';
 import { ResponseCache } from '../http/response-cache.js';
 import { problemResponses, Ref, schemaUrl } from '../http/schemas.js';
 import { canonicalUuid } from '../db/ids.js';
-import { ownerVersion, ticketStamp } from './ticket.repository.js';
+import { ownerKey, ownerVersions, ticketStamps } from './ticket.repository.js';
+import { batchedByTurn } from '../db/turn-batch.js';
 import {
   CreateCommentBody,
   CreateTicketBody,
@@ -29,6 +30,12 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
   const idempotent = idempotencyHook(db);
   // The customer's list and ticket pages, the hot reads, served from memory while unchanged.
   const responses = new ResponseCache(RESPONSE_CACHE_BYTES);
+  // The version reads that decide whether a cached copy stands, those of one event-loop turn
+  // in one query (see batchedByTurn). Measured with 50 connections at 1,000,000 tickets: the
+  // cached list 10,000 -> 14,000-17,000 requests/s on SQLite (20 customers at once), 5,600 ->
+  // 15,800 on PostgreSQL; the ticket 6,700 -> 9,600 and 3,800 -> 9,200.
+  const versionOf = batchedByTurn((keys) => ownerVersions(db, keys));
+  const stampOf = batchedByTurn((ids) => ticketStamps(db, ids));
 
   app.get(
     '/support/tickets',
@@ -46,7 +53,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
       const actor = actorOf(request);
       const { status, type, limit, offset } = request.query;
       const key = `list ${actor.tenantId} ${actor.userId} ${status} ${type} ${limit} ${offset}`;
-      const current = await ownerVersion(db, { tenantId: actor.tenantId, userId: actor.userId });
+      const current = await versionOf(ownerKey({ tenantId: actor.tenantId, userId: actor.userId }));
       return responses.reply(reply, key, current, schemaUrl('TicketListResponse'), () => listMyTickets(db, actor, request.query));
     },
   );
@@ -85,8 +92,9 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
     },
     async (request, reply) => {
       const actor = actorOf(request);
-      const key = `detail ${canonicalUuid(request.params.ticketId)}`;
-      const stamp = await ticketStamp(db, request.params.ticketId);
+      const id = canonicalUuid(request.params.ticketId);
+      const key = `detail ${id}`;
+      const stamp = await stampOf(id);
       // The stamp says whose ticket it is: a cached copy goes only to its owner.
       const owned = stamp !== undefined && stamp.tenant_id === actor.tenantId && stamp.created_by === actor.userId;
       const current = owned ? String(stamp.version) : undefined;

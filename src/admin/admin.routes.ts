@@ -4,6 +4,7 @@ import { databaseVersion, type Db, type Dialect } from '../db/database.js';
 import type { Actor } from '../http/auth.js';
 import { AppError } from '../http/problem.js';
 import { IdempotencyHeaders, idempotencyHook, rethrowDuplicateAsConflict } from '../idempotency/idempotency.service.js';
+import { batchedByTurn } from '../db/turn-batch.js';
 import { ResponseCache } from '../http/response-cache.js';
 import { problemResponses, Ref, schemaUrl } from '../http/schemas.js';
 import { SupportTicket, SupportTicketComment, TicketDetailResponse, TicketParams } from '../tickets/ticket.schemas.js';
@@ -42,6 +43,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
   // SQLite; see databaseVersion). Several agents watching the same views, or paging back and
   // forth, then cost one read; any write anywhere sends the next request to the database.
   const queues = new ResponseCache(QUEUE_CACHE_BYTES);
+  const deskVersion = batchedByTurn(async () => new Map([['desk', await databaseVersion(db, dialect)]]));
 
   app.get(
     '/admin/support/tickets',
@@ -59,7 +61,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
       const actor = actorOf(request);
       const key = `${request.query.assigned_to === 'me' ? actor.userId : ''} ${JSON.stringify(request.query)}`;
       // Read before the page, so a change in between leaves the cached page already stale.
-      const version = await databaseVersion(db, dialect);
+      const version = dialect === 'sqlite' ? await deskVersion('desk') : undefined;
       return queues.reply(reply, key, version, schemaUrl('AdminTicketListResponse'), async () => ({
         version,
         body: await listQueueForStaff(db, dialect, actor, request.query),

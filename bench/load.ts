@@ -13,6 +13,8 @@ export interface LoadSpec {
   paths: string[];
   once: boolean;
   headers: Record<string, string>;
+  /** Headers added in turn, each for a whole round of `paths` (e.g. several customers' tokens). */
+  rotate?: Array<Record<string, string>> | undefined;
   body?: string | undefined;
   connections: number;
   seconds: number;
@@ -39,7 +41,11 @@ const result = await autocannon({
       method: spec.method as 'GET',
       headers: spec.headers,
       ...(spec.body === undefined ? {} : { body: spec.body }),
-      setupRequest: (request) => ({ ...request, path: spec.paths[next++ % spec.paths.length] as string }),
+      setupRequest: (request) => {
+        const n = next++;
+        const rotated = spec.rotate?.[Math.floor(n / spec.paths.length) % spec.rotate.length];
+        return { ...request, path: spec.paths[n % spec.paths.length] as string, ...(rotated ? { headers: { ...request.headers, ...rotated } } : {}) };
+      },
     },
   ],
 });

@@ -33,3 +33,19 @@ describe('handler timeout', () => {
     expect((await app.inject({ url: '/quick' })).statusCode).toBe(200);
   });
 });
+
+describe('a statement PostgreSQL cancelled at its timeout', () => {
+  const app = Fastify({ logger: false });
+  afterEach(async () => app.close());
+
+  it('is answered 503, retry later, without internals', async () => {
+    app.setErrorHandler(handleError);
+    app.get('/busy', async () => {
+      throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014', severity: 'ERROR' });
+    });
+    const res = await app.inject({ url: '/busy' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ status: 503, detail: 'the request took too long; retry later' });
+    expect(res.body).not.toMatch(/statement|cancel/);
+  });
+});

@@ -47,6 +47,9 @@ export function problemPayload(reply: FastifyReply, status: number, detail: stri
 export const serverErrorDetail = (request: FastifyRequest) => `An unexpected error occurred. Reference: ${request.id}`;
 
 /** Translates every thrown error into problem+json; 5xx details stay in the log. */
+// SQLSTATE query_canceled, which is what a statement_timeout raises.
+const STATEMENT_TIMEOUT = '57014';
+
 export function handleError(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof AppError) {
     if (error.status >= 500) request.log.error({ err: error.cause ?? error }, error.message);
@@ -60,6 +63,11 @@ export function handleError(error: FastifyError | AppError | Error, request: Fas
     return sendProblem(reply, 422, 'validation failed', errors);
   }
   const status = fastifyError.statusCode ?? 500;
+  // PostgreSQL cancelled a statement at its statement_timeout (database.ts): too busy, not broken.
+  if (fastifyError.code === STATEMENT_TIMEOUT) {
+    request.log.error({ err: error }, 'statement timed out');
+    return sendProblem(reply, 503, 'the request took too long; retry later');
+  }
   if (status >= 400 && status < 500) {
     return sendProblem(reply, status, clientMessage(fastifyError));
   }

@@ -34,6 +34,24 @@ describe('handler timeout', () => {
   });
 });
 
+describe('handler timeout, once the handler answered', () => {
+  const app = Fastify({ logger: false });
+  afterEach(async () => app.close());
+
+  it('leaves an answer that waits in a later onSend hook (the disk flush) alone', async () => {
+    app.setErrorHandler(handleError);
+    installHandlerTimeout(app, 100);
+    app.addHook('onSend', async (_request, _reply, payload) => {
+      await sleep(400);
+      return payload;
+    });
+    app.get('/flushed-late', async () => ({ saved: true }));
+    const res = await app.inject({ url: '/flushed-late' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ saved: true });
+  });
+});
+
 describe('a statement PostgreSQL cancelled at its timeout', () => {
   const app = Fastify({ logger: false });
   afterEach(async () => app.close());

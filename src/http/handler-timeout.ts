@@ -7,7 +7,8 @@ import { AppError } from './problem.js';
  * AbortController, a timer and a 'close' listener that builds an AbortError (a DOMException,
  * with its stack) at the end of every request: about 5% of the server's CPU at 2,000 creates/s
  * in a profile. Nothing here reads `request.signal`, so this keeps only the answer: requests in
- * flight sit in a Map in arrival order, and one timer walks it from the oldest.
+ * flight sit in a Map in arrival order, and one timer walks it from the oldest. Call it before
+ * any other onSend hook is added: a request leaves the Map when its answer is ready.
  */
 export function installHandlerTimeout(app: FastifyInstance, ms: number): void {
   const running = new Map<FastifyRequest, { reply: FastifyReply; deadline: number }>();
@@ -31,6 +32,12 @@ export function installHandlerTimeout(app: FastifyInstance, ms: number): void {
     running.set(request, { reply, deadline: performance.now() + ms });
     timer ??= setInterval(sweep, Math.min(ms / 4, 1_000)).unref();
     done();
+  });
+  // A handler that produced its answer is done: what follows (the wait for the disk flush in
+  // app.ts's onSend) must not be overwritten by a 503 halfway through.
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    running.delete(request);
+    done(null, payload);
   });
   app.addHook('onResponse', (request, _reply, done) => {
     running.delete(request);

@@ -59,7 +59,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
     },
     async (request, reply) => {
       const actor = actorOf(request);
-      const key = `${request.query.assigned_to === 'me' ? actor.userId : ''} ${JSON.stringify(request.query)}`;
+      // Only the parameters the query reads: unknown ones must not each make an entry.
+      const { status, type, priority, assigned_to: assignee, tenant_id: tenant, created_by: creator, q, sort, limit, offset } = request.query;
+      const key = JSON.stringify([status, type, priority, assignee === 'me' ? { me: actor.userId } : assignee, tenant, creator, q, sort, limit, offset]);
       // Read before the page, so a change in between leaves the cached page already stale.
       const version = dialect === 'sqlite' ? await deskVersion('desk') : undefined;
       return queues.reply(reply, key, version, schemaUrl('AdminTicketListResponse'), async () => ({

@@ -48,9 +48,10 @@ export class ResponseCache {
 
   #set(key: string, version: string | undefined, body: string): void {
     this.#drop(key);
-    if (version === undefined || body.length * 2 > this.maxBytes) return;
+    const size = (key.length + body.length) * 2; // UTF-16, the key too: it may be long
+    if (version === undefined || size > this.maxBytes) return;
     this.#entries.set(key, { version, body });
-    this.#bytes += body.length * 2; // UTF-16
+    this.#bytes += size;
     for (const [oldest] of this.#entries) {
       if (this.#bytes <= this.maxBytes) break;
       this.#drop(oldest);
@@ -60,7 +61,7 @@ export class ResponseCache {
   #drop(key: string): void {
     const entry = this.#entries.get(key);
     if (entry === undefined) return;
-    this.#bytes -= entry.body.length * 2;
+    this.#bytes -= (key.length + entry.body.length) * 2;
     this.#entries.delete(key);
   }
 }

@@ -3,7 +3,6 @@ import { countRows, type Db, type Dialect } from '../db/database.js';
 import type { TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
 import { countFromTallies } from '../tickets/ticket.tallies.js';
-import { indexQueuedSearches } from '../db/search-queue.js';
 import { SUMMARY_COLUMNS } from '../tickets/ticket.repository.js';
 
 /** The staff queue's filters, already resolved (`me` is a user id by now). */
@@ -94,7 +93,6 @@ export async function listQueue(
   matching?: number,
 ): Promise<QueueRow[]> {
   let dense = false;
-  if (filter.words !== undefined) await indexQueuedSearches(db, dialect);
   if (dialect === 'sqlite' && filter.words !== undefined && matching !== undefined) {
     const desk = (await countFromTallies(db, {})) ?? 0;
     dense = matching * matching * 4 > (page.offset + page.limit) * desk;
@@ -117,8 +115,6 @@ export async function listQueue(
 export async function countQueue(db: Db, dialect: Dialect, filter: QueueFilter): Promise<number> {
   const { words, ...columns } = filter;
   if (words === undefined) return (await countFromTallies(db, columns)) ?? countRows(queue(db, dialect, filter));
-  // Tickets queued for the search index (by this batch, another process, the command line) count.
-  await indexQueuedSearches(db, dialect);
   const searchOnly = Object.values(columns).every((value) => value === undefined);
   if (searchOnly && words.length > 0) {
     const { rows } =

@@ -21,7 +21,8 @@ export const searchDocumentSql = (ticket: string) => `(select t.title || ' ' || 
     select group_concat(c.content, ' ') from ticket_comments c where c.ticket_id = t.id), '')
   from tickets t where t.id = ${ticket})`;
 export const searchDocument = (ticket: string) => sql.raw(searchDocumentSql(ticket));
-const docOf = (ticket: string) => sql.raw(`(select doc_id from ticket_search_docs where ticket_id = ${ticket})`);
+/** A ticket's document id, for the triggers (here and in migration 010). */
+export const docOf = (ticket: string) => sql.raw(`(select doc_id from ticket_search_docs where ticket_id = ${ticket})`);
 
 const sqlite: Migration = {
   async up(db: Kysely<any>) {

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../database.js';
+import { docOf } from './006_search_documents.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -12,8 +13,6 @@ import type { Dialect } from '../database.js';
 export function searchQueueMigration(dialect: Dialect): Migration {
   return dialect === 'sqlite' ? sqlite : { up: async () => {} };
 }
-
-const docOf = (ticket: string) => sql.raw(`(select doc_id from ticket_search_docs where ticket_id = ${ticket})`);
 
 const sqlite: Migration = {
   async up(db: Kysely<any>) {

@@ -2,8 +2,7 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alice, buildTestApp, createTicketAs, sam, setTicket, TICKETS, type TestApp } from '../../test/helpers.js';
 import { createDb, durable, type Db } from './database.js';
-import { newId, nowIso } from './ids.js';
-import { insertTicket } from '../tickets/ticket.repository.js';
+import { createTicket } from '../tickets/ticket.service.js';
 
 const ADMIN = '/api/v1/admin/support/tickets';
 
@@ -37,29 +36,8 @@ describe('sqlite: the search index is written in bulk', () => {
     // The command line writes without the server's batches, so its tickets stay queued.
     const other = createDb(t.config.database);
     try {
-      const now = nowIso();
-      await other.transaction().execute((trx) =>
-        insertTicket(trx, {
-          id: newId(),
-          tenant_id: 'org_acme',
-          created_by: alice.id,
-          created_by_email: alice.email,
-          title: 'Obsidian two',
-          description: 'written behind the server',
-          type: 'bug',
-          status: 'open',
-          priority: 'normal',
-          assigned_to: null,
-          assigned_to_email: null,
-          comment_count: 0,
-          internal_comment_count: 0,
-          created_at: now,
-          updated_at: now,
-          resolved_at: null,
-          first_response_at: null,
-          version: 1,
-        }),
-      );
+      const actor = { userId: alice.id, tenantId: 'org_acme', email: alice.email, isStaff: false };
+      await createTicket(other, actor, { title: 'Obsidian two', description: 'written behind the server', type: 'bug' });
     } finally {
       await other.destroy();
     }

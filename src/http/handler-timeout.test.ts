@@ -1,16 +1,20 @@
-import Fastify from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installHandlerTimeout } from './handler-timeout.js';
 import { handleError } from './problem.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('handler timeout', () => {
-  const app = Fastify({ logger: false });
-  afterEach(async () => app.close());
+// A bare app with the server's error handler, one per test.
+let app: FastifyInstance;
+beforeEach(() => {
+  app = Fastify({ logger: false });
+  app.setErrorHandler(handleError);
+});
+afterEach(async () => app.close());
 
+describe('handler timeout', () => {
   it('answers a handler still running after the limit with a 503 problem, and leaves quick ones alone', async () => {
-    app.setErrorHandler(handleError);
     installHandlerTimeout(app, 100);
     let finished = 0;
     app.get('/slow', async () => {
@@ -32,14 +36,8 @@ describe('handler timeout', () => {
     expect(finished).toBe(1);
     expect((await app.inject({ url: '/quick' })).statusCode).toBe(200);
   });
-});
-
-describe('handler timeout, once the handler answered', () => {
-  const app = Fastify({ logger: false });
-  afterEach(async () => app.close());
 
   it('leaves an answer that waits in a later onSend hook (the disk flush) alone', async () => {
-    app.setErrorHandler(handleError);
     installHandlerTimeout(app, 100);
     app.addHook('onSend', async (_request, _reply, payload) => {
       await sleep(400);
@@ -53,11 +51,7 @@ describe('handler timeout, once the handler answered', () => {
 });
 
 describe('a statement PostgreSQL cancelled at its timeout', () => {
-  const app = Fastify({ logger: false });
-  afterEach(async () => app.close());
-
   it('is answered 503, retry later, without internals', async () => {
-    app.setErrorHandler(handleError);
     app.get('/busy', async () => {
       throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014', severity: 'ERROR' });
     });

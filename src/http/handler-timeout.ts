@@ -39,10 +39,6 @@ export function installHandlerTimeout(app: FastifyInstance, ms: number): void {
     running.delete(request);
     done(null, payload);
   });
-  app.addHook('onResponse', (request, _reply, done) => {
-    running.delete(request);
-    done();
-  });
   app.addHook('onRequestAbort', (request, done) => {
     running.delete(request);
     done();

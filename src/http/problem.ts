@@ -46,10 +46,10 @@ export function problemPayload(reply: FastifyReply, status: number, detail: stri
 /** The body of every unexpected failure: a reference to the log, nothing of the cause. */
 export const serverErrorDetail = (request: FastifyRequest) => `An unexpected error occurred. Reference: ${request.id}`;
 
-/** Translates every thrown error into problem+json; 5xx details stay in the log. */
 // SQLSTATE query_canceled, which is what a statement_timeout raises.
 const STATEMENT_TIMEOUT = '57014';
 
+/** Translates every thrown error into problem+json; 5xx details stay in the log. */
 export function handleError(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof AppError) {
     if (error.status >= 500) request.log.error({ err: error.cause ?? error }, error.message);

@@ -3,6 +3,7 @@ import { countRows, type Db, type Dialect } from '../db/database.js';
 import type { TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
 import { countFromTallies } from '../tickets/ticket.tallies.js';
+import { indexQueuedSearches } from '../db/search-queue.js';
 import { SUMMARY_COLUMNS } from '../tickets/ticket.repository.js';
 
 /** The staff queue's filters, already resolved (`me` is a user id by now). */
@@ -82,7 +83,8 @@ function queue(db: Db, dialect: Dialect, filter: QueueFilter, sortField: QueueSo
  * One page of the staff queue. For a search on SQLite, `matching` (the total) picks the plan:
  * a few hits are fetched and sorted; many are better found by walking the sort's index and
  * keeping the hits, which stops after one page. The crossover follows from the measured costs
- * (~3 µs per hit fetched and sorted, ~0.5 µs per ticket walked past).
+ * (~3 µs per hit fetched and sorted, ~0.5 µs per ticket walked past). A search's queued
+ * documents were indexed by countQueue, which the caller runs first in the same snapshot.
  */
 export async function listQueue(
   db: Db,
@@ -115,6 +117,8 @@ export async function listQueue(
 export async function countQueue(db: Db, dialect: Dialect, filter: QueueFilter): Promise<number> {
   const { words, ...columns } = filter;
   if (words === undefined) return (await countFromTallies(db, columns)) ?? countRows(queue(db, dialect, filter));
+  // Tickets queued for the search index (by this batch, another process, the command line) count.
+  await indexQueuedSearches(db, dialect);
   const searchOnly = Object.values(columns).every((value) => value === undefined);
   if (searchOnly && words.length > 0) {
     const { rows } =

@@ -1,4 +1,3 @@
-import { indexQueuedSearches } from '../db/search-queue.js';
 import { readSnapshot, type Db, type Dialect } from '../db/database.js';
 import { nowIso } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
@@ -67,8 +66,6 @@ export async function listQueueForStaff(db: Db, dialect: Dialect, actor: Actor, 
   const page = { limit: query.limit ?? DEFAULT_PAGE_SIZE, offset: query.offset ?? 0 };
   // The total first: how many tickets match tells the search which way to read the page.
   const [rows, total] = await readSnapshot(db, async (trx) => {
-    // A search sees every ticket queued for the index (by this batch, another process, the command line).
-    if (filter.words !== undefined) await indexQueuedSearches(trx, dialect);
     const matching = await countQueue(trx, dialect, filter);
     return [await listQueue(trx, dialect, filter, sort, page, matching), matching] as const;
   });

@@ -13,6 +13,7 @@ interface Entry {
  */
 export class ResponseCache {
   readonly #entries = new Map<string, Entry>();
+  readonly #loading = new Map<string, Promise<string>>();
   #bytes = 0;
 
   constructor(private readonly maxBytes: number) {}
@@ -29,7 +30,9 @@ export class ResponseCache {
   /**
    * Answers from the cache when `key` was stored at `current` (the version just read);
    * otherwise loads the response, serializes it through the route's schema, keeps it under
-   * the version it was read at, and sends it.
+   * the version it was read at, and sends it. Requests that miss at the same known version
+   * share one load: after a change, every agent watching a view would otherwise send the same
+   * query to the database at once, each waiting behind the others.
    */
   async reply(
     reply: FastifyReply,
@@ -40,10 +43,21 @@ export class ResponseCache {
   ): Promise<FastifyReply> {
     const cached = this.#get(key, current);
     if (cached !== undefined) return sendSerialized(reply, cached, schemaLink);
-    const { version, body } = await load();
-    const serialized = String(reply.serialize(body));
-    this.#set(key, version, serialized);
-    return sendSerialized(reply, serialized, schemaLink);
+    const flight = current === undefined ? undefined : `${key}\u0000${current}`;
+    let loading = flight === undefined ? undefined : this.#loading.get(flight);
+    if (loading === undefined) {
+      loading = load().then(({ version, body }) => {
+        const serialized = String(reply.serialize(body));
+        this.#set(key, version, serialized);
+        return serialized;
+      });
+      if (flight !== undefined) {
+        this.#loading.set(flight, loading);
+        const done = () => this.#loading.delete(flight);
+        loading.then(done, done);
+      }
+    }
+    return sendSerialized(reply, await loading, schemaLink);
   }
 
   #set(key: string, version: string | undefined, body: string): void {

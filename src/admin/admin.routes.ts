@@ -39,9 +39,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
   });
   const actorOf = (request: { actor: Actor | null }): Actor => request.actor as Actor;
   const idempotent = idempotencyHook(db);
-  // Queue pages and searches, served from memory while nothing at all has changed since (on
-  // SQLite; see databaseVersion). Several agents watching the same views, or paging back and
-  // forth, then cost one read; any write anywhere sends the next request to the database.
+  // Queue pages and searches, served from memory while nothing at all has changed since (see
+  // databaseVersion). Several agents watching the same views, or paging back and forth, then
+  // cost one small read; any write anywhere sends the next request to the database.
   const queues = new ResponseCache(QUEUE_CACHE_BYTES);
   const deskVersion = batchedByTurn(async () => new Map([['desk', await databaseVersion(db, dialect)]]));
 
@@ -63,7 +63,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
       const { status, type, priority, assigned_to: assignee, tenant_id: tenant, created_by: creator, q, sort, limit, offset } = request.query;
       const key = JSON.stringify([status, type, priority, assignee === 'me' ? { me: actor.userId } : assignee, tenant, creator, q, sort, limit, offset]);
       // Read before the page, so a change in between leaves the cached page already stale.
-      const version = dialect === 'sqlite' ? await deskVersion('desk') : undefined;
+      const version = await deskVersion('desk');
       return queues.reply(reply, key, version, schemaUrl('AdminTicketListResponse'), async () => ({
         version,
         body: await listQueueForStaff(db, dialect, actor, request.query),

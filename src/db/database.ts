@@ -172,13 +172,17 @@ function batchedTransactionControl({ batch, groupCommit }: BatchedGroupCommit): 
  * A value that changes whenever any ticket data may have, for caching what a query over the
  * whole desk read. On SQLite: the rows this connection has changed (committed or not, triggers
  * included) and SQLite's count of other connections' commits (the command line, another
- * process). Undefined on PostgreSQL, where only a counter every write updates could say it,
- * and that one row would serialize every instance's writes.
+ * process). On PostgreSQL: the current snapshot (`xmin:xmax:in-progress xids`), which says
+ * exactly which transactions' writes a new query would see; any transaction that writes
+ * anywhere in the cluster changes it (it takes the next xid, then leaves the in-progress
+ * list when it ends), and 64-bit xids never repeat. No row is read or written to tell.
  */
-export async function databaseVersion(db: Db, dialect: Dialect): Promise<string | undefined> {
-  if (dialect !== 'sqlite') return undefined;
-  const { rows } = await sql<{ v: string }>`select total_changes() || '.' || data_version as v from pragma_data_version`.execute(db);
-  return rows[0]?.v;
+export async function databaseVersion(db: Db, dialect: Dialect): Promise<string> {
+  const { rows } =
+    dialect === 'sqlite'
+      ? await sql<{ v: string }>`select total_changes() || '.' || data_version as v from pragma_data_version`.execute(db)
+      : await sql<{ v: string }>`select pg_current_snapshot()::text as v`.execute(db);
+  return rows[0]?.v as string;
 }
 
 /**

@@ -10,6 +10,7 @@ import * as m007 from './migrations/007_owner_versions.js';
 import { postgresSearchDocumentsMigration } from './migrations/008_search_documents_postgres.js';
 import * as m009 from './migrations/009_queue_views.js';
 import { searchQueueMigration } from './migrations/010_search_queue.js';
+import { searchUsermergeMigration } from './migrations/011_search_usermerge.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -24,6 +25,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '008_search_documents_postgres': postgresSearchDocumentsMigration(dialect),
     '009_queue_views': m009,
     '010_search_queue': searchQueueMigration(dialect),
+    '011_search_usermerge': searchUsermergeMigration(dialect),
   };
 }
 

@@ -5,20 +5,15 @@ import { migrateToLatest } from './db/migrator.js';
 import { mergeSearchIndexWhenIdle } from './db/search-maintenance.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
-/** The server counts as idle (for index upkeep) once no request has arrived for this long. */
-const IDLE_AFTER_MS = 500;
 
 /** Starts the server: config, database, migrations, app, listen; stops cleanly on SIGTERM/SIGINT. */
 export async function serve(config: Config = loadConfig()): Promise<void> {
   const db = createDb(config.database, { groupCommit: true });
   await migrateToLatest(db, config.database.kind);
   const app = await buildApp(config, db);
-  let lastRequestAt = 0;
-  app.addHook('onRequest', (_request, _reply, done) => {
-    lastRequestAt = performance.now();
-    done();
+  const stopMerging = mergeSearchIndexWhenIdle(db, config.database.kind, app.server, {
+    onError: (error) => app.log.error({ err: error }, 'merging the search index failed; trying again in a minute'),
   });
-  const stopMerging = mergeSearchIndexWhenIdle(db, config.database.kind, () => performance.now() - lastRequestAt > IDLE_AFTER_MS);
 
   if (config.auth.mode === 'development') {
     app.log.warn(

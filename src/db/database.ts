@@ -173,11 +173,15 @@ function batchedTransactionControl({ batch, groupCommit }: BatchedGroupCommit): 
  * whole desk read. On SQLite: the rows this connection has changed (committed or not, triggers
  * included) and SQLite's count of other connections' commits (the command line, another
  * process). On PostgreSQL: the current snapshot (`xmin:xmax:in-progress xids`), which says
- * exactly which transactions' writes a new query would see; any transaction that writes
- * anywhere in the cluster changes it (it takes the next xid, then leaves the in-progress
- * list when it ends), and 64-bit xids never repeat. No row is read or written to tell.
+ * exactly which transactions' writes a new query would see: a writing transaction that ends
+ * anywhere in the cluster (commit, abort, COMMIT PREPARED) moves xmax or leaves the
+ * in-progress list, read-only ones take no xid, and 64-bit xids never repeat. No row is read
+ * or written to tell. Two conditions: call it on the pool, not inside a transaction (there it
+ * returns that transaction's frozen snapshot), and on the primary (a hot standby's snapshot
+ * lists no in-progress xids, so a late commit of an older transaction would not show).
  */
 export async function databaseVersion(db: Db, dialect: Dialect): Promise<string> {
+  if (db.isTransaction) throw new Error('databaseVersion must be read outside a transaction');
   const { rows } =
     dialect === 'sqlite'
       ? await sql<{ v: string }>`select total_changes() || '.' || data_version as v from pragma_data_version`.execute(db)

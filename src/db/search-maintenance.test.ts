@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alice, buildTestApp, createTicketAs, sam, type TestApp } from '../../test/helpers.js';
@@ -8,6 +9,7 @@ const ADMIN = '/api/v1/admin/support/tickets';
 const WORDS = Array.from({ length: 24 }, (_, i) => `mineral${String.fromCharCode(97 + i)}`);
 
 const segments = async (db: Db) => Number((await sql<{ n: number }>`select count(distinct segid) as n from ticket_search_idx`.execute(db)).rows[0]?.n);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One ticket per request, so that each is indexed by a batch of its own: one segment each. */
 async function fragmentedDesk(): Promise<TestApp> {
@@ -39,16 +41,20 @@ describe('sqlite: the search index is merged while the server is idle', () => {
     await everyWordFoundOnce(t);
   });
 
-  it('merges only while idle', async () => {
+  it('holds off while requests keep arriving over HTTP, and merges once they stop', async () => {
     t = await fragmentedDesk();
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/readyz`;
     const before = await segments(t.db);
-    let idle = false;
-    const stop = mergeSearchIndexWhenIdle(t.db, 'sqlite', () => idle, { everyMs: 5, gapMs: 5, restMs: 5 });
+    const stop = mergeSearchIndexWhenIdle(t.db, 'sqlite', t.app.server, { idleAfterMs: 300, everyMs: 20, gapMs: 5, restMs: 5 });
     try {
-      await new Promise((r) => setTimeout(r, 200));
+      // A request every 50 ms for a second: never 300 ms without one.
+      for (let i = 0; i < 20; i++) {
+        expect((await fetch(url)).status).toBe(200);
+        await sleep(50);
+      }
       expect(await segments(t.db)).toBe(before);
-      idle = true;
-      for (let i = 0; i < 200 && (await segments(t.db)) > 3; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 300 && (await segments(t.db)) > 3; i++) await sleep(20);
       expect(await segments(t.db)).toBeLessThanOrEqual(3);
     } finally {
       stop();

@@ -1,8 +1,22 @@
+import type { Server } from 'node:http';
 import { sql } from 'kysely';
 import type { Db, Dialect } from './database.js';
 
 /** Pages of index one merge step may write: ~20-30 ms of work at 1,000,000 tickets. */
 const PAGES_PER_STEP = 100;
+
+export interface MergeOptions {
+  /** The server counts as idle once no request has arrived for this long. */
+  idleAfterMs?: number;
+  /** How often to look again while the server is busy. */
+  everyMs?: number;
+  /** The pause between two steps that merged something. */
+  gapMs?: number;
+  /** The pause after a step found nothing to merge. */
+  restMs?: number;
+  /** Told of a step that failed (the next is tried after `restMs`). */
+  onError?: (error: unknown) => void;
+}
 
 /**
  * Keeps SQLite's search index merged while the server is idle. Every indexing batch adds a
@@ -11,29 +25,29 @@ const PAGES_PER_STEP = 100;
  * day of writes (60,000 new tickets and comments on the 1,000,000-ticket bench desk: twelve
  * segments) prefix searches took 85-100 ms where the same index merged answers them in 25-40.
  * A full `optimize` rewrites the whole index (9 s there), too long to hold the one connection,
- * so this runs FTS5's incremental `merge` in small steps (usermerge 2, migration 011), `gapMs`
- * apart while `isIdle()`, until a step finds nothing to do; then it looks again after
- * `restMs`, and while the server is busy every `everyMs`. PostgreSQL's GIN index needs none of this.
+ * so this runs FTS5's incremental `merge` in small steps (usermerge 2, migration 011) while
+ * no request has reached `server` for `idleAfterMs`, until a step finds nothing to do. A step
+ * blocks the event loop for its ~25 ms, so a request arriving meanwhile waits that long at
+ * most. PostgreSQL's GIN index needs none of this. Returns a function that stops it.
  */
-export function mergeSearchIndexWhenIdle(
-  db: Db,
-  dialect: Dialect,
-  isIdle: () => boolean,
-  options: { everyMs?: number; gapMs?: number; restMs?: number } = {},
-): () => void {
+export function mergeSearchIndexWhenIdle(db: Db, dialect: Dialect, server: Server, options: MergeOptions = {}): () => void {
   if (dialect !== 'sqlite') return () => {};
-  const { everyMs = 1_000, gapMs = 10, restMs = 60_000 } = options;
+  const { idleAfterMs = 500, everyMs = 1_000, gapMs = 10, restMs = 60_000, onError = () => {} } = options;
+  // The http server's own event: every request, whichever plugin's route serves it.
+  let lastRequestAt = performance.now();
+  const arrived = () => (lastRequestAt = performance.now());
+  server.on('request', arrived);
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const schedule = (ms: number) => {
     if (!stopped) timer = setTimeout(() => void step(), ms).unref();
   };
   const step = async () => {
-    if (!isIdle()) return schedule(everyMs);
+    if (performance.now() - lastRequestAt < idleAfterMs) return schedule(everyMs);
     try {
       schedule((await mergeSearchIndexStep(db)) ? gapMs : restMs);
-    } catch {
-      // A busy or closing database: try again later; searches are right either way.
+    } catch (error) {
+      onError(error);
       schedule(restMs);
     }
   };
@@ -41,6 +55,7 @@ export function mergeSearchIndexWhenIdle(
   return () => {
     stopped = true;
     clearTimeout(timer);
+    server.off('request', arrived);
   };
 }
 

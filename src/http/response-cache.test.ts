@@ -2,22 +2,38 @@ import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { ResponseCache } from './response-cache.js';
 
-/** One route answering through a ResponseCache, its version and its loads under the test's control. */
+/** Waits (polling) until `done()` holds: requests reach the route in their own time. */
+async function until(done: () => boolean) {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(done()).toBe(true);
+}
+
+/** One route answering through a ResponseCache, its version, its loads and their outcome under the test's control. */
 async function cachedRoute() {
   const cache = new ResponseCache(1024 * 1024);
-  const waiting: Array<() => void> = [];
-  const state = { version: 'v1' as string | undefined, loads: 0, release: () => waiting.splice(0).forEach((resolve) => resolve()) };
+  const waiting: Array<(fail: boolean) => void> = [];
+  const state = {
+    version: 'v1' as string | undefined,
+    loads: 0,
+    arrived: 0,
+    waiting: () => waiting.length,
+    release: (fail = false) => waiting.splice(0).forEach((settle) => settle(fail)),
+  };
   const app = Fastify();
   app.get('/page', async (_request, reply) => {
     const current = state.version;
+    state.arrived++;
     return cache.reply(reply, 'page', current, '/schemas/Page.json', async () => {
       const n = ++state.loads;
-      await new Promise<void>((resolve) => waiting.push(resolve));
+      if (await new Promise<boolean>((resolve) => waiting.push(resolve))) throw new Error(`load ${n} failed`);
       return { version: current, body: { load: n, version: current } };
     });
   });
   await app.ready();
-  const get = async () => (await app.inject({ url: '/page' })).json() as { load: number; version: string };
+  const get = async () => {
+    const res = await app.inject({ url: '/page' });
+    return res.statusCode === 200 ? (res.json() as { load: number; version: string }) : res.statusCode;
+  };
   return { app, state, get };
 }
 
@@ -25,7 +41,8 @@ describe('ResponseCache', () => {
   it('shares one load among requests that miss at the same version, and serves the result after', async () => {
     const { app, state, get } = await cachedRoute();
     const first = Array.from({ length: 5 }, get);
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => state.arrived === 5);
+    expect(state.waiting()).toBe(1);
     state.release();
     expect(await Promise.all(first)).toEqual(Array.from({ length: 5 }, () => ({ load: 1, version: 'v1' })));
     expect(await get()).toEqual({ load: 1, version: 'v1' });
@@ -33,10 +50,23 @@ describe('ResponseCache', () => {
     // A new version: one new load for everyone who asks at it.
     state.version = 'v2';
     const second = Array.from({ length: 3 }, get);
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => state.waiting() === 1);
     state.release();
     expect(await Promise.all(second)).toEqual(Array.from({ length: 3 }, () => ({ load: 2, version: 'v2' })));
     expect(state.loads).toBe(2);
+    await app.close();
+  });
+
+  it('gives a failed load to every request that shared it, keeps nothing, and loads anew next time', async () => {
+    const { app, state, get } = await cachedRoute();
+    const failing = [get(), get()];
+    await until(() => state.waiting() === 1);
+    state.release(true);
+    expect(await Promise.all(failing)).toEqual([500, 500]);
+    const next = get();
+    await until(() => state.waiting() === 1);
+    state.release();
+    expect(await next).toEqual({ load: 2, version: 'v1' });
     await app.close();
   });
 
@@ -44,10 +74,9 @@ describe('ResponseCache', () => {
     const { app, state, get } = await cachedRoute();
     state.version = undefined;
     const pending = [get(), get()];
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => state.waiting() === 2);
     state.release();
-    const answers = await Promise.all(pending);
-    expect(answers.map((a) => a.load).sort()).toEqual([1, 2]);
+    expect((await Promise.all(pending)).map((a) => (typeof a === 'number' ? a : a.load)).sort()).toEqual([1, 2]);
     await app.close();
   });
 });

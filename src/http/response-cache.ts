@@ -62,7 +62,7 @@ export class ResponseCache {
 
   #set(key: string, version: string | undefined, body: string): void {
     this.#drop(key);
-    const size = (key.length + body.length) * 2; // UTF-16, the key too: it may be long
+    const size = bytesOf(key, body);
     if (version === undefined || size > this.maxBytes) return;
     this.#entries.set(key, { version, body });
     this.#bytes += size;
@@ -75,10 +75,13 @@ export class ResponseCache {
   #drop(key: string): void {
     const entry = this.#entries.get(key);
     if (entry === undefined) return;
-    this.#bytes -= (key.length + entry.body.length) * 2;
+    this.#bytes -= bytesOf(key, entry.body);
     this.#entries.delete(key);
   }
 }
+
+/** What an entry holds in memory: UTF-16, the key too (it may be long). */
+const bytesOf = (key: string, body: string) => (key.length + body.length) * 2;
 
 /**
  * Sends an already serialized JSON body. Fastify skips the preSerialization hook for a string,

@@ -65,6 +65,16 @@ export function createDb(config: DatabaseConfig, options: { groupCommit?: boolea
   sqlite.pragma(group ? 'synchronous = NORMAL' : 'synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  if (options.groupCommit) {
+    // Statement journals in memory. Inside a transaction every write statement keeps the
+    // pages it changes in a statement journal (so that it can be undone alone), and SQLite
+    // moves that journal to a temporary file past 64 KB. A ticket insert changes some 20 pages
+    // (the row, 14 indexes, the search queue), so at 1,000,000 tickets each insert wrote a
+    // temporary file: 140 µs of native time instead of 50. The server's other temporary
+    // structures are small (its sorts have a LIMIT); the command line keeps files for the
+    // big sorts of a seed or a migration.
+    sqlite.pragma('temp_store = MEMORY');
+  }
   // Refreshes the planner's statistics where they are missing or stale (cheap; SQLite's advice
   // for long-lived connections), so filtered queue queries pick the selective index.
   sqlite.pragma('optimize = 0x10002');

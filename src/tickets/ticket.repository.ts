@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Updateable } from 'kysely';
 import { countRows, type Db } from '../db/database.js';
 import { canonicalUuid } from '../db/ids.js';
-import { adjustTallies, countFromTallies, rebuildTallies, type Tallied } from './ticket.tallies.js';
+import { countFromTallies, rebuildTallies } from './ticket.tallies.js';
 import type {
   TicketCommentRow,
   TicketHistoryRow,
@@ -101,20 +101,18 @@ export async function lockTicket(trx: Db, id: string, scope: TicketScope): Promi
     .executeTakeFirst();
 }
 
-/** Inserts a ticket and counts it in the tallies; call inside a transaction. */
+/** Inserts a ticket (its triggers count it in the tallies); call inside a transaction. */
 export async function insertTicket(db: Db, row: TicketRow): Promise<void> {
   await db.insertInto('tickets').values(row).execute();
-  await adjustTallies(db, null, row);
   await bumpOwnerVersion(db, row);
 }
 
 /**
- * Writes `patch` over the ticket `before` (as read under its lock) and moves it between
- * tallies if a counted column changed; call inside a transaction.
+ * Writes `patch` over the ticket `before` (as read under its lock; its triggers move it between
+ * tallies if a counted column changed); call inside a transaction.
  */
 export async function updateTicket(db: Db, before: TicketRow, patch: Updateable<TicketTable>): Promise<void> {
   await db.updateTable('tickets').set(patch).where('id', '=', before.id).execute();
-  await adjustTallies(db, before, { ...before, ...patch } as Tallied);
   await bumpOwnerVersion(db, before);
 }
 

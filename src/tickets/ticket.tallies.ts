@@ -7,46 +7,21 @@ export type Tallied = Pick<TicketRow, 'tenant_id' | 'created_by' | 'status' | 't
 
 export type TallyTable = 'ticket_tallies' | 'tenant_ticket_tallies' | 'user_ticket_tallies';
 
-const KEYS: Record<TallyTable, ReadonlyArray<keyof Tallied>> = {
+/** Each tally's key columns. Triggers keep the counts (migration 012, whose copy must agree). */
+const TALLY_KEYS: Record<TallyTable, ReadonlyArray<keyof Tallied>> = {
   ticket_tallies: ['status', 'type', 'priority', 'assigned_to'],
   tenant_ticket_tallies: ['tenant_id', 'status', 'type', 'priority', 'assigned_to'],
   user_ticket_tallies: ['tenant_id', 'created_by', 'status', 'type'],
 };
 
-export const TALLY_TABLES = Object.keys(KEYS) as TallyTable[];
-
-function keyOf(table: TallyTable, ticket: Tallied): Record<string, string> {
-  return Object.fromEntries(KEYS[table].map((column) => [column, ticket[column] ?? '']));
-}
-
-/**
- * Moves one ticket between tallies: out of the counts of `before` (none for a new ticket),
- * into those of `after` (none for a deleted one). Call it in the transaction that writes the
- * ticket. One statement per table, and none where the ticket stays in the same group.
- */
-export async function adjustTallies(db: Db, before: Tallied | null, after: Tallied | null): Promise<void> {
-  for (const table of TALLY_TABLES) {
-    const rows: Array<Record<string, string | number>> = [];
-    const from = before && keyOf(table, before);
-    const to = after && keyOf(table, after);
-    if (from && to && KEYS[table].every((column) => from[column] === to[column])) continue;
-    if (from) rows.push({ ...from, n: -1 });
-    if (to) rows.push({ ...to, n: 1 });
-    if (rows.length === 0) continue;
-    await db
-      .insertInto(table)
-      .values(rows as never)
-      .onConflict((oc) => oc.columns(KEYS[table] as never).doUpdateSet({ n: sql`${sql.ref(`${table}.n`)} + excluded.n` } as never))
-      .execute();
-  }
-}
+export const TALLY_TABLES = Object.keys(TALLY_KEYS) as TallyTable[];
 
 /** Recounts every tally from the tickets themselves (after a migration, a seed or an import). */
 // Kysely<any>: migrations call it with their untyped handle.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function rebuildTallies(db: Kysely<any> | Db): Promise<void> {
   for (const table of TALLY_TABLES) {
-    const keys = KEYS[table];
+    const keys = TALLY_KEYS[table];
     const grouped = keys.map((column) => (column === 'assigned_to' ? sql`coalesce(assigned_to, '')` : sql.ref(column)));
     await sql`delete from ${sql.table(table)}`.execute(db);
     await sql`insert into ${sql.table(table)} (${sql.join(keys.map((k) => sql.ref(k)))}, n)
@@ -83,7 +58,7 @@ export async function countFromTallies(db: Db, filter: TallyFilter): Promise<num
   const columns = filtered.map((k) => FILTER_COLUMNS[k]);
   const table: TallyTable =
     filter.createdBy !== undefined ? 'user_ticket_tallies' : filter.tenantId !== undefined ? 'tenant_ticket_tallies' : 'ticket_tallies';
-  if (!columns.every((c) => KEYS[table].includes(c)) || (table === 'user_ticket_tallies' && filter.tenantId === undefined)) return undefined;
+  if (!columns.every((c) => TALLY_KEYS[table].includes(c)) || (table === 'user_ticket_tallies' && filter.tenantId === undefined)) return undefined;
   const conditions = filtered.map((k) => sql`${sql.ref(FILTER_COLUMNS[k])} = ${filter[k] ?? ''}`);
   const where = conditions.length > 0 ? sql`where ${sql.join(conditions, sql` and `)}` : sql``;
   const { rows } = await sql<{ n: number | string }>`select coalesce(sum(n), 0) as n from ${sql.table(table)} ${where}`.execute(db);

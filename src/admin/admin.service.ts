@@ -177,8 +177,8 @@ export async function addStaffComment(
     if (input.isInternal) {
       await incrementCommentCount(trx, ticket.id, 'internal_comment_count');
     } else {
-      await incrementCommentCount(trx, ticket.id, 'comment_count');
-      await updateTicket(trx, ticket, { updated_at: now, first_response_at: ticket.first_response_at ?? now });
+      // The count as read under the ticket's lock, so one UPDATE writes it with the rest.
+      await updateTicket(trx, ticket, { updated_at: now, first_response_at: ticket.first_response_at ?? now, comment_count: ticket.comment_count + 1 });
     }
     const body = presentComment(comment);
     await recordIdempotentResult(trx, idempotency, { status: 201, body });

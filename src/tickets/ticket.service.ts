@@ -7,7 +7,6 @@ import { conflict, notFound } from '../http/problem.js';
 import {
   countTicketsForUser,
   findTicket,
-  incrementCommentCount,
   insertComment,
   insertHistory,
   insertTicket,
@@ -173,9 +172,10 @@ export async function addMyComment(
     const now = nowIso();
     const comment = commentRow(ticket.id, actor, { authorType: 'user', content, isInternal: false }, now);
     await insertComment(trx, comment);
-    await incrementCommentCount(trx, ticket.id, 'comment_count');
     const reopened: TicketStatus | undefined = ticket.status === 'resolved' ? 'open' : undefined;
-    await updateTicket(trx, ticket, reopened ? { updated_at: now, status: reopened, resolved_at: null } : { updated_at: now });
+    // The count as read under the ticket's lock, so one UPDATE writes it with the rest.
+    const counted = { updated_at: now, comment_count: ticket.comment_count + 1 };
+    await updateTicket(trx, ticket, reopened ? { ...counted, status: reopened, resolved_at: null } : counted);
     if (reopened) await insertHistory(trx, [historyRow(ticket.id, actor, 'status', ticket.status, reopened, now)]);
     const body = presentComment(comment);
     await recordIdempotentResult(trx, idempotency, { status: 201, body });

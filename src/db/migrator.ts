@@ -12,6 +12,7 @@ import * as m009 from './migrations/009_queue_views.js';
 import { searchQueueMigration } from './migrations/010_search_queue.js';
 import { searchUsermergeMigration } from './migrations/011_search_usermerge.js';
 import { tallyTriggersMigration } from './migrations/012_tally_triggers.js';
+import { ownerVersionTriggersMigration } from './migrations/013_owner_version_triggers.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -28,6 +29,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '010_search_queue': searchQueueMigration(dialect),
     '011_search_usermerge': searchUsermergeMigration(dialect),
     '012_tally_triggers': tallyTriggersMigration(dialect),
+    '013_owner_version_triggers': ownerVersionTriggersMigration(dialect),
   };
 }
 

@@ -79,16 +79,17 @@ const LOADED_TABLES = ['tickets', 'ticket_comments', 'ticket_history'];
  * full-text index up to date row by row. Dropping them (and the search triggers), loading, and
  * then building each once is several times faster; the rows loaded meanwhile (anyone's: the
  * rowids tell) are added to the search index afterwards. PostgreSQL loads with its indexes
- * and search triggers, but without the tally trigger.
+ * and search triggers, but without those of the tallies and owner versions.
  */
 async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Promise<T>): Promise<T> {
   if (dialect !== 'sqlite') {
-    // The tallies are recounted after the load (seedDatabase); counting row by row is waste.
-    await sql`alter table tickets disable trigger tickets_tally`.execute(db);
+    // Tallies and owner versions are recounted after the load (seedDatabase); keeping them
+    // row by row would be waste.
+    await sql`alter table tickets disable trigger tickets_tally, disable trigger tickets_owner_version`.execute(db);
     try {
       return await load();
     } finally {
-      await sql`alter table tickets enable trigger tickets_tally`.execute(db);
+      await sql`alter table tickets enable trigger tickets_tally, enable trigger tickets_owner_version`.execute(db);
     }
   }
   // The bulk path below indexes whole documents itself; nothing queued may be indexed twice.

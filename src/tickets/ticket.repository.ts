@@ -101,32 +101,22 @@ export async function lockTicket(trx: Db, id: string, scope: TicketScope): Promi
     .executeTakeFirst();
 }
 
-/** Inserts a ticket (its triggers count it in the tallies); call inside a transaction. */
+/**
+ * Inserts a ticket; call inside a transaction. Its triggers count it in the tallies and
+ * bump its owner's version (migrations 012 and 013).
+ */
 export async function insertTicket(db: Db, row: TicketRow): Promise<void> {
   await db.insertInto('tickets').values(row).execute();
-  await bumpOwnerVersion(db, row);
 }
 
 /**
- * Writes `patch` over the ticket `before` (as read under its lock; its triggers move it between
- * tallies if a counted column changed); call inside a transaction.
+ * Writes `patch` over the ticket `before` (as read under its lock); call inside a transaction.
+ * Its triggers move it between tallies if a counted column changed, and bump its owner's
+ * version if a column their list shows did: internal notes change neither, so they never
+ * invalidate a customer's cached list.
  */
 export async function updateTicket(db: Db, before: TicketRow, patch: Updateable<TicketTable>): Promise<void> {
   await db.updateTable('tickets').set(patch).where('id', '=', before.id).execute();
-  await bumpOwnerVersion(db, before);
-}
-
-/**
- * Counts a change to the owner's tickets. Every write a customer can see in their list goes
- * through insertTicket or updateTicket (a public comment also moves `updated_at`); internal
- * notes do not, so they never invalidate a customer's cached list.
- */
-async function bumpOwnerVersion(db: Db, ticket: Pick<TicketRow, 'tenant_id' | 'created_by'>): Promise<void> {
-  await db
-    .insertInto('ticket_owner_versions')
-    .values({ tenant_id: ticket.tenant_id, created_by: ticket.created_by, version: 1 })
-    .onConflict((oc) => oc.columns(['tenant_id', 'created_by']).doUpdateSet({ version: sql`ticket_owner_versions.version + 1` }))
-    .execute();
 }
 
 /** The key of an owner in `ownerVersions`. */

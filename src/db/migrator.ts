@@ -13,6 +13,7 @@ import { searchQueueMigration } from './migrations/010_search_queue.js';
 import { searchUsermergeMigration } from './migrations/011_search_usermerge.js';
 import { tallyTriggersMigration } from './migrations/012_tally_triggers.js';
 import { ownerVersionTriggersMigration } from './migrations/013_owner_version_triggers.js';
+import { shardedCountersPostgresMigration } from './migrations/014_sharded_counters_postgres.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -30,6 +31,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '011_search_usermerge': searchUsermergeMigration(dialect),
     '012_tally_triggers': tallyTriggersMigration(dialect),
     '013_owner_version_triggers': ownerVersionTriggersMigration(dialect),
+    '014_sharded_counters_postgres': shardedCountersPostgresMigration(dialect),
   };
 }
 

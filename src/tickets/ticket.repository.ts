@@ -122,13 +122,18 @@ export async function updateTicket(db: Db, before: TicketRow, patch: Updateable<
 /** The key of an owner in `ownerVersions`. */
 export const ownerKey = (scope: UserScope): string => JSON.stringify([scope.tenantId, scope.userId]);
 
-/** Many owners' change counters at once, by `ownerKey`; owners never counted are missing. */
+/**
+ * Many owners' change counters at once, by `ownerKey`; owners never counted are missing.
+ * A counter is the sum of its rows: one on SQLite, a shard per session on PostgreSQL
+ * (migration 014), each moved up by every change.
+ */
 export async function ownerVersions(db: Db, keys: string[]): Promise<Map<string, string>> {
   const owners = keys.map((key) => JSON.parse(key) as [string, string]);
   const rows = await db
     .selectFrom('ticket_owner_versions')
-    .select(['tenant_id', 'created_by', 'version'])
+    .select(['tenant_id', 'created_by', (eb) => eb.fn.sum<number | string>('version').as('version')])
     .where((eb) => eb(eb.refTuple('tenant_id', 'created_by'), 'in', owners.map(([tenantId, userId]) => eb.tuple(tenantId, userId))))
+    .groupBy(['tenant_id', 'created_by'])
     .execute();
   return new Map(rows.map((row) => [ownerKey({ tenantId: row.tenant_id, userId: row.created_by }), String(row.version)]));
 }
@@ -137,11 +142,11 @@ export async function ownerVersions(db: Db, keys: string[]): Promise<Map<string,
 export async function ownerVersion(db: Db, scope: UserScope): Promise<string | undefined> {
   const row = await db
     .selectFrom('ticket_owner_versions')
-    .select('version')
+    .select((eb) => eb.fn.sum<number | string | null>('version').as('version'))
     .where('tenant_id', '=', scope.tenantId)
     .where('created_by', '=', scope.userId)
     .executeTakeFirst();
-  return row === undefined ? undefined : String(row.version);
+  return row?.version == null ? undefined : String(row.version);
 }
 
 /**
@@ -151,9 +156,9 @@ export async function ownerVersion(db: Db, scope: UserScope): Promise<string | u
 // Kysely<any>: a migration calls it with its untyped handle.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function restartOwnerVersions(db: Kysely<any> | Db): Promise<void> {
+  await sql`delete from ticket_owner_versions`.execute(db);
   await sql`insert into ticket_owner_versions (tenant_id, created_by, version)
-    select tenant_id, created_by, ${Date.now()} from tickets group by tenant_id, created_by
-    on conflict (tenant_id, created_by) do update set version = excluded.version`.execute(db);
+    select tenant_id, created_by, ${Date.now()} from tickets group by tenant_id, created_by`.execute(db);
 }
 
 /** Rebuilds what is derived from the tickets after rows were written around it (seed, import). */

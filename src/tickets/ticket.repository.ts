@@ -103,7 +103,7 @@ export async function lockTicket(trx: Db, id: string, scope: TicketScope): Promi
 
 /**
  * Inserts a ticket; call inside a transaction. Its triggers count it in the tallies and
- * bump its owner's version (migrations 012 and 013).
+ * bump its owner's version (migrations 012 and 013; on PostgreSQL as rewritten by 014).
  */
 export async function insertTicket(db: Db, row: TicketRow): Promise<void> {
   await db.insertInto('tickets').values(row).execute();
@@ -125,7 +125,7 @@ export const ownerKey = (scope: UserScope): string => JSON.stringify([scope.tena
 /**
  * Many owners' change counters at once, by `ownerKey`; owners never counted are missing.
  * A counter is the sum of its rows: one on SQLite, a shard per session on PostgreSQL
- * (migration 014), each moved up by every change.
+ * (migration 014); every change moves one of them up by one.
  */
 export async function ownerVersions(db: Db, keys: string[]): Promise<Map<string, string>> {
   const owners = keys.map((key) => JSON.parse(key) as [string, string]);

@@ -65,8 +65,9 @@ export type TicketHistoryRow = Selectable<TicketHistoryTable>;
 
 /**
  * Maintained ticket counts, so that an exact `total` costs a sum over a few hundred rows
- * instead of a count over a million. Every write to a ticket's tallied columns adjusts them in
- * the same transaction (ticket.tallies.ts). `assigned_to` is '' for unassigned tickets.
+ * instead of a count over a million. Triggers on tickets adjust them in the same statement as
+ * the write (migration 012; on PostgreSQL 014, which adds a `shard` column to the key: a count
+ * is the sum of its rows). `assigned_to` is '' for unassigned tickets.
  */
 export interface TicketTallyTable {
   status: TicketStatus;
@@ -90,7 +91,10 @@ export interface UserTicketTallyTable {
   n: number;
 }
 
-/** Bumped by every change a ticket's owner can see in their list (ticket.repository.ts). */
+/**
+ * Bumped by triggers on tickets at every change a ticket's owner can see in their list
+ * (migration 013; on PostgreSQL sharded like the tallies by 014, the version being the sum).
+ */
 export interface TicketOwnerVersionTable {
   tenant_id: string;
   created_by: string;

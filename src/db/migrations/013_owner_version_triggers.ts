@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import { sql, type Kysely, type Migration, type RawBuilder } from 'kysely';
 import type { Dialect } from '../database.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -17,7 +17,7 @@ export function ownerVersionTriggersMigration(dialect: Dialect): Migration {
 
 // What a customer's ticket list shows or filters by (ticket.repository.ts, SUMMARY_COLUMNS),
 // plus the owner columns themselves.
-const SHOWN = ['tenant_id', 'created_by', 'created_by_email', 'title', 'type', 'status', 'priority', 'assigned_to', 'assigned_to_email', 'comment_count', 'updated_at', 'resolved_at'];
+export const SHOWN = ['tenant_id', 'created_by', 'created_by_email', 'title', 'type', 'status', 'priority', 'assigned_to', 'assigned_to_email', 'comment_count', 'updated_at', 'resolved_at'];
 
 const bump = (row: 'old' | 'new') => sql`
   insert into ticket_owner_versions (tenant_id, created_by, version) values (${sql.raw(`${row}.tenant_id`)}, ${sql.raw(`${row}.created_by`)}, 1)
@@ -37,19 +37,24 @@ const sqlite: Migration = {
   },
 };
 
+/** PostgreSQL's trigger function, bumping an owner's version with `bump` (014 shards it). */
+export function postgresOwnerVersionFunction(bump: (row: 'old' | 'new') => RawBuilder<unknown>): RawBuilder<unknown> {
+  const row = (r: 'old' | 'new') => sql.raw(`(${SHOWN.map((c) => `${r}.${c}`).join(', ')})`);
+  return sql`create or replace function tickets_owner_version() returns trigger language plpgsql as $$
+    begin
+      if tg_op = 'INSERT' then ${bump('new')};
+      elsif tg_op = 'DELETE' then ${bump('old')};
+      elsif ${row('old')} is distinct from ${row('new')} then
+        ${bump('new')};
+        if (old.tenant_id, old.created_by) is distinct from (new.tenant_id, new.created_by) then ${bump('old')}; end if;
+      end if;
+      return null;
+    end $$`;
+}
+
 const postgres: Migration = {
   async up(db: Kysely<any>) {
-    const row = (r: 'old' | 'new') => sql.raw(`(${SHOWN.map((c) => `${r}.${c}`).join(', ')})`);
-    await sql`create function tickets_owner_version() returns trigger language plpgsql as $$
-      begin
-        if tg_op = 'INSERT' then ${bump('new')};
-        elsif tg_op = 'DELETE' then ${bump('old')};
-        elsif ${row('old')} is distinct from ${row('new')} then
-          ${bump('new')};
-          if (old.tenant_id, old.created_by) is distinct from (new.tenant_id, new.created_by) then ${bump('old')}; end if;
-        end if;
-        return null;
-      end $$`.execute(db);
+    await postgresOwnerVersionFunction(bump).execute(db);
     await sql`create trigger tickets_owner_version after insert or delete or update of ${sql.raw(SHOWN.join(', '))} on tickets
       for each row execute function tickets_owner_version()`.execute(db);
   },

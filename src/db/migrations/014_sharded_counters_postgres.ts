@@ -1,5 +1,7 @@
 import { sql, type Kysely, type Migration, type RawBuilder } from 'kysely';
 import type { Dialect } from '../database.js';
+import { KEYS } from './012_tally_triggers.js';
+import { postgresOwnerVersionFunction } from './013_owner_version_triggers.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -18,14 +20,7 @@ export function shardedCountersPostgresMigration(dialect: Dialect): Migration {
   return dialect === 'postgres' ? postgres : { up: async () => {} };
 }
 
-// Copies, as in migrations 012 and 013, so that this migration keeps creating what it did.
-const KEYS = {
-  ticket_tallies: ['status', 'type', 'priority', 'assigned_to'],
-  tenant_ticket_tallies: ['tenant_id', 'status', 'type', 'priority', 'assigned_to'],
-  user_ticket_tallies: ['tenant_id', 'created_by', 'status', 'type'],
-} as const;
 const TABLES = Object.keys(KEYS) as Array<keyof typeof KEYS>;
-const SHOWN = ['tenant_id', 'created_by', 'created_by_email', 'title', 'type', 'status', 'priority', 'assigned_to', 'assigned_to_email', 'comment_count', 'updated_at', 'resolved_at'];
 const SHARD = sql.raw('pg_backend_pid() % 16');
 
 const statements = (parts: RawBuilder<unknown>[]) => sql.join(parts.map((part) => sql`${part};`), sql` `);
@@ -63,16 +58,6 @@ const postgres: Migration = {
         end if;
         return null;
       end $$`.execute(db);
-    const row = (r: 'old' | 'new') => sql.raw(`(${SHOWN.map((c) => `${r}.${c}`).join(', ')})`);
-    await sql`create or replace function tickets_owner_version() returns trigger language plpgsql as $$
-      begin
-        if tg_op = 'INSERT' then ${bump('new')};
-        elsif tg_op = 'DELETE' then ${bump('old')};
-        elsif ${row('old')} is distinct from ${row('new')} then
-          ${bump('new')};
-          if (old.tenant_id, old.created_by) is distinct from (new.tenant_id, new.created_by) then ${bump('old')}; end if;
-        end if;
-        return null;
-      end $$`.execute(db);
+    await postgresOwnerVersionFunction(bump).execute(db);
   },
 };

@@ -67,6 +67,7 @@ describe.each(dialects())('%s: upgrading a desk made before tallies and search d
     expect(await total(sam, `${ADMIN}?q=invoice`)).toBe(2);
     expect(await total(sam, `${ADMIN}?q=invoice%20webhook`)).toBe(1); // title and comment of one ticket
     expect(await total(sam, `${ADMIN}?q=refund&status=closed`)).toBe(1);
+    expect(await total(sam, `${ADMIN}?q=invoice&status=open&tenant_id=org_acme`)).toBe(1);
 
     // Writes after the upgrade keep the new structures right (and the cache honest).
     await t.as(alice, { url: TICKETS });
@@ -75,5 +76,7 @@ describe.each(dialects())('%s: upgrading a desk made before tallies and search d
     expect(await total(sam, `${ADMIN}?q=payments%20invoice`)).toBe(1);
     await t.as(alice, { method: 'POST', url: `${TICKETS}/0190a000-0000-7000-8000-000000000001/close` });
     expect(await total(alice, `${TICKETS}?status=open`)).toBe(0);
+    expect(await total(sam, `${ADMIN}?q=invoice&status=open`)).toBe(1);
+    expect(await total(sam, `${ADMIN}?q=invoice&status=closed`)).toBe(1);
   });
 });

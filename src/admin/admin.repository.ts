@@ -5,6 +5,7 @@ import type { UserRow } from '../users/user.table.js';
 import { countFromTallies } from '../tickets/ticket.tallies.js';
 import { indexQueuedSearches } from '../db/search-queue.js';
 import { SUMMARY_COLUMNS } from '../tickets/ticket.repository.js';
+import { facetToken } from '../db/migrations/015_search_facets.js';
 
 /** The staff queue's filters, already resolved (`me` is a user id by now). */
 export interface QueueFilter {
@@ -31,22 +32,42 @@ const PRIORITY_RANK = sql<number>`case priority when 'urgent' then 4 when 'high'
 
 /**
  * Tickets where every one of `words` starts a word of the title, description or a comment:
- * one full-text query over one document per ticket, FTS5 on SQLite (migration 006), a GIN
- * index over tsvectors on PostgreSQL (migration 008).
+ * one full-text query over one document per ticket, FTS5 on SQLite (migrations 006 and 015), a
+ * GIN index over tsvectors on PostgreSQL (migration 008). On SQLite the query also carries the
+ * column filters as facets, so its hits are the answer, not candidates.
  */
-function matchesWords(dialect: Dialect, words: string[], dense: boolean): RawBuilder<SqlBool> {
+function matchesWords(dialect: Dialect, filter: QueueFilter, words: string[], dense: boolean): RawBuilder<SqlBool> {
   if (dialect === 'sqlite') {
-    // `+` stops SQLite from driving the query from the hits (see listQueue).
-    const id = dense ? sql`+tickets.id` : sql`tickets.id`;
-    return sql<SqlBool>`${id} in (
-      select d.ticket_id from ticket_search s join ticket_search_docs d on d.doc_id = s.rowid where ticket_search match ${ftsQuery(words)})`;
+    // Dense (see listQueue): the query walks a sort index and keeps each ticket whose document
+    // is among the hits; SQLite collects the hits' document ids once, and each ticket walked
+    // past costs one lookup of its document id. Sparse: the hits drive the query, each joined
+    // to its ticket.
+    return dense
+      ? sql<SqlBool>`(select d.doc_id from ticket_search_docs d where d.ticket_id = tickets.id) in (
+          select rowid from ticket_search where ticket_search match ${ftsQuery(words, filter)})`
+      : sql<SqlBool>`tickets.id in (
+          select d.ticket_id from ticket_search s join ticket_search_docs d on d.doc_id = s.rowid where ticket_search match ${ftsQuery(words, filter)})`;
   }
   return sql<SqlBool>`tickets.id in (select ticket_id from ticket_search_docs where search @@ to_tsquery('simple', ${tsQuery(words)}))`;
 }
 
-// Every word as a prefix, all required. Words are runs of letters and digits (searchWords),
-// so neither query language can see an operator in them.
-const ftsQuery = (words: string[]) => words.map((word) => `"${word}"*`).join(' AND ');
+/**
+ * The FTS5 query: every word as a prefix of a word of the text (`body`), and every column
+ * filter as its facet token (`facets`, migration 015), all required. Words are runs of letters
+ * and digits (searchWords), so neither query language can see an operator in them.
+ */
+function ftsQuery(words: string[], filter: QueueFilter): string {
+  const facets = [
+    filter.status === undefined ? undefined : facetToken('s', filter.status),
+    filter.type === undefined ? undefined : facetToken('y', filter.type),
+    filter.priority === undefined ? undefined : facetToken('p', filter.priority),
+    filter.assignedTo === undefined ? undefined : facetToken('a', filter.assignedTo),
+    filter.tenantId === undefined ? undefined : facetToken('t', filter.tenantId),
+    filter.createdBy === undefined ? undefined : facetToken('c', filter.createdBy),
+  ].filter((token) => token !== undefined);
+  const text = `body : (${words.map((word) => `"${word}"*`).join(' AND ')})`;
+  return facets.length === 0 ? text : `${text} AND facets : (${facets.map((token) => `"${token}"`).join(' AND ')})`;
+}
 const tsQuery = (words: string[]) => words.map((word) => `${word}:*`).join(' & ');
 
 /** The words of a search: runs of letters and digits, lower-cased. */
@@ -76,14 +97,15 @@ function queue(db: Db, dialect: Dialect, filter: QueueFilter, sortField: QueueSo
     .$if(filter.createdBy !== undefined, (qb) => qb.where('created_by', '=', filter.createdBy as string))
     // A search with no searchable word in it matches nothing.
     .$if(words !== undefined && words.length === 0, (qb) => qb.where(sql<SqlBool>`1 = 0`))
-    .$if(words !== undefined && words.length > 0, (qb) => qb.where(matchesWords(dialect, words ?? [], dense)));
+    .$if(words !== undefined && words.length > 0, (qb) => qb.where(matchesWords(dialect, filter, words ?? [], dense)));
 }
 
 /**
  * One page of the staff queue. For a search on SQLite, `matching` (the total) picks the plan:
- * a few hits are fetched and sorted; many are better found by walking the sort's index and
- * keeping the hits, which stops after one page. The crossover follows from the measured costs
- * (~3 µs per hit fetched and sorted, ~0.5 µs per ticket walked past). A search's queued
+ * a few hits are fetched and sorted; many are better found by walking the sort's index over
+ * the tickets the column filters select, keeping the hits, which stops after one page (it
+ * passes `filtered / matching` tickets per hit kept). The crossover follows from the measured
+ * costs (~3 µs per hit fetched and sorted, ~0.5 µs per ticket walked past). A search's queued
  * documents were indexed by countQueue, which the caller runs first in the same snapshot.
  */
 export async function listQueue(
@@ -96,8 +118,9 @@ export async function listQueue(
 ): Promise<QueueRow[]> {
   let dense = false;
   if (dialect === 'sqlite' && filter.words !== undefined && matching !== undefined) {
-    const desk = (await countFromTallies(db, {})) ?? 0;
-    dense = matching * matching * 4 > (page.offset + page.limit) * desk;
+    const { words, ...columns } = filter;
+    const filtered = (await countFromTallies(db, columns)) ?? (await countFromTallies(db, {})) ?? 0;
+    dense = matching * matching * 4 > (page.offset + page.limit) * filtered;
   }
   return queue(db, dialect, filter, sort.field, dense)
     .select(QUEUE_COLUMNS)
@@ -111,20 +134,22 @@ export async function listQueue(
 }
 
 /**
- * How many tickets match the staff queue's filters: from the tallies unless searching; a
- * search alone is a count of full-text documents, one per ticket.
+ * How many tickets match the staff queue's filters: from the tallies unless searching. A
+ * search is a count of full-text documents, one per ticket: on SQLite with its filters as
+ * facets, on PostgreSQL when it has no filters.
  */
 export async function countQueue(db: Db, dialect: Dialect, filter: QueueFilter): Promise<number> {
   const { words, ...columns } = filter;
   if (words === undefined) return (await countFromTallies(db, columns)) ?? countRows(queue(db, dialect, filter));
   // Tickets queued for the search index (by this batch, another process, the command line) count.
   await indexQueuedSearches(db, dialect);
-  const searchOnly = Object.values(columns).every((value) => value === undefined);
-  if (searchOnly && words.length > 0) {
-    const { rows } =
-      dialect === 'sqlite'
-        ? await sql<{ n: number }>`select count(*) as n from ticket_search where ticket_search match ${ftsQuery(words)}`.execute(db)
-        : await sql<{ n: string }>`select count(*) as n from ticket_search_docs where search @@ to_tsquery('simple', ${tsQuery(words)})`.execute(db);
+  if (words.length === 0) return 0;
+  if (dialect === 'sqlite') {
+    const { rows } = await sql<{ n: number }>`select count(*) as n from ticket_search where ticket_search match ${ftsQuery(words, filter)}`.execute(db);
+    return Number(rows[0]?.n ?? 0);
+  }
+  if (Object.values(columns).every((value) => value === undefined)) {
+    const { rows } = await sql<{ n: string }>`select count(*) as n from ticket_search_docs where search @@ to_tsquery('simple', ${tsQuery(words)})`.execute(db);
     return Number(rows[0]?.n ?? 0);
   }
   return countRows(queue(db, dialect, filter));

@@ -135,6 +135,40 @@ describe.each(dialects())('%s', (dialect) => {
       expect(await ids('?q=voice')).toEqual([]); // but not inside a word
     });
 
+    it('narrows a search by every filter, page by page, and never matches a typed word against a filter', async () => {
+      const jams = (await createTicketAs(t, alice, { title: 'Printer jams', type: 'bug' })).ticket_id;
+      const offline = (await createTicketAs(t, alice, { title: 'Printer offline', type: 'feature_request' })).ticket_id;
+      const toner = (await createTicketAs(t, bob, { title: 'Printer toner', type: 'billing' })).ticket_id;
+      const driver = (await createTicketAs(t, carol, { title: 'Printer driver', type: 'bug' })).ticket_id;
+      const paper = (await createTicketAs(t, carol, { title: 'Printer paper', type: 'other' })).ticket_id;
+      await ok(await patch(jams, { status: 'in_progress', priority: 'urgent', assigned_to: sam.id }));
+      await ok(await patch(offline, { priority: 'low', assigned_to: kim.id }));
+      await ok(await patch(driver, { status: 'resolved', assigned_to: sam.id }));
+      await ok(await t.as(carol, { method: 'POST', url: `${TICKETS}/${paper}/close` }));
+      await ok(await patch(toner, { assigned_to: kim.id }));
+      await ok(await patch(toner, { assigned_to: null }));
+
+      const filters = ['status=open', 'status=in_progress', 'status=closed', 'type=feature_request', 'type=bug', 'priority=normal', 'priority=urgent',
+        'assigned_to=none', `assigned_to=${sam.id}`, 'assigned_to=me', 'tenant_id=org_globex', `created_by=${bob.id}`, 'status=open&assigned_to=none&tenant_id=org_acme'];
+      for (const filter of filters) {
+        // Every ticket says "printer": the search must select what the filter alone does.
+        const expected = await queue(`?${filter}`);
+        expect(expected.total, filter).toBeGreaterThan(0);
+        const found = await queue(`?q=printer&${filter}`);
+        expect({ filter, total: found.total, ids: found.tickets.map((x: { ticket_id: string }) => x.ticket_id) }).toEqual({
+          filter,
+          total: expected.total,
+          ids: expected.tickets.map((x: { ticket_id: string }) => x.ticket_id),
+        });
+        // One ticket per page reads the pages the other way round (walking the sort's index).
+        const pages = [];
+        for (let offset = 0; offset < expected.total; offset++) pages.push(...(await queue(`?q=printer&${filter}&limit=1&offset=${offset}`)).tickets);
+        expect(pages.map((x: { ticket_id: string }) => x.ticket_id), filter).toEqual(found.tickets.map((x: { ticket_id: string }) => x.ticket_id));
+      }
+      // The filters' own tokens, typed as words, match nothing: no ticket says them.
+      for (const word of ['sopen', 'pnormal', 'ybug', 'sinprogress', 'a']) expect((await queue(`?q=${word}`)).total, word).toBe(0);
+    });
+
     it('answers the same query anew after any change, whoever made it', async () => {
       const a = await createTicketAs(t, alice, { title: 'Printer jams' });
       const search = async () => {

@@ -1,7 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import type { Db, Dialect } from './database.js';
-import { searchDocumentSql } from './migrations/006_search_documents.js';
+import { searchColumnsSql } from './migrations/015_search_facets.js';
 
 /**
  * SQLite's search index is written in bulk, not row by row. FTS5 writes the terms it holds in
@@ -17,8 +17,8 @@ const INDEX_QUEUED = [
   'delete from ticket_search where rowid in (select doc_id from ticket_search_pending)',
   // CROSS JOIN keeps the queue as the outer loop: left to itself, the planner scanned all
   // 1,000,000 documents for the queued few (70 ms a batch instead of 1).
-  `insert into ticket_search (rowid, body)
-    select p.doc_id, ${searchDocumentSql('d.ticket_id')}
+  `insert into ticket_search (rowid, body, facets)
+    select p.doc_id, ${searchColumnsSql('d.ticket_id')}
     from ticket_search_pending p cross join ticket_search_docs d on d.doc_id = p.doc_id`,
   'delete from ticket_search_pending',
 ];

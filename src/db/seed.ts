@@ -1,6 +1,6 @@
 import { sql, type Insertable } from 'kysely';
 import { recountDerived } from '../tickets/ticket.repository.js';
-import { searchDocument } from './migrations/006_search_documents.js';
+import { searchColumnsSql } from './migrations/015_search_facets.js';
 import { indexQueuedSearches } from './search-queue.js';
 import type { Database, Db, Dialect } from './database.js';
 import type { TicketCommentRow, TicketHistoryRow, TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
@@ -129,8 +129,8 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Prom
       await sql`insert into ticket_search_docs (ticket_id) select id from tickets where rowid > ${before.tickets} order by rowid`.execute(trx);
       await sql`delete from ticket_search where rowid in (
         select doc_id from ticket_search_docs where doc_id <= ${before.docs} and ticket_id in (${commented}))`.execute(trx);
-      await sql`insert into ticket_search (rowid, body)
-        select doc_id, ${searchDocument('ticket_id')} from ticket_search_docs
+      await sql`insert into ticket_search (rowid, body, facets)
+        select doc_id, ${sql.raw(searchColumnsSql('ticket_id'))} from ticket_search_docs
         where doc_id > ${before.docs} or ticket_id in (${commented})`.execute(trx);
       // Merge the many segments a bulk insert leaves: searches read one b-tree instead (6x faster).
       await sql`insert into ticket_search (ticket_search) values ('optimize')`.execute(trx);

@@ -6,6 +6,7 @@ import { countFromTallies } from '../tickets/ticket.tallies.js';
 import { indexQueuedSearches } from '../db/search-queue.js';
 import { SUMMARY_COLUMNS } from '../tickets/ticket.repository.js';
 import { facetToken } from '../db/migrations/015_search_facets.js';
+import { postgresFacetLexeme } from '../db/migrations/016_search_facets_postgres.js';
 
 /** The staff queue's filters, already resolved (`me` is a user id by now). */
 export interface QueueFilter {
@@ -33,7 +34,7 @@ const PRIORITY_RANK = sql<number>`case priority when 'urgent' then 4 when 'high'
 /**
  * Tickets where every one of `words` starts a word of the title, description or a comment:
  * one full-text query over one document per ticket, FTS5 on SQLite (migrations 006 and 015), a
- * GIN index over tsvectors on PostgreSQL (migration 008). On SQLite the query also carries the
+ * GIN index over tsvectors on PostgreSQL (migrations 008 and 016). The query also carries the
  * column filters as facets, so its hits are the answer, not candidates.
  */
 function matchesWords(dialect: Dialect, filter: QueueFilter, words: string[], dense: boolean): RawBuilder<SqlBool> {
@@ -48,27 +49,37 @@ function matchesWords(dialect: Dialect, filter: QueueFilter, words: string[], de
       : sql<SqlBool>`tickets.id in (
           select d.ticket_id from ticket_search s join ticket_search_docs d on d.doc_id = s.rowid where ticket_search match ${ftsQuery(words, filter)})`;
   }
-  return sql<SqlBool>`tickets.id in (select ticket_id from ticket_search_docs where search @@ to_tsquery('simple', ${tsQuery(words)}))`;
+  return sql<SqlBool>`tickets.id in (select ticket_id from ticket_search_docs where search @@ ${tsQuery(words, filter)})`;
 }
 
-/**
- * The FTS5 query: every word as a prefix of a word of the text (`body`), and every column
- * filter as its facet token (`facets`, migration 015), all required. Words are runs of letters
- * and digits (searchWords), so neither query language can see an operator in them.
- */
-function ftsQuery(words: string[], filter: QueueFilter): string {
-  const facets = [
-    filter.status === undefined ? undefined : facetToken('s', filter.status),
-    filter.type === undefined ? undefined : facetToken('y', filter.type),
-    filter.priority === undefined ? undefined : facetToken('p', filter.priority),
-    filter.assignedTo === undefined ? undefined : facetToken('a', filter.assignedTo),
-    filter.tenantId === undefined ? undefined : facetToken('t', filter.tenantId),
-    filter.createdBy === undefined ? undefined : facetToken('c', filter.createdBy),
-  ].filter((token) => token !== undefined);
-  const text = `body : (${words.map((word) => `"${word}"*`).join(' AND ')})`;
-  return facets.length === 0 ? text : `${text} AND facets : (${facets.map((token) => `"${token}"`).join(' AND ')})`;
+type FacetPrefix = Parameters<typeof facetToken>[0];
+
+/** The filter's values by facet prefix (migrations 015 and 016); null is "unassigned". */
+function facets(filter: QueueFilter): Array<[FacetPrefix, string | null]> {
+  const all: Array<[FacetPrefix, string | null | undefined]> = [
+    ['s', filter.status],
+    ['y', filter.type],
+    ['p', filter.priority],
+    ['a', filter.assignedTo],
+    ['t', filter.tenantId],
+    ['c', filter.createdBy],
+  ];
+  return all.filter((facet): facet is [FacetPrefix, string | null] => facet[1] !== undefined);
 }
-const tsQuery = (words: string[]) => words.map((word) => `${word}:*`).join(' & ');
+
+// Words are runs of letters and digits (searchWords), so neither query language can see an
+// operator in them; each must begin a word of the text, and every facet is required.
+function ftsQuery(words: string[], filter: QueueFilter): string {
+  const tokens = facets(filter).map(([prefix, value]) => `"${facetToken(prefix, value)}"`);
+  const text = `body : (${words.map((word) => `"${word}"*`).join(' AND ')})`;
+  return tokens.length === 0 ? text : `${text} AND facets : (${tokens.join(' AND ')})`;
+}
+function tsQuery(words: string[], filter: QueueFilter): RawBuilder<unknown> {
+  const text = sql`to_tsquery('simple', ${words.map((word) => `${word}:*`).join(' & ')})`;
+  const lexemes = facets(filter).map(([prefix, value]) => postgresFacetLexeme(prefix, value));
+  // Cast, not parsed: the lexemes are taken as they are (only `=`, letters and digits).
+  return lexemes.length === 0 ? text : sql`(${text} && ${lexemes.join(' & ')}::tsquery)`;
+}
 
 /** The words of a search: runs of letters and digits, lower-cased. */
 export function searchWords(q: string): string[] {
@@ -134,9 +145,8 @@ export async function listQueue(
 }
 
 /**
- * How many tickets match the staff queue's filters: from the tallies unless searching. A
- * search is a count of full-text documents, one per ticket: on SQLite with its filters as
- * facets, on PostgreSQL when it has no filters.
+ * How many tickets match the staff queue's filters: from the tallies unless searching; a
+ * search is a count of full-text documents (one per ticket, its filters as facets).
  */
 export async function countQueue(db: Db, dialect: Dialect, filter: QueueFilter): Promise<number> {
   const { words, ...columns } = filter;
@@ -144,15 +154,11 @@ export async function countQueue(db: Db, dialect: Dialect, filter: QueueFilter):
   // Tickets queued for the search index (by this batch, another process, the command line) count.
   await indexQueuedSearches(db, dialect);
   if (words.length === 0) return 0;
-  if (dialect === 'sqlite') {
-    const { rows } = await sql<{ n: number }>`select count(*) as n from ticket_search where ticket_search match ${ftsQuery(words, filter)}`.execute(db);
-    return Number(rows[0]?.n ?? 0);
-  }
-  if (Object.values(columns).every((value) => value === undefined)) {
-    const { rows } = await sql<{ n: string }>`select count(*) as n from ticket_search_docs where search @@ to_tsquery('simple', ${tsQuery(words)})`.execute(db);
-    return Number(rows[0]?.n ?? 0);
-  }
-  return countRows(queue(db, dialect, filter));
+  const { rows } =
+    dialect === 'sqlite'
+      ? await sql<{ n: number }>`select count(*) as n from ticket_search where ticket_search match ${ftsQuery(words, filter)}`.execute(db)
+      : await sql<{ n: string }>`select count(*) as n from ticket_search_docs where search @@ ${tsQuery(words, filter)}`.execute(db);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** A user known from a verified token, if they are staff. */

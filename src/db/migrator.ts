@@ -15,6 +15,7 @@ import { tallyTriggersMigration } from './migrations/012_tally_triggers.js';
 import { ownerVersionTriggersMigration } from './migrations/013_owner_version_triggers.js';
 import { shardedCountersPostgresMigration } from './migrations/014_sharded_counters_postgres.js';
 import { searchFacetsMigration } from './migrations/015_search_facets.js';
+import { postgresSearchFacetsMigration } from './migrations/016_search_facets_postgres.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -34,6 +35,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '013_owner_version_triggers': ownerVersionTriggersMigration(dialect),
     '014_sharded_counters_postgres': shardedCountersPostgresMigration(dialect),
     '015_search_facets': searchFacetsMigration(dialect),
+    '016_search_facets_postgres': postgresSearchFacetsMigration(dialect),
   };
 }
 

@@ -27,12 +27,11 @@ import {
 } from '../tickets/ticket.table.js';
 import {
   countOpenUnassigned,
-  countQueue,
   countTicketsBy,
   findStaffUser,
-  listQueue,
   listResponseTimes,
   listStaffUsers,
+  readQueue,
   searchWords,
   type QueueFilter,
   type QueueSort,
@@ -64,11 +63,7 @@ export async function listQueueForStaff(db: Db, dialect: Dialect, actor: Actor, 
     direction: sortKey.startsWith('-') ? 'desc' : 'asc',
   };
   const page = { limit: query.limit ?? DEFAULT_PAGE_SIZE, offset: query.offset ?? 0 };
-  // The total first: how many tickets match tells the search which way to read the page.
-  const [rows, total] = await readSnapshot(db, async (trx) => {
-    const matching = await countQueue(trx, dialect, filter);
-    return [await listQueue(trx, dialect, filter, sort, page, matching), matching] as const;
-  });
+  const { rows, total } = await readSnapshot(db, (trx) => readQueue(trx, dialect, filter, sort, page));
   return presentQueue(rows, total, page.offset);
 }
 

@@ -37,16 +37,17 @@ const PRIORITY_RANK = sql<number>`case priority when 'urgent' then 4 when 'high'
  * GIN index over tsvectors on PostgreSQL (migrations 008 and 016). The query also carries the
  * column filters as facets, so its hits are the answer, not candidates.
  */
-function matchesWords(dialect: Dialect, filter: QueueFilter, words: string[], dense: boolean | undefined): RawBuilder<SqlBool> {
+function matchesWords(dialect: Dialect, filter: QueueFilter, words: string[], dense: boolean): RawBuilder<SqlBool> {
   if (dialect === 'sqlite') {
-    if (dense === undefined) throw new Error('a search on SQLite reads the hits readQueue collected');
     // Dense (see listQueue): the query walks a sort index and keeps each ticket whose document
-    // is among the hits, at one lookup of its document id per ticket walked past. Sparse: the
-    // hits drive the query, each joined to its ticket.
+    // is among the hits; SQLite collects the hits' document ids once, and each ticket walked
+    // past costs one lookup of its document id. Sparse: the hits drive the query, each joined
+    // to its ticket.
     return dense
       ? sql<SqlBool>`(select d.doc_id from ticket_search_docs d where d.ticket_id = tickets.id) in (
-          select doc_id from temp.search_hits)`
-      : sql<SqlBool>`tickets.id in (select d.ticket_id from temp.search_hits h join ticket_search_docs d on d.doc_id = h.doc_id)`;
+          select rowid from ticket_search where ticket_search match ${ftsQuery(words, filter)})`
+      : sql<SqlBool>`tickets.id in (
+          select d.ticket_id from ticket_search s join ticket_search_docs d on d.doc_id = s.rowid where ticket_search match ${ftsQuery(words, filter)})`;
   }
   return sql<SqlBool>`tickets.id in (select ticket_id from ticket_search_docs where search @@ ${tsQuery(words, filter)})`;
 }
@@ -92,7 +93,7 @@ export function searchWords(q: string): string[] {
  * index and stops after one page, where it would otherwise collect and sort every open ticket
  * (50 ms at 100,000 tickets, growing with the desk). Tenant and creator stay indexable.
  */
-function queue(db: Db, dialect: Dialect, filter: QueueFilter, sortField: QueueSort['field'] = 'updated_at', dense?: boolean) {
+function queue(db: Db, dialect: Dialect, filter: QueueFilter, sortField: QueueSort['field'] = 'updated_at', dense = false) {
   const words = filter.words;
   const walkSortIndex = dialect === 'sqlite' && sortField !== 'updated_at';
   const col = (name: 'status' | 'type' | 'priority' | 'assigned_to') => (walkSortIndex ? sql`+${sql.ref(name)}` : sql.ref(name));
@@ -111,55 +112,23 @@ function queue(db: Db, dialect: Dialect, filter: QueueFilter, sortField: QueueSo
 }
 
 /**
- * One page of the staff queue and its exact total, in the caller's snapshot (readSnapshot).
- * A search on SQLite evaluates its full-text query once: the hits go to a temporary table,
- * their number is the total, and the page reads them from there. Evaluating the query again
- * for the page cost as much as the count did: 24-90 ms for `invoice refund` at 1,000,000
- * tickets. The table is the connection's own, and Kysely holds the connection for the whole
- * transaction, so no other search can see or change it meanwhile.
- */
-export async function readQueue(
-  db: Db,
-  dialect: Dialect,
-  filter: QueueFilter,
-  sort: QueueSort,
-  page: { limit: number; offset: number },
-): Promise<{ rows: QueueRow[]; total: number }> {
-  const words = filter.words;
-  if (dialect !== 'sqlite' || words === undefined || words.length === 0) {
-    const total = await countQueue(db, dialect, filter);
-    return { rows: await listQueue(db, dialect, filter, sort, page, total), total };
-  }
-  await indexQueuedSearches(db, dialect);
-  await sql`create temp table if not exists search_hits (doc_id integer primary key)`.execute(db);
-  try {
-    const { numAffectedRows } = await sql`insert into temp.search_hits (doc_id)
-      select rowid from ticket_search where ticket_search match ${ftsQuery(words, filter)}`.execute(db);
-    const total = Number(numAffectedRows ?? 0);
-    return { rows: await listQueue(db, dialect, filter, sort, page, total, true), total };
-  } finally {
-    await sql`delete from temp.search_hits`.execute(db);
-  }
-}
-
-/**
  * One page of the staff queue. For a search on SQLite, `matching` (the total) picks the plan:
  * a few hits are fetched and sorted; many are better found by walking the sort's index over
  * the tickets the column filters select, keeping the hits, which stops after one page (it
  * passes `filtered / matching` tickets per hit kept). The crossover follows from the measured
- * costs (~3 µs per hit fetched and sorted, ~0.5 µs per ticket walked past).
+ * costs (~3 µs per hit fetched and sorted, ~0.5 µs per ticket walked past). A search's queued
+ * documents were indexed by countQueue, which the caller runs first in the same snapshot.
  */
-async function listQueue(
+export async function listQueue(
   db: Db,
   dialect: Dialect,
   filter: QueueFilter,
   sort: QueueSort,
   page: { limit: number; offset: number },
-  matching: number,
-  collected = false,
+  matching?: number,
 ): Promise<QueueRow[]> {
-  let dense: boolean | undefined;
-  if (collected) {
+  let dense = false;
+  if (dialect === 'sqlite' && filter.words !== undefined && matching !== undefined) {
     const { words, ...columns } = filter;
     const filtered = (await countFromTallies(db, columns)) ?? (await countFromTallies(db, {})) ?? 0;
     dense = matching * matching * 4 > (page.offset + page.limit) * filtered;

@@ -27,11 +27,12 @@ import {
 } from '../tickets/ticket.table.js';
 import {
   countOpenUnassigned,
+  countQueue,
   countTicketsBy,
   findStaffUser,
+  listQueue,
   listResponseTimes,
   listStaffUsers,
-  readQueue,
   searchWords,
   type QueueFilter,
   type QueueSort,
@@ -63,7 +64,11 @@ export async function listQueueForStaff(db: Db, dialect: Dialect, actor: Actor, 
     direction: sortKey.startsWith('-') ? 'desc' : 'asc',
   };
   const page = { limit: query.limit ?? DEFAULT_PAGE_SIZE, offset: query.offset ?? 0 };
-  const { rows, total } = await readSnapshot(db, (trx) => readQueue(trx, dialect, filter, sort, page));
+  // The total first: how many tickets match tells the search which way to read the page.
+  const [rows, total] = await readSnapshot(db, async (trx) => {
+    const matching = await countQueue(trx, dialect, filter);
+    return [await listQueue(trx, dialect, filter, sort, page, matching), matching] as const;
+  });
   return presentQueue(rows, total, page.offset);
 }
 

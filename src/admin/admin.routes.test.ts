@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alice, bob, buildTestApp, carol, createTicketAs, problem, sam, setTicket, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
 import { dialects } from '../../test/dialects.js';
-import { createDb } from '../db/database.js';
+import { createDb, databaseVersion } from '../db/database.js';
 import { rebuildTallies } from '../tickets/ticket.tallies.js';
 
 describe.each(dialects())('%s', (dialect) => {
@@ -167,6 +167,14 @@ describe.each(dialects())('%s', (dialect) => {
       }
       // The filters' own tokens, typed as words, match nothing: no ticket says them.
       for (const word of ['sopen', 'pnormal', 'ybug', 'sinprogress', 'a']) expect((await queue(`?q=${word}`)).total, word).toBe(0);
+    });
+
+    it('moves no version by reading, so that views no one changed are served from memory', async () => {
+      await createTicketAs(t, alice, { title: 'Printer jams' });
+      await queue(); // the first request of a day records the agent, a write
+      const before = await databaseVersion(t.db, dialect);
+      for (const query of ['?q=printer', '?q=printer&status=open&limit=1', '?q=zzz', '?status=open', '?sort=-priority']) await queue(query);
+      expect(await databaseVersion(t.db, dialect)).toBe(before);
     });
 
     it('answers the same query anew after any change, whoever made it', async () => {

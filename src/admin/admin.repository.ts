@@ -77,7 +77,8 @@ function ftsQuery(words: string[], filter: QueueFilter): string {
 function tsQuery(words: string[], filter: QueueFilter): RawBuilder<unknown> {
   const text = sql`to_tsquery('simple', ${words.map((word) => `${word}:*`).join(' & ')})`;
   const lexemes = facets(filter).map(([prefix, value]) => postgresFacetLexeme(prefix, value));
-  // Cast, not parsed: the lexemes are taken as they are (only `=`, letters and digits).
+  // Cast, not to_tsquery: the lexemes are taken as they are, not normalised (only `=`,
+  // letters and digits, so no operator either).
   return lexemes.length === 0 ? text : sql`(${text} && ${lexemes.join(' & ')}::tsquery)`;
 }
 
@@ -114,7 +115,7 @@ function queue(db: Db, dialect: Dialect, filter: QueueFilter, sortField: QueueSo
 /**
  * One page of the staff queue. For a search on SQLite, `matching` (the total) picks the plan:
  * a few hits are fetched and sorted; many are better found by walking the sort's index over
- * the tickets the column filters select, keeping the hits, which stops after one page (it
+ * the tickets its indexable filters select, keeping the hits, which stops after one page (it
  * passes `filtered / matching` tickets per hit kept). The crossover follows from the measured
  * costs (~3 µs per hit fetched and sorted, ~0.5 µs per ticket walked past). A search's queued
  * documents were indexed by countQueue, which the caller runs first in the same snapshot.
@@ -129,8 +130,12 @@ export async function listQueue(
 ): Promise<QueueRow[]> {
   let dense = false;
   if (dialect === 'sqlite' && filter.words !== undefined && matching !== undefined) {
+    // The tickets the walk passes: those the indexable filters select. Sorted by anything but
+    // updated_at, the low-cardinality filters are not indexable (see queue): only tenant and
+    // customer narrow the walk.
     const { words, ...columns } = filter;
-    const filtered = (await countFromTallies(db, columns)) ?? (await countFromTallies(db, {})) ?? 0;
+    const walked = sort.field === 'updated_at' ? columns : { tenantId: columns.tenantId, createdBy: columns.createdBy };
+    const filtered = (await countFromTallies(db, walked)) ?? (await countFromTallies(db, {})) ?? 0;
     dense = matching * matching * 4 > (page.offset + page.limit) * filtered;
   }
   return queue(db, dialect, filter, sort.field, dense)

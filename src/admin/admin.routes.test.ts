@@ -165,6 +165,13 @@ describe.each(dialects())('%s', (dialect) => {
         for (let offset = 0; offset < expected.total; offset++) pages.push(...(await queue(`?q=printer&${filter}&limit=1&offset=${offset}`)).tickets);
         expect(pages.map((x: { ticket_id: string }) => x.ticket_id), filter).toEqual(found.tickets.map((x: { ticket_id: string }) => x.ticket_id));
       }
+      // Ids are whatever the sign-in service issues: quotes, query operators, accents, length.
+      const odd: TestUser = { id: `user_"x' OR *:ü${'z'.repeat(150)}`, email: 'odd@odd.test', org: `org_'&:* "ñ"${'q'.repeat(150)}` };
+      const oddTicket = (await createTicketAs(t, odd, { title: 'Printer smokes' })).ticket_id;
+      for (const filter of [`tenant_id=${encodeURIComponent(odd.org as string)}`, `created_by=${encodeURIComponent(odd.id)}`]) {
+        const found = await queue(`?q=printer&${filter}`);
+        expect({ filter, total: found.total, ids: found.tickets.map((x: { ticket_id: string }) => x.ticket_id) }).toEqual({ filter, total: 1, ids: [oddTicket] });
+      }
       // The filters' own tokens, typed as words, match nothing: no ticket says them.
       for (const word of ['sopen', 'pnormal', 'ybug', 'sinprogress', 'a']) expect((await queue(`?q=${word}`)).total, word).toBe(0);
     });

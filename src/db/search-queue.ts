@@ -7,7 +7,7 @@ import { searchColumnsSql } from './migrations/015_search_facets.js';
  * SQLite's search index is written in bulk, not row by row. FTS5 writes the terms it holds in
  * memory to disk at every savepoint, and a trigger's statement opens one: indexing a ticket in
  * its trigger wrote a new index segment per ticket and per comment (120 µs of a 200 µs ticket
- * insert at 1,000,000 tickets), and fed the merges. So the triggers (migration 010) only queue
+ * insert at 1,000,000 tickets), and fed the merges. So the triggers (migrations 010 and 015) only queue
  * the ticket's document, and these statements (re)index everything queued at once: the server
  * runs them at each batch commit (TransactionBatcher), and a search runs them first, so it
  * never misses a ticket another process or the command line queued.

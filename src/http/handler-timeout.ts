@@ -6,12 +6,10 @@ interface InFlight {
   request: FastifyRequest;
   reply: FastifyReply;
   deadline: number;
+  linked: boolean;
   older: InFlight | null;
   newer: InFlight | null;
 }
-
-const IN_FLIGHT = Symbol('in flight');
-type Tracked = FastifyRequest & { [IN_FLIGHT]?: InFlight | null };
 
 /**
  * Answers 503 for a request whose handler is still running after `ms`, as Fastify's own
@@ -31,12 +29,15 @@ type Tracked = FastifyRequest & { [IN_FLIGHT]?: InFlight | null };
  * request, p99 15 -> 7 ms).
  */
 export function installHandlerTimeout(app: FastifyInstance, ms: number): void {
+  // One key per install, so that two installs on one request keep two lists intact.
+  const IN_FLIGHT = Symbol('in flight');
+  type Tracked = FastifyRequest & { [IN_FLIGHT]?: InFlight | null };
   let oldest: InFlight | null = null;
   let newest: InFlight | null = null;
-  const leave = (request: Tracked) => {
-    const entry = request[IN_FLIGHT];
-    if (!entry) return;
-    request[IN_FLIGHT] = null;
+  const leave = (entry: InFlight) => {
+    if (!entry.linked) return;
+    entry.linked = false;
+    (entry.request as Tracked)[IN_FLIGHT] = null;
     if (entry.older) entry.older.newer = entry.newer;
     else oldest = entry.newer;
     if (entry.newer) entry.newer.older = entry.older;
@@ -47,7 +48,7 @@ export function installHandlerTimeout(app: FastifyInstance, ms: number): void {
     const now = performance.now();
     while (oldest !== null && oldest.deadline <= now) {
       const { request, reply } = oldest;
-      leave(request);
+      leave(oldest);
       if (reply.sent) continue;
       if (reply.raw.headersSent) {
         // A response already under way cannot become a problem document: cut it off.
@@ -60,7 +61,7 @@ export function installHandlerTimeout(app: FastifyInstance, ms: number): void {
   };
   let timer: NodeJS.Timeout | undefined;
   app.addHook('onRequest', (request: Tracked, reply, done) => {
-    const entry: InFlight = { request, reply, deadline: performance.now() + ms, older: newest, newer: null };
+    const entry: InFlight = { request, reply, deadline: performance.now() + ms, linked: true, older: newest, newer: null };
     if (newest) newest.newer = entry;
     else oldest = entry;
     newest = entry;
@@ -70,17 +71,21 @@ export function installHandlerTimeout(app: FastifyInstance, ms: number): void {
   });
   // A handler that produced its answer is done: what follows (the wait for the disk flush in
   // app.ts's onSend) must not be overwritten by a 503 halfway through.
+  const leaveRequest = (request: Tracked) => {
+    const entry = request[IN_FLIGHT];
+    if (entry) leave(entry);
+  };
   app.addHook('onSend', (request, _reply, payload, done) => {
-    leave(request);
+    leaveRequest(request);
     done(null, payload);
   });
   app.addHook('onRequestAbort', (request, done) => {
-    leave(request);
+    leaveRequest(request);
     done();
   });
   app.addHook('onClose', (_app, done) => {
     clearInterval(timer);
-    while (oldest !== null) leave(oldest.request);
+    while (oldest !== null) leave(oldest);
     done();
   });
 }

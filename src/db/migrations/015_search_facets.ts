@@ -24,7 +24,7 @@ export function searchFacetsMigration(dialect: Dialect): Migration {
  * assignee token is the bare prefix `a`.
  */
 export const facetsSql = (t: string) =>
-  `'s' || replace(${t}.status, '_', '') || ' p' || ${t}.priority || ' y' || replace(${t}.type, '_', '') ||
+  `'s' || replace(${t}.status, '_', '') || ' p' || replace(${t}.priority, '_', '') || ' y' || replace(${t}.type, '_', '') ||
   ' a' || coalesce(hex(${t}.assigned_to), '') || ' t' || hex(${t}.tenant_id) || ' c' || hex(${t}.created_by)`;
 
 /** The facet token for one filter value, as facetsSql writes it (FTS5 folds its case). */
@@ -39,14 +39,16 @@ const WATCHED = ['title', 'description', 'status', 'priority', 'type', 'assigned
 
 const sqlite: Migration = {
   async up(db: Kysely<any>) {
-    await sql`drop table ticket_search`.execute(db);
+    // Kysely runs SQLite migrations outside a transaction, so each statement commits alone:
+    // `if exists` lets a run interrupted halfway be run again.
+    await sql`drop table if exists ticket_search`.execute(db);
     await sql`create virtual table ticket_search using fts5(body, facets, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0')`.execute(db);
     // As migration 011 set it on the table this one replaces (search-maintenance.ts).
     await sql`insert into ticket_search (ticket_search, rank) values ('usermerge', 2)`.execute(db);
     await sql`delete from ticket_search_pending`.execute(db);
     await sql.raw(`insert into ticket_search (rowid, body, facets) select d.doc_id, ${searchColumnsSql('d.ticket_id')} from ticket_search_docs d`).execute(db);
     await sql`insert into ticket_search (ticket_search) values ('optimize')`.execute(db);
-    await sql`drop trigger ticket_search_on_ticket_text`.execute(db);
+    await sql`drop trigger if exists ticket_search_on_ticket_text`.execute(db);
     // Only when one of them really changed: an update that writes a column back unchanged
     // must not cost a re-index.
     const changed = WATCHED.map((column) => `old.${column} is not new.${column}`).join(' or ');

@@ -9,8 +9,9 @@ import type { Dialect } from '../database.js';
  * holds one lexeme per value the staff queue filters by, so that a search's filters are part
  * of its GIN lookup and its total a count of documents, not a join to every hit's ticket.
  * The lexemes begin with `=` (`=s=open`), which the parser never leaves in a word and no typed
- * word begins with, so no text can produce one and no word, even as a prefix, can match one. Ids are hashed (md5) to stay under the 2 KB lexeme limit
- * whatever their length; the page query still filters the tickets' own columns.
+ * word begins with, so no text can produce one and no word, even as a prefix, can match one.
+ * Ids are hashed (md5) to stay under the 2 KB lexeme limit whatever their length; the page
+ * query still filters the tickets' own columns, the total trusts the hashes.
  */
 export function postgresSearchFacetsMigration(dialect: Dialect): Migration {
   return dialect === 'postgres' ? postgres : { up: async () => {} };

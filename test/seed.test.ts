@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDatabase } from '../src/db/seed.js';
 import { dialects } from './dialects.js';
-import { buildTestApp, type TestApp } from './helpers.js';
+import { alice, buildTestApp, createTicketAs, sam, type TestApp } from './helpers.js';
 
 describe.each(dialects())('%s: helpdesk seed', (dialect) => {
   let t: TestApp;
@@ -40,6 +40,23 @@ describe.each(dialects())('%s: helpdesk seed', (dialect) => {
     }
   });
 
+  it('gives every row a UUIDv7 id from its own creation time and an ISO timestamp that round-trips', async () => {
+    const tickets = await t.db.selectFrom('tickets').select(['id', 'created_at', 'updated_at', 'resolved_at', 'first_response_at']).execute();
+    const rows = [
+      ...tickets,
+      ...(await t.db.selectFrom('ticket_comments').select(['id', 'created_at']).execute()),
+      ...(await t.db.selectFrom('ticket_history').select(['id', 'created_at']).execute()),
+    ];
+    expect(rows.length).toBeGreaterThan(counts.tickets);
+    const stamps = [...rows.map((row) => row.created_at), ...tickets.flatMap((x) => [x.updated_at, x.resolved_at ?? x.updated_at, x.first_response_at ?? x.updated_at])];
+    for (const at of stamps) expect(new Date(at).toISOString()).toBe(at);
+    for (const row of rows) {
+      expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(parseInt(row.id.replace('-', '').slice(0, 12), 16)).toBe(Date.parse(row.created_at));
+    }
+    expect(new Set(rows.map((row) => row.id)).size).toBe(rows.length);
+  });
+
   it('is usable through the API: a seeded customer sees their tickets, staff can search them', async () => {
     const owner = await t.db.selectFrom('tickets').select(['created_by', 'tenant_id']).limit(1).executeTakeFirstOrThrow();
     const email = (await t.db.selectFrom('users').select('email').where('id', '=', owner.created_by).executeTakeFirstOrThrow()).email;
@@ -69,5 +86,31 @@ describe.each(dialects())('%s: helpdesk seed', (dialect) => {
       expect([q, extra, page.total]).toEqual([q, extra, expected.length]);
       expect(page.tickets.map((x: { ticket_id: string }) => x.ticket_id)).toEqual(expected.slice(20, 40).map((x) => x.id));
     }
+  });
+});
+
+describe.each(dialects())('%s: helpdesk seed beside a running server', (dialect) => {
+  let t: TestApp;
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('keeps a search exact for a ticket the server changed while the seed was loading', async () => {
+    t = await buildTestApp(dialect, { HELPDESK_RATE_LIMIT: '0' });
+    const ticket = await createTicketAs(t, alice, { title: 'Zebrafish tank report is empty' });
+    const search = async (status: string) =>
+      (await t.as(sam, { url: `/api/v1/admin/support/tickets?q=zebrafish&status=${status}` })).json() as { total: number; tickets: Array<{ ticket_id: string }> };
+    let changed = false;
+    await seedDatabase(t.db, dialect, { tickets: 300, tenants: 5, commentsPerTicket: 1, seed: 3 }, async () => {
+      if (changed) return;
+      changed = true;
+      // The seed is between two of its batches here: on SQLite, with the search triggers gone.
+      const res = await t.as(sam, { method: 'PATCH', url: `/api/v1/admin/support/tickets/${ticket.ticket_id}`, payload: { status: 'in_progress' } });
+      expect(res.statusCode).toBe(200);
+    });
+    expect(changed).toBe(true);
+    const now = await search('in_progress');
+    expect([now.total, now.tickets.map((x) => x.ticket_id)]).toEqual([1, [ticket.ticket_id]]);
+    expect((await search('open')).total).toBe(0);
   });
 });

@@ -63,7 +63,7 @@ export async function seedDatabase(
   db: Db,
   dialect: Dialect,
   options: SeedOptions,
-  progress: (done: number) => void = () => {},
+  progress: (done: number) => void | Promise<void> = () => {},
 ): Promise<{ users: number; tickets: number; comments: number; history: number }> {
   const counts = await withIndexesDeferred(db, dialect, () => load(db, options, progress));
   await db.transaction().execute((trx) => recountDerived(trx));
@@ -118,27 +118,31 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Prom
   const { rows: deferred } = await sql<{ type: 'index' | 'trigger'; name: string; sql: string }>`
     select type, name, sql from sqlite_master
     where type in ('index', 'trigger') and sql is not null and tbl_name in (${sql.join(LOADED_TABLES)})`.execute(db);
+  // Every change a server makes to a ticket stamps updated_at with its clock (this machine's).
+  const startedAt = new Date().toISOString();
   for (const { type, name } of deferred) await sql`drop ${sql.raw(type)} ${sql.id(name)}`.execute(db);
   try {
     return await load();
   } finally {
     await db.transaction().execute(async (trx) => {
       for (const object of deferred) await sql.raw(object.sql).execute(trx);
-      // Search documents for the new tickets, and fresh ones for older tickets that got comments.
-      const commented = sql`select ticket_id from ticket_comments where rowid > ${before.comments}`;
+      // Search documents for the new tickets, and fresh ones for older tickets that got comments
+      // or were changed meanwhile (by a server running beside the seed, its triggers gone).
+      const touched = sql`select ticket_id from ticket_comments where rowid > ${before.comments}
+        union all select id from tickets where updated_at >= ${startedAt}`;
       await sql`insert into ticket_search_docs (ticket_id) select id from tickets where rowid > ${before.tickets} order by rowid`.execute(trx);
       await sql`delete from ticket_search where rowid in (
-        select doc_id from ticket_search_docs where doc_id <= ${before.docs} and ticket_id in (${commented}))`.execute(trx);
+        select doc_id from ticket_search_docs where doc_id <= ${before.docs} and ticket_id in (${touched}))`.execute(trx);
       await sql`insert into ticket_search (rowid, body, facets)
         select doc_id, ${sql.raw(searchColumnsSql('ticket_id'))} from ticket_search_docs
-        where doc_id > ${before.docs} or ticket_id in (${commented})`.execute(trx);
+        where doc_id > ${before.docs} or ticket_id in (${touched})`.execute(trx);
       // Merge the many segments a bulk insert leaves: searches read one b-tree instead (6x faster).
       await sql`insert into ticket_search (ticket_search) values ('optimize')`.execute(trx);
     });
   }
 }
 
-async function load(db: Db, options: SeedOptions, progress: (done: number) => void): Promise<{ users: number; tickets: number; comments: number; history: number }> {
+async function load(db: Db, options: SeedOptions, progress: (done: number) => void | Promise<void>): Promise<{ users: number; tickets: number; comments: number; history: number }> {
   const random = prng(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   // Texts come from a pool: building every one word by word was a fifth of the seed's time.
@@ -251,7 +255,7 @@ async function load(db: Db, options: SeedOptions, progress: (done: number) => vo
     });
     comments += ticketComments.length;
     history += ticketHistory.length;
-    progress(start + count);
+    await progress(start + count);
   }
   return { users: allUsers.length, tickets: options.tickets, comments, history };
 }

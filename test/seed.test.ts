@@ -98,8 +98,9 @@ describe.each(dialects())('%s: helpdesk seed beside a running server', (dialect)
   it('keeps a search exact for a ticket the server changed while the seed was loading', async () => {
     t = await buildTestApp(dialect, { HELPDESK_RATE_LIMIT: '0' });
     const ticket = await createTicketAs(t, alice, { title: 'Zebrafish tank report is empty' });
-    const search = async (status: string) =>
-      (await t.as(sam, { url: `/api/v1/admin/support/tickets?q=zebrafish&status=${status}` })).json() as { total: number; tickets: Array<{ ticket_id: string }> };
+    const noted = await createTicketAs(t, alice, { title: 'Vendor invoices are late' });
+    const search = async (status: string, q = 'zebrafish') =>
+      (await t.as(sam, { url: `/api/v1/admin/support/tickets?q=${q}&status=${status}` })).json() as { total: number; tickets: Array<{ ticket_id: string }> };
     let changed = false;
     await seedDatabase(t.db, dialect, { tickets: 300, tenants: 5, commentsPerTicket: 1, seed: 3 }, async () => {
       if (changed) return;
@@ -107,10 +108,15 @@ describe.each(dialects())('%s: helpdesk seed beside a running server', (dialect)
       // The seed is between two of its batches here: on SQLite, with the search triggers gone.
       const res = await t.as(sam, { method: 'PATCH', url: `/api/v1/admin/support/tickets/${ticket.ticket_id}`, payload: { status: 'in_progress' } });
       expect(res.statusCode).toBe(200);
+      // An internal note does not touch updated_at; its own timestamp (or rowid) must tell.
+      const note = await t.as(sam, { method: 'POST', url: `/api/v1/admin/support/tickets/${noted.ticket_id}/comments`, payload: { content: 'Quokka vendor contacted', is_internal: true } });
+      expect(note.statusCode).toBe(201);
     });
     expect(changed).toBe(true);
     const now = await search('in_progress');
     expect([now.total, now.tickets.map((x) => x.ticket_id)]).toEqual([1, [ticket.ticket_id]]);
     expect((await search('open')).total).toBe(0);
+    const found = await search('open', 'quokka');
+    expect([found.total, found.tickets.map((x) => x.ticket_id)]).toEqual([1, [noted.ticket_id]]);
   });
 });

@@ -22,6 +22,10 @@ const facetsSql = (t: string) => `array_to_tsvector(array[
   '=s=' || replace(${t}.status, '_', ''), '=p=' || replace(${t}.priority, '_', ''), '=y=' || replace(${t}.type, '_', ''),
   '=a=' || coalesce(md5(${t}.assigned_to), ''), '=t=' || md5(${t}.tenant_id), '=c=' || md5(${t}.created_by)])`;
 
+/** A ticket's whole search document: its text with its comments, as in 008, and its facets. */
+export const postgresSearchDocumentSql = (t: string) => `to_tsvector('simple', ${t}.title || ' ' || ${t}.description || coalesce(' ' || (
+          select string_agg(c.content, ' ') from ticket_comments c where c.ticket_id = ${t}.id), '')) || ${facetsSql(t)}`;
+
 /** The lexeme facetsSql writes for one filter value; `null` is the unassigned assignee. */
 export function postgresFacetLexeme(prefix: 's' | 'p' | 'y' | 'a' | 't' | 'c', value: string | null): string {
   if (prefix === 's' || prefix === 'p' || prefix === 'y') return `=${prefix}=${(value ?? '').replaceAll('_', '')}`;
@@ -45,8 +49,7 @@ const postgres: Migration = {
     await sql.raw(`create or replace function ticket_search_on_ticket() returns trigger language plpgsql as $$
       begin
         insert into ticket_search_docs (ticket_id, search)
-        values (new.id, to_tsvector('simple', new.title || ' ' || new.description || coalesce(' ' || (
-          select string_agg(c.content, ' ') from ticket_comments c where c.ticket_id = new.id), '')) || ${facetsSql('new')})
+        values (new.id, ${postgresSearchDocumentSql('new')})
         on conflict (ticket_id) do update set search = excluded.search;
         return null;
       end $$`).execute(db);

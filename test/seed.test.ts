@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDatabase } from '../src/db/seed.js';
 import { dialects } from './dialects.js';
@@ -105,7 +106,7 @@ describe.each(dialects())('%s: helpdesk seed beside a running server', (dialect)
     await seedDatabase(t.db, dialect, { tickets: 300, tenants: 5, commentsPerTicket: 1, seed: 3 }, async () => {
       if (changed) return;
       changed = true;
-      // The seed is between two of its batches here: on SQLite, with the search triggers gone.
+      // The seed has loaded a batch and still holds the search triggers off (both databases).
       const res = await t.as(sam, { method: 'PATCH', url: `/api/v1/admin/support/tickets/${ticket.ticket_id}`, payload: { status: 'in_progress' } });
       expect(res.statusCode).toBe(200);
       // An internal note does not touch updated_at; its own timestamp (or rowid) must tell.
@@ -118,5 +119,25 @@ describe.each(dialects())('%s: helpdesk seed beside a running server', (dialect)
     expect((await search('open')).total).toBe(0);
     const found = await search('open', 'quokka');
     expect([found.total, found.tickets.map((x) => x.ticket_id)]).toEqual([1, [noted.ticket_id]]);
+  });
+});
+
+describe.each(dialects().filter((dialect) => dialect === 'postgres'))('%s: helpdesk seed after a seed that was killed', (dialect) => {
+  let t: TestApp;
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('rewrites every search document when it finds the search triggers left off', async () => {
+    t = await buildTestApp(dialect, { HELPDESK_RATE_LIMIT: '0' });
+    const ticket = await createTicketAs(t, alice, { title: 'Walrus pool heater is offline' });
+    // What a seed killed mid-load leaves behind: the triggers off, and a change made meanwhile
+    // that no timestamp tells of.
+    await sql`alter table tickets disable trigger ticket_search_on_ticket, disable trigger ticket_search_on_facets`.execute(t.db);
+    await sql`alter table ticket_comments disable trigger ticket_search_on_comment`.execute(t.db);
+    await sql`update tickets set status = 'resolved' where id = ${ticket.ticket_id}`.execute(t.db);
+    await seedDatabase(t.db, dialect, { tickets: 50, tenants: 2, commentsPerTicket: 0, seed: 5 });
+    const found = (await t.as(sam, { url: '/api/v1/admin/support/tickets?q=walrus&status=resolved' })).json() as { total: number };
+    expect(found.total).toBe(1);
   });
 });

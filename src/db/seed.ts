@@ -102,32 +102,44 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Prom
   if (dialect !== 'sqlite') {
     // Tallies and owner versions are recounted after the load (seedDatabase), and the search
     // documents written once at the end: kept row by row, every seeded comment rewrote its
-    // ticket's document and GIN entries (100,000 tickets: 46 s instead of 32). DISABLE holds for every
-    // session: a server writing meanwhile goes uncounted and unindexed until the end below,
-    // and a seed killed mid-load leaves the triggers off (`alter table tickets enable trigger
-    // all`, the same for ticket_comments, and a re-run of the seed mend it).
-    const startedAt = new Date().toISOString();
+    // ticket's document and GIN entries (100,000 tickets: 46 s instead of 32). DISABLE holds
+    // for every session: a server writing meanwhile goes uncounted and unindexed until the end
+    // below. A seed killed mid-load leaves the triggers off; the next seed finds them so and
+    // rewrites every document (`alter table tickets enable trigger user` and the same for
+    // ticket_comments turn them back on by hand).
+    const names = ['ticket_search_on_ticket', 'ticket_search_on_facets', 'ticket_search_on_comment'];
+    const { rows: off } = await sql<{ n: string }>`select count(*) as n from pg_trigger where tgname in (${sql.join(names)}) and tgenabled = 'D'`.execute(db);
+    // Changes since then are re-indexed; the servers stamp them with their clocks, which are
+    // taken to agree with this one.
+    let since = Number(off[0]?.n) > 0 ? '' : new Date().toISOString();
     const triggers = (action: 'enable' | 'disable') => [
       sql`alter table tickets ${sql.raw(['tickets_tally', 'tickets_owner_version', 'ticket_search_on_ticket', 'ticket_search_on_facets'].map((name) => `${action} trigger ${name}`).join(', '))}`,
       sql`alter table ticket_comments ${sql.raw(action)} trigger ticket_search_on_comment`,
     ];
+    // Documents for the tickets that have none, and fresh ones for those a server changed or
+    // commented on since `changedSince`.
+    const writeDocuments = (trx: Db, changedSince: string) => sql`insert into ticket_search_docs (ticket_id, search)
+      select t.id, ${sql.raw(postgresSearchDocumentSql('t'))} from tickets t
+      where not exists (select 1 from ticket_search_docs d where d.ticket_id = t.id)
+        or t.updated_at >= ${changedSince} or t.id in (select ticket_id from ticket_comments where created_at >= ${changedSince})
+      on conflict (ticket_id) do update set search = excluded.search`.execute(trx);
     for (const statement of triggers('disable')) await statement.execute(db);
     try {
       return await load();
     } finally {
-      await db.transaction().execute(async (trx) => {
-        await sql`set local statement_timeout = 0`.execute(trx);
-        // ALTER TABLE locks both tables until the commit: no write can slip between the
-        // triggers coming back and the documents written from the rows.
-        for (const statement of triggers('enable')) await statement.execute(trx);
-        // Documents for the new tickets, and fresh ones for older tickets a server changed or
-        // commented on meanwhile (both stamped with its clock, this machine's).
-        await sql`insert into ticket_search_docs (ticket_id, search)
-          select t.id, ${sql.raw(postgresSearchDocumentSql('t'))} from tickets t
-          where not exists (select 1 from ticket_search_docs d where d.ticket_id = t.id)
-            or t.updated_at >= ${startedAt} or t.id in (select ticket_id from ticket_comments where created_at >= ${startedAt})
-          on conflict (ticket_id) do update set search = excluded.search`.execute(trx);
-      });
+      // Twice: first the bulk, with writers free to go on (a minute at 1,000,000 tickets, longer
+      // than their statement timeout); then, holding the tables, what changed meanwhile.
+      // ALTER TABLE keeps writers out until that commit: none can slip between the triggers
+      // coming back and the documents written from the rows.
+      for (const locked of [false, true]) {
+        const changedSince = since;
+        since = new Date().toISOString();
+        await db.transaction().execute(async (trx) => {
+          await sql`set local statement_timeout = 0`.execute(trx);
+          if (locked) for (const statement of triggers('enable')) await statement.execute(trx);
+          await writeDocuments(trx, changedSince);
+        });
+      }
     }
   }
   // The bulk path below indexes whole documents itself; nothing queued may be indexed twice.

@@ -107,22 +107,29 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Prom
     // below. A seed killed mid-load leaves the triggers off; the next seed finds them so and
     // rewrites every document (`alter table tickets enable trigger user` and the same for
     // ticket_comments turn them back on by hand).
-    const names = ['ticket_search_on_ticket', 'ticket_search_on_facets', 'ticket_search_on_comment'];
-    const { rows: off } = await sql<{ n: string }>`select count(*) as n from pg_trigger where tgname in (${sql.join(names)}) and tgenabled = 'D'`.execute(db);
-    // Changes since then are re-indexed; the servers stamp them with their clocks, which are
-    // taken to agree with this one.
-    let since = Number(off[0]?.n) > 0 ? '' : new Date().toISOString();
-    const triggers = (action: 'enable' | 'disable') => [
-      sql`alter table tickets ${sql.raw(['tickets_tally', 'tickets_owner_version', 'ticket_search_on_ticket', 'ticket_search_on_facets'].map((name) => `${action} trigger ${name}`).join(', '))}`,
-      sql`alter table ticket_comments ${sql.raw(action)} trigger ticket_search_on_comment`,
-    ];
+    const deferred = {
+      tickets: ['tickets_tally', 'tickets_owner_version', 'ticket_search_on_ticket', 'ticket_search_on_facets'],
+      ticket_comments: ['ticket_search_on_comment'],
+    };
+    const triggers = (action: 'enable' | 'disable') =>
+      Object.entries(deferred).map(([table, names]) => sql`alter table ${sql.table(table)} ${sql.raw(names.map((name) => `${action} trigger ${name}`).join(', '))}`);
+    const { rows: off } = await sql<{ n: string }>`
+      select count(*) as n from pg_trigger where tgname in (${sql.join(Object.values(deferred).flat())}) and tgenabled = 'D'`.execute(db);
+    // What changes from now on is re-indexed (everything, after a killed seed); the servers
+    // stamp changes with their clocks, which are taken to agree with this one.
+    const startedAt = Number(off[0]?.n) > 0 ? '' : new Date().toISOString();
     // Documents for the tickets that have none, and fresh ones for those a server changed or
-    // commented on since `changedSince`.
-    const writeDocuments = (trx: Db, changedSince: string) => sql`insert into ticket_search_docs (ticket_id, search)
-      select t.id, ${sql.raw(postgresSearchDocumentSql('t'))} from tickets t
-      where not exists (select 1 from ticket_search_docs d where d.ticket_id = t.id)
-        or t.updated_at >= ${changedSince} or t.id in (select ticket_id from ticket_comments where created_at >= ${changedSince})
-      on conflict (ticket_id) do update set search = excluded.search`.execute(trx);
+    // commented on since `changedSince`; with the triggers back on first when `locked`.
+    const writeDocuments = (changedSince: string, locked: boolean) =>
+      db.transaction().execute(async (trx) => {
+        await sql`set local statement_timeout = 0`.execute(trx);
+        if (locked) for (const statement of triggers('enable')) await statement.execute(trx);
+        await sql`insert into ticket_search_docs (ticket_id, search)
+          select t.id, ${sql.raw(postgresSearchDocumentSql('t'))} from tickets t
+          where not exists (select 1 from ticket_search_docs d where d.ticket_id = t.id)
+            or t.updated_at >= ${changedSince} or t.id in (select ticket_id from ticket_comments where created_at >= ${changedSince})
+          on conflict (ticket_id) do update set search = excluded.search`.execute(trx);
+      });
     for (const statement of triggers('disable')) await statement.execute(db);
     try {
       return await load();
@@ -131,15 +138,9 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Prom
       // than their statement timeout); then, holding the tables, what changed meanwhile.
       // ALTER TABLE keeps writers out until that commit: none can slip between the triggers
       // coming back and the documents written from the rows.
-      for (const locked of [false, true]) {
-        const changedSince = since;
-        since = new Date().toISOString();
-        await db.transaction().execute(async (trx) => {
-          await sql`set local statement_timeout = 0`.execute(trx);
-          if (locked) for (const statement of triggers('enable')) await statement.execute(trx);
-          await writeDocuments(trx, changedSince);
-        });
-      }
+      const bulkBegan = new Date().toISOString();
+      await writeDocuments(startedAt, false);
+      await writeDocuments(bulkBegan, true);
     }
   }
   // The bulk path below indexes whole documents itself; nothing queued may be indexed twice.

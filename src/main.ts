@@ -3,6 +3,7 @@ import { loadConfig, type Config } from './config.js';
 import { createDb } from './db/database.js';
 import { migrateToLatest } from './db/migrator.js';
 import { mergeSearchIndexWhenIdle } from './db/search-maintenance.js';
+import { seedInterrupted } from './db/seed.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -14,6 +15,13 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
   const stopMerging = mergeSearchIndexWhenIdle(db, config.database.kind, app.server, {
     onError: (error) => app.log.error({ err: error }, 'merging the search index failed; trying again in a minute'),
   });
+
+  if (await seedInterrupted(db, config.database.kind)) {
+    app.log.warn(
+      'A SEED IS LOADING THIS DATABASE, OR ONE WAS KILLED WHILE IT DID: until a seed finishes, tickets are not counted in totals ' +
+        'and changes are not found by search. If no seed is running, run one (`npm run helpdesk -- seed --tickets 1`): it puts back what the killed one took away.',
+    );
+  }
 
   if (config.auth.mode === 'development') {
     app.log.warn(

@@ -19,6 +19,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv) {
   return execFileAsync(process.execPath, [...CLI, ...args], { cwd: ROOT, env, maxBuffer: 64 * 1024 * 1024 });
 }
 
+/** Starts `helpdesk <args>` without waiting for it, e.g. to kill it midway. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env, stdio: 'ignore' });
+}
+
 export interface ServerProcess {
   url: string;
   child: ChildProcess;

@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDatabase } from '../src/db/seed.js';
+import { seedDatabase, seedInterrupted } from '../src/db/seed.js';
 import { dialects } from './dialects.js';
 import { alice, buildTestApp, createTicketAs, sam, type TestApp } from './helpers.js';
+import { cliEnv, spawnCli, startServer } from './processes.js';
 
 describe.each(dialects())('%s: helpdesk seed', (dialect) => {
   let t: TestApp;
@@ -136,8 +137,50 @@ describe.each(dialects().filter((dialect) => dialect === 'postgres'))('%s: helpd
     await sql`alter table tickets disable trigger ticket_search_on_ticket, disable trigger ticket_search_on_facets`.execute(t.db);
     await sql`alter table ticket_comments disable trigger ticket_search_on_comment`.execute(t.db);
     await sql`update tickets set status = 'resolved' where id = ${ticket.ticket_id}`.execute(t.db);
+    expect(await seedInterrupted(t.db, dialect)).toBe(true);
     await seedDatabase(t.db, dialect, { tickets: 50, tenants: 2, commentsPerTicket: 0, seed: 5 });
+    expect(await seedInterrupted(t.db, dialect)).toBe(false);
     const found = (await t.as(sam, { url: '/api/v1/admin/support/tickets?q=walrus&status=resolved' })).json() as { total: number };
     expect(found.total).toBe(1);
+  });
+});
+
+describe.each(dialects().filter((dialect) => dialect === 'sqlite'))('%s: helpdesk seed after a seed that was killed', (dialect) => {
+  let t: TestApp;
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('builds again the indexes and triggers the killed seed had dropped, and indexes its tickets', async () => {
+    t = await buildTestApp(dialect, { HELPDESK_RATE_LIMIT: '0' });
+    if (t.config.database.kind !== 'sqlite') throw new Error('a SQLite test');
+    const schema = async () =>
+      (await sql<{ name: string; sql: string }>`select name, sql from sqlite_master where type in ('index', 'trigger') and sql is not null order by name`.execute(t.db)).rows;
+    const tickets = async () => Number((await sql<{ n: number }>`select count(*) as n from tickets`.execute(t.db)).rows[0]?.n);
+    const built = await schema();
+    // Killed (as by an operator's Ctrl-C or the OOM killer) once it has loaded its first batch.
+    const seed = spawnCli(['seed', '--tickets', '500000', '--tenants', '3', '--comments-per-ticket', '0'], cliEnv({ DATABASE_URL: `sqlite:${t.config.database.path}` }));
+    const exited = new Promise((resolve) => seed.on('exit', resolve));
+    for (let waited = 0; (await tickets()) === 0; waited += 50) {
+      if (waited > 50_000 || seed.exitCode !== null) throw new Error('the seed loaded nothing');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    seed.kill('SIGKILL');
+    await exited;
+    expect((await schema()).length).toBeLessThan(built.length);
+    // A server started on it now says so.
+    const server = await startServer(cliEnv({ DATABASE_URL: `sqlite:${t.config.database.path}`, HELPDESK_DATA_DIR: t.dir }));
+    await server.stop();
+    expect(server.output()).toContain('A SEED IS LOADING THIS DATABASE, OR ONE WAS KILLED');
+    const [last] = (await sql<{ id: string; title: string }>`select id, title from tickets order by rowid desc limit 1`.execute(t.db)).rows;
+
+    await seedDatabase(t.db, dialect, { tickets: 20, tenants: 2, commentsPerTicket: 0, seed: 5 });
+    expect(await schema()).toEqual(built);
+    expect(await seedInterrupted(t.db, dialect)).toBe(false);
+    // The killed seed's tickets are found like any other (its titles end in their number).
+    const number = last?.title.split(' ').pop() as string;
+    const staff = { id: 'seed_staff_0', email: 'agent0@helpdesk.example', role: 'support' };
+    const found = (await t.as(staff, { url: `/api/v1/admin/support/tickets?q=${number}&limit=100` })).json() as { tickets: Array<{ ticket_id: string }> };
+    expect(found.tickets.map((x) => x.ticket_id)).toContain(last?.id);
   });
 });

@@ -107,17 +107,13 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Prom
     // below. A seed killed mid-load leaves the triggers off; the next seed finds them so and
     // rewrites every document (`alter table tickets enable trigger user` and the same for
     // ticket_comments turn them back on by hand).
-    const deferred = {
-      tickets: ['tickets_tally', 'tickets_owner_version', 'ticket_search_on_ticket', 'ticket_search_on_facets'],
-      ticket_comments: ['ticket_search_on_comment'],
-    };
     const triggers = (action: 'enable' | 'disable') =>
-      Object.entries(deferred).map(([table, names]) => sql`alter table ${sql.table(table)} ${sql.raw(names.map((name) => `${action} trigger ${name}`).join(', '))}`);
-    const { rows: off } = await sql<{ n: string }>`
-      select count(*) as n from pg_trigger where tgname in (${sql.join(Object.values(deferred).flat())}) and tgenabled = 'D'`.execute(db);
+      Object.entries(POSTGRES_DEFERRED_TRIGGERS).map(
+        ([table, names]) => sql`alter table ${sql.table(table)} ${sql.raw(names.map((name) => `${action} trigger ${name}`).join(', '))}`,
+      );
     // What changes from now on is re-indexed (everything, after a killed seed); the servers
     // stamp changes with their clocks, which are taken to agree with this one.
-    const startedAt = Number(off[0]?.n) > 0 ? '' : new Date().toISOString();
+    const startedAt = (await seedInterrupted(db, dialect)) ? '' : new Date().toISOString();
     // Documents for the tickets that have none, and fresh ones for those a server changed or
     // commented on since `changedSince`; with the triggers back on first when `locked`.
     const writeDocuments = (changedSince: string, locked: boolean) =>
@@ -145,25 +141,42 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Prom
   }
   // The bulk path below indexes whole documents itself; nothing queued may be indexed twice.
   await db.transaction().execute((trx) => indexQueuedSearches(trx, dialect));
+  // What a seed killed mid-load dropped and never built again, saved with the drops themselves.
+  const leftover = (await seedInterrupted(db, dialect)) ? (await sql<SchemaObject>`select type, name, sql from ${sql.table(SAVED_SCHEMA)}`.execute(db)).rows : [];
+  const killed = leftover.length > 0;
   const lastRowid = async (table: 'tickets' | 'ticket_comments' | 'ticket_search_docs') =>
-    Number((await sql<{ n: number | null }>`select max(rowid) as n from ${sql.table(table)}`.execute(db)).rows[0]?.n ?? 0);
+    killed ? 0 : Number((await sql<{ n: number | null }>`select max(rowid) as n from ${sql.table(table)}`.execute(db)).rows[0]?.n ?? 0);
+  // After a killed seed every ticket is indexed anew: its rows were never indexed, and neither
+  // were the changes a server made meanwhile.
   const before = { tickets: await lastRowid('tickets'), comments: await lastRowid('ticket_comments'), docs: await lastRowid('ticket_search_docs') };
-  const { rows: deferred } = await sql<{ type: 'index' | 'trigger'; name: string; sql: string }>`
+  const { rows: current } = await sql<SchemaObject>`
     select type, name, sql from sqlite_master
     where type in ('index', 'trigger') and sql is not null and tbl_name in (${sql.join(LOADED_TABLES)})`.execute(db);
+  const deferred = [...new Map([...leftover, ...current].map((object) => [object.name, object])).values()];
   // Every change a server makes to a ticket stamps updated_at with its clock (this machine's).
   const startedAt = new Date().toISOString();
-  for (const { type, name } of deferred) await sql`drop ${sql.raw(type)} ${sql.id(name)}`.execute(db);
+  // Dropped in the transaction that saves them: a seed killed from here on leaves them listed
+  // for the next seed to build, instead of lost.
+  await db.transaction().execute(async (trx) => {
+    await sql`create table if not exists ${sql.table(SAVED_SCHEMA)} (type text not null, name text primary key, sql text not null)`.execute(trx);
+    for (const { type, name, sql: text } of deferred) {
+      await sql`insert or replace into ${sql.table(SAVED_SCHEMA)} (type, name, sql) values (${type}, ${name}, ${text})`.execute(trx);
+    }
+    for (const { type, name } of current) await sql`drop ${sql.raw(type)} ${sql.id(name)}`.execute(trx);
+  });
   try {
     return await load();
   } finally {
     await db.transaction().execute(async (trx) => {
       for (const object of deferred) await sql.raw(object.sql).execute(trx);
+      await sql`drop table ${sql.table(SAVED_SCHEMA)}`.execute(trx);
+      if (killed) await sql`insert into ticket_search (ticket_search) values ('delete-all')`.execute(trx);
       // Search documents for the new tickets, and fresh ones for older tickets that got comments
       // or were changed meanwhile (by a server running beside the seed, its triggers gone).
       const touched = sql`select ticket_id from ticket_comments where rowid > ${before.comments}
         union all select id from tickets where updated_at >= ${startedAt}`;
-      await sql`insert into ticket_search_docs (ticket_id) select id from tickets where rowid > ${before.tickets} order by rowid`.execute(trx);
+      await sql`insert into ticket_search_docs (ticket_id) select id from tickets t
+        where rowid > ${before.tickets} and not exists (select 1 from ticket_search_docs d where d.ticket_id = t.id) order by rowid`.execute(trx);
       await sql`delete from ticket_search where rowid in (
         select doc_id from ticket_search_docs where doc_id <= ${before.docs} and ticket_id in (${touched}))`.execute(trx);
       await sql`insert into ticket_search (rowid, body, facets)
@@ -173,6 +186,35 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Prom
       await sql`insert into ticket_search (ticket_search) values ('optimize')`.execute(trx);
     });
   }
+}
+
+interface SchemaObject {
+  type: 'index' | 'trigger';
+  name: string;
+  sql: string;
+}
+
+/** Where a SQLite seed keeps the indexes and triggers it dropped until it has built them again. */
+const SAVED_SCHEMA = 'seed_deferred_schema';
+
+/** The triggers a PostgreSQL seed turns off while it loads, by table. */
+const POSTGRES_DEFERRED_TRIGGERS = {
+  tickets: ['tickets_tally', 'tickets_owner_version', 'ticket_search_on_ticket', 'ticket_search_on_facets'],
+  ticket_comments: ['ticket_search_on_comment'],
+};
+
+/**
+ * Whether a seed is loading the database or one was killed while it did: the triggers that count
+ * tickets and index them for search are then off (PostgreSQL) or gone (SQLite, listed in
+ * SAVED_SCHEMA). The next seed puts them back.
+ */
+export async function seedInterrupted(db: Db, dialect: Dialect): Promise<boolean> {
+  const { rows } =
+    dialect === 'sqlite'
+      ? await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = ${SAVED_SCHEMA}`.execute(db)
+      : await sql<{ n: string }>`select count(*) as n from pg_trigger
+          where tgname in (${sql.join(Object.values(POSTGRES_DEFERRED_TRIGGERS).flat())}) and tgenabled = 'D'`.execute(db);
+  return Number(rows[0]?.n) > 0;
 }
 
 async function load(db: Db, options: SeedOptions, progress: (done: number) => void | Promise<void>): Promise<{ users: number; tickets: number; comments: number; history: number }> {
@@ -209,7 +251,8 @@ async function load(db: Db, options: SeedOptions, progress: (done: number) => vo
     );
   }
   const allUsers = [...staff, ...[...customers.values()].flat()];
-  await insertAll(db, 'users', allUsers);
+  // Kept when there already (a second seed, or one after a killed seed): the same people.
+  await insertAll(db, 'users', allUsers, { keepExisting: true });
 
   let comments = 0;
   let history = 0;
@@ -293,9 +336,15 @@ async function load(db: Db, options: SeedOptions, progress: (done: number) => vo
   return { users: allUsers.length, tickets: options.tickets, comments, history };
 }
 
-/** Inserts rows in multi-row statements, each under SQLite's 32,766 bound parameters. */
-async function insertAll<T extends LoadedTable>(db: Db, table: T, rows: Array<Insertable<Database[T]>>): Promise<void> {
+/**
+ * Inserts rows in multi-row statements, each under SQLite's 32,766 bound parameters; with
+ * `keepExisting`, a row whose key is taken is left out.
+ */
+async function insertAll<T extends LoadedTable>(db: Db, table: T, rows: Array<Insertable<Database[T]>>, { keepExisting = false } = {}): Promise<void> {
   if (rows.length === 0) return;
   const size = Math.floor(30_000 / Object.keys(rows[0] as object).length);
-  for (let i = 0; i < rows.length; i += size) await db.insertInto(table).values(rows.slice(i, i + size) as never).execute();
+  for (let i = 0; i < rows.length; i += size) {
+    const insert = db.insertInto(table).values(rows.slice(i, i + size) as never);
+    await (keepExisting ? insert.onConflict((oc) => oc.doNothing()) : insert).execute();
+  }
 }

@@ -336,13 +336,13 @@ function markdown(run: StoredRun): string {
     `### ${run.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${n(run.tickets)} tickets (${run.when} UTC)`,
     '',
     `${Object.values(run.machine).join(', ')}; ${run.connections} connections, ${run.seconds} s per operation.`,
-    `Seed: ${run.seed || 'reused'}. Ready to serve ${n(run.readyMs)} ms after start; idle RSS ${n(run.idleRssMb)} MB.`,
+    `Seed: ${run.seed.trim() || 'reused'}. Ready to serve ${n(run.readyMs)} ms after start; idle RSS ${n(run.idleRssMb)} MB.`,
     '',
-    '| operation | req/s | p50 ms | p99 ms | ceiling req/s | × ceiling | failed | peak RSS MB | body bytes |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| operation | req/s | p50 ms | p99 ms | ceiling req/s | ceiling p99 ms | × ceiling | failed | peak RSS MB | body bytes |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...run.results.map(
       (r) =>
-        `| ${r.name} | ${n(r.server.rps)} | ${n(r.server.p50)} | ${n(r.server.p99)} | ${n(r.ceiling.rps)} | ${n(r.ratio, 2)} | ${r.server.failed} | ${n(r.rssMb)} | ${n(r.bytes)} |`,
+        `| ${r.name} | ${n(r.server.rps)} | ${n(r.server.p50)} | ${n(r.server.p99)} | ${n(r.ceiling.rps)} | ${n(r.ceiling.p99)} | ${n(r.ratio, 2)} | ${r.server.failed} | ${n(r.rssMb)} | ${n(r.bytes)} |`,
     ),
     '',
     'Staff queries one at a time, each after a write (not from the cache; 30 each, ms): ' + run.alone.map((a) => `\`${a.query}\` p50 ${n(a.p50, 1)}, max ${n(a.max, 1)}`).join('; ') + '.',

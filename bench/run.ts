@@ -13,6 +13,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
+import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadOrCreateDevKeys, signDevToken } from '../src/http/dev-keys.js';
@@ -144,21 +146,35 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-function runLoad(spec: LoadSpec, pid?: number): Promise<{ result: LoadResult; rssMb: number }> {
-  const file = path.join(os.tmpdir(), `helpdesk-bench-${process.pid}.json`);
-  fs.writeFileSync(file, JSON.stringify(spec));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  let peak = 0;
+/** The load generator (bench/load.ts): one process for the whole run, fed one LoadSpec per line. */
+class LoadGenerator {
+  readonly #child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  readonly #results = readline.createInterface({ input: this.#child.stdout as Readable })[Symbol.asyncIterator]();
+
+  async run(spec: LoadSpec): Promise<LoadResult> {
+    this.#child.stdin?.write(`${JSON.stringify(spec)}\n`);
+    const line = await this.#results.next();
+    if (line.done) throw new Error(`load generator exited ${this.#child.exitCode}`);
+    return JSON.parse(line.value) as LoadResult;
+  }
+
+  close(): void {
+    this.#child.stdin?.end();
+  }
+}
+
+let generator: LoadGenerator | undefined;
+
+/** Drives one load; with `pid`, also the peak RSS of that process meanwhile. */
+async function runLoad(spec: LoadSpec, pid?: number): Promise<{ result: LoadResult; rssMb: number }> {
+  generator ??= new LoadGenerator();
+  let peak = pid === undefined ? 0 : rssMb(pid);
   const sampler = pid === undefined ? undefined : setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
-  return new Promise((resolve, reject) => {
-    child.on('exit', (code) => {
-      clearInterval(sampler);
-      if (code !== 0) return reject(new Error(`load generator exited ${code}`));
-      resolve({ result: JSON.parse(out) as LoadResult, rssMb: peak });
-    });
-  });
+  try {
+    return { result: await generator.run(spec), rssMb: peak };
+  } finally {
+    clearInterval(sampler);
+  }
 }
 
 async function benchDatabase(kind: 'sqlite' | 'postgres') {
@@ -362,6 +378,7 @@ for (const kind of (args.report ? [] : (args.db ?? '').split(',').map((d) => d.t
   const run: StoredRun = { when, machine: machine(), connections: CONNECTIONS, seconds: SECONDS, ...(await benchDatabase(kind)) };
   fs.writeFileSync(path.join(resultsDir, `${kind}-${TICKETS}${suffix}.json`), `${JSON.stringify(run, null, 2)}\n`);
 }
+generator?.close();
 // The latest run of each database at this size, this one's figures included.
 const stored = ['sqlite', 'postgres']
   .map((kind) => path.join(resultsDir, `${kind}-${TICKETS}${suffix}.json`))

@@ -9,6 +9,7 @@
  * table per database under bench/results/.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -150,11 +151,20 @@ async function stop(child: ChildProcess): Promise<void> {
 class LoadGenerator {
   readonly #child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
   readonly #results = readline.createInterface({ input: this.#child.stdout as Readable })[Symbol.asyncIterator]();
+  readonly #exited = once(this.#child, 'exit').catch((error: unknown) => [null, String(error)]);
+
+  constructor() {
+    // A generator that died is reported by run(), not by a write to its closed stdin.
+    this.#child.stdin?.on('error', () => {});
+  }
 
   async run(spec: LoadSpec): Promise<LoadResult> {
     this.#child.stdin?.write(`${JSON.stringify(spec)}\n`);
     const line = await this.#results.next();
-    if (line.done) throw new Error(`load generator exited ${this.#child.exitCode}`);
+    if (line.done) {
+      const [code, signal] = (await this.#exited) as [number | null, string | null];
+      throw new Error(`load generator exited ${code ?? signal}`);
+    }
     return JSON.parse(line.value) as LoadResult;
   }
 

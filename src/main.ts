@@ -18,8 +18,9 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
 
   if (await seedInterrupted(db, config.database.kind)) {
     app.log.warn(
-      'A SEED IS LOADING THIS DATABASE, OR ONE WAS KILLED WHILE IT DID: until a seed finishes, tickets are not counted in totals ' +
-        'and changes are not found by search. If no seed is running, run one (`npm run helpdesk -- seed --tickets 1`): it puts back what the killed one took away.',
+      'A SEED IS LOADING THIS DATABASE, OR ONE WAS KILLED WHILE IT DID: until a seed finishes, new tickets are not counted in totals, ' +
+        "customers' cached lists may not see changes, and changes are not found by search. If no seed is running, " +
+        'run `npm run helpdesk -- seed --tickets 0`: it adds nothing and puts back what the killed one took away.',
     );
   }
 

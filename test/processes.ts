@@ -19,9 +19,9 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv) {
   return execFileAsync(process.execPath, [...CLI, ...args], { cwd: ROOT, env, maxBuffer: 64 * 1024 * 1024 });
 }
 
-/** Starts `helpdesk <args>` without waiting for it, e.g. to kill it midway. */
+/** Starts `helpdesk <args>` without waiting for it, e.g. to kill it midway; stderr is piped. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env, stdio: 'ignore' });
+  return spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 export interface ServerProcess {

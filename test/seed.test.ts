@@ -1,9 +1,10 @@
+import type { ChildProcess } from 'node:child_process';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDatabase, seedInterrupted } from '../src/db/seed.js';
 import { dialects } from './dialects.js';
 import { alice, buildTestApp, createTicketAs, sam, type TestApp } from './helpers.js';
-import { cliEnv, spawnCli, startServer } from './processes.js';
+import { cliEnv, runCli, spawnCli, startServer } from './processes.js';
 
 describe.each(dialects())('%s: helpdesk seed', (dialect) => {
   let t: TestApp;
@@ -138,7 +139,8 @@ describe.each(dialects().filter((dialect) => dialect === 'postgres'))('%s: helpd
     await sql`alter table ticket_comments disable trigger ticket_search_on_comment`.execute(t.db);
     await sql`update tickets set status = 'resolved' where id = ${ticket.ticket_id}`.execute(t.db);
     expect(await seedInterrupted(t.db, dialect)).toBe(true);
-    await seedDatabase(t.db, dialect, { tickets: 50, tenants: 2, commentsPerTicket: 0, seed: 5 });
+    // A seed of no tickets only finishes what the killed one left.
+    await seedDatabase(t.db, dialect, { tickets: 0, tenants: 2, commentsPerTicket: 0, seed: 5 });
     expect(await seedInterrupted(t.db, dialect)).toBe(false);
     const found = (await t.as(sam, { url: '/api/v1/admin/support/tickets?q=walrus&status=resolved' })).json() as { total: number };
     expect(found.total).toBe(1);
@@ -147,40 +149,65 @@ describe.each(dialects().filter((dialect) => dialect === 'postgres'))('%s: helpd
 
 describe.each(dialects().filter((dialect) => dialect === 'sqlite'))('%s: helpdesk seed after a seed that was killed', (dialect) => {
   let t: TestApp;
+  let seed: ChildProcess | undefined;
   afterAll(async () => {
+    seed?.kill('SIGKILL');
     await t?.close();
   });
 
-  it('builds again the indexes and triggers the killed seed had dropped, and indexes its tickets', async () => {
+  it('builds again the indexes and triggers the killed seed had dropped, and indexes every ticket anew', async () => {
     t = await buildTestApp(dialect, { HELPDESK_RATE_LIMIT: '0' });
     if (t.config.database.kind !== 'sqlite') throw new Error('a SQLite test');
+    const env = cliEnv({ DATABASE_URL: `sqlite:${t.config.database.path}`, HELPDESK_DATA_DIR: t.dir });
     const schema = async () =>
       (await sql<{ name: string; sql: string }>`select name, sql from sqlite_master where type in ('index', 'trigger') and sql is not null order by name`.execute(t.db)).rows;
     const tickets = async () => Number((await sql<{ n: number }>`select count(*) as n from tickets`.execute(t.db)).rows[0]?.n);
     const built = await schema();
+    const older = await createTicketAs(t, alice, { title: 'Narwhal export fails' });
+
     // Killed (as by an operator's Ctrl-C or the OOM killer) once it has loaded its first batch.
-    const seed = spawnCli(['seed', '--tickets', '500000', '--tenants', '3', '--comments-per-ticket', '0'], cliEnv({ DATABASE_URL: `sqlite:${t.config.database.path}` }));
-    const exited = new Promise((resolve) => seed.on('exit', resolve));
-    for (let waited = 0; (await tickets()) === 0; waited += 50) {
-      if (waited > 50_000 || seed.exitCode !== null) throw new Error('the seed loaded nothing');
+    const child = spawnCli(['seed', '--tickets', '500000', '--tenants', '3', '--comments-per-ticket', '0'], env);
+    seed = child;
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    for (let waited = 0; (await tickets()) === 1; waited += 50) {
+      if (waited > 30_000 || child.exitCode !== null) throw new Error(`the seed loaded nothing:\n${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    seed.kill('SIGKILL');
+    child.kill('SIGKILL');
     await exited;
     expect((await schema()).length).toBeLessThan(built.length);
+    const [last] = (await sql<{ id: string; title: string }>`select id, title from tickets order by rowid desc limit 1`.execute(t.db)).rows;
+    // A change made meanwhile, with the search triggers gone.
+    const patched = await t.as(sam, { method: 'PATCH', url: `/api/v1/admin/support/tickets/${older.ticket_id}`, payload: { status: 'in_progress' } });
+    expect(patched.statusCode).toBe(200);
     // A server started on it now says so.
-    const server = await startServer(cliEnv({ DATABASE_URL: `sqlite:${t.config.database.path}`, HELPDESK_DATA_DIR: t.dir }));
+    const server = await startServer(env);
     await server.stop();
     expect(server.output()).toContain('A SEED IS LOADING THIS DATABASE, OR ONE WAS KILLED');
-    const [last] = (await sql<{ id: string; title: string }>`select id, title from tickets order by rowid desc limit 1`.execute(t.db)).rows;
 
-    await seedDatabase(t.db, dialect, { tickets: 20, tenants: 2, commentsPerTicket: 0, seed: 5 });
+    // What the warning says to run: it adds nothing and finishes what the killed seed left.
+    const count = await tickets();
+    await runCli(['seed', '--tickets', '0'], env);
+    expect(await tickets()).toBe(count);
     expect(await schema()).toEqual(built);
     expect(await seedInterrupted(t.db, dialect)).toBe(false);
-    // The killed seed's tickets are found like any other (its titles end in their number).
+    const search = async (q: string, status = '') =>
+      (await t.as(sam, { url: `/api/v1/admin/support/tickets?q=${q}&limit=100${status && `&status=${status}`}` })).json() as {
+        total: number;
+        tickets: Array<{ ticket_id: string }>;
+      };
+    // The killed seed's tickets are found like any other (its titles end in their number), and
+    // the older ticket by its status now, once only.
     const number = last?.title.split(' ').pop() as string;
-    const staff = { id: 'seed_staff_0', email: 'agent0@helpdesk.example', role: 'support' };
-    const found = (await t.as(staff, { url: `/api/v1/admin/support/tickets?q=${number}&limit=100` })).json() as { tickets: Array<{ ticket_id: string }> };
-    expect(found.tickets.map((x) => x.ticket_id)).toContain(last?.id);
+    expect((await search(number)).tickets.map((x) => x.ticket_id)).toContain(last?.id);
+    const now = await search('narwhal', 'in_progress');
+    expect([now.total, now.tickets.map((x) => x.ticket_id)]).toEqual([1, [older.ticket_id]]);
+    expect((await search('narwhal', 'open')).total).toBe(0);
+    expect((await search('narwhal')).total).toBe(1);
+    // And the same seed can be run again: its people are there already.
+    await seedDatabase(t.db, dialect, { tickets: 20, tenants: 3, commentsPerTicket: 0, seed: 1 });
+    expect(await tickets()).toBe(count + 20);
   });
 });

@@ -21,7 +21,8 @@ Commands:
   export [--out FILE]   write the whole database as newline-delimited JSON (stdout by default)
   import [--in FILE]    load an export into an empty database of either kind (stdin by default)
   seed --tickets N [--tenants T] [--comments-per-ticket K] [--seed S]
-                        fill the database with a realistic demo desk (one tenant holds ~20%)
+                        fill the database with a realistic demo desk (one tenant holds ~20%);
+                        --tickets 0 adds nothing and finishes a seed that was killed
 
 Configuration comes from the environment; see README.md.`;
 
@@ -129,8 +130,8 @@ async function seed(args: string[]): Promise<number> {
     commentsPerTicket: Number(values['comments-per-ticket']),
     seed: Number(values.seed),
   };
-  if (!Number.isInteger(options.tickets) || options.tickets < 1 || !Number.isInteger(options.tenants) || options.tenants < 1) {
-    console.error('seed needs --tickets N (N >= 1) and, optionally, --tenants T (T >= 1)');
+  if (!Number.isInteger(options.tickets) || options.tickets < 0 || !Number.isInteger(options.tenants) || options.tenants < 1) {
+    console.error('seed needs --tickets N (N >= 0; 0 only finishes a seed that was killed) and, optionally, --tenants T (T >= 1)');
     return 2;
   }
   const { database } = loadConfig();

@@ -72,23 +72,43 @@ describe.each(dialects())('%s: helpdesk seed', (dialect) => {
     expect(search.total).toBeGreaterThan(0);
   });
 
-  it('searches the seeded desk exactly: the page and total a brute-force scan of every text gives', async () => {
-    const tickets = await t.db.selectFrom('tickets').select(['id', 'title', 'description', 'updated_at', 'status']).execute();
-    const comments = await t.db.selectFrom('ticket_comments').select(['ticket_id', 'content']).execute();
-    const text = new Map(tickets.map((x) => [x.id, `${x.title} ${x.description}`.toLowerCase()]));
-    for (const c of comments) text.set(c.ticket_id, `${text.get(c.ticket_id)} ${c.content.toLowerCase()}`);
+  it('searches the seeded desk exactly: the page and total a brute-force scan of every text gives, again after changes', async () => {
     const staff = { id: 'seed_staff_0', email: 'agent0@helpdesk.example', role: 'support' };
-    // Very common, common and rare words: both ways of reading a search page (listQueue) are used.
-    for (const [q, extra] of [['the', ''], ['the', '&status=open'], ['invoice refund', ''], ['kalomi', ''], ['zzzz', '']] as const) {
-      const words = q.split(' ');
-      const expected = tickets
-        .filter((x) => words.every((w) => (text.get(x.id) as string).split(/[^\p{L}\p{N}]+/u).some((token) => token.startsWith(w))))
-        .filter((x) => extra === '' || x.status === 'open')
-        .sort((a, b) => (a.updated_at === b.updated_at ? (a.id < b.id ? 1 : -1) : a.updated_at < b.updated_at ? 1 : -1));
-      const page = (await t.as(staff, { url: `/api/v1/admin/support/tickets?q=${encodeURIComponent(q)}${extra}&offset=20` })).json();
-      expect([q, extra, page.total]).toEqual([q, extra, expected.length]);
-      expect(page.tickets.map((x: { ticket_id: string }) => x.ticket_id)).toEqual(expected.slice(20, 40).map((x) => x.id));
-    }
+    const read = async () => {
+      const tickets = await t.db.selectFrom('tickets').select(['id', 'title', 'description', 'updated_at', 'status']).execute();
+      const comments = await t.db.selectFrom('ticket_comments').select(['ticket_id', 'content']).execute();
+      const text = new Map(tickets.map((x) => [x.id, `${x.title} ${x.description}`.toLowerCase()]));
+      for (const c of comments) text.set(c.ticket_id, `${text.get(c.ticket_id)} ${c.content.toLowerCase()}`);
+      const matching = (q: string) => tickets.filter((x) => q.split(' ').every((w) => (text.get(x.id) as string).split(/[^\p{L}\p{N}]+/u).some((token) => token.startsWith(w))));
+      return { matching };
+    };
+    const check = async () => {
+      const { matching } = await read();
+      // Very common, common and rare words, alone and with a filter, and a page past the end:
+      // every way of reading a search page (listQueue, searchPageAndTotal) is used.
+      const searches = [['the', '', 20], ['the', '&status=open', 20], ['invoice refund', '', 20], ['invoice refund', '&status=open', 0], ['kalomi', '', 20], ['zzzz', '', 20], ['the', '&status=open', 100_000]] as const;
+      for (const [q, extra, offset] of searches) {
+        const expected = matching(q)
+          .filter((x) => extra === '' || x.status === 'open')
+          .sort((a, b) => (a.updated_at === b.updated_at ? (a.id < b.id ? 1 : -1) : a.updated_at < b.updated_at ? 1 : -1));
+        const page = (await t.as(staff, { url: `/api/v1/admin/support/tickets?q=${encodeURIComponent(q)}${extra}&offset=${offset}` })).json();
+        expect([q, extra, offset, page.total]).toEqual([q, extra, offset, expected.length]);
+        expect(page.tickets.map((x: { ticket_id: string }) => x.ticket_id)).toEqual(expected.slice(offset, offset + 20).map((x) => x.id));
+      }
+    };
+    await check();
+    // Changes that move the totals: a note with both words on an open ticket that had neither,
+    // and an open ticket with `the` closed. Then each search again, now that it has a total.
+    const { matching } = await read();
+    const refund = new Set(matching('invoice').map((x) => x.id));
+    const open = matching('the').filter((x) => x.status === 'open');
+    const quiet = open.find((x) => !refund.has(x.id)) as { id: string };
+    const closing = open.find((x) => x.id !== quiet.id) as { id: string };
+    const note = await t.as(staff, { method: 'POST', url: `/api/v1/admin/support/tickets/${quiet.id}/comments`, payload: { content: 'Invoice refund requested by phone', is_internal: true } });
+    expect(note.statusCode).toBe(201);
+    const closed = await t.as(staff, { method: 'PATCH', url: `/api/v1/admin/support/tickets/${closing.id}`, payload: { status: 'closed' } });
+    expect(closed.statusCode).toBe(200);
+    await check();
   });
 });
 

@@ -31,6 +31,7 @@ import {
   countTicketsBy,
   findStaffUser,
   listQueue,
+  searchPageAndTotal,
   listResponseTimes,
   listStaffUsers,
   searchWords,
@@ -64,10 +65,12 @@ export async function listQueueForStaff(db: Db, dialect: Dialect, actor: Actor, 
     direction: sortKey.startsWith('-') ? 'desc' : 'asc',
   };
   const page = { limit: query.limit ?? DEFAULT_PAGE_SIZE, offset: query.offset ?? 0 };
-  // The total first: how many tickets match tells the search which way to read the page.
-  const [rows, total] = await readSnapshot(db, async (trx) => {
+  const { rows, total } = await readSnapshot(db, async (trx) => {
+    const searched = await searchPageAndTotal(trx, dialect, filter, sort, page);
+    if (searched) return searched;
+    // The total first: how many tickets match tells the search which way to read the page.
     const matching = await countQueue(trx, dialect, filter);
-    return [await listQueue(trx, dialect, filter, sort, page, matching), matching] as const;
+    return { rows: await listQueue(trx, dialect, filter, sort, page, matching), total: matching };
   });
   return presentQueue(rows, total, page.offset);
 }

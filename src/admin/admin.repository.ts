@@ -1,4 +1,4 @@
-import { sql, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import { sql, type QueryCreator, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { countRows, type Database, type Db, type Dialect } from '../db/database.js';
 import type { TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
@@ -103,7 +103,7 @@ export function searchWords(q: string): string[] {
  * index and stops after one page, where it would otherwise collect and sort every open ticket
  * (50 ms at 100,000 tickets, growing with the desk). Tenant and creator stay indexable.
  */
-function queue(db: Db, dialect: Dialect, filter: QueueFilter, sortField: QueueSort['field'] = 'updated_at', plan: SearchPlan = { dense: false, fromHits: false }) {
+function queue(db: QueryCreator<Database>, dialect: Dialect, filter: QueueFilter, sortField: QueueSort['field'] = 'updated_at', plan: SearchPlan = { dense: false, fromHits: false }) {
   const words = filter.words;
   const walkSortIndex = dialect === 'sqlite' && sortField !== 'updated_at';
   const col = (name: 'status' | 'type' | 'priority' | 'assigned_to') => (walkSortIndex ? sql`+${sql.ref(name)}` : sql.ref(name));
@@ -165,15 +165,24 @@ function inPages<O>(qb: SelectQueryBuilder<Database, 'tickets', O>, sort: QueueS
   );
 }
 
-// The last total of each SQLite full-text query, by query text: enough to pick a plan before
-// counting (searchPageAndTotal). A stale one can only cost time; the page and total are exact.
-const searchTotals = new Map<string, number>();
-const SEARCH_TOTALS_KEPT = 1000;
+/**
+ * The last total of each SQLite full-text query of one database, by query text: enough to
+ * pick a plan before counting (searchPageAndTotal). A stale one can only cost time, once; the
+ * page and total are exact. Bounded: the oldest query goes first.
+ */
+export class SearchTotals {
+  static readonly #KEPT = 1000;
+  readonly #totals = new Map<string, number>();
 
-function rememberTotal(query: string, total: number): void {
-  searchTotals.delete(query);
-  if (searchTotals.size >= SEARCH_TOTALS_KEPT) searchTotals.delete(searchTotals.keys().next().value as string);
-  searchTotals.set(query, total);
+  get(query: string): number | undefined {
+    return this.#totals.get(query);
+  }
+
+  remember(query: string, total: number): void {
+    this.#totals.delete(query);
+    if (this.#totals.size >= SearchTotals.#KEPT) this.#totals.delete(this.#totals.keys().next().value as string);
+    this.#totals.set(query, total);
+  }
 }
 
 /**
@@ -181,9 +190,9 @@ function rememberTotal(query: string, total: number): void {
  * collected once, counted, and the page read from them, where countQueue and listQueue read the
  * index once each. At 1,000,000 tickets that saves a fifth to a third of a search of several
  * terms (words and filters); for a single term, collecting the hits costs more than reading
- * the index twice. The plan comes from the query's last total (the page must be read in the
- * same statement as the count). Undefined when this does not apply (PostgreSQL, one term, no
- * earlier total) or the page is past the end and so carries no total: then count and list.
+ * the index twice. The plan comes from the query's last total in `totals` (the page must be
+ * read in the same statement as the count). Undefined when this does not apply (PostgreSQL,
+ * one term, no earlier total): then count and list.
  */
 export async function searchPageAndTotal(
   db: Db,
@@ -191,20 +200,21 @@ export async function searchPageAndTotal(
   filter: QueueFilter,
   sort: QueueSort,
   page: { limit: number; offset: number },
+  totals: SearchTotals,
 ): Promise<{ rows: QueueRow[]; total: number } | undefined> {
   const words = filter.words;
-  if (dialect !== 'sqlite' || words === undefined || words.length + facets(filter).length < 2) return undefined;
+  if (dialect !== 'sqlite' || words === undefined || words.length === 0 || words.length + facets(filter).length < 2) return undefined;
   const query = ftsQuery(words, filter);
-  const estimate = searchTotals.get(query);
+  const estimate = totals.get(query);
   if (estimate === undefined) return undefined;
   await indexQueuedSearches(db, dialect);
   const plan = { dense: await denseSearch(db, filter, sort, page, estimate), fromHits: true };
-  // The statement names a table of its own; the builder is told it is the usual database.
-  const withHits = db.with((cte) => cte('hits').materialized(), () => sql`(select rowid as doc_id from ticket_search where ticket_search match ${query})`) as unknown as Db;
+  // The statement has a table of its own; the builder goes on as over the usual tables.
+  const withHits = db.with((cte) => cte('hits').materialized(), () => sql`(select rowid as doc_id from ticket_search where ticket_search match ${query})`) as unknown as QueryCreator<Database>;
   const found = await inPages(queue(withHits, dialect, filter, sort.field, plan).select([...QUEUE_COLUMNS, sql<number>`(select count(*) from hits)`.as('total')]), sort, page).execute();
-  const total = found[0]?.total;
-  if (total === undefined) return undefined;
-  rememberTotal(query, total);
+  // A page past the end has no row to carry the total.
+  const total = found[0]?.total ?? (await countQueue(db, dialect, filter, totals));
+  totals.remember(query, total);
   return { rows: found.map(({ total: _, ...row }) => row), total };
 }
 
@@ -212,7 +222,7 @@ export async function searchPageAndTotal(
  * How many tickets match the staff queue's filters: from the tallies unless searching; a
  * search is a count of full-text documents (one per ticket, its filters as facets).
  */
-export async function countQueue(db: Db, dialect: Dialect, filter: QueueFilter): Promise<number> {
+export async function countQueue(db: Db, dialect: Dialect, filter: QueueFilter, totals?: SearchTotals): Promise<number> {
   const { words, ...columns } = filter;
   if (words === undefined) return (await countFromTallies(db, columns)) ?? countRows(queue(db, dialect, filter));
   // Tickets queued for the search index (by this batch, another process, the command line) count.
@@ -222,7 +232,7 @@ export async function countQueue(db: Db, dialect: Dialect, filter: QueueFilter):
     const query = ftsQuery(words, filter);
     const { rows } = await sql<{ n: number }>`select count(*) as n from ticket_search where ticket_search match ${query}`.execute(db);
     const total = Number(rows[0]?.n ?? 0);
-    rememberTotal(query, total);
+    totals?.remember(query, total);
     return total;
   }
   const { rows } = await sql<{ n: string }>`select count(*) as n from ticket_search_docs where search @@ ${tsQuery(words, filter)}`.execute(db);

@@ -25,6 +25,7 @@ import {
   listQueueForStaff,
   updateTicketAsStaff,
 } from './admin.service.js';
+import { SearchTotals } from './admin.repository.js';
 
 const security = [{ bearerClerk: [] }];
 const tags = ['Support (staff)'];
@@ -44,6 +45,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
   // cost one small read; any write anywhere sends the next request to the database.
   const queues = new ResponseCache(QUEUE_CACHE_BYTES);
   const deskVersion = batchedByTurn(async () => new Map([['desk', await databaseVersion(db, dialect)]]));
+  // The last total of each search on this database, to plan its next reading.
+  const searchTotals = new SearchTotals();
 
   app.get(
     '/admin/support/tickets',
@@ -66,7 +69,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
       const version = await deskVersion('desk');
       return queues.reply(reply, key, version, schemaUrl('AdminTicketListResponse'), async () => ({
         version,
-        body: await listQueueForStaff(db, dialect, actor, request.query),
+        body: await listQueueForStaff(db, dialect, actor, request.query, searchTotals),
       }));
     },
   );

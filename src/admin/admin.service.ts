@@ -31,10 +31,11 @@ import {
   countTicketsBy,
   findStaffUser,
   listQueue,
-  searchPageAndTotal,
   listResponseTimes,
   listStaffUsers,
+  searchPageAndTotal,
   searchWords,
+  type SearchTotals,
   type QueueFilter,
   type QueueSort,
 } from './admin.repository.js';
@@ -48,7 +49,14 @@ export interface Tagged<T> {
 }
 
 /** The staff queue across every tenant, filtered, searched and sorted, with an exact total. */
-export async function listQueueForStaff(db: Db, dialect: Dialect, actor: Actor, query: AdminListTicketsQuery): Promise<AdminTicketListResponse> {
+/** The staff queue; `totals` keeps this database's search totals, to plan the next search. */
+export async function listQueueForStaff(
+  db: Db,
+  dialect: Dialect,
+  actor: Actor,
+  query: AdminListTicketsQuery,
+  totals: SearchTotals,
+): Promise<AdminTicketListResponse> {
   const assignee = query.assigned_to;
   const filter: QueueFilter = {
     status: query.status,
@@ -66,10 +74,10 @@ export async function listQueueForStaff(db: Db, dialect: Dialect, actor: Actor, 
   };
   const page = { limit: query.limit ?? DEFAULT_PAGE_SIZE, offset: query.offset ?? 0 };
   const { rows, total } = await readSnapshot(db, async (trx) => {
-    const searched = await searchPageAndTotal(trx, dialect, filter, sort, page);
+    const searched = await searchPageAndTotal(trx, dialect, filter, sort, page, totals);
     if (searched) return searched;
     // The total first: how many tickets match tells the search which way to read the page.
-    const matching = await countQueue(trx, dialect, filter);
+    const matching = await countQueue(trx, dialect, filter, totals);
     return { rows: await listQueue(trx, dialect, filter, sort, page, matching), total: matching };
   });
   return presentQueue(rows, total, page.offset);

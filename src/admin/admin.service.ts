@@ -48,8 +48,10 @@ export interface Tagged<T> {
   etag: string;
 }
 
-/** The staff queue across every tenant, filtered, searched and sorted, with an exact total. */
-/** The staff queue; `totals` keeps this database's search totals, to plan the next search. */
+/**
+ * The staff queue across every tenant, filtered, searched and sorted, with an exact total.
+ * `totals` keeps this database's search totals, to plan the next search.
+ */
 export async function listQueueForStaff(
   db: Db,
   dialect: Dialect,

@@ -66,9 +66,10 @@ export async function seedDatabase(
   options: SeedOptions,
   progress: (done: number) => void | Promise<void> = () => {},
 ): Promise<{ users: number; tickets: number; comments: number; history: number }> {
-  // No tickets: only what a killed seed left undone is finished.
-  const loadTickets = options.tickets === 0 ? async () => ({ users: 0, tickets: 0, comments: 0, history: 0 }) : () => load(db, options, progress);
-  const counts = await withIndexesDeferred(db, dialect, loadTickets);
+  // No tickets: only what a killed seed left undone is finished, if anything.
+  const nothing = { users: 0, tickets: 0, comments: 0, history: 0 };
+  if (options.tickets === 0 && !(await seedInterrupted(db, dialect))) return nothing;
+  const counts = await withIndexesDeferred(db, dialect, options.tickets === 0 ? async () => nothing : () => load(db, options, progress));
   if (options.tickets === 0) return counts;
   // Fresh statistics, so that both planners pick the right index for each queue filter. On
   // PostgreSQL also a vacuum: the first vacuum of freshly loaded tables (hint bits, the

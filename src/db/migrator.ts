@@ -1,5 +1,6 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db, Dialect } from './database.js';
+import { seedInterrupted } from './seed.js';
 import * as m001 from './migrations/001_initial.js';
 import { searchMigration } from './migrations/002_search.js';
 import * as m003 from './migrations/003_idempotency.js';
@@ -39,10 +40,22 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
   };
 }
 
-/** Brings the schema up to date (or up to `target`); throws with the failing migration's name. */
+/**
+ * Brings the schema up to date (or up to `target`); throws with the failing migration's name.
+ * Refuses while a seed is loading or was killed with migrations waiting: the seed has the
+ * loaded tables' indexes and triggers off, which a migration could fail on, or see undone
+ * when the seed puts back what it saved.
+ */
 export async function migrateToLatest(db: Db, dialect: Dialect, target?: string): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
   const migrator = new Migrator({ db, provider });
+  const waiting = (await migrator.getMigrations()).filter((migration) => migration.executedAt === undefined).length;
+  if (waiting > 0 && (await seedInterrupted(db, dialect))) {
+    throw new Error(
+      `${waiting} migration(s) wait, but a seed is loading this database or one was killed while it did. ` +
+        'Let the seed finish, or finish the killed one with `helpdesk seed --tickets 0` run by the version that started it; then migrate.',
+    );
+  }
   const { error, results } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -49,8 +49,9 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
 export async function migrateToLatest(db: Db, dialect: Dialect, target?: string): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
   const migrator = new Migrator({ db, provider });
-  const waiting = (await migrator.getMigrations()).filter((migration) => migration.executedAt === undefined).length;
-  if (waiting > 0 && (await seedInterrupted(db, dialect))) {
+  // The seed's mark is one cheap lookup; the migrations are listed only when it is there.
+  const waiting = (await seedInterrupted(db, dialect)) ? (await migrator.getMigrations()).filter((migration) => migration.executedAt === undefined).length : 0;
+  if (waiting > 0) {
     throw new Error(
       `${waiting} migration(s) wait, but a seed is loading this database or one was killed while it did. ` +
         'Let the seed finish, or finish the killed one with `helpdesk seed --tickets 0` run by the version that started it; then migrate.',

@@ -68,8 +68,9 @@ export async function seedDatabase(
 ): Promise<{ users: number; tickets: number; comments: number; history: number }> {
   // No tickets: only what a killed seed left undone is finished, if anything.
   const nothing = { users: 0, tickets: 0, comments: 0, history: 0 };
-  if (options.tickets === 0 && !(await seedInterrupted(db, dialect))) return nothing;
-  const counts = await withIndexesDeferred(db, dialect, options.tickets === 0 ? async () => nothing : () => load(db, options, progress));
+  const interrupted = await seedInterrupted(db, dialect);
+  if (options.tickets === 0 && !interrupted) return nothing;
+  const counts = await withIndexesDeferred(db, dialect, interrupted, options.tickets === 0 ? async () => nothing : () => load(db, options, progress));
   if (options.tickets === 0) return counts;
   // Fresh statistics, so that both planners pick the right index for each queue filter. On
   // PostgreSQL also a vacuum: the first vacuum of freshly loaded tables (hint bits, the
@@ -102,7 +103,7 @@ const LOADED_TABLES = ['tickets', 'ticket_comments', 'ticket_history'];
  * versions, and writes the search documents once afterwards. Both then recount the tallies and
  * owner versions.
  */
-async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Promise<T>): Promise<T> {
+async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boolean, load: () => Promise<T>): Promise<T> {
   if (dialect !== 'sqlite') {
     // Tallies and owner versions are recounted after the load, and the search documents
     // written once at the end: kept row by row, every seeded comment rewrote its
@@ -117,7 +118,7 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Prom
       );
     // What changes from now on is re-indexed (everything, after a killed seed); the servers
     // stamp changes with their clocks, which are taken to agree with this one.
-    const startedAt = (await seedInterrupted(db, dialect)) ? '' : new Date().toISOString();
+    const startedAt = interrupted ? '' : new Date().toISOString();
     // Documents for the tickets that have none, and fresh ones for those a server changed or
     // commented on since `changedSince`; with the triggers back on first when `locked`.
     const writeDocuments = (changedSince: string, locked: boolean) =>
@@ -147,10 +148,9 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Prom
   // The bulk path below indexes whole documents itself; nothing queued may be indexed twice.
   await db.transaction().execute((trx) => indexQueuedSearches(trx, dialect));
   // What a seed killed mid-load dropped and never built again, saved with the drops themselves.
-  const leftover = (await seedInterrupted(db, dialect)) ? (await sql<SchemaObject>`select type, name, sql from ${sql.table(SAVED_SCHEMA)}`.execute(db)).rows : [];
-  const killed = leftover.length > 0;
+  const leftover = interrupted ? (await sql<SchemaObject>`select type, name, sql from ${sql.table(SAVED_SCHEMA)}`.execute(db)).rows : [];
   const lastRowid = async (table: 'tickets' | 'ticket_comments' | 'ticket_search_docs') =>
-    killed ? 0 : Number((await sql<{ n: number | null }>`select max(rowid) as n from ${sql.table(table)}`.execute(db)).rows[0]?.n ?? 0);
+    interrupted ? 0 : Number((await sql<{ n: number | null }>`select max(rowid) as n from ${sql.table(table)}`.execute(db)).rows[0]?.n ?? 0);
   // After a killed seed every ticket is indexed anew: its rows were never indexed, and neither
   // were the changes a server made meanwhile.
   const before = { tickets: await lastRowid('tickets'), comments: await lastRowid('ticket_comments'), docs: await lastRowid('ticket_search_docs') };
@@ -174,14 +174,14 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, load: () => Prom
   } finally {
     await db.transaction().execute(async (trx) => {
       for (const object of deferred) await sql.raw(object.sql).execute(trx);
-      if (killed) await sql`insert into ticket_search (ticket_search) values ('delete-all')`.execute(trx);
+      if (interrupted) await sql`insert into ticket_search (ticket_search) values ('delete-all')`.execute(trx);
       // Search documents for the new tickets, and fresh ones for older tickets that got comments
       // or were changed meanwhile (by a server running beside the seed, its triggers gone).
       const touched = sql`select ticket_id from ticket_comments where rowid > ${before.comments}
         union all select id from tickets where updated_at >= ${startedAt}`;
       // New tickets have no document (the trigger that writes it is gone); after a killed seed,
       // some older ones have none either.
-      const documented = killed ? sql`and not exists (select 1 from ticket_search_docs d where d.ticket_id = t.id)` : sql``;
+      const documented = interrupted ? sql`and not exists (select 1 from ticket_search_docs d where d.ticket_id = t.id)` : sql``;
       await sql`insert into ticket_search_docs (ticket_id) select id from tickets t where rowid > ${before.tickets} ${documented} order by rowid`.execute(trx);
       await sql`delete from ticket_search where rowid in (
         select doc_id from ticket_search_docs where doc_id <= ${before.docs} and ticket_id in (${touched}))`.execute(trx);

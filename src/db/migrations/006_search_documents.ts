@@ -16,10 +16,10 @@ export function searchDocumentsMigration(dialect: Dialect): Migration {
 }
 
 // A ticket's searchable text, as the triggers below, the search queue (search-queue.ts) and
-// the seed's bulk path build it.
-export const searchDocumentSql = (ticket: string) => `(select t.title || ' ' || t.description || coalesce(' ' || (
-    select group_concat(c.content, ' ') from ticket_comments c where c.ticket_id = t.id), '')
-  from tickets t where t.id = ${ticket})`;
+// the seed's bulk path build it: of the ticket row `t` of a query, or by the ticket's id.
+export const documentTextSql = (t: string) => `${t}.title || ' ' || ${t}.description || coalesce(' ' || (
+    select group_concat(c.content, ' ') from ticket_comments c where c.ticket_id = ${t}.id), '')`;
+export const searchDocumentSql = (ticket: string) => `(select ${documentTextSql('t')} from tickets t where t.id = ${ticket})`;
 export const searchDocument = (ticket: string) => sql.raw(searchDocumentSql(ticket));
 /** A ticket's document id, for the triggers (here and in migration 010). */
 export const docOf = (ticket: string) => sql.raw(`(select doc_id from ticket_search_docs where ticket_id = ${ticket})`);

@@ -17,8 +17,6 @@ export interface SeedOptions {
 }
 
 const BATCH = 5000;
-/** FTS5's buffer of new terms while the seed indexes its tickets (its default is 1 MB). */
-const BULK_HASH_SIZE = 64 * 1024 * 1024;
 type LoadedTable = 'users' | 'tickets' | 'ticket_comments' | 'ticket_history';
 const DAY = 86_400_000;
 
@@ -209,17 +207,12 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boo
       await sql`insert into ticket_search_docs (ticket_id) select id from tickets t where rowid > ${before.tickets} ${documented} order by rowid`.execute(trx);
       await sql`delete from ticket_search where rowid in (
         select doc_id from ticket_search_docs where doc_id <= ${before.docs} and ticket_id in (${touched}))`.execute(trx);
-      // FTS5 writes a segment each time its buffer of new terms fills (1 MB): with a bigger one it
-      // writes fewer, larger segments, and merges less (200,000 tickets: 4.4 s instead of 5.7).
-      await sql`insert into ticket_search (ticket_search, rank) values ('hashsize', ${sql.lit(BULK_HASH_SIZE)})`.execute(trx);
       await sql`insert into ticket_search (rowid, body, facets)
         select d.doc_id, ${sql.raw(documentTextSql('t'))}, ${sql.raw(facetsSql('t'))}
         from ticket_search_docs d join tickets t on t.id = d.ticket_id
         where d.doc_id > ${before.docs} or d.ticket_id in (${touched})`.execute(trx);
       // Merge the many segments a bulk insert leaves: searches read one b-tree instead (6x faster).
       await sql`insert into ticket_search (ticket_search) values ('optimize')`.execute(trx);
-      // Back to FTS5's default for the servers' small transactions.
-      await sql`insert into ticket_search (ticket_search, rank) values ('hashsize', ${sql.lit(1024 * 1024)})`.execute(trx);
       // The tallies and owner versions, and only then the list of what was dropped: a seed
       // killed before this commit is still one to finish.
       await recountDerived(trx);

@@ -258,6 +258,7 @@ async function load(db: Db, options: SeedOptions, progress: (done: number) => vo
   const pool = (n: number) => Array.from({ length: 4096 }, () => Array.from({ length: n }, word).join(' '));
   const [titles, descriptions, remarks] = [pool(3), pool(25), pool(12)];
   const iso = isoClock();
+  const insertAll = bulkInserter();
   const now = Date.now();
 
   const staff: UserRow[] = Array.from({ length: 8 }, (_, i) => ({
@@ -370,42 +371,41 @@ async function load(db: Db, options: SeedOptions, progress: (done: number) => vo
 }
 
 /**
- * Inserts rows in multi-row statements, each under SQLite's 32,766 bound parameters; with
- * `keepExisting`, a row whose key is taken is left out. Each statement's text is compiled by
- * Kysely once per table and row count: building the query from the rows' objects every time
- * took as long as SQLite took to insert them.
+ * Returns `insertAll`, which inserts rows in multi-row statements, each under SQLite's 32,766
+ * bound parameters; with `keepExisting`, a row whose key is taken is left out. Each statement's
+ * text is compiled by Kysely once per table and row count, and kept for every later call on the
+ * same database (in any of its transactions): building the query from the rows' objects every
+ * time took as long as SQLite took to insert them.
  */
-async function insertAll<T extends LoadedTable>(db: Db, table: T, rows: Array<Insertable<Database[T]>>, { keepExisting = false } = {}): Promise<void> {
-  if (rows.length === 0) return;
-  const columns = Object.keys(rows[0] as object);
-  const size = Math.floor(30_000 / columns.length);
-  for (let i = 0; i < rows.length; ) {
-    // Full statements, then the rest in halves, quarters and so on: a few statement texts
-    // serve every batch, compiled and prepared once.
-    let count = size;
-    while (count > rows.length - i) count = Math.ceil(count / 2);
-    const chunk = rows.slice(i, i + count) as Array<Record<string, unknown>>;
-    const parameters: unknown[] = [];
-    for (const row of chunk) for (const column of columns) parameters.push(row[column]);
-    await db.executeQuery(CompiledQuery.raw(insertText(db, table, columns, chunk.length, keepExisting), parameters));
-    i += count;
-  }
-}
-
-const insertTexts = new WeakMap<Db, Map<string, string>>();
-
-/** The text of an insert of `count` rows of `columns`, with one parameter per value. */
-function insertText(db: Db, table: LoadedTable, columns: string[], count: number, keepExisting: boolean): string {
-  const key = `${table} ${count} ${keepExisting} ${columns.join()}`;
-  const texts = insertTexts.get(db) ?? new Map<string, string>();
-  insertTexts.set(db, texts);
-  let text = texts.get(key);
-  if (text === undefined) {
-    // Every value a parameter: placeholder rows of one non-null value per column.
-    const row = Object.fromEntries(columns.map((column) => [column, 0]));
-    const insert = db.insertInto(table).values(Array.from({ length: count }, () => row) as never);
-    text = (keepExisting ? insert.onConflict((oc) => oc.column('id').doNothing()) : insert).compile().sql;
-    texts.set(key, text);
-  }
-  return text;
+function bulkInserter() {
+  const texts = new Map<string, string>();
+  // An insert of `count` rows of `columns`, with one parameter per value.
+  const insertText = (db: Db, table: LoadedTable, columns: string[], count: number, keepExisting: boolean): string => {
+    const key = `${table} ${count} ${keepExisting} ${columns.join()}`;
+    let text = texts.get(key);
+    if (text === undefined) {
+      // Every value a parameter: placeholder rows of one non-null value per column.
+      const row = Object.fromEntries(columns.map((column) => [column, 0]));
+      const insert = db.insertInto(table).values(Array.from({ length: count }, () => row) as never);
+      text = (keepExisting ? insert.onConflict((oc) => oc.column('id').doNothing()) : insert).compile().sql;
+      texts.set(key, text);
+    }
+    return text;
+  };
+  return async function insertAll<T extends LoadedTable>(db: Db, table: T, rows: Array<Insertable<Database[T]>>, { keepExisting = false } = {}): Promise<void> {
+    if (rows.length === 0) return;
+    const columns = Object.keys(rows[0] as object);
+    const size = Math.floor(30_000 / columns.length);
+    for (let i = 0; i < rows.length; ) {
+      // Full statements, then the rest in halves, quarters and so on: a few statement texts
+      // serve every batch, compiled and prepared once.
+      let count = size;
+      while (count > rows.length - i) count = Math.ceil(count / 2);
+      const chunk = rows.slice(i, i + count) as Array<Record<string, unknown>>;
+      const parameters: unknown[] = [];
+      for (const row of chunk) for (const column of columns) parameters.push(row[column]);
+      await db.executeQuery(CompiledQuery.raw(insertText(db, table, columns, chunk.length, keepExisting), parameters));
+      i += count;
+    }
+  };
 }

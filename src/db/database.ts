@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql, SqliteDialect, type SelectQueryBuilder, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { GroupCommit, syncFile, TransactionBatcher } from './group-commit.js';
 import { searchQueueIndexer } from './search-queue.js';
 import type {
@@ -76,10 +77,11 @@ export function createDb(config: DatabaseConfig, options: { groupCommit?: boolea
     // files for the big sorts of a seed.
     sqlite.pragma('temp_store = MEMORY');
   }
+  const checkpointer = group && config.path !== ':memory:' ? startCheckpointer(sqlite, config.path) : undefined;
   // Refreshes the planner's statistics where they are missing or stale (cheap; SQLite's advice
   // for long-lived connections), so filtered queue queries pick the selective index.
   sqlite.pragma('optimize = 0x10002');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, group) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, group, checkpointer) }) });
   if (group) groupCommits.set(db, group.groupCommit);
   return db;
 }
@@ -131,11 +133,12 @@ const STATEMENT_CACHE_SIZE = 500;
  * indexed read. The same few hundred statement texts recur, so keep them prepared (least
  * recently used first out). Kysely never streams from them, so sharing one is safe.
  */
-function withStatementCache(sqlite: SQLite.Database, group?: BatchedGroupCommit): SqliteDatabase {
+function withStatementCache(sqlite: SQLite.Database, group?: BatchedGroupCommit, checkpointer?: Checkpointer): SqliteDatabase {
   const statements = new Map<string, SQLite.Statement>();
   const transactionControl = group && batchedTransactionControl(group);
   return {
     close: () => {
+      checkpointer?.stop();
       group?.batch.close();
       sqlite.close();
     },

@@ -154,8 +154,11 @@ function withStatementCache(sqlite: SQLite.Database, group?: BatchedGroupCommit,
       }
       statements.set(text, statement);
       // Kysely runs a statement in the same synchronous step that prepares it, so a write
-      // outside any transaction is counted as a commit here.
-      if (group && !statement.readonly && !group.batch.inTransaction) group.groupCommit.committed();
+      // outside any transaction joins the batch, and is counted as a commit, here.
+      if (group && !statement.readonly && !group.batch.inTransaction) {
+        group.batch.enlist();
+        group.groupCommit.committed();
+      }
       return statement;
     },
   };

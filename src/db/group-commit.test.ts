@@ -119,4 +119,45 @@ describe('sqlite: transactions batched into one commit', () => {
       await fs.rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('commits writes made outside a transaction with the batch, not one by one', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helpdesk-batch-'));
+    const config = { kind: 'sqlite' as const, path: path.join(dir, 'helpdesk.db') };
+    const db = createDb(config, { groupCommit: true });
+    const reader = createDb(config);
+    // Pages in the log: run from the other connection, a checkpoint reports them.
+    const logPages = async (mode: 'PASSIVE' | 'TRUNCATE') => {
+      const { rows } = await sql.raw<{ busy: number; log: number }>(`pragma wal_checkpoint(${mode})`).execute(reader);
+      return rows[0] as { busy: number; log: number };
+    };
+    try {
+      await sql`create table notes (id integer primary key, body text not null)`.execute(db);
+      await durable(db);
+      // An empty log (the server's checkpoint thread may hold it for a moment).
+      while ((await logPages('TRUNCATE')).busy) await new Promise((r) => setTimeout(r, 10));
+      // Twenty lone inserts in one turn, as twenty requests would make them.
+      await Promise.all(Array.from({ length: 20 }, (_, i) => sql`insert into notes (body) values (${`note ${i}`})`.execute(db)));
+      await durable(db);
+      const { rows } = await sql<{ n: number }>`select count(*) as n from notes`.execute(reader);
+      expect(rows[0]?.n).toBe(20);
+      // One commit writes the table's page to the log once; twenty commits would write it twenty
+      // times.
+      expect((await logPages('PASSIVE')).log).toBeLessThanOrEqual(2);
+
+      // A lone write that fails in the batch leaves the others of its turn whole.
+      const results = await Promise.allSettled([
+        sql`insert into notes (body) values ('kept')`.execute(db),
+        sql`insert into notes (body) values (${null})`.execute(db),
+        sql`insert into notes (body) values ('kept too')`.execute(db),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      await durable(db);
+      const kept = await sql<{ body: string }>`select body from notes where id > 20 order by id`.execute(reader);
+      expect(kept.rows.map((r) => r.body)).toEqual(['kept', 'kept too']);
+    } finally {
+      await reader.destroy();
+      await db.destroy();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -79,6 +79,7 @@ interface SqliteHandle {
  *
  * Kysely's `begin`, `commit` and `rollback` become `SAVEPOINT`, `RELEASE` and `ROLLBACK TO`, so
  * each request's transaction stays atomic: a failed one leaves the others of its batch alone.
+ * A write outside a transaction joins the batch too (`enlist`).
  * The batch itself commits when the turn's transactions are done, or when GroupCommit is about
  * to flush. Nobody hears of a commit before its batch is flushed (see GroupCommit), so a batch
  * either reaches the disk whole or none of its requests was answered.
@@ -100,14 +101,28 @@ export class TransactionBatcher {
   }
 
   begin(): void {
-    if (!this.#open) {
-      // IMMEDIATE: the write lock up front, so a batch that began with a read cannot be refused
-      // the upgrade (SQLITE_BUSY_SNAPSHOT) by another process's commit.
-      this.sqlite.exec('BEGIN IMMEDIATE');
-      this.#open = true;
-    }
+    this.#openBatch();
     this.sqlite.exec('SAVEPOINT request');
     this.#inSavepoint = true;
+  }
+
+  /**
+   * A write statement run outside any transaction joins the open batch (opening one) instead
+   * of committing on its own, which would write every page it changed to the log by itself.
+   * One statement is atomic without a savepoint: SQLite undoes a failed statement and leaves
+   * the transaction around it alone.
+   */
+  enlist(): void {
+    this.#openBatch();
+    this.#schedule();
+  }
+
+  #openBatch(): void {
+    if (this.#open) return;
+    // IMMEDIATE: the write lock up front, so a batch that began with a read cannot be refused
+    // the upgrade (SQLITE_BUSY_SNAPSHOT) by another process's commit.
+    this.sqlite.exec('BEGIN IMMEDIATE');
+    this.#open = true;
   }
 
   release(): void {

@@ -5,7 +5,7 @@ import { Kysely, PostgresDialect, sql, SqliteDialect, type SelectQueryBuilder, t
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
-import { GroupCommit, syncFile, TransactionBatcher } from './group-commit.js';
+import { GroupCommit, LogFile, TransactionBatcher } from './group-commit.js';
 import { searchQueueIndexer } from './search-queue.js';
 import type {
   TenantTicketTallyTable,
@@ -89,6 +89,7 @@ export function createDb(config: DatabaseConfig, options: { groupCommit?: boolea
 interface BatchedGroupCommit {
   batch: TransactionBatcher;
   groupCommit: GroupCommit;
+  log: LogFile;
 }
 
 /**
@@ -97,7 +98,8 @@ interface BatchedGroupCommit {
  */
 function batchedGroupCommit(sqlite: SQLite.Database, wal: string): BatchedGroupCommit {
   const batch = new TransactionBatcher(sqlite, searchQueueIndexer(sqlite));
-  return { batch, groupCommit: new GroupCommit(() => commitAndFlush(batch, wal)) };
+  const log = new LogFile(wal);
+  return { batch, log, groupCommit: new GroupCommit(() => commitAndFlush(batch, log)) };
 }
 
 /**
@@ -106,10 +108,10 @@ function batchedGroupCommit(sqlite: SQLite.Database, wal: string): BatchedGroupC
  * which of the batch's changes survive is unknown. SQLite recovers from its log at the next
  * start; no client was told of a change that is lost.
  */
-async function commitAndFlush(batch: TransactionBatcher, wal: string): Promise<void> {
+async function commitAndFlush(batch: TransactionBatcher, log: LogFile): Promise<void> {
   try {
     await batch.commit();
-    await syncFile(wal);
+    await log.sync();
   } catch (error) {
     setImmediate(() => {
       throw error;
@@ -141,6 +143,7 @@ function withStatementCache(sqlite: SQLite.Database, group?: BatchedGroupCommit,
       checkpointer?.stop();
       group?.batch.close();
       sqlite.close();
+      void group?.log.close();
     },
     prepare(text: string) {
       const control = transactionControl?.get(text);

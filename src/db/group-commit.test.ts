@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alice, buildTestApp, createTicketAs, setTicket, TICKETS, type TestApp } from '../../test/helpers.js';
 import { createDb, durable } from './database.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, LogFile } from './group-commit.js';
 
 /** A disk whose flushes finish only when the test says so. */
 function manualDisk() {
@@ -157,6 +157,35 @@ describe('sqlite: transactions batched into one commit', () => {
     } finally {
       await reader.destroy();
       await db.destroy();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sqlite: the log flushed through one descriptor', () => {
+  /** This process's open descriptors on `file`. */
+  const descriptorsOn = async (file: string) => {
+    const links = await Promise.all((await fs.readdir('/proc/self/fd')).map((fd) => fs.readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+    return links.filter((link) => link === file).length;
+  };
+
+  it.runIf(process.platform === 'linux')('opens the log once, waits for it to exist, and lets it go on close', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helpdesk-log-'));
+    const file = path.join(dir, 'helpdesk.db-wal');
+    const log = new LogFile(file);
+    try {
+      await log.sync(); // no log yet: nothing to flush
+      expect(await descriptorsOn(file)).toBe(0);
+      await fs.writeFile(file, 'frames');
+      await Promise.all([log.sync(), log.sync()]);
+      await log.sync();
+      expect(await descriptorsOn(file)).toBe(1);
+      await log.close();
+      expect(await descriptorsOn(file)).toBe(0);
+      await log.sync(); // after the connection closed: nothing to do, nothing reopened
+      expect(await descriptorsOn(file)).toBe(0);
+    } finally {
+      await log.close();
       await fs.rm(dir, { recursive: true, force: true });
     }
   });

@@ -1,4 +1,4 @@
-import fs from 'node:fs/promises';
+import fs, { type FileHandle } from 'node:fs/promises';
 
 /**
  * Group commit: many commits, one disk flush. SQLite with `synchronous = FULL` flushes its
@@ -45,22 +45,43 @@ export class GroupCommit {
 }
 
 /**
- * fdatasync on the log through a descriptor of its own: Linux flushes the file, whoever wrote
- * it. No log means nothing to flush: SQLite removes it only on a clean close, after copying
- * it into the database file and flushing that.
+ * The write-ahead log, flushed (fdatasync) through a descriptor of its own: Linux flushes the
+ * file, whoever wrote it. The descriptor stays open while the connection is: opening the log
+ * for every flush cost a second round trip through libuv's thread pool, and under load each
+ * round trip waits for the busy event loop to come round (the open took p50 3.2 ms and p90
+ * 12 ms, longer than the flush itself). Holding it is safe because SQLite deletes or replaces
+ * the log only when the last connection to the database closes, and the server's own
+ * connection is open until `close`. No log yet means nothing was committed to flush; it is
+ * looked for again at the next flush.
  */
-export async function syncFile(file: string): Promise<void> {
-  let handle;
-  try {
-    handle = await fs.open(file, 'r+');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
+export class LogFile {
+  #handle: Promise<FileHandle | undefined> | undefined;
+  #closed = false;
+
+  constructor(private readonly path: string) {}
+
+  async sync(): Promise<void> {
+    if (this.#closed) return;
+    const handle = await (this.#handle ??= this.#open());
+    await handle?.datasync();
   }
-  try {
-    await handle.datasync();
-  } finally {
-    await handle.close();
+
+  /** After the connection closed (SQLite then copied the log into the database and flushed it). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const handle = await this.#handle?.catch(() => undefined);
+    this.#handle = undefined;
+    await handle?.close();
+  }
+
+  async #open(): Promise<FileHandle | undefined> {
+    try {
+      return await fs.open(this.path, 'r+');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.#handle = undefined;
+      return undefined;
+    }
   }
 }
 

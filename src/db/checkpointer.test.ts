@@ -37,7 +37,7 @@ describe('sqlite: checkpoints from a thread of their own', () => {
         reader.close();
       }
     } finally {
-      checkpointer.stop();
+      await checkpointer.stop();
       sqlite.close();
     }
   });
@@ -46,11 +46,12 @@ describe('sqlite: checkpoints from a thread of their own', () => {
     const pragmas: string[] = [];
     const sqlite = { open: true, pragma: (source: string) => pragmas.push(source) };
     // No database at that path: the thread's connection fails to open.
-    startCheckpointer(sqlite, path.join(dir, 'missing', 'helpdesk.db'), { backstopPages: 10_000 });
+    const checkpointer = startCheckpointer(sqlite, path.join(dir, 'missing', 'helpdesk.db'), { backstopPages: 10_000 });
     expect(pragmas).toEqual(['wal_autocheckpoint = 10000']);
     await vi.waitFor(() => expect(pragmas).toEqual(['wal_autocheckpoint = 10000', `wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`]), {
       timeout: 10_000,
       interval: 20,
     });
+    await checkpointer.stop();
   });
 });

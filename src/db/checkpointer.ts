@@ -26,8 +26,8 @@ run();
 `;
 
 export interface Checkpointer {
-  /** Ends the thread; its connection closes once a checkpoint under way is done. */
-  stop(): void;
+  /** Ends the thread, once a checkpoint under way is done and its connection closed. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -64,10 +64,12 @@ export function startCheckpointer(
   worker.on('error', () => {
     if (!stopped && sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
   });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     stop: () => {
       stopped = true;
       worker.postMessage('stop');
+      return exited;
     },
   };
 }

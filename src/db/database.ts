@@ -38,6 +38,7 @@ export type Dialect = DatabaseConfig['kind'];
 export type Db = Kysely<Database>;
 
 const groupCommits = new WeakMap<Db, GroupCommit>();
+const batches = new WeakMap<Db, TransactionBatcher>();
 
 /**
  * Opens the configured database. SQLite runs in WAL mode with foreign keys and a busy timeout;
@@ -82,7 +83,10 @@ export function createDb(config: DatabaseConfig, options: { groupCommit?: boolea
   // for long-lived connections), so filtered queue queries pick the selective index.
   sqlite.pragma('optimize = 0x10002');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, group, checkpointer) }) });
-  if (group) groupCommits.set(db, group.groupCommit);
+  if (group) {
+    groupCommits.set(db, group.groupCommit);
+    batches.set(db, group.batch);
+  }
   return db;
 }
 
@@ -121,6 +125,21 @@ async function commitAndFlush(batch: TransactionBatcher, log: LogFile): Promise<
 }
 
 /**
+ * Runs `work` with lone statements committing on their own rather than joining the server's
+ * batches (see TransactionBatcher.alone): for migrations, before the server serves.
+ */
+export async function committingAlone<T>(db: Db, work: () => Promise<T>): Promise<T> {
+  const batch = batches.get(db);
+  if (!batch) return work();
+  batch.alone();
+  try {
+    return await work();
+  } finally {
+    batch.together();
+  }
+}
+
+/**
  * Undefined when every commit made through `db` so far is on disk (always, unless it was
  * opened with `groupCommit`); else resolves once they are.
  */
@@ -140,10 +159,12 @@ function withStatementCache(sqlite: SQLite.Database, group?: BatchedGroupCommit,
   const transactionControl = group && batchedTransactionControl(group);
   return {
     close: () => {
-      checkpointer?.stop();
+      void checkpointer?.stop();
       group?.batch.close();
+      group?.log.flushNow();
       sqlite.close();
-      void group?.log.close();
+      // Everything committed is flushed above; a descriptor that fails to close loses nothing.
+      void group?.log.close().catch(() => {});
     },
     prepare(text: string) {
       const control = transactionControl?.get(text);

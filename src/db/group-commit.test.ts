@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alice, buildTestApp, createTicketAs, setTicket, TICKETS, type TestApp } from '../../test/helpers.js';
-import { createDb, durable } from './database.js';
+import { committingAlone, createDb, durable } from './database.js';
 import { GroupCommit, LogFile } from './group-commit.js';
 
 /** A disk whose flushes finish only when the test says so. */
@@ -154,6 +154,13 @@ describe('sqlite: transactions batched into one commit', () => {
       await durable(db);
       const kept = await sql<{ body: string }>`select body from notes where id > 20 order by id`.execute(reader);
       expect(kept.rows.map((r) => r.body)).toEqual(['kept', 'kept too']);
+
+      // Migrations get SQLite's default back: each statement commits alone, so one that
+      // cannot run inside a transaction runs (it would fail inside a batch).
+      await expect(committingAlone(db, () => sql`vacuum`.execute(db))).resolves.toBeDefined();
+      await committingAlone(db, () => sql`insert into notes (body) values ('migrated')`.execute(db));
+      const migrated = await sql<{ n: number }>`select count(*) as n from notes where body = 'migrated'`.execute(reader);
+      expect(migrated.rows[0]?.n).toBe(1);
     } finally {
       await reader.destroy();
       await db.destroy();

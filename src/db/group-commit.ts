@@ -1,3 +1,4 @@
+import fsSync from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 
 /**
@@ -66,12 +67,35 @@ export class LogFile {
     await handle?.datasync();
   }
 
-  /** After the connection closed (SQLite then copied the log into the database and flushed it). */
+  /**
+   * Lets the descriptor go. Call once the connection has closed and `flushNow` has flushed
+   * what it committed last; later syncs have nothing left to flush.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     const handle = await this.#handle?.catch(() => undefined);
     this.#handle = undefined;
     await handle?.close();
+  }
+
+  /**
+   * Flushes the log now, blocking: for the commit a closing connection makes last. It cannot
+   * count on its close to copy the log into the database file and flush it, as SQLite's last
+   * connection does, while the checkpoint thread's connection may still be open.
+   */
+  flushNow(): void {
+    let fd: number;
+    try {
+      fd = fsSync.openSync(this.path, 'r+');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    try {
+      fsSync.fdatasyncSync(fd);
+    } finally {
+      fsSync.closeSync(fd);
+    }
   }
 
   async #open(): Promise<FileHandle | undefined> {
@@ -109,6 +133,7 @@ export class TransactionBatcher {
   #open = false;
   #inSavepoint = false;
   #scheduled = false;
+  #alone = false;
 
   /** `beforeCommit` runs inside the batch, just before it commits (search-queue.ts). */
   constructor(
@@ -134,8 +159,24 @@ export class TransactionBatcher {
    * the transaction around it alone.
    */
   enlist(): void {
+    if (this.#alone) return;
     this.#openBatch();
     this.#schedule();
+  }
+
+  /**
+   * Lets lone statements commit on their own, as SQLite does by default, until `together`:
+   * for migrations, whose statements may not run inside a transaction (VACUUM, a journal
+   * mode, `foreign_keys` for a table rebuild) and whose bulk rewrites should not wait in one.
+   * Commits the open batch first; only while nothing else writes (before serving).
+   */
+  alone(): void {
+    this.close();
+    this.#alone = true;
+  }
+
+  together(): void {
+    this.#alone = false;
   }
 
   #openBatch(): void {

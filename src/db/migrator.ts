@@ -1,5 +1,5 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
-import type { Db, Dialect } from './database.js';
+import { committingAlone, type Db, type Dialect } from './database.js';
 import { seedInterrupted } from './seed.js';
 import * as m001 from './migrations/001_initial.js';
 import { searchMigration } from './migrations/002_search.js';
@@ -57,7 +57,8 @@ export async function migrateToLatest(db: Db, dialect: Dialect, target?: string)
         'Let the seed finish, or finish the killed one with `helpdesk seed --tickets 0` run by the version that started it; then migrate.',
     );
   }
-  const { error, results } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
+  // On the server's SQLite connection each statement commits alone, as the migrations expect.
+  const { error, results } = await committingAlone(db, () => (target === undefined ? migrator.migrateToLatest() : migrator.migrateTo(target)));
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

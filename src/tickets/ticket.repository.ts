@@ -103,8 +103,8 @@ export async function lockTicket(trx: Db, id: string, scope: TicketScope): Promi
 
 /**
  * Inserts a ticket. Its triggers count it in the tallies, bump its owner's version and queue it
- * for search (migrations 010, 012 and 013; on PostgreSQL as rewritten by 008 and 014), all in
- * this one statement, so it is atomic on its own.
+ * for search (migrations 010, 012 and 013; on PostgreSQL 012 and 013 as rewritten by 014, and
+ * 008 as rewritten by 016), all in this one statement, so it is atomic on its own.
  */
 export async function insertTicket(db: Db, row: TicketRow): Promise<void> {
   await db.insertInto('tickets').values(row).execute();

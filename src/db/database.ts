@@ -37,8 +37,7 @@ export type Dialect = DatabaseConfig['kind'];
 /** A connection or an open transaction: repositories accept either. */
 export type Db = Kysely<Database>;
 
-const groupCommits = new WeakMap<Db, GroupCommit>();
-const batches = new WeakMap<Db, TransactionBatcher>();
+const groups = new WeakMap<Db, BatchedGroupCommit>();
 
 /**
  * Opens the configured database. SQLite runs in WAL mode with foreign keys and a busy timeout;
@@ -61,7 +60,7 @@ export function createDb(config: DatabaseConfig, options: { groupCommit?: boolea
   if (config.path !== ':memory:') fs.mkdirSync(path.dirname(config.path), { recursive: true });
   const sqlite = new SQLite(config.path);
   const wal = sqlite.pragma('journal_mode = WAL', { simple: true }) === 'wal';
-  const group = options.groupCommit && wal ? batchedGroupCommit(sqlite, `${config.path}-wal`) : undefined;
+  const group = options.groupCommit && wal ? batchedGroupCommit(sqlite, config.path) : undefined;
   // FULL: a commit is on disk when it returns, even across power loss. NORMAL under group
   // commit: the log is flushed by GroupCommit before any response goes out.
   sqlite.pragma(group ? 'synchronous = NORMAL' : 'synchronous = FULL');
@@ -78,15 +77,11 @@ export function createDb(config: DatabaseConfig, options: { groupCommit?: boolea
     // files for the big sorts of a seed.
     sqlite.pragma('temp_store = MEMORY');
   }
-  const checkpointer = group && config.path !== ':memory:' ? startCheckpointer(sqlite, config.path) : undefined;
   // Refreshes the planner's statistics where they are missing or stale (cheap; SQLite's advice
   // for long-lived connections), so filtered queue queries pick the selective index.
   sqlite.pragma('optimize = 0x10002');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, group, checkpointer) }) });
-  if (group) {
-    groupCommits.set(db, group.groupCommit);
-    batches.set(db, group.batch);
-  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, group) }) });
+  if (group) groups.set(db, group);
   return db;
 }
 
@@ -94,16 +89,18 @@ interface BatchedGroupCommit {
   batch: TransactionBatcher;
   groupCommit: GroupCommit;
   log: LogFile;
+  checkpointer: Checkpointer;
 }
 
 /**
  * A batch of transactions per event-loop turn, committed and flushed by one group commit; the
- * search documents the batch queued are indexed as it commits.
+ * search documents the batch queued are indexed as it commits, and a thread of its own copies
+ * the log back into the database file.
  */
-function batchedGroupCommit(sqlite: SQLite.Database, wal: string): BatchedGroupCommit {
+function batchedGroupCommit(sqlite: SQLite.Database, file: string): BatchedGroupCommit {
   const batch = new TransactionBatcher(sqlite, searchQueueIndexer(sqlite));
-  const log = new LogFile(wal);
-  return { batch, log, groupCommit: new GroupCommit(() => commitAndFlush(batch, log)) };
+  const log = new LogFile(`${file}-wal`);
+  return { batch, log, groupCommit: new GroupCommit(() => commitAndFlush(batch, log)), checkpointer: startCheckpointer(sqlite, file) };
 }
 
 /**
@@ -129,7 +126,7 @@ async function commitAndFlush(batch: TransactionBatcher, log: LogFile): Promise<
  * batches (see TransactionBatcher.alone): for migrations, before the server serves.
  */
 export async function committingAlone<T>(db: Db, work: () => Promise<T>): Promise<T> {
-  const batch = batches.get(db);
+  const batch = groups.get(db)?.batch;
   if (!batch) return work();
   batch.alone();
   try {
@@ -144,7 +141,7 @@ export async function committingAlone<T>(db: Db, work: () => Promise<T>): Promis
  * opened with `groupCommit`); else resolves once they are.
  */
 export function durable(db: Db): Promise<void> | undefined {
-  return groupCommits.get(db)?.durable();
+  return groups.get(db)?.groupCommit.durable();
 }
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -154,12 +151,12 @@ const STATEMENT_CACHE_SIZE = 500;
  * indexed read. The same few hundred statement texts recur, so keep them prepared (least
  * recently used first out). Kysely never streams from them, so sharing one is safe.
  */
-function withStatementCache(sqlite: SQLite.Database, group?: BatchedGroupCommit, checkpointer?: Checkpointer): SqliteDatabase {
+function withStatementCache(sqlite: SQLite.Database, group?: BatchedGroupCommit): SqliteDatabase {
   const statements = new Map<string, SQLite.Statement>();
   const transactionControl = group && batchedTransactionControl(group);
   return {
     close: () => {
-      void checkpointer?.stop();
+      void group?.checkpointer.stop();
       group?.batch.close();
       group?.log.flushNow();
       sqlite.close();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, sql, SqliteDialect, type SelectQueryBuilder, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, sql, SqliteDialect, type SelectQueryBuilder, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
@@ -36,6 +36,11 @@ export type Dialect = DatabaseConfig['kind'];
 
 /** A connection or an open transaction: repositories accept either. */
 export type Db = Kysely<Database>;
+
+/** Which database `db` (a connection or a transaction) talks to. */
+export function dialectOf(db: Db): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
 
 const groups = new WeakMap<Db, BatchedGroupCommit>();
 

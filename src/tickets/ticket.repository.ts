@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Updateable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Updateable } from 'kysely';
 import { countRows, type Db } from '../db/database.js';
 import { canonicalUuid } from '../db/ids.js';
 import { countFromTallies, rebuildTallies } from './ticket.tallies.js';
@@ -118,6 +118,92 @@ export async function insertTicket(db: Db, row: TicketRow): Promise<void> {
  */
 export async function updateTicket(db: Db, before: TicketRow, patch: Updateable<TicketTable>): Promise<void> {
   await db.updateTable('tickets').set(patch).where('id', '=', before.id).execute();
+}
+
+/** What a one-statement change found and wrote (see changeTicketOnPostgres). */
+export interface ChangedTicket {
+  /** The status the ticket had. */
+  found: TicketStatus;
+  /** The ticket as written; undefined when its status refused the change. */
+  ticket: TicketRow | undefined;
+}
+
+/** Who writes, and when, for the rows a one-statement change inserts. */
+export interface ChangeAuthor {
+  userId: string;
+  email: string;
+  at: string;
+}
+
+/**
+ * PostgreSQL only: locks the ticket, changes it unless its status is one of `refuse`, and
+ * inserts a comment and the status's history row with it, in one statement. A data-modifying
+ * WITH is atomic by itself, so where BEGIN, the lock, each write and COMMIT were five or six
+ * round trips (each ~100-150 µs of the server's CPU, with the row lock held across them all),
+ * this is one. `set` assigns over the row as it stands (`t`); the history row is written only
+ * if the status changed, with the status it had as its old value. Undefined when no ticket in
+ * `scope` has the id. SQLite has no data-modifying WITH; there the services run the same
+ * change as statements in a transaction, which on one connection cost no round trips.
+ */
+async function changeTicketOnPostgres(
+  db: Db,
+  id: string,
+  scope: TicketScope,
+  change: { refuse: TicketStatus[]; set: RawBuilder<unknown>; by: ChangeAuthor; comment?: TicketCommentRow | undefined; historyId: string },
+): Promise<ChangedTicket | undefined> {
+  const inScope = scope === ALL_TENANTS ? sql`` : sql`and tenant_id = ${scope.tenantId} and created_by = ${scope.userId}`;
+  const allowed = change.refuse.length === 0 ? sql`true` : sql`old.status not in (${sql.join(change.refuse)})`;
+  const { comment, by } = change;
+  const insertComment = comment
+    ? sql`, comment as (
+        insert into ticket_comments (id, ticket_id, author_id, author_email, author_type, content, is_internal, created_at)
+        select ${comment.id}, id, ${comment.author_id}, ${comment.author_email}, ${comment.author_type}, ${comment.content},
+          cast(${comment.is_internal} as integer), ${comment.created_at} from changed)`
+    : sql``;
+  const { rows } = await sql<TicketRow & { found: TicketStatus }>`
+    with old as (
+      select id, status from tickets where id = ${canonicalUuid(id)} ${inScope} for update
+    ), changed as (
+      update tickets t set ${change.set}, version = t.version + 1 from old
+      where t.id = old.id and ${allowed}
+      returning t.*, old.status as old_status
+    )${insertComment}, history as (
+      insert into ticket_history (id, ticket_id, field_changed, old_value, new_value, changed_by, changed_by_email, created_at)
+      select ${change.historyId}, id, 'status', old_status, status, ${by.userId}, ${by.email}, ${by.at} from changed
+      where status is distinct from old_status
+    )
+    select old.status as found, changed.* from old left join changed on true`.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  const { found, old_status: _, ...ticket } = row as typeof row & { old_status: unknown };
+  return { found, ticket: ticket.id === null ? undefined : ticket };
+}
+
+/**
+ * A customer's comment on their ticket in one statement (PostgreSQL): refused on a closed
+ * ticket; counted; reopens a resolved one (the rules of addMyComment).
+ */
+export function commentOnPostgres(db: Db, id: string, scope: UserScope, comment: TicketCommentRow, historyId: string): Promise<ChangedTicket | undefined> {
+  const at = comment.created_at;
+  return changeTicketOnPostgres(db, id, scope, {
+    refuse: ['closed'],
+    set: sql`comment_count = t.comment_count + 1, updated_at = ${at},
+      status = case when t.status = 'resolved' then 'open' else t.status end,
+      resolved_at = case when t.status = 'resolved' then null else t.resolved_at end`,
+    by: { userId: comment.author_id, email: comment.author_email, at },
+    comment,
+    historyId,
+  });
+}
+
+/** Closes a customer's ticket in one statement (PostgreSQL): the rules of closeMyTicket. */
+export function closeOnPostgres(db: Db, id: string, scope: UserScope, by: ChangeAuthor, historyId: string): Promise<ChangedTicket | undefined> {
+  return changeTicketOnPostgres(db, id, scope, {
+    refuse: ['closed'],
+    set: sql`status = 'closed', resolved_at = coalesce(t.resolved_at, ${by.at}), updated_at = ${by.at}`,
+    by,
+    historyId,
+  });
 }
 
 /** The key of an owner in `ownerVersions`. */

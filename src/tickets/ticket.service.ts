@@ -1,10 +1,12 @@
-import { readSnapshot, type Db } from '../db/database.js';
-import { newId, nowIso } from '../db/ids.js';
+import { dialectOf, readSnapshot, type Db } from '../db/database.js';
+import { canonicalUuid, newId, nowIso } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
 import { API_PREFIX } from '../http/schemas.js';
 import { recordIdempotentResult, type Idempotency } from '../idempotency/idempotency.service.js';
 import { conflict, notFound } from '../http/problem.js';
 import {
+  closeOnPostgres,
+  commentOnPostgres,
   countTicketsForUser,
   findTicket,
   insertComment,
@@ -144,12 +146,22 @@ export async function getMyTicket(db: Db, actor: Actor, ticketId: string): Promi
   });
 }
 
+const ALREADY_CLOSED = 'ticket is already closed';
+const CLOSED_TAKES_NO_COMMENTS = 'ticket is closed and takes no more comments; open a new ticket';
+
 /** Closes the caller's ticket from any other status; a second close is a 409 that changes nothing. */
 export async function closeMyTicket(db: Db, actor: Actor, ticketId: string, idempotency?: Idempotency | null): Promise<SupportTicket> {
+  // On PostgreSQL without a key: one statement with the same rules (closeOnPostgres).
+  if (!idempotency && dialectOf(db) === 'postgres') {
+    const changed = await closeOnPostgres(db, ticketId, scopeOf(actor), { userId: actor.userId, email: actor.email, at: nowIso() }, newId());
+    if (!changed) throw notFound();
+    if (!changed.ticket) throw conflict(ALREADY_CLOSED);
+    return presentTicket(changed.ticket, await listComments(db, changed.ticket.id, { includeInternal: false }));
+  }
   return db.transaction().execute(async (trx) => {
     const ticket = await lockTicket(trx, ticketId, scopeOf(actor));
     if (!ticket) throw notFound();
-    if (ticket.status === 'closed') throw conflict('ticket is already closed');
+    if (ticket.status === 'closed') throw conflict(ALREADY_CLOSED);
     const now = nowIso();
     const closed: TicketRow = { ...ticket, status: 'closed', resolved_at: ticket.resolved_at ?? now, updated_at: now };
     await updateTicket(trx, ticket, { status: closed.status, resolved_at: closed.resolved_at, updated_at: now });
@@ -171,10 +183,18 @@ export async function addMyComment(
   content: string,
   idempotency?: Idempotency | null,
 ): Promise<SupportTicketComment> {
+  // On PostgreSQL without a key: one statement with the same rules (commentOnPostgres).
+  if (!idempotency && dialectOf(db) === 'postgres') {
+    const comment = commentRow(canonicalUuid(ticketId), actor, { authorType: 'user', content, isInternal: false }, nowIso());
+    const changed = await commentOnPostgres(db, ticketId, scopeOf(actor), comment, newId());
+    if (!changed) throw notFound();
+    if (!changed.ticket) throw conflict(CLOSED_TAKES_NO_COMMENTS);
+    return presentComment(comment);
+  }
   return db.transaction().execute(async (trx) => {
     const ticket = await lockTicket(trx, ticketId, scopeOf(actor));
     if (!ticket) throw notFound();
-    if (ticket.status === 'closed') throw conflict('ticket is closed and takes no more comments; open a new ticket');
+    if (ticket.status === 'closed') throw conflict(CLOSED_TAKES_NO_COMMENTS);
     const now = nowIso();
     const comment = commentRow(ticket.id, actor, { authorType: 'user', content, isInternal: false }, now);
     await insertComment(trx, comment);

@@ -400,6 +400,21 @@ describe.each(dialects())('%s', (dialect) => {
       expect(staff.ticket.comments.filter((c: { is_internal: boolean }) => c.is_internal)).toHaveLength(2);
     });
 
+    it('stamps the first response with the first public reply: not an internal note, not a later reply', async () => {
+      const ticket = await createTicketAs(t, alice);
+      const firstResponses = async () => (await ok(await t.as(sam, { url: '/api/v1/admin/support/stats' }))).first_response_sample;
+      await ok(await staffComment(ticket.ticket_id, { content: 'checking with finance', is_internal: true }), 201);
+      expect(await firstResponses()).toBe(0);
+      await ok(await staffComment(ticket.ticket_id, { content: 'We are on it.' }), 201);
+      expect(await firstResponses()).toBe(1);
+      const stamped = (await staffDetail(ticket.ticket_id)).ticket.updated_at;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await ok(await staffComment(ticket.ticket_id, { content: 'Fixed in the next release.' }), 201);
+      expect(await firstResponses()).toBe(1);
+      // A later public reply still moves updated_at; the first response stays the first.
+      expect((await staffDetail(ticket.ticket_id)).ticket.updated_at > stamped).toBe(true);
+    });
+
     it('rejects bad bodies and unknown tickets', async () => {
       const ticket = await createTicketAs(t, alice);
       expect(problem(await staffComment(ticket.ticket_id, { content: 'x', is_internal: 'yes' }), 422).errors?.[0]).toMatchObject({

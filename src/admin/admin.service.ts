@@ -1,5 +1,5 @@
-import { readSnapshot, type Db, type Dialect } from '../db/database.js';
-import { nowIso } from '../db/ids.js';
+import { dialectOf, readSnapshot, type Db, type Dialect } from '../db/database.js';
+import { canonicalUuid, newId, nowIso } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
 import { AppError, notFound } from '../http/problem.js';
 import { schemaUrl } from '../http/schemas.js';
@@ -13,6 +13,7 @@ import {
   listComments,
   listHistory,
   lockTicket,
+  staffCommentOnPostgres,
   updateTicket,
 } from '../tickets/ticket.repository.js';
 import { DEFAULT_PAGE_SIZE, type SupportTicket, type SupportTicketComment, type TicketDetailResponse } from '../tickets/ticket.schemas.js';
@@ -181,6 +182,12 @@ export async function addStaffComment(
   input: { content: string; isInternal: boolean },
   idempotency?: Idempotency | null,
 ): Promise<SupportTicketComment> {
+  // On PostgreSQL without a key: one statement with the same rules (staffCommentOnPostgres).
+  if (!idempotency && dialectOf(db) === 'postgres') {
+    const comment = commentRow(canonicalUuid(ticketId), actor, { authorType: 'staff', content: input.content, isInternal: input.isInternal }, nowIso());
+    if (!(await staffCommentOnPostgres(db, ticketId, comment, newId()))) throw notFound();
+    return presentComment(comment);
+  }
   return db.transaction().execute(async (trx) => {
     const ticket = await lockTicket(trx, ticketId, ALL_TENANTS);
     if (!ticket) throw notFound();

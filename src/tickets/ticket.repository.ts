@@ -196,6 +196,25 @@ export function commentOnPostgres(db: Db, id: string, scope: UserScope, comment:
   });
 }
 
+/**
+ * A support-team comment in one statement (PostgreSQL), on a ticket of any status: an internal
+ * note is only counted; a public reply also moves `updated_at` and stamps the first response
+ * (the rules of addStaffComment).
+ */
+export function staffCommentOnPostgres(db: Db, id: string, comment: TicketCommentRow, historyId: string): Promise<ChangedTicket | undefined> {
+  const at = comment.created_at;
+  return changeTicketOnPostgres(db, id, ALL_TENANTS, {
+    refuse: [],
+    set:
+      comment.is_internal === 1
+        ? sql`internal_comment_count = t.internal_comment_count + 1`
+        : sql`comment_count = t.comment_count + 1, updated_at = ${at}, first_response_at = coalesce(t.first_response_at, ${at})`,
+    by: { userId: comment.author_id, email: comment.author_email, at },
+    comment,
+    historyId,
+  });
+}
+
 /** Closes a customer's ticket in one statement (PostgreSQL): the rules of closeMyTicket. */
 export function closeOnPostgres(db: Db, id: string, scope: UserScope, by: ChangeAuthor, historyId: string): Promise<ChangedTicket | undefined> {
   return changeTicketOnPostgres(db, id, scope, {

@@ -331,6 +331,24 @@ describe.each(dialects())('%s', (dialect) => {
       expect(history.sort()).toEqual(['priority', 'status', 'type']);
     });
 
+    it('keeps the history a chain under many concurrent edits: each old value the one before it set', async () => {
+      const ticket = await createTicketAs(t, alice);
+      const priorities = ['low', 'high', 'urgent', 'normal'];
+      const results = await Promise.all(
+        Array.from({ length: 24 }, (_, i) => patch(ticket.ticket_id, { priority: priorities[i % priorities.length] }, {}, i % 2 ? sam : kim)),
+      );
+      expect(results.map((r) => r.statusCode)).toEqual(results.map(() => 200));
+      const detail = await staffDetail(ticket.ticket_id);
+      let priority = 'normal';
+      for (const row of detail.history as Array<{ field_changed: string; old_value: string; new_value: string }>) {
+        expect([row.field_changed, row.old_value]).toEqual(['priority', priority]);
+        expect(row.new_value).not.toBe(priority);
+        priority = row.new_value;
+      }
+      expect(detail.history.length).toBeGreaterThan(0);
+      expect(detail.ticket.priority).toBe(priority);
+    });
+
     it('rejects fields staff may not set, and bad values', async () => {
       const ticket = await createTicketAs(t, alice);
       for (const [field, value] of [

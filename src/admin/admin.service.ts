@@ -14,6 +14,7 @@ import {
   listHistory,
   lockTicket,
   staffCommentOnPostgres,
+  updateTicketAtVersionOnPostgres,
   updateTicket,
 } from '../tickets/ticket.repository.js';
 import { DEFAULT_PAGE_SIZE, type SupportTicket, type SupportTicketComment, type TicketDetailResponse } from '../tickets/ticket.schemas.js';
@@ -104,10 +105,67 @@ function matchesEtag(ifMatch: string, etag: string): boolean {
     .some((tag) => tag === '*' || tag === etag);
 }
 
+/** What a triage request changes on a ticket, and the history rows that record it. */
+interface Triage {
+  changes: Partial<TicketRow>;
+  history: TicketHistoryRow[];
+}
+
+/** The changes `input` makes to `current`: only the fields whose value differs. */
+async function planTriage(db: Db, actor: Actor, current: TicketRow, input: UpdateTicketBody, now: string): Promise<Triage> {
+  const changes: Partial<TicketRow> = {};
+  const history: TicketHistoryRow[] = [];
+  const record = (field: string, oldValue: string | null, newValue: string | null) => history.push(historyRow(current.id, actor, field, oldValue, newValue, now));
+
+  if (input.status !== undefined && input.status !== current.status) {
+    changes.status = input.status;
+    // Resolved and closed carry a resolution time; going back to work clears it.
+    if (input.status === 'resolved') changes.resolved_at = now;
+    else if (input.status === 'closed') changes.resolved_at = current.resolved_at ?? now;
+    else changes.resolved_at = null;
+    record('status', current.status, input.status);
+  }
+  if (input.priority !== undefined && input.priority !== current.priority) {
+    changes.priority = input.priority;
+    record('priority', current.priority, input.priority);
+  }
+  if (input.type !== undefined && input.type !== current.type) {
+    changes.type = input.type;
+    record('type', current.type, input.type);
+  }
+  if (input.assigned_to !== undefined && input.assigned_to !== current.assigned_to) {
+    const assignee = input.assigned_to === null ? null : await findStaffUser(db, input.assigned_to);
+    if (assignee === undefined) {
+      throw new AppError(422, 'validation failed', [
+        { location: 'body.assigned_to', message: 'expected the user ID of a known staff member', value: input.assigned_to },
+      ]);
+    }
+    changes.assigned_to = assignee?.id ?? null;
+    changes.assigned_to_email = assignee?.email ?? null;
+    record('assigned_to', current.assigned_to, changes.assigned_to);
+  }
+  if (history.length > 0) changes.updated_at = now;
+  return { changes, history };
+}
+
+function checkIfMatch(ifMatch: string | undefined, version: number): void {
+  if (ifMatch !== undefined && !matchesEtag(ifMatch, etagOf(version))) {
+    throw new AppError(412, 'the ticket was changed by someone else since you loaded it; reload it and try again');
+  }
+}
+
+/** Tries of the read-then-write triage on PostgreSQL before it takes the ticket's lock instead. */
+const OPTIMISTIC_TRIES = 3;
+
 /**
  * Triage: changes status, priority, type and assignee. Each changed field writes one history
  * row in the same transaction; a request that changes nothing writes nothing. With `If-Match`,
  * a ticket someone else changed since is left alone (412).
+ *
+ * On PostgreSQL the ticket is read, the change planned, and written in one statement only if
+ * its version is still the one read (three round trips, where BEGIN, the lock, the comments,
+ * the update, the history and COMMIT were six); a ticket changed in between is read again, and
+ * after a few such races the request takes the lock like SQLite does.
  */
 export async function updateTicketAsStaff(
   db: Db,
@@ -116,54 +174,26 @@ export async function updateTicketAsStaff(
   input: UpdateTicketBody,
   ifMatch: string | undefined,
 ): Promise<Tagged<SupportTicket>> {
+  for (let tries = dialectOf(db) === 'postgres' ? OPTIMISTIC_TRIES : 0; tries > 0; tries--) {
+    const current = await findTicket(db, ticketId, ALL_TENANTS);
+    if (!current) throw notFound();
+    checkIfMatch(ifMatch, current.version);
+    const { changes, history } = await planTriage(db, actor, current, input, nowIso());
+    const written = history.length === 0 ? current : await updateTicketAtVersionOnPostgres(db, current, changes, history);
+    if (written) return { body: presentStaffTicket(written, await listComments(db, written.id, { includeInternal: true })), etag: etagOf(written.version) };
+  }
   return db.transaction().execute(async (trx) => {
     const locked = await lockTicket(trx, ticketId, ALL_TENANTS);
     if (!locked) throw notFound();
     const current: TicketRow = { ...locked, version: locked.version - 1 };
-    if (ifMatch !== undefined && !matchesEtag(ifMatch, etagOf(current.version))) {
-      throw new AppError(412, 'the ticket was changed by someone else since you loaded it; reload it and try again');
-    }
-    const now = nowIso();
-    const changes: Partial<TicketRow> = {};
-    const history: TicketHistoryRow[] = [];
-    const record = (field: string, oldValue: string | null, newValue: string | null) =>
-      history.push(historyRow(current.id, actor, field, oldValue, newValue, now));
-
-    if (input.status !== undefined && input.status !== current.status) {
-      changes.status = input.status;
-      // Resolved and closed carry a resolution time; going back to work clears it.
-      if (input.status === 'resolved') changes.resolved_at = now;
-      else if (input.status === 'closed') changes.resolved_at = current.resolved_at ?? now;
-      else changes.resolved_at = null;
-      record('status', current.status, input.status);
-    }
-    if (input.priority !== undefined && input.priority !== current.priority) {
-      changes.priority = input.priority;
-      record('priority', current.priority, input.priority);
-    }
-    if (input.type !== undefined && input.type !== current.type) {
-      changes.type = input.type;
-      record('type', current.type, input.type);
-    }
-    if (input.assigned_to !== undefined && input.assigned_to !== current.assigned_to) {
-      const assignee = input.assigned_to === null ? null : await findStaffUser(trx, input.assigned_to);
-      if (assignee === undefined) {
-        throw new AppError(422, 'validation failed', [
-          { location: 'body.assigned_to', message: 'expected the user ID of a known staff member', value: input.assigned_to },
-        ]);
-      }
-      changes.assigned_to = assignee?.id ?? null;
-      changes.assigned_to_email = assignee?.email ?? null;
-      record('assigned_to', current.assigned_to, changes.assigned_to);
-    }
-
+    checkIfMatch(ifMatch, current.version);
+    const { changes, history } = await planTriage(trx, actor, current, input, nowIso());
     const comments = await listComments(trx, current.id, { includeInternal: true });
     if (history.length === 0) {
       // Nothing changed: put the version back so the ETag still matches what clients hold.
       await updateTicket(trx, current, { version: current.version });
       return { body: presentStaffTicket(current, comments), etag: etagOf(current.version) };
     }
-    changes.updated_at = now;
     await updateTicket(trx, current, changes);
     await insertHistory(trx, history);
     return { body: presentStaffTicket({ ...locked, ...changes }, comments), etag: etagOf(locked.version) };

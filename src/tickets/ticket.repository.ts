@@ -120,6 +120,38 @@ export async function updateTicket(db: Db, before: TicketRow, patch: Updateable<
   await db.updateTable('tickets').set(patch).where('id', '=', before.id).execute();
 }
 
+/**
+ * PostgreSQL only: writes `patch` and its history rows over the ticket `before` in one statement,
+ * if its version is still `before.version`, bumping it. Undefined when someone changed it since.
+ */
+export async function updateTicketAtVersionOnPostgres(
+  db: Db,
+  before: TicketRow,
+  patch: Updateable<TicketTable>,
+  history: TicketHistoryRow[],
+): Promise<TicketRow | undefined> {
+  const columns = ['id', 'ticket_id', 'field_changed', 'old_value', 'new_value', 'changed_by', 'changed_by_email', 'created_at'] as const;
+  const rows = sql.join(history.map((row) => sql`(${sql.join(columns.map((column) => row[column]))})`));
+  return db
+    .with('changed', (qc) =>
+      qc
+        .updateTable('tickets')
+        .set({ ...patch, version: sql<number>`version + 1` })
+        .where('id', '=', before.id)
+        .where('version', '=', before.version)
+        .returningAll(),
+    )
+    .with('history', (qc) =>
+      qc
+        .insertInto('ticket_history')
+        .columns(columns)
+        .expression(sql`select * from (values ${rows}) as h where exists (select 1 from changed)`),
+    )
+    .selectFrom('changed')
+    .selectAll()
+    .executeTakeFirst();
+}
+
 /** What a one-statement change found and wrote (see changeTicketOnPostgres). */
 export interface ChangedTicket {
   /** The status the ticket had. */

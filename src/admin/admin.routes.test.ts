@@ -349,6 +349,24 @@ describe.each(dialects())('%s', (dialect) => {
       expect(detail.ticket.priority).toBe(priority);
     });
 
+    it('answers each edit with the comments of the ticket it wrote, while notes are being added', async () => {
+      const ticket = await createTicketAs(t, alice);
+      const priorities = ['low', 'high', 'urgent', 'normal'];
+      const edits: Array<ReturnType<typeof patch>> = [];
+      const notes: Array<ReturnType<typeof staffComment>> = [];
+      for (let i = 0; i < 20; i++) {
+        edits.push(patch(ticket.ticket_id, { priority: priorities[i % priorities.length] }));
+        notes.push(staffComment(ticket.ticket_id, { content: `note ${i}`, is_internal: true }));
+      }
+      const answered = await Promise.all(edits);
+      expect((await Promise.all(notes)).map((r) => r.statusCode)).toEqual(notes.map(() => 201));
+      for (const res of answered) {
+        const body = await ok(res);
+        // The staff count is every comment, notes included: it and the list come from one state.
+        expect(body.comment_count).toBe(body.comments.length);
+      }
+    });
+
     it('rejects fields staff may not set, and bad values', async () => {
       const ticket = await createTicketAs(t, alice);
       for (const [field, value] of [

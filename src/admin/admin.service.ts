@@ -18,7 +18,7 @@ import {
   updateTicket,
 } from '../tickets/ticket.repository.js';
 import { DEFAULT_PAGE_SIZE, type SupportTicket, type SupportTicketComment, type TicketDetailResponse } from '../tickets/ticket.schemas.js';
-import { commentRow, historyRow } from '../tickets/ticket.service.js';
+import { commentRow, historyRow, onConnection } from '../tickets/ticket.service.js';
 import { recordIdempotentResult, type Idempotency } from '../idempotency/idempotency.service.js';
 import {
   TICKET_PRIORITIES,
@@ -178,9 +178,15 @@ export async function updateTicketAsStaff(
     const current = await findTicket(db, ticketId, ALL_TENANTS);
     if (!current) throw notFound();
     checkIfMatch(ifMatch, current.version);
+    // Read after the ticket and before the write: every comment moves the version, so if the
+    // write below finds the version it read, these are the comments of the ticket it wrote.
+    const comments = await listComments(db, current.id, { includeInternal: true });
     const { changes, history } = await planTriage(db, actor, current, input, nowIso());
-    const written = history.length === 0 ? current : await updateTicketAtVersionOnPostgres(db, current, changes, history);
-    if (written) return { body: presentStaffTicket(written, await listComments(db, written.id, { includeInternal: true })), etag: etagOf(written.version) };
+    let written: TicketRow | undefined;
+    if (history.length > 0) written = await updateTicketAtVersionOnPostgres(db, current, changes, history);
+    // Nothing to write: answered as read, if still so after the comments were.
+    else if ((await findTicket(db, current.id, ALL_TENANTS))?.version === current.version) written = current;
+    if (written) return { body: presentStaffTicket(written, comments), etag: etagOf(written.version) };
   }
   return db.transaction().execute(async (trx) => {
     const locked = await lockTicket(trx, ticketId, ALL_TENANTS);
@@ -214,9 +220,11 @@ export async function addStaffComment(
 ): Promise<SupportTicketComment> {
   // On PostgreSQL without a key: one statement with the same rules (staffCommentOnPostgres).
   if (!idempotency && dialectOf(db) === 'postgres') {
-    const comment = commentRow(canonicalUuid(ticketId), actor, { authorType: 'staff', content: input.content, isInternal: input.isInternal }, nowIso());
-    if (!(await staffCommentOnPostgres(db, ticketId, comment, newId()))) throw notFound();
-    return presentComment(comment);
+    return onConnection(db, async (conn) => {
+      const comment = commentRow(canonicalUuid(ticketId), actor, { authorType: 'staff', content: input.content, isInternal: input.isInternal }, nowIso());
+      if (!(await staffCommentOnPostgres(conn, ticketId, comment, newId()))) throw notFound();
+      return presentComment(comment);
+    });
   }
   return db.transaction().execute(async (trx) => {
     const ticket = await lockTicket(trx, ticketId, ALL_TENANTS);

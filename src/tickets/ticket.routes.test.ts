@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alice, bob, buildTestApp, carol, createTicketAs, problem, sam, setTicket, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
 import { addStaffComment } from '../admin/admin.service.js';
 import { dialects } from '../../test/dialects.js';
+import { createDb } from '../db/database.js';
 
 describe.each(dialects())('%s', (dialect) => {
   let t: TestApp;
@@ -533,6 +534,34 @@ describe.each(dialects())('%s', (dialect) => {
       const read = await detail(alice, ticket.ticket_id);
       expect([read.ticket.status, read.ticket.resolved_at]).toEqual(['open', null]);
       expect(read.history).toMatchObject([{ field_changed: 'status', old_value: 'resolved', new_value: 'open', changed_by: alice.id }]);
+    });
+
+    it('stamps a comment that queued for the database no earlier than the change that went before it', async () => {
+      const ticket = await createTicketAs(t, alice);
+      // Every connection of the server busy, so the comment waits for one.
+      let release = () => {};
+      const busy = new Promise<void>((resolve) => (release = resolve));
+      const connections = t.config.database.kind === 'postgres' ? t.config.database.poolSize : 1;
+      const held = Promise.all(Array.from({ length: connections }, () => t.db.connection().execute(() => busy)));
+      const commenting = t.as(alice, { method: 'POST', url: `${TICKETS}/${ticket.ticket_id}/comments`, payload: { content: 'still broken' } });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Meanwhile another process resolves the ticket.
+      const resolvedAt = new Date().toISOString();
+      const other = createDb(t.config.database);
+      try {
+        await setTicket(other, ticket.ticket_id, { status: 'resolved', resolved_at: resolvedAt, updated_at: resolvedAt });
+      } finally {
+        await other.destroy();
+      }
+      release();
+      await held;
+      const comment = await commenting;
+      expect(comment.statusCode).toBe(201);
+      const after = (await t.as(alice, { url: `${TICKETS}/${ticket.ticket_id}` })).json();
+      expect(after.ticket.status).toBe('open'); // the comment reopened it, so it came after
+      expect(comment.json().created_at >= resolvedAt).toBe(true);
+      expect(after.ticket.updated_at >= resolvedAt).toBe(true);
+      expect(after.history.map((h: { created_at: string }) => h.created_at >= resolvedAt)).toEqual([true]);
     });
 
     it('rejects invalid comment bodies', async () => {

@@ -146,6 +146,16 @@ export async function getMyTicket(db: Db, actor: Actor, ticketId: string): Promi
   });
 }
 
+/**
+ * Runs `write` on a connection of its own, for a one-statement write on PostgreSQL: the write
+ * stamps its time (and its rows' ids) once the connection is in hand, so a request that queued
+ * for one does not stamp an earlier time than the writes that went before it. (The locking
+ * transactions stamp theirs under the ticket's lock.)
+ */
+export function onConnection<T>(db: Db, write: (conn: Db) => Promise<T>): Promise<T> {
+  return db.connection().execute(write);
+}
+
 const ALREADY_CLOSED = 'ticket is already closed';
 const CLOSED_TAKES_NO_COMMENTS = 'ticket is closed and takes no more comments; open a new ticket';
 
@@ -153,10 +163,12 @@ const CLOSED_TAKES_NO_COMMENTS = 'ticket is closed and takes no more comments; o
 export async function closeMyTicket(db: Db, actor: Actor, ticketId: string, idempotency?: Idempotency | null): Promise<SupportTicket> {
   // On PostgreSQL without a key: one statement with the same rules (closeOnPostgres).
   if (!idempotency && dialectOf(db) === 'postgres') {
-    const changed = await closeOnPostgres(db, ticketId, scopeOf(actor), { userId: actor.userId, email: actor.email, at: nowIso() }, newId());
-    if (!changed) throw notFound();
-    if (!changed.ticket) throw conflict(ALREADY_CLOSED);
-    return presentTicket(changed.ticket, await listComments(db, changed.ticket.id, { includeInternal: false }));
+    return onConnection(db, async (conn) => {
+      const changed = await closeOnPostgres(conn, ticketId, scopeOf(actor), { userId: actor.userId, email: actor.email, at: nowIso() }, newId());
+      if (!changed) throw notFound();
+      if (!changed.ticket) throw conflict(ALREADY_CLOSED);
+      return presentTicket(changed.ticket, await listComments(conn, changed.ticket.id, { includeInternal: false }));
+    });
   }
   return db.transaction().execute(async (trx) => {
     const ticket = await lockTicket(trx, ticketId, scopeOf(actor));
@@ -185,11 +197,13 @@ export async function addMyComment(
 ): Promise<SupportTicketComment> {
   // On PostgreSQL without a key: one statement with the same rules (commentOnPostgres).
   if (!idempotency && dialectOf(db) === 'postgres') {
-    const comment = commentRow(canonicalUuid(ticketId), actor, { authorType: 'user', content, isInternal: false }, nowIso());
-    const changed = await commentOnPostgres(db, ticketId, scopeOf(actor), comment, newId());
-    if (!changed) throw notFound();
-    if (!changed.ticket) throw conflict(CLOSED_TAKES_NO_COMMENTS);
-    return presentComment(comment);
+    return onConnection(db, async (conn) => {
+      const comment = commentRow(canonicalUuid(ticketId), actor, { authorType: 'user', content, isInternal: false }, nowIso());
+      const changed = await commentOnPostgres(conn, ticketId, scopeOf(actor), comment, newId());
+      if (!changed) throw notFound();
+      if (!changed.ticket) throw conflict(CLOSED_TAKES_NO_COMMENTS);
+      return presentComment(comment);
+    });
   }
   return db.transaction().execute(async (trx) => {
     const ticket = await lockTicket(trx, ticketId, scopeOf(actor));

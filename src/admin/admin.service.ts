@@ -1,4 +1,4 @@
-import { dialectOf, readSnapshot, type Db, type Dialect } from '../db/database.js';
+import { dialectOf, onConnection, readSnapshot, type Db, type Dialect } from '../db/database.js';
 import { canonicalUuid, newId, nowIso } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
 import { AppError, notFound } from '../http/problem.js';
@@ -18,7 +18,7 @@ import {
   updateTicket,
 } from '../tickets/ticket.repository.js';
 import { DEFAULT_PAGE_SIZE, type SupportTicket, type SupportTicketComment, type TicketDetailResponse } from '../tickets/ticket.schemas.js';
-import { commentRow, historyRow, onConnection } from '../tickets/ticket.service.js';
+import { commentRow, historyRow } from '../tickets/ticket.service.js';
 import { recordIdempotentResult, type Idempotency } from '../idempotency/idempotency.service.js';
 import {
   TICKET_PRIORITIES,

@@ -275,6 +275,16 @@ export function readSnapshot<T>(db: Db, read: (trx: Db) => Promise<T>): Promise<
 }
 
 /**
+ * Runs `write` on a connection of its own, for a one-statement write on PostgreSQL: the write
+ * stamps its time (and its rows' ids) once the connection is in hand, so a request that queued
+ * for one does not stamp an earlier time than the writes that went before it. (The locking
+ * transactions stamp theirs under the ticket's lock.)
+ */
+export function onConnection<T>(db: Db, write: (conn: Db) => Promise<T>): Promise<T> {
+  return db.connection().execute(write);
+}
+
+/**
  * The number of rows a filtered query matches. PostgreSQL returns count(*) as a bigint string,
  * SQLite as a number; this is the one place that knows.
  */

@@ -152,10 +152,8 @@ export async function updateTicketAtVersionOnPostgres(
     .executeTakeFirst();
 }
 
-/** What a one-statement change found and wrote (see changeTicketOnPostgres). */
+/** What a one-statement change wrote (see changeTicketOnPostgres). */
 export interface ChangedTicket {
-  /** The status the ticket had. */
-  found: TicketStatus;
   /** The ticket as written; undefined when its status refused the change. */
   ticket: TicketRow | undefined;
 }
@@ -192,7 +190,8 @@ async function changeTicketOnPostgres(
         select ${comment.id}, id, ${comment.author_id}, ${comment.author_email}, ${comment.author_type}, ${comment.content},
           cast(${comment.is_internal} as integer), ${comment.created_at} from changed)`
     : sql``;
-  const { rows } = await sql<TicketRow & { found: TicketStatus }>`
+  // One row if the ticket is in scope (`found`, its old status), the written columns null if refused.
+  const { rows } = await sql<TicketRow & { found: TicketStatus; old_status: TicketStatus }>`
     with old as (
       select id, status from tickets where id = ${canonicalUuid(id)} ${inScope} for update
     ), changed as (
@@ -207,8 +206,8 @@ async function changeTicketOnPostgres(
     select old.status as found, changed.* from old left join changed on true`.execute(db);
   const row = rows[0];
   if (!row) return undefined;
-  const { found, old_status: _, ...ticket } = row as typeof row & { old_status: unknown };
-  return { found, ticket: ticket.id === null ? undefined : ticket };
+  const { found: _found, old_status: _old, ...ticket } = row;
+  return { ticket: ticket.id === null ? undefined : ticket };
 }
 
 /**

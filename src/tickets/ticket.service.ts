@@ -1,4 +1,4 @@
-import { dialectOf, readSnapshot, type Db } from '../db/database.js';
+import { dialectOf, onConnection, readSnapshot, type Db } from '../db/database.js';
 import { canonicalUuid, newId, nowIso } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
 import { API_PREFIX } from '../http/schemas.js';
@@ -144,16 +144,6 @@ export async function getMyTicket(db: Db, actor: Actor, ticketId: string): Promi
     ]);
     return { version: String(ticket.version), body: presentDetail(presentTicket(ticket, comments), history) };
   });
-}
-
-/**
- * Runs `write` on a connection of its own, for a one-statement write on PostgreSQL: the write
- * stamps its time (and its rows' ids) once the connection is in hand, so a request that queued
- * for one does not stamp an earlier time than the writes that went before it. (The locking
- * transactions stamp theirs under the ticket's lock.)
- */
-export function onConnection<T>(db: Db, write: (conn: Db) => Promise<T>): Promise<T> {
-  return db.connection().execute(write);
 }
 
 const ALREADY_CLOSED = 'ticket is already closed';

@@ -2,14 +2,15 @@ import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { createDb } from './db/database.js';
 import { migrateToLatest } from './db/migrator.js';
-import { mergeSearchIndexWhenIdle } from './db/search-maintenance.js';
-import { seedInterrupted } from './db/seed.js';
+import { mergeSearchIndexWhenIdle } from './search/search.maintenance.js';
+import { seedInterrupted } from './desk/seed.js';
+import { searchQueueIndexer } from './search/search.queue.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Starts the server: config, database, migrations, app, listen; stops cleanly on SIGTERM/SIGINT. */
 export async function serve(config: Config = loadConfig()): Promise<void> {
-  const db = createDb(config.database, { groupCommit: true });
+  const db = createDb(config.database, { groupCommit: true, beforeCommit: searchQueueIndexer });
   await migrateToLatest(db, config.database.kind);
   const app = await buildApp(config, db);
   const stopMerging = mergeSearchIndexWhenIdle(db, config.database.kind, app.server, {

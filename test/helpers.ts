@@ -13,6 +13,7 @@ import { ALL_TENANTS, findTicket, updateTicket } from '../src/tickets/ticket.rep
 import { rebuildTallies, TALLY_TABLES } from '../src/tickets/ticket.tallies.js';
 import type { TicketTable } from '../src/tickets/ticket.table.js';
 import { createPostgresDatabase, type Dialect } from './dialects.js';
+import { searchQueueIndexer } from '../src/search/search.queue.js';
 
 export const ISSUER = 'https://clerk.helpdesk.test';
 export const AUTHORIZED_PARTY = 'https://app.helpdesk.test';
@@ -106,7 +107,7 @@ export async function buildTestApp(
     LOG_LEVEL: 'info',
     ...env,
   });
-  const db = createDb(config.database, { groupCommit: true });
+  const db = createDb(config.database, { groupCommit: true, beforeCommit: searchQueueIndexer });
   if (upgradeFrom) {
     await migrateToLatest(db, config.database.kind, upgradeFrom.migration);
     await upgradeFrom.fill(db);

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../src/db/migrator.js';
-import { seedDatabase, seedInterrupted } from '../src/db/seed.js';
+import { seedDatabase, seedInterrupted } from '../src/desk/seed.js';
 import { dialects } from './dialects.js';
 import { alice, buildTestApp, createTicketAs, sam, type TestApp } from './helpers.js';
 import { cliEnv, runCli, spawnCli, startServer } from './processes.js';

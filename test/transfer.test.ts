@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countQueue } from '../src/admin/admin.repository.js';
 import { createDb, type Db, type Dialect } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
-import { exportDatabase, importDatabase } from '../src/db/transfer.js';
+import { exportDatabase, importDatabase } from '../src/desk/transfer.js';
 import { createPostgresDatabase, dialects } from './dialects.js';
 import { alice, bob, buildTestApp, carol, createTicketAs, sam, TICKETS, type TestApp } from './helpers.js';
 import { cliEnv, runCli } from './processes.js';

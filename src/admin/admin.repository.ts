@@ -3,10 +3,9 @@ import { countRows, type Database, type Db, type Dialect } from '../db/database.
 import type { TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
 import { countFromTallies } from '../tickets/ticket.tallies.js';
-import { indexQueuedSearches } from '../db/search-queue.js';
+import { indexQueuedSearches } from '../search/search.queue.js';
 import { SUMMARY_COLUMNS } from '../tickets/ticket.repository.js';
-import { facetToken } from '../db/migrations/015_search_facets.js';
-import { postgresFacetLexeme } from '../db/migrations/016_search_facets_postgres.js';
+import { facetToken, postgresFacetLexeme, type FacetPrefix } from '../search/search.documents.js';
 
 /** The staff queue's filters, already resolved (`me` is a user id by now). */
 export interface QueueFilter {
@@ -60,8 +59,6 @@ interface SearchPlan {
   dense: boolean;
   fromHits: boolean;
 }
-
-type FacetPrefix = Parameters<typeof facetToken>[0];
 
 /** The filter's values by facet prefix (migrations 015 and 016); null is "unassigned". */
 function facets(filter: QueueFilter): Array<[FacetPrefix, string | null]> {

@@ -5,9 +5,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { createDb } from '../db/database.js';
 import { migrateToLatest } from '../db/migrator.js';
-import { seedDatabase } from '../db/seed.js';
-import { exportDatabase, importDatabase, ImportError } from '../db/transfer.js';
-import { indexQueuedSearches } from '../db/search-queue.js';
+import { seedDatabase } from '../desk/seed.js';
+import { exportDatabase, importDatabase, ImportError } from '../desk/transfer.js';
+import { indexQueuedSearches } from '../search/search.queue.js';
 import { loadOrCreateDevKeys, signDevToken } from '../http/dev-keys.js';
 
 const USAGE = `Usage: helpdesk <command> [options]

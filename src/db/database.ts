@@ -1,12 +1,7 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import SQLite from 'better-sqlite3';
-import { Kysely, PostgresAdapter, PostgresDialect, sql, SqliteDialect, type SelectQueryBuilder, type SqliteDatabase, type SqliteStatement } from 'kysely';
-import pg from 'pg';
+import { PostgresAdapter, sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
-import { startCheckpointer, type Checkpointer } from './checkpointer.js';
-import { GroupCommit, LogFile, TransactionBatcher } from './group-commit.js';
-import { searchQueueIndexer } from './search-queue.js';
+import { openPostgres } from './postgres.js';
+import { committingAlone as sqliteCommittingAlone, durable as sqliteDurable, openSqlite, type SqliteOptions } from './sqlite.js';
 import type {
   TenantTicketTallyTable,
   TicketCommentTable,
@@ -42,205 +37,28 @@ export function dialectOf(db: Db): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
-const groups = new WeakMap<Db, BatchedGroupCommit>();
-
 /**
- * Opens the configured database. SQLite runs in WAL mode with foreign keys and a busy timeout;
- * PostgreSQL through a pg pool of `poolSize` connections.
+ * Opens the configured database: SQLite (sqlite.ts) or a PostgreSQL pool (postgres.ts).
  *
- * `groupCommit` (the server): SQLite commits without flushing, and `durable(db)` tells when
- * they are on disk; whoever opens it so must wait for `durable` before telling anyone a write
- * happened. Without it (the command line) every commit is flushed before it returns.
+ * `groupCommit` (the server, SQLite): commits are grouped and flushed off the event loop, and
+ * `durable(db)` tells when they are on disk; whoever opens it so must wait for `durable`
+ * before telling anyone a write happened. Without it every commit is flushed before it returns.
  */
-export function createDb(config: DatabaseConfig, options: { groupCommit?: boolean } = {}): Db {
-  if (config.kind === 'postgres') {
-    // No statement may hold a connection (and its locks) for more than 10 s.
-    // JIT off: it spends milliseconds compiling the short counts and lookups of a request
-    // (3 ms of a 6 ms search count at 1,000,000 tickets), the work it exists to speed up.
-    const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, statement_timeout: 10_000, options: '-c jit=off' });
-    // An idle client losing its server must not crash the process; the pool replaces it.
-    pool.on('error', () => {});
-    pool.on('connect', preparingInserts);
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  }
-  if (config.path !== ':memory:') fs.mkdirSync(path.dirname(config.path), { recursive: true });
-  const sqlite = new SQLite(config.path);
-  const wal = sqlite.pragma('journal_mode = WAL', { simple: true }) === 'wal';
-  const group = options.groupCommit && wal ? batchedGroupCommit(sqlite, config.path) : undefined;
-  // FULL: a commit is on disk when it returns, even across power loss. NORMAL under group
-  // commit: the log is flushed by GroupCommit before any response goes out.
-  sqlite.pragma(group ? 'synchronous = NORMAL' : 'synchronous = FULL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  if (options.groupCommit) {
-    // Statement journals in memory. Inside a transaction every write statement keeps the
-    // pages it changes in a statement journal (so that it can be undone alone), and SQLite
-    // moves that journal to a temporary file past 64 KB. A ticket insert changes some 20 pages
-    // (the row, 14 indexes, the search queue), so at 1,000,000 tickets each insert wrote a
-    // temporary file: 140 µs of native time instead of 50. The server's other temporary
-    // structures are small (its sorts have a LIMIT), but the migrations it runs at start sort
-    // in memory too (a recount at 1,000,000 tickets: ~100 MB, once); the command line keeps
-    // files for the big sorts of a seed.
-    sqlite.pragma('temp_store = MEMORY');
-  }
-  // Refreshes the planner's statistics where they are missing or stale (cheap; SQLite's advice
-  // for long-lived connections), so filtered queue queries pick the selective index.
-  sqlite.pragma('optimize = 0x10002');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, group) }) });
-  if (group) groups.set(db, group);
-  return db;
-}
-
-const INSERT_OF_VALUES = /^insert into [^(]+\([^)]*\) values /i;
-
-/**
- * PostgreSQL parses and plans every statement anew unless it is prepared under a name. An
- * insert of values has one plan whatever the values, so those (without RETURNING, whose result
- * shape a migration could change) are prepared once per connection and run by name: at
- * 100,000 tickets, creates 1,651-1,707 -> 1,947-2,080/s. Other statements stay unnamed: after
- * five runs PostgreSQL may switch a prepared statement to a generic plan, and for the
- * one-statement comment (a locking read by id and owner) it chose one that served a quarter as
- * many (1,217-1,263 -> 275-328/s); with custom plans forced, naming them saved too little
- * to matter (creates the same, comments +15%).
- */
-function preparingInserts(client: pg.PoolClient): void {
-  const names = new Map<string, string>();
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  const nameOf = (text: string): string | undefined => {
-    if (!INSERT_OF_VALUES.test(text) || /\breturning\b/i.test(text)) return undefined;
-    let name = names.get(text);
-    if (name === undefined) names.set(text, (name = `insert_${names.size}`));
-    return name;
-  };
-  // Kysely calls query(text, values); any other call passes through as it came.
-  Object.assign(client, {
-    query: (...args: unknown[]) => {
-      const [text, values] = args;
-      const name = args.length === 2 && typeof text === 'string' && Array.isArray(values) && values.length > 0 ? nameOf(text) : undefined;
-      return name === undefined ? query(...args) : query({ name, text, values });
-    },
-  });
-}
-
-interface BatchedGroupCommit {
-  batch: TransactionBatcher;
-  groupCommit: GroupCommit;
-  log: LogFile;
-  checkpointer: Checkpointer;
+export function createDb(config: DatabaseConfig, options: SqliteOptions = {}): Db {
+  return config.kind === 'postgres' ? openPostgres<Database>(config) : openSqlite<Database>(config.path, options);
 }
 
 /**
- * A batch of transactions per event-loop turn, committed and flushed by one group commit; the
- * search documents the batch queued are indexed as it commits, and a thread of its own copies
- * the log back into the database file.
- */
-function batchedGroupCommit(sqlite: SQLite.Database, file: string): BatchedGroupCommit {
-  const batch = new TransactionBatcher(sqlite, searchQueueIndexer(sqlite));
-  const log = new LogFile(`${file}-wal`);
-  return { batch, log, groupCommit: new GroupCommit(() => commitAndFlush(batch, log)), checkpointer: startCheckpointer(sqlite, file) };
-}
-
-/**
- * Commits the open batch and flushes the log. A failure of either ends the process, as
- * PostgreSQL does on a failed fsync: the operating system may have dropped the writes, and
- * which of the batch's changes survive is unknown. SQLite recovers from its log at the next
- * start; no client was told of a change that is lost.
- */
-async function commitAndFlush(batch: TransactionBatcher, log: LogFile): Promise<void> {
-  try {
-    await batch.commit();
-    await log.sync();
-  } catch (error) {
-    setImmediate(() => {
-      throw error;
-    });
-    throw error;
-  }
-}
-
-/**
- * Runs `work` with lone statements committing on their own rather than joining the server's
- * batches (see TransactionBatcher.alone): for migrations, before the server serves.
- */
-export async function committingAlone<T>(db: Db, work: () => Promise<T>): Promise<T> {
-  const batch = groups.get(db)?.batch;
-  if (!batch) return work();
-  batch.alone();
-  try {
-    return await work();
-  } finally {
-    batch.together();
-  }
-}
-
-/**
- * Undefined when every commit made through `db` so far is on disk (always, unless it was
+ * Undefined when every commit made through `db` so far is on disk (always, except on SQLite
  * opened with `groupCommit`); else resolves once they are.
  */
 export function durable(db: Db): Promise<void> | undefined {
-  return groups.get(db)?.groupCommit.durable();
+  return sqliteDurable(db as Kysely<unknown>);
 }
 
-const STATEMENT_CACHE_SIZE = 500;
-
-/**
- * Kysely prepares every query anew; on SQLite preparing costs about as much as running an
- * indexed read. The same few hundred statement texts recur, so keep them prepared (least
- * recently used first out). Kysely never streams from them, so sharing one is safe.
- */
-function withStatementCache(sqlite: SQLite.Database, group?: BatchedGroupCommit): SqliteDatabase {
-  const statements = new Map<string, SQLite.Statement>();
-  const transactionControl = group && batchedTransactionControl(group);
-  return {
-    close: () => {
-      void group?.checkpointer.stop();
-      group?.batch.close();
-      group?.log.flushNow();
-      sqlite.close();
-      // Everything committed is flushed above; a descriptor that fails to close loses nothing.
-      void group?.log.close().catch(() => {});
-    },
-    prepare(text: string) {
-      const control = transactionControl?.get(text);
-      if (control) return control;
-      let statement = statements.get(text);
-      if (statement) {
-        statements.delete(text);
-      } else {
-        statement = sqlite.prepare(text);
-        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
-      }
-      statements.set(text, statement);
-      // Kysely runs a statement in the same synchronous step that prepares it, so a write
-      // outside any transaction joins the batch, and is counted as a commit, here.
-      if (group && !statement.readonly && !group.batch.inTransaction) {
-        group.batch.enlist();
-        group.groupCommit.committed();
-      }
-      return statement;
-    },
-  };
-}
-
-/** Kysely's transaction statements, run as savepoints of the batch; `commit` is counted. */
-function batchedTransactionControl({ batch, groupCommit }: BatchedGroupCommit): Map<string, SqliteStatement> {
-  const control = (action: () => void): SqliteStatement => ({
-    reader: false,
-    all: () => (action(), []),
-    run: () => (action(), { changes: 0, lastInsertRowid: 0 }),
-    iterate: () => (action(), [][Symbol.iterator]()),
-  });
-  return new Map([
-    ['begin', control(() => batch.begin())],
-    [
-      'commit',
-      control(() => {
-        batch.release();
-        groupCommit.committed();
-      }),
-    ],
-    ['rollback', control(() => batch.rollback())],
-  ]);
+/** Runs `work` (migrations) with lone statements committing on their own (see sqlite.ts). */
+export function committingAlone<T>(db: Db, work: () => Promise<T>): Promise<T> {
+  return sqliteCommittingAlone(db as Kysely<unknown>, work);
 }
 
 /**

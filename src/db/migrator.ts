@@ -1,6 +1,6 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import { committingAlone, type Db, type Dialect } from './database.js';
-import { seedInterrupted } from './seed.js';
+import { bulkLoadInterrupted } from './bulk-load.js';
 import * as m001 from './migrations/001_initial.js';
 import { searchMigration } from './migrations/002_search.js';
 import * as m003 from './migrations/003_idempotency.js';
@@ -50,7 +50,7 @@ export async function migrateToLatest(db: Db, dialect: Dialect, target?: string)
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
   const migrator = new Migrator({ db, provider });
   // The seed's mark is one cheap lookup; the migrations are listed only when it is there.
-  const waiting = (await seedInterrupted(db, dialect)) ? (await migrator.getMigrations()).filter((migration) => migration.executedAt === undefined).length : 0;
+  const waiting = (await bulkLoadInterrupted(db, dialect)) ? (await migrator.getMigrations()).filter((migration) => migration.executedAt === undefined).length : 0;
   if (waiting > 0) {
     throw new Error(
       `${waiting} migration(s) wait, but a seed is loading this database or one was killed while it did. ` +

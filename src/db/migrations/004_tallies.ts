@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import { rebuildTallies } from '../../tickets/ticket.tallies.js';
+import { sql, type Kysely } from 'kysely';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -14,7 +13,16 @@ export async function up(db: Kysely<any>): Promise<void> {
   await counts('ticket_tallies', ['status', 'type', 'priority', 'assigned_to']);
   await counts('tenant_ticket_tallies', ['tenant_id', 'status', 'type', 'priority', 'assigned_to']);
   await counts('user_ticket_tallies', ['tenant_id', 'created_by', 'status', 'type']);
-  await rebuildTallies(db);
+  // Counted from the tickets as they stand (a frozen copy: ticket.tallies.ts rebuilds them at run time).
+  for (const [table, keys] of [
+    ['ticket_tallies', ['status', 'type', 'priority', 'assigned_to']],
+    ['tenant_ticket_tallies', ['tenant_id', 'status', 'type', 'priority', 'assigned_to']],
+    ['user_ticket_tallies', ['tenant_id', 'created_by', 'status', 'type']],
+  ] as const) {
+    const grouped = keys.map((column) => (column === 'assigned_to' ? sql`coalesce(assigned_to, '')` : sql.ref(column)));
+    await sql`insert into ${sql.table(table)} (${sql.join(keys.map((k) => sql.ref(k)))}, n)
+      select ${sql.join(grouped)}, count(*) from tickets group by ${sql.join(grouped)}`.execute(db);
+  }
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

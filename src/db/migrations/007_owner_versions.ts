@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import { restartOwnerVersions } from '../../tickets/ticket.repository.js';
+import { sql, type Kysely } from 'kysely';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -13,7 +12,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('version', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('ticket_owner_versions_pk', ['tenant_id', 'created_by'])
     .execute();
-  await restartOwnerVersions(db);
+  // Every owner's counter starts from the clock, so that no value a running process may have
+  // cached comes round again (a frozen copy of restartOwnerVersions in ticket.repository.ts).
+  await sql`insert into ticket_owner_versions (tenant_id, created_by, version)
+    select tenant_id, created_by, ${Date.now()} from tickets group by tenant_id, created_by`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alice, buildTestApp, createTicketAs, sam, setTicket, TICKETS, type TestApp } from '../../test/helpers.js';
-import { createDb, durable, type Db } from './database.js';
+import { createDb, durable, type Db } from '../db/database.js';
 import { createTicket } from '../tickets/ticket.service.js';
 
 const ADMIN = '/api/v1/admin/support/tickets';

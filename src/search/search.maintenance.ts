@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { sql } from 'kysely';
-import type { Db, Dialect } from './database.js';
+import type { Db, Dialect } from '../db/database.js';
 
 /** Pages of index one merge step may write: ~20-30 ms of work at 1,000,000 tickets. */
 const PAGES_PER_STEP = 100;

@@ -2,8 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alice, buildTestApp, createTicketAs, sam, type TestApp } from '../../test/helpers.js';
-import { durable, type Db } from './database.js';
-import { mergeSearchIndexStep, mergeSearchIndexWhenIdle } from './search-maintenance.js';
+import { durable, type Db } from '../db/database.js';
+import { mergeSearchIndexStep, mergeSearchIndexWhenIdle } from './search.maintenance.js';
 
 const ADMIN = '/api/v1/admin/support/tickets';
 const WORDS = Array.from({ length: 24 }, (_, i) => `mineral${String.fromCharCode(97 + i)}`);

@@ -1,6 +1,6 @@
 import { recountDerived } from '../tickets/ticket.repository.js';
 import type { TallyTable } from '../tickets/ticket.tallies.js';
-import type { Database, Db } from './database.js';
+import type { Database, Db } from '../db/database.js';
 
 const FORMAT = 'helpdesk-export';
 const VERSION = 1;

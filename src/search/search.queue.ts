@@ -1,7 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
-import type { Db, Dialect } from './database.js';
-import { searchColumnsSql } from './migrations/015_search_facets.js';
+import type { Db, Dialect } from '../db/database.js';
+import { searchColumnsSql } from './search.documents.js';
 
 /**
  * SQLite's search index is written in bulk, not row by row. FTS5 writes the terms it holds in

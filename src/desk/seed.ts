@@ -1,10 +1,9 @@
 import { CompiledQuery, sql, type Insertable } from 'kysely';
+import { BULK_LOAD_SCHEMA, bulkLoadInterrupted } from '../db/bulk-load.js';
+import type { Database, Db, Dialect } from '../db/database.js';
+import { documentTextSql, facetsSql, postgresSearchDocumentSql } from '../search/search.documents.js';
+import { indexQueuedSearches } from '../search/search.queue.js';
 import { recountDerived } from '../tickets/ticket.repository.js';
-import { documentTextSql } from './migrations/006_search_documents.js';
-import { facetsSql } from './migrations/015_search_facets.js';
-import { postgresSearchDocumentSql } from './migrations/016_search_facets_postgres.js';
-import { indexQueuedSearches } from './search-queue.js';
-import type { Database, Db, Dialect } from './database.js';
 import type { TicketCommentRow, TicketHistoryRow, TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
 
@@ -170,7 +169,7 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boo
   // The bulk path below indexes whole documents itself; nothing queued may be indexed twice.
   await db.transaction().execute((trx) => indexQueuedSearches(trx, dialect));
   // What a seed killed mid-load dropped and never built again, saved with the drops themselves.
-  const leftover = interrupted ? (await sql<SchemaObject>`select type, name, sql from ${sql.table(SAVED_SCHEMA)}`.execute(db)).rows : [];
+  const leftover = interrupted ? (await sql<SchemaObject>`select type, name, sql from ${sql.table(BULK_LOAD_SCHEMA)}`.execute(db)).rows : [];
   const lastRowid = async (table: 'tickets' | 'ticket_comments' | 'ticket_search_docs') =>
     interrupted ? 0 : Number((await sql<{ n: number | null }>`select max(rowid) as n from ${sql.table(table)}`.execute(db)).rows[0]?.n ?? 0);
   // After a killed seed every ticket is indexed anew: its rows were never indexed, and neither
@@ -185,9 +184,9 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boo
   // Dropped in the transaction that saves them: a seed killed from here on leaves them listed
   // for the next seed to build, instead of lost.
   await db.transaction().execute(async (trx) => {
-    await sql`create table if not exists ${sql.table(SAVED_SCHEMA)} (type text not null, name text primary key, sql text not null)`.execute(trx);
+    await sql`create table if not exists ${sql.table(BULK_LOAD_SCHEMA)} (type text not null, name text primary key, sql text not null)`.execute(trx);
     for (const { type, name, sql: text } of deferred) {
-      await sql`insert or replace into ${sql.table(SAVED_SCHEMA)} (type, name, sql) values (${type}, ${name}, ${text})`.execute(trx);
+      await sql`insert or replace into ${sql.table(BULK_LOAD_SCHEMA)} (type, name, sql) values (${type}, ${name}, ${text})`.execute(trx);
     }
     for (const { type, name } of current) await sql`drop ${sql.raw(type)} ${sql.id(name)}`.execute(trx);
   });
@@ -216,7 +215,7 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boo
       // The tallies and owner versions, and only then the list of what was dropped: a seed
       // killed before this commit is still one to finish.
       await recountDerived(trx);
-      await sql`drop table ${sql.table(SAVED_SCHEMA)}`.execute(trx);
+      await sql`drop table ${sql.table(BULK_LOAD_SCHEMA)}`.execute(trx);
     });
   }
 }
@@ -227,28 +226,14 @@ interface SchemaObject {
   sql: string;
 }
 
-/** Where a SQLite seed keeps the indexes and triggers it dropped until it has built them again. */
-const SAVED_SCHEMA = 'seed_deferred_schema';
-
 /** The triggers a PostgreSQL seed turns off while it loads, by table. */
 const POSTGRES_DEFERRED_TRIGGERS = {
   tickets: ['tickets_tally', 'tickets_owner_version', 'ticket_search_on_ticket', 'ticket_search_on_facets'],
   ticket_comments: ['ticket_search_on_comment'],
 };
 
-/**
- * Whether a seed is loading the database or one was killed while it did: the triggers that count
- * tickets and index them for search are then off (PostgreSQL) or gone (SQLite, listed in
- * SAVED_SCHEMA). The next seed puts them back.
- */
-export async function seedInterrupted(db: Db, dialect: Dialect): Promise<boolean> {
-  const { rows } =
-    dialect === 'sqlite'
-      ? await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = ${SAVED_SCHEMA}`.execute(db)
-      : await sql<{ n: string }>`select count(*) as n from pg_trigger
-          where tgname in (${sql.join(Object.values(POSTGRES_DEFERRED_TRIGGERS).flat())}) and tgenabled = 'D'`.execute(db);
-  return Number(rows[0]?.n) > 0;
-}
+/** Whether a seed is loading the database or one was killed while it did (see bulk-load.ts). */
+export const seedInterrupted = bulkLoadInterrupted;
 
 async function load(db: Db, options: SeedOptions, progress: (done: number) => void | Promise<void>): Promise<{ users: number; tickets: number; comments: number; history: number }> {
   const random = prng(options.seed);

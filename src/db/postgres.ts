@@ -1,0 +1,138 @@
+import {
+  CompiledQuery,
+  InsertQueryNode,
+  Kysely,
+  PostgresDialect,
+  ValuesNode,
+  type DatabaseConnection,
+  type Driver,
+  type OperationNode,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
+import pg from 'pg';
+
+export interface PostgresOptions {
+  url: string;
+  poolSize: number;
+}
+
+/**
+ * A pg pool of `poolSize` connections behind Kysely. No statement may hold a connection (and
+ * its locks) for more than 10 s. JIT is off: it spends milliseconds compiling the short counts
+ * and lookups of a request, the work it exists to speed up.
+ */
+export function openPostgres<DB>({ url, poolSize }: PostgresOptions): Kysely<DB> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, statement_timeout: 10_000, options: '-c jit=off' });
+  // An idle client losing its server must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const driver = new PostgresDriver(pool);
+  return new Kysely<DB>({
+    dialect: new (class extends PostgresDialect {
+      override createDriver(): Driver {
+        return driver;
+      }
+    })({ pool }),
+  });
+}
+
+/**
+ * Kysely's PostgreSQL driver, but statements that only insert values run as named prepared
+ * statements (pg's `name` query option): they have one plan whatever the values, so
+ * PostgreSQL parses and plans them once per connection. Every other statement stays unnamed:
+ * after five runs PostgreSQL may switch a prepared statement to a generic plan, which for a
+ * read by several columns can pick a worse index than the values would.
+ */
+class PostgresDriver implements Driver {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new PostgresConnection(await this.pool.connect());
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const level = settings.isolationLevel ? ` isolation level ${settings.isolationLevel}` : '';
+    const mode = settings.accessMode ? ` ${settings.accessMode}` : '';
+    await connection.executeQuery(CompiledQuery.raw(`start transaction${level}${mode}`));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`savepoint ${quoteName(name)}`));
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`rollback to savepoint ${quoteName(name)}`));
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`release savepoint ${quoteName(name)}`));
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    (connection as PostgresConnection).release();
+  }
+
+  async destroy(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+const quoteName = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** The prepared statements' names on every connection, by statement text. */
+const statementNames = new Map<string, string>();
+
+class PostgresConnection implements DatabaseConnection {
+  #broken = false;
+
+  constructor(private readonly client: pg.PoolClient) {}
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const values = [...query.parameters];
+    const name = values.length > 0 && insertsValuesOnly(query.query) ? nameOf(query.sql) : undefined;
+    try {
+      const result = await this.client.query<R & pg.QueryResultRow>({ text: query.sql, values, ...(name ? { name } : {}) });
+      const counted = ['INSERT', 'UPDATE', 'DELETE', 'MERGE'].includes(result.command);
+      return { rows: result.rows ?? [], ...(counted ? { numAffectedRows: BigInt(result.rowCount ?? 0) } : {}) };
+    } catch (error) {
+      // A connection that lost its server or its protocol state is not given back to the pool.
+      if (!(error instanceof pg.DatabaseError)) this.#broken = true;
+      throw error;
+    }
+  }
+
+  // eslint-disable-next-line require-yield
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming is not used on PostgreSQL');
+  }
+
+  release(): void {
+    this.client.release(this.#broken);
+  }
+}
+
+function nameOf(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) statementNames.set(text, (name = `insert_${statementNames.size}`));
+  return name;
+}
+
+/**
+ * Whether a statement only inserts values: an INSERT … VALUES without RETURNING (whose result
+ * shape a migration could change), alone or with common table expressions that are the same.
+ */
+function insertsValuesOnly(node: OperationNode | undefined): boolean {
+  if (!node || !InsertQueryNode.is(node)) return false;
+  if (!node.values || !ValuesNode.is(node.values) || node.returning) return false;
+  return (node.with?.expressions ?? []).every((cte) => insertsValuesOnly(cte.expression));
+}

@@ -11,6 +11,7 @@ import type {
   TicketTallyTable,
   UserTicketTallyTable,
 } from '../tickets/ticket.table.js';
+import type { TicketEventTable } from '../events/event.table.js';
 import type { IdempotencyKeyTable } from '../idempotency/idempotency.table.js';
 import type { UserTable } from '../users/user.table.js';
 
@@ -18,6 +19,7 @@ export interface Database {
   tickets: TicketTable;
   ticket_comments: TicketCommentTable;
   ticket_history: TicketHistoryTable;
+  ticket_events: TicketEventTable;
   ticket_tallies: TicketTallyTable;
   tenant_ticket_tallies: TenantTicketTallyTable;
   user_ticket_tallies: UserTicketTallyTable;
@@ -93,13 +95,22 @@ export function readSnapshot<T>(db: Db, read: (trx: Db) => Promise<T>): Promise<
 }
 
 /**
- * Runs `write` on a connection of its own, for a one-statement write on PostgreSQL: the write
- * stamps its time (and its rows' ids) once the connection is in hand, so a request that queued
- * for one does not stamp an earlier time than the writes that went before it. (The locking
- * transactions stamp theirs under the ticket's lock.)
+ * Runs `work` while no other `exclusively` with the same key runs, anywhere. PostgreSQL: on a
+ * connection of its own holding a session advisory lock on the key, its statements each
+ * committing on their own (the lock takes no transaction id, so waiting for it leaves the
+ * order of the writers' transactions alone). SQLite: in a transaction, which its one
+ * connection runs alone.
  */
-export function onConnection<T>(db: Db, write: (conn: Db) => Promise<T>): Promise<T> {
-  return db.connection().execute(write);
+export async function exclusively<T>(db: Db, key: string, work: (conn: Db) => Promise<T>): Promise<T> {
+  if (dialectOf(db) === 'sqlite') return db.isTransaction ? work(db) : db.transaction().execute(work);
+  return db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(hashtextextended(${key}, 0))`.execute(conn);
+    try {
+      return await work(conn);
+    } finally {
+      await sql`select pg_advisory_unlock(hashtextextended(${key}, 0))`.execute(conn);
+    }
+  });
 }
 
 /**

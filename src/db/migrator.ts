@@ -17,6 +17,9 @@ import { ownerVersionTriggersMigration } from './migrations/013_owner_version_tr
 import { shardedCountersPostgresMigration } from './migrations/014_sharded_counters_postgres.js';
 import { searchFacetsMigration } from './migrations/015_search_facets.js';
 import { postgresSearchFacetsMigration } from './migrations/016_search_facets_postgres.js';
+import { ticketEventsMigration } from './migrations/017_ticket_events.js';
+import { ticketLimitsMigration } from './migrations/018_ticket_limits.js';
+import { idempotencyTenantMigration } from './migrations/019_idempotency_tenant.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -37,7 +40,15 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '014_sharded_counters_postgres': shardedCountersPostgresMigration(dialect),
     '015_search_facets': searchFacetsMigration(dialect),
     '016_search_facets_postgres': postgresSearchFacetsMigration(dialect),
+    '017_ticket_events': ticketEventsMigration(dialect),
+    '018_ticket_limits': ticketLimitsMigration(dialect),
+    '019_idempotency_tenant': idempotencyTenantMigration(dialect),
   };
+}
+
+/** Every migration's name, in the order they run. */
+export function migrationNames(dialect: Dialect): string[] {
+  return Object.keys(migrationsFor(dialect)).sort();
 }
 
 /**

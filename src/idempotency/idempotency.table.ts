@@ -1,6 +1,8 @@
 import type { Selectable } from 'kysely';
 
 export interface IdempotencyKeyTable {
+  /** Keys belong to a user in a tenant (migration 019). */
+  tenant_id: string;
   user_id: string;
   key: string;
   /** SHA-256 of the method, path and body the key was first used with. */

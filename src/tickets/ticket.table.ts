@@ -31,6 +31,8 @@ export interface TicketTable {
   updated_at: string;
   resolved_at: string | null;
   first_response_at: string | null;
+  /** Characters of all its comments, internal notes included (the limits in ticket.changes.ts). */
+  comment_chars: number;
   /** Bumped by every write; the row lock on every dialect and the staff ETag. */
   version: Generated<number>;
 }
@@ -45,6 +47,8 @@ export interface TicketCommentTable {
   /** 0 or 1, so the column is the same on every dialect. */
   is_internal: number;
   created_at: string;
+  /** How much of the text its ticket's search document holds; null for all of it (ticket.changes.ts). */
+  indexed_chars: number | null;
 }
 
 export interface TicketHistoryTable {

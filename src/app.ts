@@ -22,6 +22,8 @@ import { ticketSchemas } from './tickets/ticket.schemas.js';
 import { createUserTracker } from './users/user.service.js';
 import { cspDirectives } from './web/csp.js';
 import { dashboardRoutes } from './web/dashboard.routes.js';
+import { eventRoutes } from './events/event.routes.js';
+import { eventSchemas } from './events/event.schemas.js';
 import { webSchemas } from './web/web.schemas.js';
 
 const BODY_LIMIT = 1024 * 1024;
@@ -29,7 +31,7 @@ const MAX_PARAM_LENGTH = 200;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** Every schema with an $id: validated, serialized, documented and served from this one list. */
-const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas, ...webSchemas];
+const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas, ...eventSchemas, ...webSchemas];
 
 // What a browser client may read from a cross-origin response.
 const EXPOSED_HEADERS = ['location', 'etag', 'link', 'x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after'];
@@ -118,12 +120,22 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     // Under SQLite group commit, nothing leaves before the commits it may show are on disk.
     const flushed = durable(db);
     if (!flushed) return done(null, payload);
+    // Called from a promise, where a throw (Node refusing a header value as it writes the head)
+    // would escape every handler and end the process: the connection is dropped instead.
+    const finish = (body: unknown) => {
+      try {
+        done(null, body);
+      } catch (error) {
+        request.log.error({ err: error }, 'response could not be written');
+        reply.raw.destroy();
+      }
+    };
     flushed.then(
-      () => done(null, payload),
+      () => finish(payload),
       (error: unknown) => {
         // A commit that may not survive a power cut is not reported as done.
         request.log.error({ err: error }, 'commit not flushed to disk');
-        done(null, problemPayload(reply, 500, serverErrorDetail(request)));
+        finish(problemPayload(reply, 500, serverErrorDetail(request)));
       },
     );
   });
@@ -147,6 +159,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     api.addHook('onRequest', async (request) => rememberUser(request.actor as Actor));
     await api.register(ticketRoutes, { db });
     await api.register(adminRoutes, { db, dialect: config.database.kind });
+    await api.register(eventRoutes, { db });
   }, { prefix: API_PREFIX });
   await openApiRoutes(app, NAMED_SCHEMAS);
   await app.register(dashboardRoutes, { config, devKeys });

@@ -38,6 +38,8 @@ export interface Config {
   readonly dataDir: string;
   readonly database: DatabaseConfig;
   readonly auth: AuthConfig;
+  /** Days the events feed keeps an event (pruned in the background). */
+  readonly eventRetentionDays: number;
 }
 
 /** Thrown when the environment cannot produce a valid configuration; lists every problem. */
@@ -86,6 +88,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const rateLimitMax = Number(env.HELPDESK_RATE_LIMIT ?? '600');
   if (!Number.isInteger(rateLimitMax) || rateLimitMax < 0) {
     problems.push(`HELPDESK_RATE_LIMIT must be a whole number of requests per minute, or 0 for no limit (got "${env.HELPDESK_RATE_LIMIT}")`);
+  }
+  const eventRetentionDays = Number(env.HELPDESK_EVENT_RETENTION_DAYS ?? '30');
+  if (!Number.isInteger(eventRetentionDays) || eventRetentionDays < 1 || eventRetentionDays > 36_500) {
+    problems.push(`HELPDESK_EVENT_RETENTION_DAYS must be a whole number of days from 1 to 36500 (got "${env.HELPDESK_EVENT_RETENTION_DAYS}")`);
   }
   const corsOrigins = list(env.HELPDESK_CORS_ORIGINS);
   for (const origin of corsOrigins) {
@@ -138,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     database: Object.freeze(database),
     auth: Object.freeze(auth),
+    eventRetentionDays,
   });
 }
 

@@ -3,6 +3,7 @@ import { loadConfig, type Config } from './config.js';
 import { createDb } from './db/database.js';
 import { migrateToLatest } from './db/migrator.js';
 import { mergeSearchIndexWhenIdle } from './search/search.maintenance.js';
+import { startHousekeeping } from './desk/housekeeping.js';
 import { seedInterrupted } from './desk/seed.js';
 import { searchQueueIndexer } from './search/search.queue.js';
 
@@ -15,6 +16,10 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
   const app = await buildApp(config, db);
   const stopMerging = mergeSearchIndexWhenIdle(db, config.database.kind, app.server, {
     onError: (error) => app.log.error({ err: error }, 'merging the search index failed; trying again in a minute'),
+  });
+  const stopHousekeeping = startHousekeeping(db, {
+    eventRetentionDays: config.eventRetentionDays,
+    onError: (error) => app.log.error({ err: error }, 'pruning old events and idempotency keys failed; trying again later'),
   });
 
   if (await seedInterrupted(db, config.database.kind)) {
@@ -44,6 +49,7 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
     }, SHUTDOWN_GRACE_MS);
     timer.unref();
     stopMerging();
+    stopHousekeeping();
     app
       .close()
       .then(() => db.destroy())

@@ -179,7 +179,7 @@ export async function setTicket(db: Db, id: string, patch: Updateable<TicketTabl
   await db.transaction().execute(async (trx) => {
     const before = await findTicket(trx, id, ALL_TENANTS);
     if (!before) throw new Error(`no ticket ${id}`);
-    await updateTicket(trx, before, patch);
+    await updateTicket(trx, before.id, patch);
   });
 }
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrationNames } from '../src/db/migrator.js';
 import { createPostgresDatabase, dialects } from './dialects.js';
 import { cliEnv, devToken, startServer, type ServerProcess } from './processes.js';
 
@@ -48,7 +49,7 @@ describe.runIf(dialects().includes('postgres'))('postgres: two instances on one 
     await client.connect();
     const { rows } = await client.query('select name from kysely_migration order by name');
     await client.end();
-    expect(rows.map((r) => r.name)).toEqual(['001_initial', '002_search', '003_idempotency', '004_tallies', '005_queue_sorts', '006_search_documents', '007_owner_versions', '008_search_documents_postgres', '009_queue_views', '010_search_queue', '011_search_usermerge', '012_tally_triggers', '013_owner_version_triggers', '014_sharded_counters_postgres', '015_search_facets', '016_search_facets_postgres']);
+    expect(rows.map((r) => r.name)).toEqual(migrationNames('postgres'));
     for (const server of servers) expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
   });
 

@@ -28,7 +28,7 @@ export type QueueRow = Pick<TicketRow, (typeof QUEUE_COLUMNS)[number]>;
 
 // Priority is stored by name; this ranks it for sorting. Migration 005 indexes this very
 // expression (with updated_at): keep the two identical.
-const PRIORITY_RANK = sql<number>`case priority when 'urgent' then 4 when 'high' then 3 when 'normal' then 2 else 1 end`;
+export const PRIORITY_RANK = sql<number>`case priority when 'urgent' then 4 when 'high' then 3 when 'normal' then 2 else 1 end`;
 
 /**
  * Tickets where every one of `words` starts a word of the title, description or a comment:

@@ -1,11 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { databaseVersion, type Db, type Dialect } from '../db/database.js';
-import type { Actor } from '../http/auth.js';
-import { AppError } from '../http/problem.js';
+import type { Db, Dialect } from '../db/database.js';
+import { requireStaff, type Actor } from '../http/auth.js';
 import { IdempotencyHeaders, idempotencyHook, rethrowDuplicateAsConflict } from '../idempotency/idempotency.service.js';
-import { batchedByTurn } from '../db/turn-batch.js';
-import { ResponseCache } from '../http/response-cache.js';
+import { sendSerialized } from '../http/response-cache.js';
 import { problemResponses, Ref, schemaUrl } from '../http/schemas.js';
 import { SupportTicket, SupportTicketComment, TicketDetailResponse, TicketParams } from '../tickets/ticket.schemas.js';
 import {
@@ -22,31 +20,21 @@ import {
   getSupportStats,
   getTicketForStaff,
   listAgents,
-  listQueueForStaff,
+  staffQueue,
   updateTicketAsStaff,
 } from './admin.service.js';
-import { SearchTotals } from './admin.repository.js';
 
 const security = [{ bearerClerk: [] }];
 const tags = ['Support (staff)'];
-const QUEUE_CACHE_BYTES = 16 * 1024 * 1024;
 const ETagHeader = { ETag: { description: 'The ticket version; send it back in If-Match to update safely', schema: { type: 'string' } } };
 
 /** The support team's side: every tenant's tickets, triage, replies and internal notes, stats. */
 export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }> = async (app, { db, dialect }) => {
   // Role comes only from the verified token (metadata.role in HELPDESK_STAFF_ROLES).
-  app.addHook('onRequest', async (request) => {
-    if (!request.actor?.isStaff) throw new AppError(403, 'this operation is for support staff only');
-  });
+  app.addHook('onRequest', requireStaff);
   const actorOf = (request: { actor: Actor | null }): Actor => request.actor as Actor;
   const idempotent = idempotencyHook(db);
-  // Queue pages and searches, served from memory while nothing at all has changed since (see
-  // databaseVersion). Several agents watching the same views, or paging back and forth, then
-  // cost one small read; any write anywhere sends the next request to the database.
-  const queues = new ResponseCache(QUEUE_CACHE_BYTES);
-  const deskVersion = batchedByTurn(async () => new Map([['desk', await databaseVersion(db, dialect)]]));
-  // The last total of each search on this database, to plan its next reading.
-  const searchTotals = new SearchTotals();
+  const queue = staffQueue(db, dialect);
 
   app.get(
     '/admin/support/tickets',
@@ -60,18 +48,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
         response: { 200: Ref(AdminTicketListResponse), ...problemResponses(401, 403, 422, 429, 500) },
       },
     },
-    async (request, reply) => {
-      const actor = actorOf(request);
-      // Only the parameters the query reads: unknown ones must not each make an entry.
-      const { status, type, priority, assigned_to: assignee, tenant_id: tenant, created_by: creator, q, sort, limit, offset } = request.query;
-      const key = JSON.stringify([status, type, priority, assignee === 'me' ? { me: actor.userId } : assignee, tenant, creator, q, sort, limit, offset]);
-      // Read before the page, so a change in between leaves the cached page already stale.
-      const version = await deskVersion('desk');
-      return queues.reply(reply, key, version, schemaUrl('AdminTicketListResponse'), async () => ({
-        version,
-        body: await listQueueForStaff(db, dialect, actor, request.query, searchTotals),
-      }));
-    },
+    async (request, reply) =>
+      sendSerialized(reply, await queue.list(actorOf(request), request.query, (body) => String(reply.serialize(body))), schemaUrl('AdminTicketListResponse')),
   );
 
   app.get(

@@ -1,32 +1,17 @@
-import { dialectOf, onConnection, readSnapshot, type Db, type Dialect } from '../db/database.js';
-import { canonicalUuid, newId, nowIso } from '../db/ids.js';
+import { databaseVersion, readSnapshot, type Db, type Dialect } from '../db/database.js';
+import { batchedByTurn } from '../db/turn-batch.js';
+import { nowIso } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
 import { AppError, notFound } from '../http/problem.js';
+import { ResponseCache, type Serialize } from '../http/response-cache.js';
 import { schemaUrl } from '../http/schemas.js';
+import type { Idempotency } from '../idempotency/idempotency.service.js';
+import { asStaff, planStaffComment, planTriage, unknownAssignee, type TicketChange, type TriageInput } from '../tickets/ticket.changes.js';
 import { presentComment, presentDetail } from '../tickets/ticket.presenter.js';
-import {
-  ALL_TENANTS,
-  findTicket,
-  incrementCommentCount,
-  insertComment,
-  insertHistory,
-  listComments,
-  listHistory,
-  lockTicket,
-  staffCommentOnPostgres,
-  updateTicketAtVersionOnPostgres,
-  updateTicket,
-} from '../tickets/ticket.repository.js';
+import { ALL_TENANTS, findTicket, listComments, listHistory } from '../tickets/ticket.repository.js';
 import { DEFAULT_PAGE_SIZE, type SupportTicket, type SupportTicketComment, type TicketDetailResponse } from '../tickets/ticket.schemas.js';
-import { commentRow, historyRow } from '../tickets/ticket.service.js';
-import { recordIdempotentResult, type Idempotency } from '../idempotency/idempotency.service.js';
-import {
-  TICKET_PRIORITIES,
-  TICKET_STATUSES,
-  TICKET_TYPES,
-  type TicketHistoryRow,
-  type TicketRow,
-} from '../tickets/ticket.table.js';
+import { changeTicket } from '../tickets/ticket.service.js';
+import { TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from '../tickets/ticket.table.js';
 import {
   countOpenUnassigned,
   countQueue,
@@ -37,7 +22,7 @@ import {
   listStaffUsers,
   searchPageAndTotal,
   searchWords,
-  type SearchTotals,
+  SearchTotals,
   type QueueFilter,
   type QueueSort,
 } from './admin.repository.js';
@@ -87,6 +72,36 @@ export async function listQueueForStaff(
   return presentQueue(rows, total, page.offset);
 }
 
+const QUEUE_CACHE_BYTES = 16 * 1024 * 1024;
+
+/** The staff queue, answered from memory while nothing at all changed. */
+export interface StaffQueue {
+  list(actor: Actor, query: AdminListTicketsQuery, serialize: Serialize): Promise<string>;
+}
+
+/**
+ * Queue pages and searches, served from memory while nothing at all has changed since (see
+ * databaseVersion): several agents watching the same views, or paging back and forth, then
+ * cost one small read; any write anywhere sends the next request to the database. The version
+ * is read before the page, so a change in between leaves the cached page already stale.
+ */
+export function staffQueue(db: Db, dialect: Dialect): StaffQueue {
+  const queues = new ResponseCache(QUEUE_CACHE_BYTES);
+  const deskVersion = batchedByTurn(async () => new Map([['desk', await databaseVersion(db, dialect)]]));
+  // The last total of each search on this database, to plan its next reading.
+  const searchTotals = new SearchTotals();
+  return {
+    async list(actor, query, serialize) {
+      // Only the parameters the query reads: unknown ones must not each make an entry.
+      const { status, type, priority, assigned_to: assignee, tenant_id: tenant, created_by: creator, q, sort, limit, offset } = query;
+      const key = JSON.stringify([status, type, priority, assignee === 'me' ? { me: actor.userId } : assignee, tenant, creator, q, sort, limit, offset]);
+      const version = await deskVersion('desk');
+      // Any staff member may be served any staff page: `me` is part of the key.
+      return queues.serve({ key, owner: 'staff', version }, async () => ({ version, body: await listQueueForStaff(db, dialect, actor, query, searchTotals) }), serialize);
+    },
+  };
+}
+
 /** Any ticket with every comment (internal notes too) and its whole history. */
 export async function getTicketForStaff(db: Db, ticketId: string): Promise<Tagged<TicketDetailResponse>> {
   return readSnapshot(db, async (trx) => {
@@ -105,67 +120,16 @@ function matchesEtag(ifMatch: string, etag: string): boolean {
     .some((tag) => tag === '*' || tag === etag);
 }
 
-/** What a triage request changes on a ticket, and the history rows that record it. */
-interface Triage {
-  changes: Partial<TicketRow>;
-  history: TicketHistoryRow[];
-}
-
-/** The changes `input` makes to `current`: only the fields whose value differs. */
-async function planTriage(db: Db, actor: Actor, current: TicketRow, input: UpdateTicketBody, now: string): Promise<Triage> {
-  const changes: Partial<TicketRow> = {};
-  const history: TicketHistoryRow[] = [];
-  const record = (field: string, oldValue: string | null, newValue: string | null) => history.push(historyRow(current.id, actor, field, oldValue, newValue, now));
-
-  if (input.status !== undefined && input.status !== current.status) {
-    changes.status = input.status;
-    // Resolved and closed carry a resolution time; going back to work clears it.
-    if (input.status === 'resolved') changes.resolved_at = now;
-    else if (input.status === 'closed') changes.resolved_at = current.resolved_at ?? now;
-    else changes.resolved_at = null;
-    record('status', current.status, input.status);
-  }
-  if (input.priority !== undefined && input.priority !== current.priority) {
-    changes.priority = input.priority;
-    record('priority', current.priority, input.priority);
-  }
-  if (input.type !== undefined && input.type !== current.type) {
-    changes.type = input.type;
-    record('type', current.type, input.type);
-  }
-  if (input.assigned_to !== undefined && input.assigned_to !== current.assigned_to) {
-    const assignee = input.assigned_to === null ? null : await findStaffUser(db, input.assigned_to);
-    if (assignee === undefined) {
-      throw new AppError(422, 'validation failed', [
-        { location: 'body.assigned_to', message: 'expected the user ID of a known staff member', value: input.assigned_to },
-      ]);
-    }
-    changes.assigned_to = assignee?.id ?? null;
-    changes.assigned_to_email = assignee?.email ?? null;
-    record('assigned_to', current.assigned_to, changes.assigned_to);
-  }
-  if (history.length > 0) changes.updated_at = now;
-  return { changes, history };
-}
-
 function checkIfMatch(ifMatch: string | undefined, version: number): void {
   if (ifMatch !== undefined && !matchesEtag(ifMatch, etagOf(version))) {
     throw new AppError(412, 'the ticket was changed by someone else since you loaded it; reload it and try again');
   }
 }
 
-/** Tries of the read-then-write triage on PostgreSQL before it takes the ticket's lock instead. */
-const OPTIMISTIC_TRIES = 3;
-
 /**
- * Triage: changes status, priority, type and assignee. Each changed field writes one history
- * row in the same transaction; a request that changes nothing writes nothing. With `If-Match`,
- * a ticket someone else changed since is left alone (412).
- *
- * On PostgreSQL the ticket is read, the change planned, and written in one statement only if
- * its version is still the one read (three round trips, where BEGIN, the lock, the comments,
- * the update, the history and COMMIT were six); a ticket changed in between is read again, and
- * after a few such races the request takes the lock like SQLite does.
+ * Triage: changes status, priority, type and assignee (ticket.changes.ts planTriage). A
+ * request that changes nothing writes nothing. With `If-Match`, a ticket someone else changed
+ * since is left alone (412).
  */
 export async function updateTicketAsStaff(
   db: Db,
@@ -174,73 +138,39 @@ export async function updateTicketAsStaff(
   input: UpdateTicketBody,
   ifMatch: string | undefined,
 ): Promise<Tagged<SupportTicket>> {
-  for (let tries = dialectOf(db) === 'postgres' ? OPTIMISTIC_TRIES : 0; tries > 0; tries--) {
-    const current = await findTicket(db, ticketId, ALL_TENANTS);
-    if (!current) throw notFound();
-    checkIfMatch(ifMatch, current.version);
-    // Read after the ticket and before the write: every comment moves the version, so if the
-    // write below finds the version it read, these are the comments of the ticket it wrote.
-    const comments = await listComments(db, current.id, { includeInternal: true });
-    const { changes, history } = await planTriage(db, actor, current, input, nowIso());
-    let written: TicketRow | undefined;
-    if (history.length > 0) written = await updateTicketAtVersionOnPostgres(db, current, changes, history);
-    // Nothing to write: answered as read, if still so after the comments were.
-    else if ((await findTicket(db, current.id, ALL_TENANTS))?.version === current.version) written = current;
-    if (written) return { body: presentStaffTicket(written, comments), etag: etagOf(written.version) };
+  const triage: TriageInput = { status: input.status, priority: input.priority, type: input.type };
+  if (input.assigned_to !== undefined) {
+    const assignee = input.assigned_to === null ? null : await findStaffUser(db, input.assigned_to);
+    if (assignee === undefined) throw unknownAssignee(input.assigned_to as string);
+    triage.assignee = assignee;
   }
-  return db.transaction().execute(async (trx) => {
-    const locked = await lockTicket(trx, ticketId, ALL_TENANTS);
-    if (!locked) throw notFound();
-    const current: TicketRow = { ...locked, version: locked.version - 1 };
-    checkIfMatch(ifMatch, current.version);
-    const { changes, history } = await planTriage(trx, actor, current, input, nowIso());
-    const comments = await listComments(trx, current.id, { includeInternal: true });
-    if (history.length === 0) {
-      // Nothing changed: put the version back so the ETag still matches what clients hold.
-      await updateTicket(trx, current, { version: current.version });
-      return { body: presentStaffTicket(current, comments), etag: etagOf(current.version) };
-    }
-    await updateTicket(trx, current, changes);
-    await insertHistory(trx, history);
-    return { body: presentStaffTicket({ ...locked, ...changes }, comments), etag: etagOf(locked.version) };
+  return changeTicket(db, ticketId, ALL_TENANTS, {
+    plan: (ticket) => {
+      checkIfMatch(ifMatch, ticket.version);
+      return planTriage(ticket, asStaff(actor), triage, nowIso());
+    },
+    respond: async (ticket, _change, conn) => ({
+      body: presentStaffTicket(ticket, await listComments(conn, ticket.id, { includeInternal: true })),
+      etag: etagOf(ticket.version),
+    }),
   });
 }
 
 /**
- * Adds a support-team comment. An internal note is counted apart and does not move
- * `updated_at`, so nothing a customer can see changes; the first public reply stamps
- * the ticket's first-response time.
+ * Adds a support-team comment: a public reply or an internal note (ticket.changes.ts
+ * planStaffComment), on a ticket of any status.
  */
-export async function addStaffComment(
+export function addStaffComment(
   db: Db,
   actor: Actor,
   ticketId: string,
   input: { content: string; isInternal: boolean },
   idempotency?: Idempotency | null,
 ): Promise<SupportTicketComment> {
-  // On PostgreSQL without a key: one statement with the same rules (staffCommentOnPostgres).
-  if (!idempotency && dialectOf(db) === 'postgres') {
-    return onConnection(db, async (conn) => {
-      const comment = commentRow(canonicalUuid(ticketId), actor, { authorType: 'staff', content: input.content, isInternal: input.isInternal }, nowIso());
-      if (!(await staffCommentOnPostgres(conn, ticketId, comment, newId()))) throw notFound();
-      return presentComment(comment);
-    });
-  }
-  return db.transaction().execute(async (trx) => {
-    const ticket = await lockTicket(trx, ticketId, ALL_TENANTS);
-    if (!ticket) throw notFound();
-    const now = nowIso();
-    const comment = commentRow(ticket.id, actor, { authorType: 'staff', content: input.content, isInternal: input.isInternal }, now);
-    await insertComment(trx, comment);
-    if (input.isInternal) {
-      await incrementCommentCount(trx, ticket.id, 'internal_comment_count');
-    } else {
-      // The count as read under the ticket's lock, so one UPDATE writes it with the rest.
-      await updateTicket(trx, ticket, { updated_at: now, first_response_at: ticket.first_response_at ?? now, comment_count: ticket.comment_count + 1 });
-    }
-    const body = presentComment(comment);
-    await recordIdempotentResult(trx, idempotency, { status: 201, body });
-    return body;
+  return changeTicket(db, ticketId, ALL_TENANTS, {
+    plan: (ticket) => planStaffComment(ticket, asStaff(actor), input, nowIso()),
+    respond: (_ticket, change) => presentComment(change?.comment as NonNullable<TicketChange['comment']>),
+    idempotency: { key: idempotency, status: 201 },
   });
 }
 

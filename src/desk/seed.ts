@@ -3,6 +3,7 @@ import { BULK_LOAD_SCHEMA, bulkLoadInterrupted } from '../db/bulk-load.js';
 import type { Database, Db, Dialect } from '../db/database.js';
 import { documentTextSql, facetsSql, postgresSearchDocumentSql } from '../search/search.documents.js';
 import { indexQueuedSearches } from '../search/search.queue.js';
+import { charCount, indexedChars } from '../tickets/ticket.changes.js';
 import { recountDerived } from '../tickets/ticket.repository.js';
 import type { TicketCommentRow, TicketHistoryRow, TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
@@ -301,6 +302,7 @@ async function load(db: Db, options: SeedOptions, progress: (done: number) => vo
         assigned_to_email: assignee?.email ?? null,
         comment_count: 0,
         internal_comment_count: 0,
+        comment_chars: 0,
         created_at: iso(createdMs),
         updated_at: iso(createdMs),
         resolved_at: null,
@@ -314,16 +316,20 @@ async function load(db: Db, options: SeedOptions, progress: (done: number) => vo
         const byStaff = random() < 0.5;
         const isInternal = byStaff && random() < 0.3;
         const writer = byStaff ? (assignee ?? pick(staff)) : author;
+        const content = pick(remarks);
+        const length = charCount(content);
         ticketComments.push({
           id: uuidv7From(random, at),
           ticket_id: ticket.id,
           author_id: writer.id,
           author_email: writer.email,
           author_type: byStaff ? 'staff' : 'user',
-          content: pick(remarks),
+          content,
           is_internal: isInternal ? 1 : 0,
           created_at: iso(at),
+          indexed_chars: indexedChars(ticket.comment_chars, length),
         });
+        ticket.comment_chars += length;
         if (isInternal) ticket.internal_comment_count++;
         else {
           ticket.comment_count++;

@@ -1,69 +1,128 @@
-import { recountDerived } from '../tickets/ticket.repository.js';
-import type { TallyTable } from '../tickets/ticket.tallies.js';
+import { Type, type TSchema } from '@sinclair/typebox';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import type { Database, Db } from '../db/database.js';
+import { ACTOR_TYPES, AUDIENCES, EVENT_TYPES } from '../events/event.table.js';
+import { charCount, indexedChars } from '../tickets/ticket.changes.js';
+import { recountComments, recountDerived } from '../tickets/ticket.repository.js';
+import { NonBlank } from '../tickets/ticket.schemas.js';
+import { AUTHOR_TYPES, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from '../tickets/ticket.table.js';
+
+// ajv-formats is CommonJS; under NodeNext its callable export sits on `.default`.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
 const FORMAT = 'helpdesk-export';
-const VERSION = 1;
+/** 2: events; the comment counters are no longer carried (they are recounted). 1 is still read. */
+const VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 const PAGE = 1000;
 const INSERT_BATCH = 500;
 
-// Parents before children, so foreign keys hold while importing.
+const Enum = (values: readonly string[]) => Type.Unsafe<string>({ type: 'string', enum: [...values] });
+const Id = Type.String({ minLength: 1, maxLength: 200 });
+const Text = (maxLength: number) => Type.String({ maxLength });
+const Uuid = Type.String({ format: 'uuid' });
+const Time = Type.String({ format: 'date-time' });
+const Nullable = (schema: TSchema) => Type.Union([schema, Type.Null()]);
+const Flag = Type.Union([Type.Literal(0), Type.Literal(1)]);
+const Row = (properties: Record<string, TSchema>) => Type.Object(properties, { additionalProperties: false });
+
+/**
+ * Each table's rows as an export holds them, parents before children (so foreign keys hold
+ * while importing), validated on import with the API's own rules (enums, lengths, formats): a
+ * file is data from outside. Left out on purpose: idempotency keys (24-hour retry records),
+ * and what is derived from the rows (tallies, owner versions, comment counters, the search
+ * index), which the import rebuilds.
+ */
 const TABLES = {
-  users: ['id', 'email', 'is_staff', 'first_seen_at', 'last_seen_at'],
-  tickets: [
-    'id',
-    'tenant_id',
-    'created_by',
-    'created_by_email',
-    'title',
-    'description',
-    'type',
-    'status',
-    'priority',
-    'assigned_to',
-    'assigned_to_email',
-    'comment_count',
-    'internal_comment_count',
-    'created_at',
-    'updated_at',
-    'resolved_at',
-    'first_response_at',
-    'version',
-  ],
-  ticket_comments: ['id', 'ticket_id', 'author_id', 'author_email', 'author_type', 'content', 'is_internal', 'created_at'],
-  ticket_history: ['id', 'ticket_id', 'field_changed', 'old_value', 'new_value', 'changed_by', 'changed_by_email', 'created_at'],
-  // Left out on purpose: idempotency_keys (24-hour retry records, not data worth moving), and
-  // the tallies and owner versions, which the import rebuilds from the tickets.
-} as const satisfies { [T in Exclude<keyof Database, 'idempotency_keys' | 'ticket_owner_versions' | TallyTable>]: ReadonlyArray<keyof Database[T] & string> };
+  users: Row({ id: Id, email: Text(320), is_staff: Flag, first_seen_at: Time, last_seen_at: Time }),
+  tickets: Row({
+    id: Uuid,
+    tenant_id: Id,
+    created_by: Id,
+    created_by_email: Text(320),
+    title: NonBlank(200, 'title'),
+    description: NonBlank(20000, 'description'),
+    type: Enum(TICKET_TYPES),
+    status: Enum(TICKET_STATUSES),
+    priority: Enum(TICKET_PRIORITIES),
+    assigned_to: Nullable(Id),
+    assigned_to_email: Nullable(Text(320)),
+    created_at: Time,
+    updated_at: Time,
+    resolved_at: Nullable(Time),
+    first_response_at: Nullable(Time),
+    version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  }),
+  ticket_comments: Row({
+    id: Uuid,
+    ticket_id: Uuid,
+    author_id: Id,
+    author_email: Text(320),
+    author_type: Enum(AUTHOR_TYPES),
+    content: NonBlank(20000, 'content'),
+    is_internal: Flag,
+    created_at: Time,
+  }),
+  ticket_history: Row({
+    id: Uuid,
+    ticket_id: Uuid,
+    field_changed: Enum(['status', 'priority', 'type', 'assigned_to']),
+    old_value: Nullable(Text(200)),
+    new_value: Nullable(Text(200)),
+    changed_by: Id,
+    changed_by_email: Text(320),
+    created_at: Time,
+  }),
+  ticket_events: Row({
+    event_id: Uuid,
+    type: Enum(EVENT_TYPES),
+    ticket_id: Uuid,
+    tenant_id: Id,
+    actor_id: Id,
+    actor_email: Text(320),
+    actor_type: Enum(ACTOR_TYPES),
+    audience: Enum(AUDIENCES),
+    occurred_at: Time,
+    data: Type.String({ maxLength: 20_000, pattern: '^\\{' }),
+  }),
+} satisfies Partial<Record<keyof Database, TSchema>>;
 
 type TableName = keyof typeof TABLES;
 const TABLE_NAMES = Object.keys(TABLES) as TableName[];
+/** What orders each table's rows in an export: its key, time-ordered (UUIDv7) for the events. */
+const ORDER_BY: Record<TableName, string> = { users: 'id', tickets: 'id', ticket_comments: 'id', ticket_history: 'id', ticket_events: 'event_id' };
+/** Columns a version-1 export has that are now recounted instead. */
+const DROPPED_V1 = new Set(['comment_count', 'internal_comment_count']);
 
 /** Row counts written or read per table. */
 export type TransferCounts = Record<TableName, number>;
 
+const columnsOf = (table: TableName) => Object.keys(TABLES[table].properties);
+
 /**
  * Writes the whole database as newline-delimited JSON: a header line, then one
- * `{"table", "row"}` line per row, tables in dependency order, rows by id. Reads in pages,
+ * `{"table", "row"}` line per row, tables in dependency order, rows by key. Reads in pages,
  * so memory stays flat however large the database is.
  */
 export async function exportDatabase(db: Db, write: (line: string) => Promise<void> | void): Promise<TransferCounts> {
   await write(JSON.stringify({ format: FORMAT, version: VERSION, exported_at: new Date().toISOString() }));
   const counts = Object.fromEntries(TABLE_NAMES.map((t) => [t, 0])) as TransferCounts;
   for (const table of TABLE_NAMES) {
+    const key = ORDER_BY[table];
     let after: string | null = null;
     for (;;) {
       const rows: Array<Record<string, unknown>> = await db
         .selectFrom(table)
-        .select([...TABLES[table]] as never[])
-        .$if(after !== null, (qb) => qb.where('id' as never, '>', after as never))
-        .orderBy('id' as never)
+        .select(columnsOf(table) as never[])
+        .$if(after !== null, (qb) => qb.where(key as never, '>', after as never))
+        .orderBy(key as never)
         .limit(PAGE)
         .execute();
       for (const row of rows) await write(JSON.stringify({ table, row }));
       counts[table] += rows.length;
       if (rows.length < PAGE) break;
-      after = String(rows[rows.length - 1]?.id);
+      after = String(rows[rows.length - 1]?.[key]);
     }
   }
   return counts;
@@ -72,14 +131,25 @@ export async function exportDatabase(db: Db, write: (line: string) => Promise<vo
 /** Thrown for an export file that cannot be imported; says which line and why. */
 export class ImportError extends Error {}
 
+let validators: Record<TableName, ValidateFunction> | undefined;
+function validatorOf(table: TableName): ValidateFunction {
+  if (!validators) {
+    const ajv = new Ajv({ allErrors: false, strict: false });
+    addFormats(ajv);
+    validators = Object.fromEntries(TABLE_NAMES.map((t) => [t, ajv.compile(TABLES[t])])) as Record<TableName, ValidateFunction>;
+  }
+  return validators[table];
+}
+
 /**
- * Loads an export into an empty database of either kind, ids and timestamps preserved,
- * in one transaction: all of it lands or none of it.
+ * Loads an export into an empty database of either kind, ids and timestamps preserved, in one
+ * transaction: all of it lands or none of it. Every row is checked first (ImportError names the
+ * line); what is derived from the rows is rebuilt from them.
  */
 export async function importDatabase(db: Db, lines: AsyncIterable<string>): Promise<TransferCounts> {
   return db.transaction().execute(async (trx) => {
     for (const table of TABLE_NAMES) {
-      const row = await trx.selectFrom(table).select('id' as never).limit(1).executeTakeFirst();
+      const row = await trx.selectFrom(table).select(ORDER_BY[table] as never).limit(1).executeTakeFirst();
       if (row) throw new ImportError(`the target database is not empty (table ${table} has rows); import needs an empty database`);
     }
     const counts = Object.fromEntries(TABLE_NAMES.map((t) => [t, 0])) as TransferCounts;
@@ -90,9 +160,11 @@ export async function importDatabase(db: Db, lines: AsyncIterable<string>): Prom
       counts[pending.table] += pending.rows.length;
       pending = { table: pending.table, rows: [] };
     };
+    // Characters of comments so far per ticket, in the file's order (the order they were written).
+    const commentChars = new Map<string, number>();
 
     let lineNumber = 0;
-    let sawHeader = false;
+    let version: number | undefined;
     for await (const line of lines) {
       lineNumber++;
       if (line.trim() === '') continue;
@@ -102,29 +174,56 @@ export async function importDatabase(db: Db, lines: AsyncIterable<string>): Prom
       } catch {
         throw new ImportError(`line ${lineNumber}: not valid JSON`);
       }
-      if (!sawHeader) {
-        const header = parsed as { format?: unknown; version?: unknown };
-        if (header.format !== FORMAT || header.version !== VERSION) {
-          throw new ImportError(`line ${lineNumber}: not a ${FORMAT} version ${VERSION} file`);
+      if (version === undefined) {
+        const header = parsed as { format?: unknown; version?: unknown } | null;
+        if (header?.format !== FORMAT || !READABLE_VERSIONS.includes(header.version as number)) {
+          throw new ImportError(`line ${lineNumber}: not a ${FORMAT} file of version ${READABLE_VERSIONS.join(' or ')}`);
         }
-        sawHeader = true;
+        version = header.version as number;
         continue;
       }
-      const { table, row } = parsed as { table?: unknown; row?: unknown };
-      if (typeof table !== 'string' || !(table in TABLES)) throw new ImportError(`line ${lineNumber}: unknown table ${JSON.stringify(table)}`);
-      const columns: readonly string[] = TABLES[table as TableName];
-      if (row === null || typeof row !== 'object' || Object.keys(row).sort().join() !== [...columns].sort().join()) {
-        throw new ImportError(`line ${lineNumber}: a ${table} row needs exactly the columns ${columns.join(', ')}`);
+      const { table, row } = (parsed ?? {}) as { table?: unknown; row?: unknown };
+      if (typeof table !== 'string' || !Object.hasOwn(TABLES, table)) throw new ImportError(`line ${lineNumber}: unknown table ${JSON.stringify(table)}`);
+      const name = table as TableName;
+      const values = version === 1 && row !== null && typeof row === 'object' ? withoutV1Columns(row as Record<string, unknown>) : row;
+      const validate = validatorOf(name);
+      if (!validate(values)) {
+        const error = validate.errors?.[0];
+        const where = error?.instancePath ? `${error.instancePath.slice(1)} ` : '';
+        throw new ImportError(`line ${lineNumber}: not a valid ${name} row: ${where}${error?.message ?? 'invalid'}`);
       }
-      if (table !== pending.table || pending.rows.length >= INSERT_BATCH) {
+      const record = { ...(values as Record<string, unknown>) };
+      if (name === 'ticket_events' && !isJsonObject(record.data as string)) throw new ImportError(`line ${lineNumber}: not a valid ticket_events row: data is not a JSON object`);
+      if (name === 'ticket_comments') {
+        const ticketId = record.ticket_id as string;
+        const before = commentChars.get(ticketId) ?? 0;
+        const length = charCount(record.content as string);
+        record.indexed_chars = indexedChars(before, length);
+        commentChars.set(ticketId, before + length);
+      }
+      if (name !== pending.table || pending.rows.length >= INSERT_BATCH) {
         await flush();
-        pending = { table: table as TableName, rows: [] };
+        pending = { table: name, rows: [] };
       }
-      pending.rows.push(row as Record<string, unknown>);
+      pending.rows.push(record);
     }
     await flush();
-    if (!sawHeader) throw new ImportError('the file is empty');
+    if (version === undefined) throw new ImportError('the file is empty');
+    await recountComments(trx);
     await recountDerived(trx);
     return counts;
   });
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+function withoutV1Columns(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).filter(([column]) => !DROPPED_V1.has(column)));
 }

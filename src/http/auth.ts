@@ -131,3 +131,8 @@ export function requireActor(verify: VerifyToken) {
     request.actor = await verify(match[1]);
   };
 }
+
+/** An onRequest hook for staff-only routes: a verified token with a staff role, or 403. */
+export async function requireStaff(request: FastifyRequest): Promise<void> {
+  if (!request.actor?.isStaff) throw new AppError(403, 'this operation is for support staff only');
+}

@@ -20,19 +20,25 @@ async function cachedRoute() {
     release: (fail = false) => waiting.splice(0).forEach((settle) => settle(fail)),
   };
   const app = Fastify();
-  app.get('/page', async (_request, reply) => {
+  app.get<{ Querystring: { owner?: string } }>('/page', async (request, reply) => {
     const current = state.version;
     state.arrived++;
-    return cache.reply(reply, 'page', current, '/schemas/Page.json', async () => {
-      const n = ++state.loads;
-      if (await new Promise<boolean>((resolve) => waiting.push(resolve))) throw new Error(`load ${n} failed`);
-      return { version: current, body: { load: n, version: current } };
-    });
+    const slot = { key: 'page', owner: request.query.owner ?? 'ann', version: current };
+    const body = await cache.serve(
+      slot,
+      async () => {
+        const n = ++state.loads;
+        if (await new Promise<boolean>((resolve) => waiting.push(resolve))) throw new Error(`load ${n} failed`);
+        return { version: current, body: { load: n, version: current, owner: slot.owner } };
+      },
+      (value) => JSON.stringify(value),
+    );
+    return reply.type('application/json').send(body);
   });
   await app.ready();
-  const get = async () => {
-    const res = await app.inject({ url: '/page' });
-    return res.statusCode === 200 ? (res.json() as { load: number; version: string }) : res.statusCode;
+  const get = async (owner = 'ann') => {
+    const res = await app.inject({ url: `/page?owner=${owner}` });
+    return res.statusCode === 200 ? (res.json() as { load: number; version: string; owner: string }) : res.statusCode;
   };
   return { app, state, get };
 }
@@ -40,19 +46,19 @@ async function cachedRoute() {
 describe('ResponseCache', () => {
   it('shares one load among requests that miss at the same version, and serves the result after', async () => {
     const { app, state, get } = await cachedRoute();
-    const first = Array.from({ length: 5 }, get);
+    const first = Array.from({ length: 5 }, () => get());
     await until(() => state.arrived === 5);
     expect(state.waiting()).toBe(1);
     state.release();
-    expect(await Promise.all(first)).toEqual(Array.from({ length: 5 }, () => ({ load: 1, version: 'v1' })));
-    expect(await get()).toEqual({ load: 1, version: 'v1' });
+    expect(await Promise.all(first)).toEqual(Array.from({ length: 5 }, () => ({ load: 1, version: 'v1', owner: 'ann' })));
+    expect(await get()).toEqual({ load: 1, version: 'v1', owner: 'ann' });
 
     // A new version: one new load for everyone who asks at it.
     state.version = 'v2';
-    const second = Array.from({ length: 3 }, get);
+    const second = Array.from({ length: 3 }, () => get());
     await until(() => state.waiting() === 1);
     state.release();
-    expect(await Promise.all(second)).toEqual(Array.from({ length: 3 }, () => ({ load: 2, version: 'v2' })));
+    expect(await Promise.all(second)).toEqual(Array.from({ length: 3 }, () => ({ load: 2, version: 'v2', owner: 'ann' })));
     expect(state.loads).toBe(2);
     await app.close();
   });
@@ -66,7 +72,7 @@ describe('ResponseCache', () => {
     const next = get();
     await until(() => state.waiting() === 1);
     state.release();
-    expect(await next).toEqual({ load: 2, version: 'v1' });
+    expect(await next).toEqual({ load: 2, version: 'v1', owner: 'ann' });
     await app.close();
   });
 
@@ -77,6 +83,20 @@ describe('ResponseCache', () => {
     await until(() => state.waiting() === 2);
     state.release();
     expect((await Promise.all(pending)).map((a) => (typeof a === 'number' ? a : a.load)).sort()).toEqual([1, 2]);
+    await app.close();
+  });
+
+  it('serves an entry only to the owner it was stored for, whatever its key', async () => {
+    const { app, state, get } = await cachedRoute();
+    const ann = get('ann');
+    await until(() => state.waiting() === 1);
+    state.release();
+    expect(await ann).toEqual({ load: 1, version: 'v1', owner: 'ann' });
+    // Same key, same version, another owner: loaded for them, never given ann's body.
+    const bob = get('bob');
+    await until(() => state.waiting() === 1);
+    state.release();
+    expect(await bob).toEqual({ load: 2, version: 'v1', owner: 'bob' });
     await app.close();
   });
 });

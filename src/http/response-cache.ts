@@ -2,8 +2,21 @@ import type { FastifyReply } from 'fastify';
 
 interface Entry {
   version: string;
+  owner: string;
   body: string;
 }
+
+/** Where a response is cached: its key, whose it is, and the version of the data just read. */
+export interface CacheSlot {
+  key: string;
+  /** Who may be served the entry: it goes to no one else, whatever the key says. */
+  owner: string;
+  /** The version just read from the database; undefined when it cannot be known (never served from cache). */
+  version: string | undefined;
+}
+
+/** Turns a response body into JSON through the route's response schema. */
+export type Serialize = (body: unknown) => string;
 
 /**
  * Serialized response bodies, each kept with the version of the data it shows, least recently
@@ -18,37 +31,31 @@ export class ResponseCache {
 
   constructor(private readonly maxBytes: number) {}
 
-  /** The body stored under `key`, if it was stored for `version`. */
-  #get(key: string, version: string | undefined): string | undefined {
+  /** The body stored under the slot's key, if it was stored for its version and owner. */
+  #get({ key, version, owner }: CacheSlot): string | undefined {
     const entry = this.#entries.get(key);
-    if (entry === undefined || version === undefined || entry.version !== version) return undefined;
+    if (entry === undefined || version === undefined || entry.version !== version || entry.owner !== owner) return undefined;
     this.#entries.delete(key);
     this.#entries.set(key, entry);
     return entry.body;
   }
 
   /**
-   * Answers from the cache when `key` was stored at `current` (the version just read);
-   * otherwise loads the response, serializes it through the route's schema, keeps it under
-   * the version it was read at, and sends it. Requests that miss at the same known version
-   * share one load: after a change, every agent watching a view would otherwise send the same
-   * query to the database at once, each waiting behind the others.
+   * The serialized body from the cache when the slot's key was stored at its version for its
+   * owner; otherwise loads the response, serializes it, keeps it under the version it was read
+   * at, and returns it. Requests that miss at the same known version share one load: after a
+   * change, every agent watching a view would otherwise send the same query to the database
+   * at once, each waiting behind the others.
    */
-  async reply(
-    reply: FastifyReply,
-    key: string,
-    current: string | undefined,
-    schemaLink: string,
-    load: () => Promise<{ version: string | undefined; body: unknown }>,
-  ): Promise<FastifyReply> {
-    const cached = this.#get(key, current);
-    if (cached !== undefined) return sendSerialized(reply, cached, schemaLink);
-    const flight = current === undefined ? undefined : `${key}\u0000${current}`;
+  async serve(slot: CacheSlot, load: () => Promise<{ version: string | undefined; body: unknown }>, serialize: Serialize): Promise<string> {
+    const cached = this.#get(slot);
+    if (cached !== undefined) return cached;
+    const flight = slot.version === undefined ? undefined : JSON.stringify([slot.key, slot.owner, slot.version]);
     let loading = flight === undefined ? undefined : this.#loading.get(flight);
     if (loading === undefined) {
       loading = load().then(({ version, body }) => {
-        const serialized = String(reply.serialize(body));
-        this.#set(key, version, serialized);
+        const serialized = serialize(body);
+        this.#set(slot.key, slot.owner, version, serialized);
         return serialized;
       });
       if (flight !== undefined) {
@@ -57,14 +64,14 @@ export class ResponseCache {
         loading.then(done, done);
       }
     }
-    return sendSerialized(reply, await loading, schemaLink);
+    return loading;
   }
 
-  #set(key: string, version: string | undefined, body: string): void {
+  #set(key: string, owner: string, version: string | undefined, body: string): void {
     this.#drop(key);
-    const size = bytesOf(key, body);
+    const size = bytesOf(key, body) + owner.length * 2;
     if (version === undefined || size > this.maxBytes) return;
-    this.#entries.set(key, { version, body });
+    this.#entries.set(key, { version, owner, body });
     this.#bytes += size;
     for (const [oldest] of this.#entries) {
       if (this.#bytes <= this.maxBytes) break;
@@ -75,7 +82,7 @@ export class ResponseCache {
   #drop(key: string): void {
     const entry = this.#entries.get(key);
     if (entry === undefined) return;
-    this.#bytes -= bytesOf(key, entry.body);
+    this.#bytes -= bytesOf(key, entry.body) + entry.owner.length * 2;
     this.#entries.delete(key);
   }
 }
@@ -87,6 +94,6 @@ const bytesOf = (key: string, body: string) => (key.length + body.length) * 2;
  * Sends an already serialized JSON body. Fastify skips the preSerialization hook for a string,
  * so the `Link` header that hook adds is set here from the body's `$schema`.
  */
-function sendSerialized(reply: FastifyReply, body: string, schemaLink: string): FastifyReply {
+export function sendSerialized(reply: FastifyReply, body: string, schemaLink: string): FastifyReply {
   return reply.type('application/json; charset=utf-8').header('link', `<${schemaLink}>; rel="describedBy"`).send(body);
 }

@@ -1,23 +1,37 @@
 import type { Db } from '../db/database.js';
 import type { IdempotencyKeyRow } from './idempotency.table.js';
 
-/** A user's stored result for a key, if it is younger than `since`. */
-export async function findIdempotencyKey(db: Db, userId: string, key: string, since: string): Promise<IdempotencyKeyRow | undefined> {
+/** Whose keys: a user in a tenant. */
+export interface KeyScope {
+  tenantId: string;
+  userId: string;
+}
+
+/** A user's stored result for a key, however old. */
+export async function findIdempotencyKey(db: Db, scope: KeyScope, key: string): Promise<IdempotencyKeyRow | undefined> {
   return db
     .selectFrom('idempotency_keys')
     .selectAll()
-    .where('user_id', '=', userId)
+    .where('tenant_id', '=', scope.tenantId)
+    .where('user_id', '=', scope.userId)
     .where('key', '=', key)
-    .where('created_at', '>=', since)
     .executeTakeFirst();
 }
 
-/** Stores a result; a concurrent duplicate fails here on the primary key. */
-export async function insertIdempotencyKey(db: Db, row: IdempotencyKeyRow): Promise<void> {
-  await db.insertInto('idempotency_keys').values(row).execute();
+/** Forgets an expired key (the one stored at `createdAt`, not a newer one), so that it can be used again. */
+export async function deleteIdempotencyKey(db: Db, scope: KeyScope, key: string, createdAt: string): Promise<void> {
+  await db
+    .deleteFrom('idempotency_keys')
+    .where('tenant_id', '=', scope.tenantId)
+    .where('user_id', '=', scope.userId)
+    .where('key', '=', key)
+    .where('created_at', '=', createdAt)
+    .execute();
 }
 
-/** Forgets a user's expired keys, so an expired key can be used again. */
-export async function deleteExpiredIdempotencyKeys(db: Db, userId: string, before: string): Promise<void> {
-  await db.deleteFrom('idempotency_keys').where('user_id', '=', userId).where('created_at', '<', before).execute();
+/** Deletes the oldest keys stored before `before`, about `limit` of them (those of one instant go together); returns how many went. */
+export async function pruneIdempotencyKeys(db: Db, before: string, limit: number): Promise<number> {
+  const oldest = db.selectFrom('idempotency_keys').select('created_at').where('created_at', '<', before).orderBy('created_at').limit(limit);
+  const result = await db.deleteFrom('idempotency_keys').where('created_at', 'in', oldest).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

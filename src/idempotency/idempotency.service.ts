@@ -5,12 +5,14 @@ import type { Db } from '../db/database.js';
 import { nowIso } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
 import { AppError, conflict } from '../http/problem.js';
-import { deleteExpiredIdempotencyKeys, findIdempotencyKey, insertIdempotencyKey } from './idempotency.repository.js';
+import { deleteIdempotencyKey, findIdempotencyKey } from './idempotency.repository.js';
+import type { IdempotencyKeyRow } from './idempotency.table.js';
 
 const TTL_MS = 24 * 60 * 60 * 1000;
 
 /** What a write needs to record its result under the caller's key, inside its own transaction. */
 export interface Idempotency {
+  tenantId: string;
   userId: string;
   key: string;
   requestHash: string;
@@ -27,8 +29,8 @@ const since = () => new Date(Date.now() - TTL_MS).toISOString();
 /**
  * A preHandler for POSTs that honour `Idempotency-Key` (IETF draft, as Stripe does it): a key seen
  * before with the same request replays the stored status and body with `Idempotent-Replayed: true`;
- * with another request it is 422; while the first is still running, 409. Keys are per user and
- * last 24 hours. Without the header, nothing changes.
+ * with another request it is 422; while the first is still running, 409. Keys are per user in a
+ * tenant and last 24 hours. Without the header, nothing changes.
  */
 export function idempotencyHook(db: Db) {
   const inFlight = new Set<string>();
@@ -39,7 +41,13 @@ export function idempotencyHook(db: Db) {
     const requestHash = createHash('sha256')
       .update(`${request.method} ${request.url.split('?')[0]}\n${JSON.stringify(request.body ?? null)}`)
       .digest('hex');
-    const stored = await findIdempotencyKey(db, actor.userId, key, since());
+    const scope = { tenantId: actor.tenantId, userId: actor.userId };
+    let stored = await findIdempotencyKey(db, scope, key);
+    if (stored && stored.created_at < since()) {
+      // Expired: the key may be used again (the background pruning may not have got to it yet).
+      await deleteIdempotencyKey(db, scope, key, stored.created_at);
+      stored = undefined;
+    }
     if (stored) {
       if (stored.request_hash !== requestHash) {
         throw new AppError(422, 'validation failed', [
@@ -53,27 +61,22 @@ export function idempotencyHook(db: Db) {
         .type('application/json; charset=utf-8')
         .send(stored.response_body);
     }
-    const slot = `${actor.userId}\u0000${key}`;
+    const slot = JSON.stringify([actor.tenantId, actor.userId, key]);
     if (inFlight.has(slot)) throw conflict('a request with this Idempotency-Key is still being processed; retry later');
     inFlight.add(slot);
-    request.idempotency = { userId: actor.userId, key, requestHash };
+    request.idempotency = { tenantId: actor.tenantId, userId: actor.userId, key, requestHash };
     reply.raw.once('close', () => inFlight.delete(slot));
     return undefined;
   };
 }
 
 /**
- * Records a write's result under its key, in the write's own transaction, so the result and the
- * write land together or not at all. Called by services just before they commit.
+ * The record of a write's result under its key, for the write to store with its own rows, so
+ * that the result and the write land together or not at all (ticket.repository.ts).
  */
-export async function recordIdempotentResult(
-  trx: Db,
-  idempotency: Idempotency | null | undefined,
-  result: { status: number; body: unknown; headers?: Record<string, string> },
-): Promise<void> {
-  if (!idempotency) return;
-  await deleteExpiredIdempotencyKeys(trx, idempotency.userId, since());
-  await insertIdempotencyKey(trx, {
+export function idempotencyRow(idempotency: Idempotency, result: { status: number; body: unknown; headers?: Record<string, string> | undefined }): IdempotencyKeyRow {
+  return {
+    tenant_id: idempotency.tenantId,
     user_id: idempotency.userId,
     key: idempotency.key,
     request_hash: idempotency.requestHash,
@@ -81,7 +84,7 @@ export async function recordIdempotentResult(
     response_body: JSON.stringify(result.body),
     response_headers: JSON.stringify({ ...result.headers, ...linkHeader(result.body) }),
     created_at: nowIso(),
-  });
+  };
 }
 
 function linkHeader(body: unknown): Record<string, string> {

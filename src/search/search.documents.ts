@@ -8,14 +8,22 @@ import { createHash } from 'node:crypto';
  * then; search.documents.test.ts checks on both databases that what the triggers wrote equals
  * what this SQL builds.
  *
- * SQLite (migrations 006, 010, 015): an FTS5 document per ticket with two columns, `body`
- * (title, description and every comment) and `facets`. PostgreSQL (008, 016): a tsvector per
- * ticket in ticket_search_docs, its text's lexemes and its facets' together.
+ * SQLite (migrations 006, 010, 015, 018): an FTS5 document per ticket with two columns,
+ * `body` and `facets`. PostgreSQL (008, 016, 018): a tsvector per ticket in ticket_search_docs,
+ * its text's lexemes and its facets' together. The text is the title, the description and what
+ * the comments' `indexed_chars` say of each (the first 100,000 characters of comments in all:
+ * tickets/ticket.changes.ts).
  */
+
+/** The part of the comment `c` a document holds. */
+export const indexedTextSql = (c: string) => `case when ${c}.indexed_chars is null then ${c}.content else substr(${c}.content, 1, ${c}.indexed_chars) end`;
+
+/** The comments of the ticket `t` that its document holds something of, oldest first. */
+const indexedComments = (t: string) => `ticket_comments c where c.ticket_id = ${t}.id and (c.indexed_chars is null or c.indexed_chars > 0)`;
 
 /** The text of the ticket `t` (a table alias) with its comments: SQLite's `body` column. */
 export const documentTextSql = (t: string) => `${t}.title || ' ' || ${t}.description || coalesce(' ' || (
-    select group_concat(c.content, ' ') from ticket_comments c where c.ticket_id = ${t}.id), '')`;
+    select group_concat(${indexedTextSql('c')}, ' ' order by c.created_at, c.id) from ${indexedComments(t)}), '')`;
 
 /**
  * SQLite's facet tokens of the ticket `t`: one per value the staff queue filters by. Enum
@@ -48,7 +56,7 @@ export const postgresFacetsSql = (t: string) => `array_to_tsvector(array[
 
 /** PostgreSQL's whole document of the ticket `t`: its text with its comments, and its facets. */
 export const postgresSearchDocumentSql = (t: string) => `to_tsvector('simple', ${t}.title || ' ' || ${t}.description || coalesce(' ' || (
-          select string_agg(c.content, ' ') from ticket_comments c where c.ticket_id = ${t}.id), '')) || ${postgresFacetsSql(t)}`;
+          select string_agg(${indexedTextSql('c')}, ' ' order by c.created_at, c.id) from ${indexedComments(t)}), '')) || ${postgresFacetsSql(t)}`;
 
 /** The PostgreSQL lexeme for one filter value; `null` is the unassigned assignee. */
 export function postgresFacetLexeme(prefix: FacetPrefix, value: string | null): string {

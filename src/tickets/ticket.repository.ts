@@ -1,15 +1,11 @@
-import { sql, type Kysely, type RawBuilder, type Updateable } from 'kysely';
-import { countRows, type Db } from '../db/database.js';
+import { sql, type QueryCreator, type Updateable } from 'kysely';
+import { countRows, dialectOf, type Database, type Db } from '../db/database.js';
+import type { NewTicketEvent } from '../events/event.table.js';
+import type { IdempotencyKeyRow } from '../idempotency/idempotency.table.js';
+import type { TicketChange } from './ticket.changes.js';
 import { canonicalUuid } from '../db/ids.js';
 import { countFromTallies, rebuildTallies } from './ticket.tallies.js';
-import type {
-  TicketCommentRow,
-  TicketHistoryRow,
-  TicketRow,
-  TicketStatus,
-  TicketTable,
-  TicketType,
-} from './ticket.table.js';
+import type { TicketCommentRow, TicketHistoryRow, TicketRow, TicketStatus, TicketTable, TicketType } from './ticket.table.js';
 
 /** A customer's view: their own tickets inside their tenant. */
 export interface UserScope {
@@ -84,176 +80,105 @@ export async function findTicket(db: Db, id: string, scope: TicketScope): Promis
   return inScope(db.selectFrom('tickets').selectAll().where('id', '=', canonicalUuid(id)), scope).executeTakeFirst();
 }
 
+/** The ticket to plan a change from (the write checks its version). */
+export const readTicketForChange = findTicket;
+
+/** Writes `patch` over a ticket as it stands, outside any rule: for fixtures and repairs. */
+export async function updateTicket(db: Db, id: string, patch: Updateable<TicketTable>): Promise<void> {
+  await db.updateTable('tickets').set(patch).where('id', '=', id).execute();
+}
+
+/** Rows a change adds beside the ticket's own columns, by table. */
+export interface ChangeRows {
+  ticket_comments?: TicketCommentRow[];
+  ticket_history?: TicketHistoryRow[];
+  ticket_events?: NewTicketEvent[];
+  idempotency_keys?: IdempotencyKeyRow[];
+}
+
+const COLUMNS: { [T in keyof ChangeRows]-?: ReadonlyArray<string> } = {
+  ticket_comments: ['id', 'ticket_id', 'author_id', 'author_email', 'author_type', 'content', 'is_internal', 'created_at', 'indexed_chars'],
+  ticket_history: ['id', 'ticket_id', 'field_changed', 'old_value', 'new_value', 'changed_by', 'changed_by_email', 'created_at'],
+  ticket_events: ['event_id', 'type', 'ticket_id', 'tenant_id', 'actor_id', 'actor_email', 'actor_type', 'audience', 'occurred_at', 'data'],
+  idempotency_keys: ['tenant_id', 'user_id', 'key', 'request_hash', 'status_code', 'response_body', 'response_headers', 'created_at'],
+};
+
+const nonEmpty = (rows: ChangeRows) =>
+  (Object.entries(rows) as Array<[keyof ChangeRows, Array<Record<string, unknown>> | undefined]>).filter(
+    (entry): entry is [keyof ChangeRows, Array<Record<string, unknown>>] => (entry[1]?.length ?? 0) > 0,
+  );
+
 /**
- * Takes the ticket's write lock inside a transaction and returns the row as it stands.
- * It bumps `version` with an UPDATE rather than SELECT … FOR UPDATE, which SQLite lacks:
- * on PostgreSQL the UPDATE holds the row lock until commit, on SQLite the write lock.
+ * Writes a planned change (ticket.changes.ts) and the rows it adds, all or nothing, if the
+ * ticket is still at the version the change was planned from; undefined, writing nothing, if
+ * someone changed it since. The write is the same on both databases; only its transport
+ * differs. PostgreSQL: one data-modifying WITH, atomic by itself, one round trip: the update
+ * at the version, and each table's rows (handed over as one JSON parameter, typed by the
+ * table's own row type) inserted only if the update found the ticket. SQLite: the same
+ * statements in a transaction, which on its one in-process connection cost no round trips.
  */
-export async function lockTicket(trx: Db, id: string, scope: TicketScope): Promise<TicketRow | undefined> {
-  return inScope(
-    trx
+export async function writeChange(db: Db, change: TicketChange, extra: ChangeRows = {}): Promise<TicketRow | undefined> {
+  const { before, patch } = change;
+  const rows: ChangeRows = {
+    ticket_comments: change.comment ? [change.comment] : [],
+    ticket_history: change.history,
+    ticket_events: change.events,
+    ...extra,
+  };
+  const update = (qc: QueryCreator<Database>) =>
+    qc
       .updateTable('tickets')
-      .set({ version: sql<number>`version + 1` })
-      .where('id', '=', canonicalUuid(id)),
-    scope,
-  )
-    .returningAll()
-    .executeTakeFirst();
-}
-
-/**
- * Inserts a ticket. Its triggers count it in the tallies, bump its owner's version and queue it
- * for search (migrations 010, 012 and 013; on PostgreSQL 012 and 013 as rewritten by 014, and
- * 008 as rewritten by 016), all in this one statement, so it is atomic on its own.
- */
-export async function insertTicket(db: Db, row: TicketRow): Promise<void> {
-  await db.insertInto('tickets').values(row).execute();
-}
-
-/**
- * Writes `patch` over the ticket `before` (as read under its lock); call inside a transaction.
- * Its triggers move it between tallies if a counted column changed, and bump its owner's
- * version if a column their list shows did: internal notes change neither, so they never
- * invalidate a customer's cached list.
- */
-export async function updateTicket(db: Db, before: TicketRow, patch: Updateable<TicketTable>): Promise<void> {
-  await db.updateTable('tickets').set(patch).where('id', '=', before.id).execute();
-}
-
-/**
- * PostgreSQL only: writes `patch` and its history rows over the ticket `before` in one statement,
- * if its version is still `before.version`, bumping it. Undefined when someone changed it since.
- */
-export async function updateTicketAtVersionOnPostgres(
-  db: Db,
-  before: TicketRow,
-  patch: Updateable<TicketTable>,
-  history: TicketHistoryRow[],
-): Promise<TicketRow | undefined> {
-  const columns = ['id', 'ticket_id', 'field_changed', 'old_value', 'new_value', 'changed_by', 'changed_by_email', 'created_at'] as const;
-  const rows = sql.join(history.map((row) => sql`(${sql.join(columns.map((column) => row[column]))})`));
-  return db
-    .with('changed', (qc) =>
-      qc
-        .updateTable('tickets')
-        .set({ ...patch, version: sql<number>`version + 1` })
-        .where('id', '=', before.id)
-        .where('version', '=', before.version)
-        .returningAll(),
-    )
-    .with('history', (qc) =>
-      qc
-        .insertInto('ticket_history')
-        .columns(columns)
-        .expression(sql`select * from (values ${rows}) as h where exists (select 1 from changed)`),
-    )
-    .selectFrom('changed')
-    .selectAll()
-    .executeTakeFirst();
-}
-
-/** What a one-statement change wrote (see changeTicketOnPostgres). */
-export interface ChangedTicket {
-  /** The ticket as written; undefined when its status refused the change. */
-  ticket: TicketRow | undefined;
-}
-
-/** Who writes, and when, for the rows a one-statement change inserts. */
-export interface ChangeAuthor {
-  userId: string;
-  email: string;
-  at: string;
-}
-
-/**
- * PostgreSQL only: locks the ticket, changes it unless its status is one of `refuse`, and
- * inserts a comment and the status's history row with it, in one statement. A data-modifying
- * WITH is atomic by itself, so where BEGIN, the lock, each write and COMMIT were five or six
- * round trips (each ~100-150 µs of the server's CPU, with the row lock held across them all),
- * this is one. `set` assigns over the row as it stands (`t`); the history row is written only
- * if the status changed, with the status it had as its old value. Undefined when no ticket in
- * `scope` has the id. SQLite has no data-modifying WITH; there the services run the same
- * change as statements in a transaction, which on one connection cost no round trips.
- */
-async function changeTicketOnPostgres(
-  db: Db,
-  id: string,
-  scope: TicketScope,
-  change: { refuse: TicketStatus[]; set: RawBuilder<unknown>; by: ChangeAuthor; comment?: TicketCommentRow | undefined; historyId: string },
-): Promise<ChangedTicket | undefined> {
-  const inScope = scope === ALL_TENANTS ? sql`` : sql`and tenant_id = ${scope.tenantId} and created_by = ${scope.userId}`;
-  const allowed = change.refuse.length === 0 ? sql`true` : sql`old.status not in (${sql.join(change.refuse)})`;
-  const { comment, by } = change;
-  const insertComment = comment
-    ? sql`, comment as (
-        insert into ticket_comments (id, ticket_id, author_id, author_email, author_type, content, is_internal, created_at)
-        select ${comment.id}, id, ${comment.author_id}, ${comment.author_email}, ${comment.author_type}, ${comment.content},
-          cast(${comment.is_internal} as integer), ${comment.created_at} from changed)`
-    : sql``;
-  // One row if the ticket is in scope (`found`, its old status), the written columns null if refused.
-  const { rows } = await sql<TicketRow & { found: TicketStatus; old_status: TicketStatus }>`
-    with old as (
-      select id, status from tickets where id = ${canonicalUuid(id)} ${inScope} for update
-    ), changed as (
-      update tickets t set ${change.set}, version = t.version + 1 from old
-      where t.id = old.id and ${allowed}
-      returning t.*, old.status as old_status
-    )${insertComment}, history as (
-      insert into ticket_history (id, ticket_id, field_changed, old_value, new_value, changed_by, changed_by_email, created_at)
-      select ${change.historyId}, id, 'status', old_status, status, ${by.userId}, ${by.email}, ${by.at} from changed
-      where status is distinct from old_status
-    )
-    select old.status as found, changed.* from old left join changed on true`.execute(db);
-  const row = rows[0];
-  if (!row) return undefined;
-  const { found: _found, old_status: _old, ...ticket } = row;
-  return { ticket: ticket.id === null ? undefined : ticket };
-}
-
-/**
- * A customer's comment on their ticket in one statement (PostgreSQL): refused on a closed
- * ticket; counted; reopens a resolved one (the rules of addMyComment).
- */
-export function commentOnPostgres(db: Db, id: string, scope: UserScope, comment: TicketCommentRow, historyId: string): Promise<ChangedTicket | undefined> {
-  const at = comment.created_at;
-  return changeTicketOnPostgres(db, id, scope, {
-    refuse: ['closed'],
-    set: sql`comment_count = t.comment_count + 1, updated_at = ${at},
-      status = case when t.status = 'resolved' then 'open' else t.status end,
-      resolved_at = case when t.status = 'resolved' then null else t.resolved_at end`,
-    by: { userId: comment.author_id, email: comment.author_email, at },
-    comment,
-    historyId,
+      .set({ ...patch, version: sql<number>`version + 1` })
+      .where('id', '=', before.id)
+      .where('version', '=', before.version)
+      .returningAll();
+  if (dialectOf(db) === 'postgres') {
+    let query = db.with('changed', update) as unknown as QueryCreator<Database & { changed: TicketTable }>;
+    for (const [table, tableRows] of nonEmpty(rows)) {
+      const columns = sql.join(COLUMNS[table].map((column) => sql.ref(column)));
+      query = query.with(`add_${table}`, (qc) =>
+        qc
+          .insertInto(table)
+          .columns(COLUMNS[table] as never)
+          .expression(
+            sql`select ${columns} from json_populate_recordset(null::${sql.table(table)}, cast(${JSON.stringify(tableRows)} as json))
+              where exists (select 1 from changed)`,
+          ),
+      ) as unknown as typeof query;
+    }
+    return (await query.selectFrom('changed').selectAll().executeTakeFirst()) as TicketRow | undefined;
+  }
+  return inTransaction(db, async (trx) => {
+    const written = await update(trx).executeTakeFirst();
+    if (!written) return undefined;
+    for (const [table, tableRows] of nonEmpty(rows)) await trx.insertInto(table).values(tableRows as never).execute();
+    return written;
   });
 }
 
 /**
- * A support-team comment in one statement (PostgreSQL), on a ticket of any status: an internal
- * note is only counted; a public reply also moves `updated_at` and stamps the first response
- * (the rules of addStaffComment).
+ * Writes a new ticket with its events (and an idempotency key's result), all or nothing: one
+ * statement on PostgreSQL (inserts of values, prepared once per connection), a transaction on
+ * SQLite. The ticket's triggers count it, bump its owner's version and index it for search
+ * in the same statement (migrations 008-016).
  */
-export function staffCommentOnPostgres(db: Db, id: string, comment: TicketCommentRow, historyId: string): Promise<ChangedTicket | undefined> {
-  const at = comment.created_at;
-  return changeTicketOnPostgres(db, id, ALL_TENANTS, {
-    refuse: [],
-    set:
-      comment.is_internal === 1
-        ? sql`internal_comment_count = t.internal_comment_count + 1`
-        : sql`comment_count = t.comment_count + 1, updated_at = ${at}, first_response_at = coalesce(t.first_response_at, ${at})`,
-    by: { userId: comment.author_id, email: comment.author_email, at },
-    comment,
-    historyId,
+export async function writeNewTicket(db: Db, ticket: TicketRow, extra: ChangeRows): Promise<void> {
+  const added = nonEmpty(extra);
+  if (dialectOf(db) === 'postgres') {
+    let query = db as unknown as QueryCreator<Database>;
+    for (const [table, tableRows] of added) query = query.with(`add_${table}`, (qc) => qc.insertInto(table).values(tableRows as never)) as unknown as QueryCreator<Database>;
+    await query.insertInto('tickets').values(ticket).execute();
+    return;
+  }
+  await inTransaction(db, async (trx) => {
+    await trx.insertInto('tickets').values(ticket).execute();
+    for (const [table, tableRows] of added) await trx.insertInto(table).values(tableRows as never).execute();
   });
 }
 
-/** Closes a customer's ticket in one statement (PostgreSQL): the rules of closeMyTicket. */
-export function closeOnPostgres(db: Db, id: string, scope: UserScope, by: ChangeAuthor, historyId: string): Promise<ChangedTicket | undefined> {
-  return changeTicketOnPostgres(db, id, scope, {
-    refuse: ['closed'],
-    set: sql`status = 'closed', resolved_at = coalesce(t.resolved_at, ${by.at}), updated_at = ${by.at}`,
-    by,
-    historyId,
-  });
+/** Runs `work` in a transaction, or in the one `db` already is. */
+function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
 }
 
 /** The key of an owner in `ownerVersions`. */
@@ -290,12 +215,21 @@ export async function ownerVersion(db: Db, scope: UserScope): Promise<string | u
  * Gives every owner of a ticket a counter, starting from the clock, so that no value a running
  * process may have cached for an owner comes round again (after a migration, seed or import).
  */
-// Kysely<any>: a migration calls it with its untyped handle.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function restartOwnerVersions(db: Kysely<any> | Db): Promise<void> {
+export async function restartOwnerVersions(db: Db): Promise<void> {
   await sql`delete from ticket_owner_versions`.execute(db);
   await sql`insert into ticket_owner_versions (tenant_id, created_by, version)
     select tenant_id, created_by, ${Date.now()} from tickets group by tenant_id, created_by`.execute(db);
+}
+
+/**
+ * Recounts each ticket's comment counters from its comments (after an import: counters in a
+ * file are not trusted).
+ */
+export async function recountComments(db: Db): Promise<void> {
+  await sql`update tickets set
+      comment_count = (select count(*) from ticket_comments c where c.ticket_id = tickets.id and c.is_internal = 0),
+      internal_comment_count = (select count(*) from ticket_comments c where c.ticket_id = tickets.id and c.is_internal = 1),
+      comment_chars = (select coalesce(sum(length(c.content)), 0) from ticket_comments c where c.ticket_id = tickets.id)`.execute(db);
 }
 
 /** Rebuilds what is derived from the tickets after rows were written around it (seed, import). */
@@ -313,19 +247,6 @@ export async function ticketStamps(db: Db, ids: string[]): Promise<Map<string, T
   return new Map(rows.map(({ id, ...stamp }) => [id, stamp]));
 }
 
-/** Adds one to a comment counter without reading it first. */
-export async function incrementCommentCount(db: Db, id: string, counter: 'comment_count' | 'internal_comment_count'): Promise<void> {
-  await db
-    .updateTable('tickets')
-    .set({ [counter]: sql<number>`${sql.ref(counter)} + 1` })
-    .where('id', '=', id)
-    .execute();
-}
-
-export async function insertComment(db: Db, row: TicketCommentRow): Promise<void> {
-  await db.insertInto('ticket_comments').values(row).execute();
-}
-
 /** A ticket's comments, oldest first; internal notes only when asked for. */
 export async function listComments(db: Db, ticketId: string, opts: { includeInternal: boolean }): Promise<TicketCommentRow[]> {
   return db
@@ -336,10 +257,6 @@ export async function listComments(db: Db, ticketId: string, opts: { includeInte
     .orderBy('created_at', 'asc')
     .orderBy('id', 'asc')
     .execute();
-}
-
-export async function insertHistory(db: Db, rows: TicketHistoryRow[]): Promise<void> {
-  if (rows.length > 0) await db.insertInto('ticket_history').values(rows).execute();
 }
 
 /** A ticket's change history, oldest first. */

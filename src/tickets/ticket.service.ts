@@ -1,26 +1,30 @@
-import { dialectOf, onConnection, readSnapshot, type Db } from '../db/database.js';
-import { canonicalUuid, newId, nowIso } from '../db/ids.js';
+import { dialectOf, exclusively, readSnapshot, type Db } from '../db/database.js';
+import { batchedByTurn } from '../db/turn-batch.js';
+import { canonicalUuid, nowIso } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
+import { AppError, notFound } from '../http/problem.js';
+import { ResponseCache, type Serialize } from '../http/response-cache.js';
 import { API_PREFIX } from '../http/schemas.js';
-import { recordIdempotentResult, type Idempotency } from '../idempotency/idempotency.service.js';
-import { conflict, notFound } from '../http/problem.js';
+import { idempotencyRow, type Idempotency } from '../idempotency/idempotency.service.js';
+import { asCustomer, planClose, planCustomerComment, planNewTicket, type TicketChange } from './ticket.changes.js';
+import { presentComment, presentDetail, presentList, presentTicket } from './ticket.presenter.js';
 import {
-  closeOnPostgres,
-  commentOnPostgres,
+  ALL_TENANTS,
   countTicketsForUser,
   findTicket,
-  insertComment,
-  insertHistory,
-  insertTicket,
   listComments,
   listHistory,
   listTicketsForUser,
-  lockTicket,
+  ownerKey,
   ownerVersion,
-  updateTicket,
+  ownerVersions,
+  readTicketForChange,
+  ticketStamps,
+  writeChange,
+  writeNewTicket,
+  type TicketScope,
   type UserScope,
 } from './ticket.repository.js';
-import { presentComment, presentDetail, presentList, presentTicket } from './ticket.presenter.js';
 import {
   DEFAULT_PAGE_SIZE,
   type CreateTicketBody,
@@ -30,7 +34,7 @@ import {
   type TicketDetailResponse,
   type TicketListResponse,
 } from './ticket.schemas.js';
-import type { TicketCommentRow, TicketHistoryRow, TicketRow, TicketStatus } from './ticket.table.js';
+import type { TicketRow } from './ticket.table.js';
 
 /** Where a ticket lives in the customer API (the Location of a created ticket). */
 export function ticketLocation(ticketId: string): string {
@@ -41,37 +45,93 @@ function scopeOf(actor: Actor): UserScope {
   return { tenantId: actor.tenantId, userId: actor.userId };
 }
 
-/** A history row recording that `actor` changed `field` on a ticket. */
-export function historyRow(ticketId: string, actor: Actor, field: string, oldValue: string | null, newValue: string | null, at: string): TicketHistoryRow {
-  return {
-    id: newId(),
-    ticket_id: ticketId,
-    field_changed: field,
-    old_value: oldValue,
-    new_value: newValue,
-    changed_by: actor.userId,
-    changed_by_email: actor.email,
-    created_at: at,
-  };
+/** How to make one change: plan it from the ticket as read, and answer from what it writes. */
+export interface ChangeSpec<T> {
+  /** The change, from the ticket as read; undefined when nothing would change. Throws to refuse. */
+  plan: (ticket: TicketRow) => TicketChange | undefined;
+  /**
+   * The answer, from the ticket as it will stand. It runs before the write, so it may read
+   * (comments, say) at the version the write will check.
+   */
+  respond: (ticket: TicketRow, change: TicketChange | undefined, db: Db) => Promise<T> | T;
+  /** With an Idempotency-Key: the key's record of the answer is written with the change. */
+  idempotency?: { key: Idempotency | null | undefined; status: number; headers?: Record<string, string> };
 }
 
-/** A new comment row by `actor` on a ticket. */
-export function commentRow(
-  ticketId: string,
-  actor: Actor,
-  comment: { authorType: 'user' | 'staff'; content: string; isInternal: boolean },
-  at: string,
-): TicketCommentRow {
-  return {
-    id: newId(),
-    ticket_id: ticketId,
-    author_id: actor.userId,
-    author_email: actor.email,
-    author_type: comment.authorType,
-    content: comment.content,
-    is_internal: comment.isInternal ? 1 : 0,
-    created_at: at,
+/**
+ * How a change to one ticket waits for others. PostgreSQL: first a few tries that read the
+ * ticket, plan, and write in one statement at the version read (two round trips, no lock
+ * held between them); after losing that race, the tries queue behind an advisory lock on the
+ * ticket, each write still one statement at the version read. No successful write ever waits
+ * for the ticket's row lock: a statement that did would carry a transaction id taken before
+ * the writes it waited for, and the events feed, ordered by transaction id, would list its
+ * event before theirs. SQLite: in a transaction, which its one in-process connection runs
+ * alone and which costs no round trips.
+ */
+const OPTIMISTIC_TRIES = 3;
+const QUEUED_TRIES = 100;
+
+/**
+ * Makes one change to a ticket in `scope` (404 outside it), the same way on both databases:
+ * read the ticket, plan the change (ticket.changes.ts), build the answer, write the plan with
+ * its history, events and idempotency record (ticket.repository.ts writeChange), all or
+ * nothing, if the ticket is still at the version read; else read it again.
+ */
+export async function changeTicket<T>(db: Db, ticketId: string, scope: TicketScope, spec: ChangeSpec<T>): Promise<T> {
+  const attempt = async (conn: Db): Promise<{ body: T } | undefined> => {
+    const ticket = await readTicketForChange(conn, ticketId, scope);
+    if (!ticket) throw notFound();
+    const change = spec.plan(ticket);
+    const body = await spec.respond(change?.after ?? ticket, change, conn);
+    if (!change) {
+      // Nothing to write: the answer stands if the ticket is still as it was read.
+      return (await findTicket(conn, ticket.id, ALL_TENANTS))?.version === ticket.version ? { body } : undefined;
+    }
+    const { idempotency } = spec;
+    const record = idempotency?.key ? [idempotencyRow(idempotency.key, { status: idempotency.status, body, headers: idempotency.headers })] : [];
+    return (await writeChange(conn, change, { idempotency_keys: record })) ? { body } : undefined;
   };
+  for (let tries = dialectOf(db) === 'postgres' ? OPTIMISTIC_TRIES : 0; tries > 0; tries--) {
+    const done = await attempt(db);
+    if (done) return done.body;
+  }
+  return exclusively(db, `ticket ${canonicalUuid(ticketId)}`, async (conn) => {
+    for (let tries = QUEUED_TRIES; tries > 0; tries--) {
+      const done = await attempt(conn);
+      if (done) return done.body;
+    }
+    throw new AppError(503, 'the ticket is changing too fast to change it now; retry later', undefined, { 'retry-after': '1' });
+  });
+}
+
+/** Opens a ticket for the caller: status open, priority normal, unassigned. */
+export async function createTicket(db: Db, actor: Actor, input: CreateTicketBody, idempotency?: Idempotency | null): Promise<SupportTicket> {
+  const { ticket, events } = planNewTicket(asCustomer(actor), actor.tenantId, input, nowIso());
+  const body = presentTicket(ticket, []);
+  const record = idempotency ? [idempotencyRow(idempotency, { status: 201, body, headers: { location: ticketLocation(ticket.id) } })] : [];
+  await writeNewTicket(db, ticket, { ticket_events: events, idempotency_keys: record });
+  return body;
+}
+
+/** Closes the caller's ticket from any other status; a second close is a 409 that changes nothing. */
+export function closeMyTicket(db: Db, actor: Actor, ticketId: string, idempotency?: Idempotency | null): Promise<SupportTicket> {
+  return changeTicket(db, ticketId, scopeOf(actor), {
+    plan: (ticket) => planClose(ticket, asCustomer(actor), nowIso()),
+    respond: async (ticket, _change, conn) => presentTicket(ticket, await listComments(conn, ticket.id, { includeInternal: false })),
+    idempotency: { key: idempotency, status: 200 },
+  });
+}
+
+/**
+ * Adds a customer's comment to their own ticket. A closed ticket takes no more comments;
+ * a comment on a resolved ticket reopens it (ticket.changes.ts).
+ */
+export function addMyComment(db: Db, actor: Actor, ticketId: string, content: string, idempotency?: Idempotency | null): Promise<SupportTicketComment> {
+  return changeTicket(db, ticketId, scopeOf(actor), {
+    plan: (ticket) => planCustomerComment(ticket, asCustomer(actor), content, nowIso()),
+    respond: (_ticket, change) => presentComment(change?.comment as NonNullable<TicketChange['comment']>),
+    idempotency: { key: idempotency, status: 201 },
+  });
 }
 
 /** A response with the version of the data it was read from (see ResponseCache). */
@@ -92,44 +152,7 @@ export async function listMyTickets(db: Db, actor: Actor, query: ListTicketsQuer
   const [version, rows, total] = await readSnapshot(db, (trx) =>
     Promise.all([ownerVersion(trx, scope), listTicketsForUser(trx, scope, filter, page), countTicketsForUser(trx, scope, filter)]),
   );
-  return { version, body: presentList(rows, total, page.offset) };
-}
-
-/** Opens a ticket for the caller: status open, priority normal, unassigned. */
-export async function createTicket(db: Db, actor: Actor, input: CreateTicketBody, idempotency?: Idempotency | null): Promise<SupportTicket> {
-  const now = nowIso();
-  const row: TicketRow = {
-    id: newId(),
-    tenant_id: actor.tenantId,
-    created_by: actor.userId,
-    created_by_email: actor.email,
-    title: input.title,
-    description: input.description,
-    type: input.type,
-    status: 'open',
-    priority: 'normal',
-    assigned_to: null,
-    assigned_to_email: null,
-    comment_count: 0,
-    internal_comment_count: 0,
-    created_at: now,
-    updated_at: now,
-    resolved_at: null,
-    first_response_at: null,
-    version: 1,
-  };
-  const ticket = presentTicket(row, []);
-  // Without a key the create is one statement (its triggers count and index the ticket in the
-  // same statement), atomic by itself: on PostgreSQL no BEGIN and COMMIT round trips.
-  if (!idempotency) {
-    await insertTicket(db, row);
-    return ticket;
-  }
-  await db.transaction().execute(async (trx) => {
-    await insertTicket(trx, row);
-    await recordIdempotentResult(trx, idempotency, { status: 201, body: ticket, headers: { location: ticketLocation(row.id) } });
-  });
-  return ticket;
+  return { version: version ?? NO_TICKETS, body: presentList(rows, total, page.offset) };
 }
 
 /** One of the caller's tickets with its public comments and its history; 404 for anyone else's. */
@@ -138,77 +161,50 @@ export async function getMyTicket(db: Db, actor: Actor, ticketId: string): Promi
   return readSnapshot(db, async (trx) => {
     const ticket = await findTicket(trx, ticketId, scopeOf(actor));
     if (!ticket) throw notFound();
-    const [comments, history] = await Promise.all([
-      listComments(trx, ticket.id, { includeInternal: false }),
-      listHistory(trx, ticket.id),
-    ]);
+    const [comments, history] = await Promise.all([listComments(trx, ticket.id, { includeInternal: false }), listHistory(trx, ticket.id)]);
     return { version: String(ticket.version), body: presentDetail(presentTicket(ticket, comments), history) };
   });
 }
 
-const ALREADY_CLOSED = 'ticket is already closed';
-const CLOSED_TAKES_NO_COMMENTS = 'ticket is closed and takes no more comments; open a new ticket';
+const RESPONSE_CACHE_BYTES = 32 * 1024 * 1024;
 
-/** Closes the caller's ticket from any other status; a second close is a 409 that changes nothing. */
-export async function closeMyTicket(db: Db, actor: Actor, ticketId: string, idempotency?: Idempotency | null): Promise<SupportTicket> {
-  // On PostgreSQL without a key: one statement with the same rules (closeOnPostgres).
-  if (!idempotency && dialectOf(db) === 'postgres') {
-    return onConnection(db, async (conn) => {
-      const changed = await closeOnPostgres(conn, ticketId, scopeOf(actor), { userId: actor.userId, email: actor.email, at: nowIso() }, newId());
-      if (!changed) throw notFound();
-      if (!changed.ticket) throw conflict(ALREADY_CLOSED);
-      return presentTicket(changed.ticket, await listComments(conn, changed.ticket.id, { includeInternal: false }));
-    });
-  }
-  return db.transaction().execute(async (trx) => {
-    const ticket = await lockTicket(trx, ticketId, scopeOf(actor));
-    if (!ticket) throw notFound();
-    if (ticket.status === 'closed') throw conflict(ALREADY_CLOSED);
-    const now = nowIso();
-    const closed: TicketRow = { ...ticket, status: 'closed', resolved_at: ticket.resolved_at ?? now, updated_at: now };
-    await updateTicket(trx, ticket, { status: closed.status, resolved_at: closed.resolved_at, updated_at: now });
-    await insertHistory(trx, [historyRow(ticket.id, actor, 'status', ticket.status, 'closed', now)]);
-    const body = presentTicket(closed, await listComments(trx, ticket.id, { includeInternal: false }));
-    await recordIdempotentResult(trx, idempotency, { status: 200, body });
-    return body;
-  });
+/** The customer's hot reads, answered from memory while what they show is unchanged. */
+export interface CustomerReads {
+  /** The caller's list, as JSON. */
+  list(actor: Actor, query: ListTicketsQuery, serialize: Serialize): Promise<string>;
+  /** One of the caller's tickets, as JSON; 404 for anyone else's. */
+  get(actor: Actor, ticketId: string, serialize: Serialize): Promise<string>;
 }
 
 /**
- * Adds a customer's comment to their own ticket. A closed ticket takes no more comments;
- * a comment on a resolved ticket reopens it, because the customer says it is not solved.
+ * The customer's list and ticket pages, served from memory while unchanged: every request
+ * reads the version of what it would show (the owner's change counter, the ticket's version),
+ * and a cached body goes out only if it was stored at that version, for that caller. The
+ * version reads of one event-loop turn share one query (batchedByTurn), so each instance stays
+ * exact however many run. An owner who never had a ticket has version 0: their empty list is
+ * cached too, and their first ticket, created anywhere, moves it.
  */
-export async function addMyComment(
-  db: Db,
-  actor: Actor,
-  ticketId: string,
-  content: string,
-  idempotency?: Idempotency | null,
-): Promise<SupportTicketComment> {
-  // On PostgreSQL without a key: one statement with the same rules (commentOnPostgres).
-  if (!idempotency && dialectOf(db) === 'postgres') {
-    return onConnection(db, async (conn) => {
-      const comment = commentRow(canonicalUuid(ticketId), actor, { authorType: 'user', content, isInternal: false }, nowIso());
-      const changed = await commentOnPostgres(conn, ticketId, scopeOf(actor), comment, newId());
-      if (!changed) throw notFound();
-      if (!changed.ticket) throw conflict(CLOSED_TAKES_NO_COMMENTS);
-      return presentComment(comment);
-    });
-  }
-  return db.transaction().execute(async (trx) => {
-    const ticket = await lockTicket(trx, ticketId, scopeOf(actor));
-    if (!ticket) throw notFound();
-    if (ticket.status === 'closed') throw conflict(CLOSED_TAKES_NO_COMMENTS);
-    const now = nowIso();
-    const comment = commentRow(ticket.id, actor, { authorType: 'user', content, isInternal: false }, now);
-    await insertComment(trx, comment);
-    const reopened: TicketStatus | undefined = ticket.status === 'resolved' ? 'open' : undefined;
-    // The count as read under the ticket's lock, so one UPDATE writes it with the rest.
-    const counted = { updated_at: now, comment_count: ticket.comment_count + 1 };
-    await updateTicket(trx, ticket, reopened ? { ...counted, status: reopened, resolved_at: null } : counted);
-    if (reopened) await insertHistory(trx, [historyRow(ticket.id, actor, 'status', ticket.status, reopened, now)]);
-    const body = presentComment(comment);
-    await recordIdempotentResult(trx, idempotency, { status: 201, body });
-    return body;
-  });
+export function customerReads(db: Db): CustomerReads {
+  const responses = new ResponseCache(RESPONSE_CACHE_BYTES);
+  const versionOf = batchedByTurn((keys) => ownerVersions(db, keys));
+  const stampOf = batchedByTurn((ids) => ticketStamps(db, ids));
+  return {
+    async list(actor, query, serialize) {
+      const owner = ownerKey(scopeOf(actor));
+      const version = (await versionOf(owner)) ?? NO_TICKETS;
+      const key = JSON.stringify(['list', owner, query.status ?? null, query.type ?? null, query.limit ?? null, query.offset ?? null]);
+      return responses.serve({ key, owner, version }, () => listMyTickets(db, actor, query), serialize);
+    },
+    async get(actor, ticketId, serialize) {
+      const id = canonicalUuid(ticketId);
+      const stamp = await stampOf(id);
+      // Only the ticket's owner has a version to be served from; anyone else reaches the 404.
+      const owned = stamp !== undefined && stamp.tenant_id === actor.tenantId && stamp.created_by === actor.userId;
+      const owner = ownerKey(scopeOf(actor));
+      return responses.serve({ key: JSON.stringify(['detail', id]), owner, version: owned ? String(stamp.version) : undefined }, () => getMyTicket(db, actor, ticketId), serialize);
+    },
+  };
 }
+
+/** The version of an owner with no ticket: counters start at 1 (or at the clock), never 0. */
+export const NO_TICKETS = '0';

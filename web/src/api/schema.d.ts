@@ -190,6 +190,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/support/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the events feed (staff)
+         * @description Every change to every ticket, in the order it was committed, from a cursor. Poll from `next_cursor` to follow it; a cursor never skips an event whose transaction committed late.
+         */
+        get: operations["list-events-staff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -752,6 +772,67 @@ export interface components {
             readonly $schema: string;
             /** @description Staff users, by email */
             agents: components["schemas"]["Agent"][];
+        };
+        TicketEvent: {
+            /**
+             * Format: uuid
+             * @description The event’s id (UUIDv7), the same wherever the event is delivered
+             */
+            event_id: string;
+            /** @description Its place in the feed: pass it as `after` to read what came next */
+            cursor: string;
+            /**
+             * @description What happened: `ticket.created`; `ticket.updated` (priority, type, assignee); `ticket.status_changed`; `comment.created` (a public comment); `note.created` (an internal note)
+             * @enum {string}
+             */
+            type: "ticket.created" | "ticket.updated" | "ticket.status_changed" | "comment.created" | "note.created";
+            /**
+             * Format: uuid
+             * @description The ticket it happened to
+             */
+            ticket_id: string;
+            /** @description The ticket’s organization (tenant) */
+            tenant_id: string;
+            /** @description Who did it */
+            actor: {
+                /** @description User ID of who did it */
+                id: string;
+                /** @description Their email */
+                email: string;
+                /**
+                 * @description `user` (a customer), `staff` or `system`
+                 * @enum {string}
+                 */
+                type: "user" | "staff" | "system";
+            };
+            /**
+             * @description `customer` when the ticket’s customer may see it, `staff` when only staff may (internal notes)
+             * @enum {string}
+             */
+            audience: "customer" | "staff";
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            occurred_at: string;
+            /** @description What changed, thin: `ticket.created` {status, priority, type}; `ticket.updated` {changes: {field: {from, to}}}; `ticket.status_changed` {from, to}; `comment.created` and `note.created` {comment_id, author_type, length} */
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        EventFeedResponse: {
+            /**
+             * Format: uri-reference
+             * @description A URL to the JSON Schema for this object.
+             * @example /api/v1/schemas/EventFeedResponse.json
+             */
+            readonly $schema: string;
+            /** @description Events after the cursor, in the order they were committed */
+            events: components["schemas"]["TicketEvent"][];
+            /** @description Where to read from next; always present, so a reader at the end polls from it */
+            next_cursor: string;
+            /** @description Whether more events can be read right away */
+            has_more: boolean;
         };
         DevIdentity: {
             /**
@@ -1834,6 +1915,80 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-events-staff": {
+        parameters: {
+            query?: {
+                /** @description A cursor from an earlier page (`next_cursor`) or event; the beginning if absent */
+                after?: string;
+                /** @description Events per page */
+                limit?: number;
+                /** @description Only events of these types (repeat the parameter for several) */
+                type?: ("ticket.created" | "ticket.updated" | "ticket.status_changed" | "comment.created" | "note.created")[];
+                /** @description Only events of this ticket */
+                ticket_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventFeedResponse"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity: validation failed */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,86 @@
+import { sql, type RawBuilder } from 'kysely';
+import { dialectOf, type Db } from '../db/database.js';
+import type { EventType, TicketEventRow } from './event.table.js';
+
+/**
+ * A place in the events feed: after the event written by transaction `txid` as number `seq`.
+ * On SQLite `txid` is always 0 (one writer at a time: `seq` is commit order).
+ */
+export interface FeedCursor {
+  txid: string;
+  seq: string;
+}
+
+export const FEED_START: FeedCursor = { txid: '0', seq: '0' };
+
+const CURSOR = /^(\d{1,20})\.(\d{1,20})$/;
+
+export const formatCursor = (cursor: FeedCursor): string => `${cursor.txid}.${cursor.seq}`;
+
+/** The cursor a client sent, or undefined if it is not one. */
+export function parseCursor(text: string): FeedCursor | undefined {
+  const match = CURSOR.exec(text);
+  return match ? { txid: BigInt(match[1] as string).toString(), seq: BigInt(match[2] as string).toString() } : undefined;
+}
+
+const compare = (a: FeedCursor, b: FeedCursor): number => {
+  const byTxid = BigInt(a.txid) - BigInt(b.txid);
+  const delta = byTxid !== 0n ? byTxid : BigInt(a.seq) - BigInt(b.seq);
+  return delta < 0n ? -1 : delta > 0n ? 1 : 0;
+};
+
+export const laterOf = (a: FeedCursor, b: FeedCursor): FeedCursor => (compare(a, b) >= 0 ? a : b);
+
+/** Which events a reader wants. */
+export interface FeedFilter {
+  types?: EventType[] | undefined;
+  ticketId?: string | undefined;
+  /** A customer's own tickets, and only what the customer may see of them. */
+  customer?: { tenantId: string; userId: string } | undefined;
+}
+
+export type FeedRow = TicketEventRow & { cursor: FeedCursor };
+
+/**
+ * Up to `limit` events after `after`, in commit order, and the end of what can be read now.
+ * A cursor never skips an event whose transaction commits late: SQLite commits one writer at
+ * a time, in `seq` order; on PostgreSQL the feed is ordered by (writing transaction, seq) and
+ * shows only events of transactions below the oldest one still running, all of which have
+ * ended, so nothing can appear behind a cursor later. Run it in one snapshot (readSnapshot):
+ * the page and the end must agree.
+ */
+export async function readFeed(db: Db, after: FeedCursor, limit: number, filter: FeedFilter): Promise<{ rows: FeedRow[]; end: FeedCursor }> {
+  const conditions: RawBuilder<unknown>[] = [];
+  if (filter.types && filter.types.length > 0) conditions.push(sql`type in (${sql.join(filter.types)})`);
+  if (filter.ticketId) conditions.push(sql`ticket_id = ${filter.ticketId}`);
+  if (filter.customer) {
+    conditions.push(sql`audience = 'customer' and tenant_id = ${filter.customer.tenantId}
+      and ticket_id in (select id from tickets where tenant_id = ${filter.customer.tenantId} and created_by = ${filter.customer.userId})`);
+  }
+  const filtered = conditions.length > 0 ? sql`and ${sql.join(conditions, sql` and `)}` : sql``;
+  const columns = sql`seq, event_id, type, ticket_id, tenant_id, actor_id, actor_email, actor_type, audience, occurred_at, data`;
+  if (dialectOf(db) === 'sqlite') {
+    const { rows } = await sql<TicketEventRow>`select ${columns} from ticket_events
+      where seq > ${Number(after.seq)} ${filtered} order by seq limit ${limit}`.execute(db);
+    const last = await sql<{ seq: number | null }>`select max(seq) as seq from ticket_events`.execute(db);
+    const end = { txid: '0', seq: String(last.rows[0]?.seq ?? 0) };
+    return { rows: rows.map((row) => ({ ...row, seq: String(row.seq), cursor: { txid: '0', seq: String(row.seq) } })), end };
+  }
+  const settled = sql`txid < pg_snapshot_xmin(pg_current_snapshot())`;
+  const { rows } = await sql<TicketEventRow & { txid: string }>`select txid::text as txid, ${columns} from ticket_events
+    where (txid, seq) > (cast(${after.txid} as xid8), cast(${after.seq} as bigint)) and ${settled} ${filtered}
+    order by txid, seq limit ${limit}`.execute(db);
+  const last = await sql<{ txid: string; seq: string }>`select txid::text as txid, seq::text as seq from ticket_events
+    where ${settled} order by txid desc, seq desc limit 1`.execute(db);
+  const end = last.rows[0] ?? FEED_START;
+  return { rows: rows.map(({ txid, ...row }) => ({ ...row, seq: String(row.seq), cursor: { txid, seq: String(row.seq) } })), end };
+}
+
+/** Deletes up to `limit` of the oldest events that occurred before `before`; returns how many went. */
+export async function pruneEvents(db: Db, before: string, limit: number): Promise<number> {
+  // Several instances may prune at once: on PostgreSQL each skips the rows another is deleting.
+  const lock = dialectOf(db) === 'postgres' ? sql`for update skip locked` : sql``;
+  const result = await sql`delete from ticket_events where seq in (
+    select seq from ticket_events where occurred_at < ${before} order by occurred_at limit ${limit} ${lock})`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}

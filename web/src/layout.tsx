@@ -1,5 +1,6 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
+import { preloadMarkdown } from './components/markdown';
 import { ShortcutsDialog } from './components/shortcuts-dialog';
 import { clearDrafts } from './drafts';
 import { SHORTCUTS, useShortcuts } from './keyboard';
@@ -12,6 +13,8 @@ export function Layout() {
   const navigate = useNavigate();
   const [isHelpOpen, setHelpOpen] = useState(false);
   useFocusOnNavigation();
+  // Once the first page is up, so a ticket's messages need not wait for the renderer.
+  useEffect(preloadMarkdown, []);
   useShortcuts({
     '?': () => setHelpOpen(true),
     // A customer's c is a new ticket anywhere (staff compose on a ticket, where the page takes c).

@@ -1,11 +1,12 @@
 import { lazy, Suspense } from 'react';
 
-// The renderer (marked and DOMPurify, ~30 kB gzipped) loads with the first page that shows a
-// message, not with the queue; until it is there, a message shows as its plain text.
+// The renderer (marked and DOMPurify, ~30 kB gzipped) is not part of the first download: it loads
+// once the first page is up (or with the first message); until it is there, a message shows as
+// its plain text.
 const loadRenderer = () => import('./markdown-html');
 const MarkdownHtml = lazy(loadRenderer);
 
-/** Starts loading the Markdown renderer ahead of the first message (a ticket page, while its data loads). */
+/** Starts loading the Markdown renderer ahead of the first message. */
 export function preloadMarkdown(): void {
   void loadRenderer();
 }

@@ -1,11 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { unwrap, type Comment } from '../../api/client';
 import { MAX_LENGTH } from '../../api/limits';
 import { StatusBadge } from '../../components/badges';
 import { Composer, type ComposerHandle } from '../../components/composer';
-import { preloadMarkdown } from '../../components/markdown';
 import { ConfirmDialog } from '../../components/confirm-dialog';
 import { HistoryTimeline, TicketThread, type Describers } from '../../components/conversation';
 import { FormError } from '../../components/field';
@@ -31,7 +30,6 @@ function TicketPage({ ticketId }: { ticketId: string }) {
   const queryClient = useQueryClient();
   const [isConfirming, setConfirming] = useState(false);
   const composer = useRef<ComposerHandle>(null);
-  useEffect(preloadMarkdown, []);
   const path = { ticketId };
   const detail = useQuery({
     queryKey: ['ticket', ticketId],

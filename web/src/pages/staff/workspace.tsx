@@ -1,11 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { STATUSES, unwrap, type Comment, type HistoryEntry, type TicketStatus } from '../../api/client';
 import { MAX_LENGTH } from '../../api/limits';
 import { PriorityBadge, StatusBadge } from '../../components/badges';
 import { Composer, type ComposerHandle } from '../../components/composer';
-import { preloadMarkdown } from '../../components/markdown';
 import { HistoryTimeline, TicketThread, type Describers } from '../../components/conversation';
 import { ErrorState, Loading } from '../../components/states';
 import { RelativeTime } from '../../components/time';
@@ -30,7 +29,6 @@ function WorkspacePage({ ticketId }: { ticketId: string }) {
   const { api, userId } = useSession();
   const navigate = useNavigate();
   const work = useStaffTicket(ticketId);
-  useEffect(preloadMarkdown, []);
   const nav = useTicketTrail(ticketId);
   const composer = useRef<ComposerHandle>(null);
   const [statusAfter, setStatusAfter] = useState<TicketStatus | ''>('');

@@ -80,6 +80,7 @@ export function useStaffTicket(ticketId: string) {
   const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: key }), queryClient.invalidateQueries({ queryKey: ['queue'] })]);
   const reload = () => queryClient.fetchQuery({ queryKey: key, queryFn: fetchDetail, staleTime: 0 });
 
+  /** One PATCH and what comes of it; never rejects, so the changes queued behind it still run. */
   async function patch(changes: TicketChanges, options: { isUndo: boolean; afterReply: boolean }): Promise<void> {
     const held = queryClient.getQueryData<StaffDetail>(key);
     if (!held) return;
@@ -93,8 +94,12 @@ export function useStaffTicket(ticketId: string) {
     } catch (e) {
       if (e instanceof ApiError && e.status === 412) {
         generation.current++;
-        const fresh = await reload();
         setApplied(undefined);
+        const fresh = await reload().catch(() => undefined);
+        if (!fresh) {
+          setError('Someone else changed this ticket, so your change was not saved, and it could not be loaded again. Please reload the page.');
+          return;
+        }
         setConflict({
           attempted: changes,
           events: whatChanged(held, fresh, { userId }),

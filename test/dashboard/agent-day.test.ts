@@ -100,6 +100,32 @@ describe('the agent’s day and the customer’s view', () => {
     await d.checkPage(page, 'agent-workspace-after-keyboard');
   });
 
+  it('shows the queue one line per ticket across the screen, with the columns the view needs and one Tab stop per row', async () => {
+    for (let i = 1; i <= 24; i++) await createTicket(`Dense queue ${String(i).padStart(2, '0')}: a title long enough to need some of the line`);
+    const page = await d.signIn(/Sam/, { width: 1440, height: 900 });
+    const rows = page.locator('table.queue tbody tr');
+    await page.getByRole('link', { name: /^Dense queue 24/ }).waitFor();
+    const boxes = await rows.evaluateAll((trs) => trs.map((tr) => tr.getBoundingClientRect().toJSON() as { top: number; bottom: number; height: number }));
+    // One line each (no cell wraps), and at least fifteen whole rows on the first screen.
+    expect(Math.max(...boxes.map((b) => b.height))).toBeLessThan(40);
+    expect(boxes.filter((b) => b.bottom <= 900).length).toBeGreaterThanOrEqual(15);
+    expect((await page.locator('table.queue').boundingBox())?.width).toBeGreaterThan(1300);
+
+    // Unassigned: neither the assignee nor the status (the view says both); All: both.
+    const headers = () => page.locator('table.queue thead th').allTextContents();
+    expect(await headers()).toEqual(['Title', 'Type', 'Requester', 'Tenant', 'Priority', 'Replies', 'Opened', 'Updated']);
+    const updated = rows.first().locator('td[data-label="Updated"] time');
+    expect(await updated.textContent()).toMatch(/^(just now|\d+ s ago|\d+ min ago)$/);
+    expect(await updated.getAttribute('title')).toMatch(/\d{1,2}:\d{2}:\d{2}.*\b([A-Z]{2,5}|GMT[+-][\d:]+)$/);
+    await page.getByRole('link', { name: 'All', exact: true }).click();
+    await expect.poll(headers).toEqual(['Title', 'Type', 'Requester', 'Tenant', 'Priority', 'Status', 'Assignee', 'Replies', 'Opened', 'Updated']);
+
+    // Tab goes from one ticket to the next: nothing else in a row takes a stop.
+    await page.getByRole('link', { name: /^Dense queue 24/ }).focus();
+    await page.keyboard.press('Tab');
+    expect((await focused(page)).text).toMatch(/^Dense queue 23/);
+  });
+
   it('lists the shortcuts on ? and in the header, and never takes a key typed into a field', async () => {
     const page = await d.signIn(/Sam/);
     await page.getByRole('heading', { name: 'Queue' }).waitFor();

@@ -1,70 +1,31 @@
 // The dashboard in a real browser: the customer portal and the staff console working one ticket,
 // end to end, against the real app. SQLite only: the API suites already run on both databases,
 // and what this file tests (the pages) does not change with the database.
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import axe from 'axe-core';
-import type { AxeResults } from 'axe-core';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers.js';
-import { ARTIFACTS, launchChromium } from './dashboard.js';
+import { startDashboard, type BrowserOptions, type Dashboard } from './harness.js';
 
 const TITLE = 'Invoices export as an empty CSV';
 const REPLY = 'Thanks! We found the bug and are shipping a fix today.';
 const NOTE = 'Caused by the new CSV streamer; refund the March invoice.';
 
 describe('the dashboard in Chromium', () => {
-  let t: TestApp;
+  let d: Dashboard;
   let url: string;
-  let browser: Browser;
   let ticketPath = '';
-  // Uncaught errors in each page's scripts, checked by checkPage (a listener that throws would only crash the runner).
-  const pageErrors = new Map<Page, Error[]>();
 
   beforeAll(async () => {
-    await fs.mkdir(ARTIFACTS, { recursive: true });
-    // Development sign-in (no Clerk key), as `npm start` runs on a fresh clone.
-    t = await buildTestApp('sqlite', { CLERK_JWT_KEY: '' });
-    url = await t.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await launchChromium();
+    d = await startDashboard();
+    url = d.url;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await d?.close();
   });
 
-  /** A fresh browser (its own session storage) on the sign-in page, recording its page errors. */
-  async function openBrowser(options: { colorScheme?: 'light' | 'dark'; width?: number } = {}): Promise<Page> {
-    const context = await browser.newContext({ colorScheme: options.colorScheme ?? 'light', viewport: { width: options.width ?? 1280, height: 860 } });
-    const page = await context.newPage();
-    const errors: Error[] = [];
-    pageErrors.set(page, errors);
-    page.on('pageerror', (error) => errors.push(error));
-    await page.goto(url);
-    return page;
-  }
-
-  /** A fresh browser, signed in as one of the demo identities. */
-  async function signIn(name: RegExp, options: { colorScheme?: 'light' | 'dark'; width?: number } = {}): Promise<Page> {
-    const page = await openBrowser(options);
-    await page.getByRole('button', { name }).click();
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
-    return page;
-  }
-
-  /** No uncaught script error so far, no serious or critical axe violation, then a full-page screenshot. */
-  async function checkPage(page: Page, name: string): Promise<void> {
-    expect((pageErrors.get(page) ?? []).map((e) => e.message), `${name}: page errors`).toEqual([]);
-    await page.evaluate(axe.source);
-    const results = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as AxeResults;
-    const serious = results.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-    expect(serious, `${name}: accessibility`).toEqual([]);
-    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-  }
+  const openBrowser = (options?: BrowserOptions): Promise<Page> => d.openBrowser(options);
+  const signIn = (name: RegExp, options?: BrowserOptions): Promise<Page> => d.signIn(name, options);
+  const checkPage = (page: Page, name: string): Promise<void> => d.checkPage(page, name);
 
   it('signs in on the development sign-in page', async () => {
     const page = await openBrowser();
@@ -73,18 +34,19 @@ describe('the dashboard in Chromium', () => {
     await checkPage(page, 'sign-in');
   });
 
-  it('lets a customer open a ticket, showing the server’s field errors inline, and lists it', async () => {
+  it('lets a customer open a ticket, saying what is missing next to each field, and lists it', async () => {
     const page = await signIn(/Alice/);
     await page.getByRole('heading', { name: 'No tickets yet' }).waitFor();
     await checkPage(page, 'portal-empty');
 
     await page.getByRole('link', { name: 'New ticket' }).first().click();
     await page.getByRole('button', { name: 'Create ticket' }).click();
-    // Nothing filled in: the API's 422 errors[] land next to their fields.
+    // Nothing filled in: each field says what it needs, in words.
     const title = page.getByLabel('Title');
     await page.locator('#title-error').waitFor();
     expect(await title.getAttribute('aria-invalid')).toBe('true');
-    expect(await page.locator('#description-error').textContent()).toBeTruthy();
+    expect(await page.locator('#title-error').textContent()).toBe('Please give your ticket a title');
+    expect(await page.locator('#description-error').textContent()).toBe('Please describe what happened');
     await checkPage(page, 'portal-new-ticket-errors');
 
     await title.fill(TITLE);
@@ -106,7 +68,7 @@ describe('the dashboard in Chromium', () => {
     const page = await signIn(/Carol/);
     await page.getByRole('heading', { name: 'No tickets yet' }).waitFor();
     await page.goto(url + ticketPath);
-    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    await page.getByRole('heading', { name: 'Ticket not found' }).waitFor();
     expect(await page.getByText(TITLE).count()).toBe(0);
     await checkPage(page, 'portal-not-found');
   });
@@ -137,8 +99,11 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('heading', { name: TITLE, level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Assign to me' }).click();
     await page.getByRole('button', { name: 'Assign to me' }).waitFor({ state: 'detached' });
-    // A triage change not saved yet survives the ticket being fetched again after a reply.
+    await page.getByRole('status').filter({ hasText: 'Assigned to you.' }).waitFor();
+    // Triage is saved as it is chosen: no save button, the badge follows.
     await page.getByLabel('Priority').selectOption('high');
+    await page.locator('.page-head .badge').getByText('High').waitFor();
+    expect(await page.getByRole('button', { name: /Save/ }).count()).toBe(0);
 
     const replyBox = page.getByLabel('Reply to the customer');
     await replyBox.fill(REPLY);
@@ -147,10 +112,6 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('listitem').filter({ hasText: REPLY }).waitFor();
     await expect.poll(() => replyBox.inputValue(), { timeout: 10_000 }).toBe('');
     expect(await page.getByLabel('Priority').inputValue()).toBe('high');
-    expect(await page.locator('.side-panel .badge, header .badge').getByText('High').count()).toBe(0);
-    await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.locator('.side-panel .badge, header .badge').getByText('High').first().waitFor();
-    await expect.poll(() => page.getByRole('button', { name: 'Save changes' }).isDisabled(), { timeout: 10_000 }).toBe(true);
 
     await page.getByRole('radio', { name: 'Internal note' }).check();
     await page.getByLabel(/Internal note \(only the support team/).fill(NOTE);
@@ -164,27 +125,27 @@ describe('the dashboard in Chromium', () => {
     await checkPage(page, 'staff-workspace-dark');
   });
 
-  it('explains a change refused because someone else changed the ticket first', async () => {
+  it('explains a change refused because someone else changed the ticket first, naming them', async () => {
     const page = await signIn(/Sam/);
     await page.goto(url + ticketPath.replace('/tickets/', '/staff/tickets/'));
     await page.getByRole('heading', { name: TITLE, level: 1 }).waitFor();
     // Another agent changes the type while this page still shows the old version.
-    const { token } = (await t.app.inject({ method: 'POST', url: '/api/v1/dev/tokens', payload: { identity: 'staff' } })).json<{ token: string }>();
-    const other = await t.app.inject({
-      method: 'PATCH',
-      url: `/api/v1/admin/support${ticketPath}`,
-      headers: { authorization: `Bearer ${token}` },
-      payload: { type: 'billing' },
-    });
-    expect(other.statusCode).toBe(200);
+    const kai = await d.tokenFor({ id: 'user_kai', email: 'kai@helpdesk.test', isStaff: true });
+    const other = await d.api(kai, 'PATCH', `/api/v1/admin/support${ticketPath}`, { type: 'billing' });
+    expect(other.status).toBe(200);
     await page.getByLabel('Status').selectOption('in_progress');
-    await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByRole('alert').filter({ hasText: 'Someone else changed this ticket' }).waitFor();
-    // The panel shows their change, and nothing of ours was saved (polled: the reload and the message are separate renders).
+    const alert = page.getByRole('alert').filter({ hasText: 'was not saved' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/Your change \(status set to In progress\) was not saved.*Kai changed type to Billing/);
+    // The panel shows their change, and nothing of ours was saved.
     await expect
       .poll(async () => [await page.getByLabel('Type').inputValue(), await page.getByLabel('Status').inputValue()], { timeout: 10_000 })
       .toEqual(['billing', 'open']);
-    expect(await page.getByRole('button', { name: 'Save changes' }).isDisabled()).toBe(true);
+    await checkPage(page, 'staff-workspace-conflict');
+    // Keeping theirs leaves the ticket as it is (the customer's part below closes it from Open).
+    await alert.getByRole('button', { name: 'Keep theirs' }).click();
+    await alert.waitFor({ state: 'detached' });
+    expect(await page.getByLabel('Status').inputValue()).toBe('open');
   });
 
   it('shows the customer the reply and the history, never the note, and lets them close the ticket', async () => {
@@ -275,10 +236,31 @@ describe('the dashboard in Chromium', () => {
     expect(await customer.getByRole('alert').count()).toBe(0);
   });
 
-  it('shows an error about the request as a whole above the form, not as “fields marked below”', async () => {
+  it('shows an error about the request as a whole above the form, in words, not as “fields marked below”', async () => {
     const page = await signIn(/Alice/);
     await page.getByRole('link', { name: 'New ticket' }).first().click();
-    // What the API answers when the body lacks a property: location "body", not "body.<field>".
+    // An answer about the body as a whole, naming no field of the form.
+    await page.route('**/api/v1/support/tickets', (route) =>
+      route.fulfill({
+        status: 422,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ title: 'Unprocessable Entity', status: 422, detail: 'validation failed', errors: [{ location: 'body', message: 'expected object' }] }),
+      }),
+    );
+    await page.getByLabel('Title').fill('Anything');
+    await page.getByLabel('Description').fill('Anything at all.');
+    await page.getByRole('button', { name: 'Create ticket' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toBe('Something this form sent was not accepted. Please reload the page and try again.');
+    expect(await page.locator('[aria-invalid="true"]').count()).toBe(0);
+    await page.unroute('**/api/v1/support/tickets');
+  });
+
+  it('puts the server’s field errors next to their fields in people’s words', async () => {
+    const page = await signIn(/Alice/);
+    await page.getByRole('link', { name: 'New ticket' }).first().click();
+    // What the API answers for a missing title: the body as the location, the property named in the message.
     await page.route('**/api/v1/support/tickets', (route) =>
       route.fulfill({
         status: 422,
@@ -291,13 +273,15 @@ describe('the dashboard in Chromium', () => {
         }),
       }),
     );
-    await page.getByLabel('Title').fill('Anything');
-    await page.getByLabel('Description').fill('Anything at all.');
+    await page.getByLabel('Title').fill('Export');
+    await page.getByLabel('Description').fill('Short enough here.');
     await page.getByRole('button', { name: 'Create ticket' }).click();
-    const alert = page.getByRole('alert');
-    await alert.waitFor();
-    expect(await alert.textContent()).toBe('expected required property title to be present');
-    expect(await page.locator('[aria-invalid="true"]').count()).toBe(0);
+    await page.locator('#title-error').waitFor();
+    expect(await page.locator('#title-error').textContent()).toBe('Please give your ticket a title');
+    expect(await page.getByLabel('Title').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#description-error').count()).toBe(0);
+    expect(await page.getByRole('alert').textContent()).toBe('Please correct the fields marked below.');
+    expect(await page.locator('main').textContent()).not.toMatch(/expected|property/);
     await page.unroute('**/api/v1/support/tickets');
   });
 });

@@ -1,15 +1,15 @@
 import { useQuery } from '@tanstack/react-query';
-import { lazy, Suspense, useMemo } from 'react';
+import { lazy, Suspense, useMemo, type ReactNode } from 'react';
 import { Navigate, Route, Routes } from 'react-router';
-import { ApiError, createApi, unwrap } from './api/client';
-import { ErrorState, Loading } from './components/states';
+import { createApi, unwrap } from './api/client';
+import { ErrorState, Loading, NotFound } from './components/states';
 import { Layout } from './layout';
 import { MyTicketsPage } from './pages/portal/my-tickets';
 import { NewTicketPage } from './pages/portal/new-ticket';
-import { TicketPage } from './pages/portal/ticket';
+import { TicketRoute } from './pages/portal/ticket';
 import { QueuePage } from './pages/staff/queue';
 import { StatsPage } from './pages/staff/stats';
-import { WorkspacePage } from './pages/staff/workspace';
+import { WorkspaceRoute } from './pages/staff/workspace';
 import { DevSession } from './session/dev-session';
 import { useSession } from './session/session';
 
@@ -55,17 +55,19 @@ export function App() {
 
 function SignedInRoutes() {
   const { isStaff } = useSession();
+  // The console's pages exist for staff only: anyone else finds nothing there, not an error.
+  const staffOnly = (page: ReactNode) => (isStaff ? page : <NotFound />);
   return (
     <Routes>
       <Route element={<Layout />}>
         <Route index element={<Navigate to={isStaff ? '/staff/queue' : '/tickets'} replace />} />
         <Route path="tickets" element={<MyTicketsPage />} />
         <Route path="tickets/new" element={<NewTicketPage />} />
-        <Route path="tickets/:ticketId" element={<TicketPage />} />
-        <Route path="staff/queue" element={<QueuePage />} />
-        <Route path="staff/tickets/:ticketId" element={<WorkspacePage />} />
-        <Route path="staff/stats" element={<StatsPage />} />
-        <Route path="*" element={<ErrorState error={new ApiError(404, undefined)} backTo={{ href: '/', label: 'Go to the start page' }} />} />
+        <Route path="tickets/:ticketId" element={<TicketRoute />} />
+        <Route path="staff/queue" element={staffOnly(<QueuePage />)} />
+        <Route path="staff/tickets/:ticketId" element={staffOnly(<WorkspaceRoute />)} />
+        <Route path="staff/stats" element={staffOnly(<StatsPage />)} />
+        <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>
   );

@@ -1,9 +1,25 @@
-import { NavLink, Outlet } from 'react-router';
+import { useEffect, useState } from 'react';
+import { NavLink, Outlet, useNavigate } from 'react-router';
+import { preloadMarkdown } from './components/markdown';
+import { ShortcutsDialog } from './components/shortcuts-dialog';
+import { clearDrafts } from './drafts';
+import { SHORTCUTS, useShortcuts } from './keyboard';
+import { useFocusOnNavigation } from './page';
 import { useSession } from './session/session';
 
-/** The frame of every signed-in page: skip link, header with navigation, main content. */
+/** The frame of every signed-in page: skip link, header with navigation and shortcuts, main content. */
 export function Layout() {
   const session = useSession();
+  const navigate = useNavigate();
+  const [isHelpOpen, setHelpOpen] = useState(false);
+  useFocusOnNavigation();
+  // Once the first page is up, so a ticket's messages need not wait for the renderer.
+  useEffect(preloadMarkdown, []);
+  useShortcuts({
+    '?': () => setHelpOpen(true),
+    // A customer's c is a new ticket anywhere (staff compose on a ticket, where the page takes c).
+    ...(session.isStaff ? {} : { c: () => void navigate('/tickets/new') }),
+  });
   const links = session.isStaff
     ? [
         { to: '/staff/queue', label: 'Queue' },
@@ -32,15 +48,26 @@ export function Layout() {
           </ul>
         </nav>
         <div className="who">
+          <button type="button" className="link-button shortcuts-button" onClick={() => setHelpOpen(true)} aria-keyshortcuts="?">
+            Shortcuts <kbd aria-hidden="true">?</kbd>
+          </button>
           <span title={session.email}>{session.name}</span>
-          <button type="button" className="link-button" onClick={session.signOut}>
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => {
+              clearDrafts(session.userId);
+              session.signOut();
+            }}
+          >
             Sign out
           </button>
         </div>
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} className={session.isStaff ? 'wide' : undefined}>
         <Outlet />
       </main>
+      <ShortcutsDialog open={isHelpOpen} sections={session.isStaff ? SHORTCUTS.staff : SHORTCUTS.customer} onClose={() => setHelpOpen(false)} />
     </>
   );
 }

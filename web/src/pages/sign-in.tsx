@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { DevIdentity } from '../api/client';
 import { FormError } from '../components/field';
+import { useDocumentTitle } from '../page';
 
 /** Development sign-in: one button per demo identity. */
 export function SignInPage({ identities, notice, onSignIn }: {
@@ -11,6 +12,7 @@ export function SignInPage({ identities, notice, onSignIn }: {
 }) {
   const [error, setError] = useState<string>();
   const [pending, setPending] = useState<string>();
+  useDocumentTitle('Sign in');
 
   async function signIn(identity: DevIdentity) {
     setPending(identity.id);

@@ -5,7 +5,9 @@ import { StatusBadge } from '../../components/badges';
 import { EnumSelect } from '../../components/field';
 import { Pager } from '../../components/pager';
 import { ErrorState, Loading } from '../../components/states';
-import { formatDateTime, humanize } from '../../format';
+import { RelativeTime } from '../../components/time';
+import { humanize } from '../../format';
+import { PageHeading, useDocumentTitle } from '../../page';
 import { oneOf, pageNumber } from '../../search-params';
 import { useSession } from '../../session/session';
 
@@ -33,11 +35,12 @@ export function MyTicketsPage() {
     setParams(next);
   }
 
+  useDocumentTitle('My tickets');
   const isFiltered = Boolean(status || type);
   return (
     <>
       <div className="page-head">
-        <h1>My tickets</h1>
+        <PageHeading>My tickets</PageHeading>
         <Link className="button primary" to="/tickets/new">
           New ticket
         </Link>
@@ -49,7 +52,7 @@ export function MyTicketsPage() {
       {tickets.isPending ? (
         <Loading label="Loading your tickets…" />
       ) : tickets.isError ? (
-        <ErrorState error={tickets.error} onRetry={() => void tickets.refetch()} />
+        <ErrorState isInline error={tickets.error} onRetry={() => void tickets.refetch()} />
       ) : tickets.data.tickets.length === 0 ? (
         <section className="state empty">
           <h2>{isFiltered ? 'No tickets match these filters' : 'No tickets yet'}</h2>
@@ -88,7 +91,7 @@ export function MyTicketsPage() {
                   </td>
                   <td data-label="Replies">{ticket.comment_count}</td>
                   <td data-label="Updated">
-                    <time dateTime={ticket.updated_at}>{formatDateTime(ticket.updated_at)}</time>
+                    <RelativeTime iso={ticket.updated_at} />
                   </td>
                 </tr>
               ))}

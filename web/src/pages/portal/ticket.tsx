@@ -1,22 +1,35 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { unwrap, type Comment } from '../../api/client';
+import { MAX_LENGTH } from '../../api/limits';
 import { StatusBadge } from '../../components/badges';
+import { Composer, type ComposerHandle } from '../../components/composer';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { HistoryTimeline, TicketThread } from '../../components/conversation';
+import { HistoryTimeline, TicketThread, type Describers } from '../../components/conversation';
 import { FormError } from '../../components/field';
-import { ReplyForm } from '../../components/reply-form';
 import { ErrorState, Loading } from '../../components/states';
-import { formatDateTime, humanize } from '../../format';
+import { RelativeTime } from '../../components/time';
+import { humanize } from '../../format';
+import { useShortcuts } from '../../keyboard';
+import { PageHeading, useDocumentTitle } from '../../page';
 import { useSession } from '../../session/session';
+import { describeRequestError } from '../../validation';
 
-/** One of the customer's tickets: conversation, history, reply box and Close. */
-export function TicketPage() {
+const REPLY_RULE = { empty: 'Please write your reply before sending it.', noun: 'message', max: MAX_LENGTH.CreateCommentBody.content };
+
+/** The route: one ticket's page, started afresh for each ticket. */
+export function TicketRoute() {
   const ticketId = useParams().ticketId as string;
+  return <TicketPage key={ticketId} ticketId={ticketId} />;
+}
+
+/** One of the customer's tickets: conversation with its changes, reply box and Close. */
+function TicketPage({ ticketId }: { ticketId: string }) {
   const { api, userId } = useSession();
   const queryClient = useQueryClient();
   const [isConfirming, setConfirming] = useState(false);
+  const composer = useRef<ComposerHandle>(null);
   const path = { ticketId };
   const detail = useQuery({
     queryKey: ['ticket', ticketId],
@@ -27,13 +40,19 @@ export function TicketPage() {
     mutationFn: () => unwrap(api.POST('/api/v1/support/tickets/{ticketId}/close', { params: { path } })),
     onSettled: refresh,
   });
+  useDocumentTitle(detail.data ? detail.data.ticket.title : detail.isError ? undefined : 'Ticket');
+  useShortcuts({ r: () => composer.current?.focus() });
 
   if (detail.isPending) return <Loading label="Loading the ticket…" />;
-  if (detail.isError) return <ErrorState error={detail.error} onRetry={() => void detail.refetch()} backTo={{ href: '/tickets', label: 'Back to my tickets' }} />;
+  if (detail.isError) return <ErrorState error={detail.error} notFound="ticket" onRetry={() => void detail.refetch()} backTo={{ href: '/tickets', label: 'Back to my tickets' }} />;
   const { ticket, history } = detail.data;
   const isClosed = ticket.status === 'closed';
-  const authorName = (comment: Comment) =>
-    comment.author_type === 'staff' ? 'Support team' : comment.author_id === userId ? 'You' : comment.author_email;
+  // A customer sees only their own tickets, so any change not theirs is staff's: never name an agent to a customer.
+  const describers: Describers = {
+    authorName: (comment: Comment) => (comment.author_type === 'staff' ? 'Support team' : comment.author_id === userId ? 'You' : comment.author_email),
+    describeAssignee: () => 'a support agent',
+    describeChanger: (entry) => (entry.changed_by === userId ? 'you' : 'a support agent'),
+  };
 
   return (
     <article className="ticket">
@@ -41,23 +60,43 @@ export function TicketPage() {
         <Link to="/tickets">My tickets</Link>
       </p>
       <header className="page-head">
-        <h1>{ticket.title}</h1>
+        <PageHeading>{ticket.title}</PageHeading>
         <StatusBadge status={ticket.status} />
       </header>
       <p className="meta">
-        {humanize(ticket.type)} · opened <time dateTime={ticket.created_at}>{formatDateTime(ticket.created_at)}</time>
+        {humanize(ticket.type)} · opened <RelativeTime iso={ticket.created_at} />
       </p>
-      <TicketThread description={ticket.description} comments={ticket.comments} authorName={authorName} />
+      <TicketThread
+        description={ticket.description}
+        comments={ticket.comments}
+        history={history}
+        describers={describers}
+        toolbar={
+          isClosed ? undefined : (
+            <button type="button" className="quiet" onClick={() => composer.current?.focus()} aria-keyshortcuts="r">
+              Reply <kbd aria-hidden="true">r</kbd>
+            </button>
+          )
+        }
+      />
       {isClosed ? (
         <p className="notice">This ticket is closed. Open a new ticket if you need more help.</p>
       ) : (
         <>
-          <ReplyForm
-            label="Your reply"
-            submitLabel="Send reply"
-            onSubmit={(content) => unwrap(api.POST('/api/v1/support/tickets/{ticketId}/comments', { params: { path }, body: { content } })).then(refresh)}
+          {ticket.status === 'resolved' ? (
+            <p className="notice">The support team marked this ticket as resolved. If something is still not right, reply below and it opens again.</p>
+          ) : null}
+          <Composer
+            ref={composer}
+            userId={userId}
+            ticketId={ticket.ticket_id}
+            rule={REPLY_RULE}
+            label={() => (ticket.status === 'resolved' ? 'Your reply (reopens the ticket)' : 'Your reply')}
+            submitLabel={() => (ticket.status === 'resolved' ? 'Send and reopen' : 'Send reply')}
+            conflict="This ticket was closed in the meantime, so it takes no more replies. Please open a new ticket."
+            onSend={(content) => unwrap(api.POST('/api/v1/support/tickets/{ticketId}/comments', { params: { path }, body: { content } })).then(refresh)}
           />
-          <FormError message={close.error?.message} />
+          <FormError message={close.error ? describeRequestError(close.error, 'This ticket is already closed.') : undefined} />
           <div className="actions">
             <button type="button" className="danger" onClick={() => setConfirming(true)} disabled={close.isPending}>
               Close ticket
@@ -78,12 +117,7 @@ export function TicketPage() {
       )}
       <section aria-labelledby="history-title">
         <h2 id="history-title">History</h2>
-        {/* A customer sees only their own tickets, so any change not theirs is staff's: never name an agent to a customer. */}
-        <HistoryTimeline
-          history={history}
-          describeAssignee={() => 'a support agent'}
-          describeChanger={(entry) => (entry.changed_by === userId ? 'you' : 'a support agent')}
-        />
+        <HistoryTimeline history={history} describeAssignee={describers.describeAssignee} describeChanger={describers.describeChanger} />
       </section>
     </article>
   );

@@ -1,65 +1,47 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { Link, useSearchParams } from 'react-router';
+import { useRef, useState, type ReactNode } from 'react';
+import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { PRIORITIES, STATUSES, TYPES, unwrap } from '../../api/client';
+import type { components } from '../../api/schema';
 import { PriorityBadge, StatusBadge } from '../../components/badges';
 import { EnumSelect } from '../../components/field';
 import { Pager } from '../../components/pager';
 import { ErrorState, Loading } from '../../components/states';
-import { formatDateTime, humanize } from '../../format';
-import { oneOf, pageNumber } from '../../search-params';
+import { RelativeTime } from '../../components/time';
+import { draftTicketIds } from '../../drafts';
+import { humanize, personName } from '../../format';
+import { useShortcuts } from '../../keyboard';
+import { PageHeading, useDocumentTitle } from '../../page';
 import { useSession } from '../../session/session';
+import { PAGE_SIZE, readQueueParams, SORTS, VIEW_NAMES, VIEWS } from './queue-params';
+import { loadTrail, saveTrail } from './queue-trail';
 
-const PAGE_SIZE = 25;
+type QueueTicket = components['schemas']['AdminTicketSummary'];
 
-type Sort = 'created_at' | '-created_at' | 'updated_at' | '-updated_at' | 'priority' | '-priority';
-const SORTS: Array<[Sort, string]> = [
-  ['-updated_at', 'Recently updated'],
-  ['updated_at', 'Least recently updated'],
-  ['-created_at', 'Newest'],
-  ['created_at', 'Oldest'],
-  ['-priority', 'Most urgent first'],
-  ['priority', 'Least urgent first'],
-];
-const SORT_VALUES = SORTS.map(([value]) => value);
-
-// Each view is a preset of filters; a filter chosen on the page wins over the preset.
-const VIEWS = {
-  unassigned: { label: 'Unassigned', assigned_to: 'none', status: 'open' },
-  mine: { label: 'Mine', assigned_to: 'me', status: undefined },
-  open: { label: 'All open', assigned_to: undefined, status: 'open' },
-  all: { label: 'All', assigned_to: undefined, status: undefined },
-} as const;
-type View = keyof typeof VIEWS;
-const VIEW_NAMES = Object.keys(VIEWS) as View[];
-
-/** The staff queue: views, filters, full-text search, sort and paging over every tenant. */
+/**
+ * The staff queue: views, filters, full-text search, sort and paging over every tenant, one line
+ * per ticket. j and k move through it, Enter or o opens, / searches; each row is one Tab stop.
+ */
 export function QueuePage() {
-  const { api } = useSession();
+  const { api, userId } = useSession();
+  const navigate = useNavigate();
+  const location = useLocation();
   const [params, setParams] = useSearchParams();
-  const view = oneOf(params.get('view'), VIEW_NAMES) ?? 'unassigned';
-  const preset = VIEWS[view];
-  const get = (name: string) => params.get(name) || undefined;
-  // "any" is a choice of its own: it lifts the view's status preset.
-  const statusParam = params.get('status') === 'any' ? 'any' : (oneOf(params.get('status'), STATUSES) ?? preset.status);
-  const status = statusParam === 'any' ? undefined : statusParam;
-  const sort = oneOf(params.get('sort'), SORT_VALUES) ?? '-updated_at';
-  const page = pageNumber(params.get('page'));
-  const query = {
-    status,
-    type: oneOf(params.get('type'), TYPES),
-    priority: oneOf(params.get('priority'), PRIORITIES),
-    tenant_id: get('tenant'),
-    q: get('q'),
-    assigned_to: preset.assigned_to,
-    sort,
-    limit: PAGE_SIZE,
-    offset: page * PAGE_SIZE,
-  };
+  const { view, label, status, sort, page, query } = readQueueParams(params);
   const tickets = useQuery({
     queryKey: ['queue', query],
     queryFn: () => unwrap(api.GET('/api/v1/admin/support/tickets', { params: { query } })),
     placeholderData: keepPreviousData,
   });
+  useDocumentTitle(`${label} · Queue`);
+  const search = useRef<HTMLInputElement>(null);
+  const links = useRef<Array<HTMLAnchorElement | null>>([]);
+  const rows = tickets.data?.tickets ?? [];
+  // The row j and k move from (by ticket, so it stays put while the list changes): back from a ticket, the one last opened.
+  const [selected, setSelected] = useState(() => loadTrail()?.current);
+  const selectedIndex = rows.findIndex((t) => t.ticket_id === selected);
+  const [isFiltersOpen, setFiltersOpen] = useState(false);
+  const [drafts] = useState(() => draftTicketIds(userId));
 
   function update(changes: Record<string, string | undefined>) {
     const next = new URLSearchParams(params);
@@ -71,20 +53,62 @@ export function QueuePage() {
     setParams(next);
   }
 
+  function select(index: number) {
+    const bounded = Math.max(0, Math.min(rows.length - 1, index));
+    setSelected(rows[bounded]?.ticket_id);
+    links.current[bounded]?.focus();
+  }
+
+  /** Remembers this page of the queue for [ and ] in the workspace, then (unless a link does it) opens the ticket. */
+  function open(ticket: QueueTicket, navigateToo: boolean) {
+    saveTrail({ search: location.search, label, ids: rows.map((t) => t.ticket_id), current: ticket.ticket_id });
+    if (navigateToo) void navigate(`/staff/tickets/${ticket.ticket_id}`);
+  }
+
+  const openSelected = () => {
+    const ticket = rows[selectedIndex];
+    if (!ticket) return false;
+    open(ticket, true);
+  };
+  useShortcuts({
+    j: () => select(selectedIndex < 0 ? 0 : selectedIndex + 1),
+    k: () => select(selectedIndex < 0 ? 0 : selectedIndex - 1),
+    o: openSelected,
+    // On a link or a button, Enter is theirs.
+    Enter: (event) => (event.target instanceof Element && event.target.closest('a, button, summary') ? false : openSelected()),
+    '/': () => {
+      setFiltersOpen(true);
+      search.current?.focus();
+      search.current?.select();
+    },
+  });
+
+  // A column that repeats what the view or a filter already says is left out.
+  const columns = {
+    type: !query.type,
+    tenant: !query.tenant_id,
+    priority: !query.priority,
+    status: !status,
+    assignee: view === 'open' || view === 'all',
+  };
+  const activeFilters = [status !== VIEWS[view].status, query.priority, query.type, query.tenant_id, sort !== '-updated_at'].filter(Boolean).length;
+
   return (
     <>
-      <h1>Queue</h1>
-      <nav aria-label="Queue views" className="tabs">
-        <ul>
-          {VIEW_NAMES.map((v) => (
-            <li key={v}>
-              <Link to={`/staff/queue?view=${v}`} aria-current={v === view ? 'page' : undefined}>
-                {VIEWS[v].label}
-              </Link>
-            </li>
-          ))}
-        </ul>
-      </nav>
+      <div className="queue-head">
+        <PageHeading>Queue</PageHeading>
+        <nav aria-label="Queue views" className="tabs">
+          <ul>
+            {VIEW_NAMES.map((v) => (
+              <li key={v}>
+                <Link to={`/staff/queue?view=${v}`} aria-current={v === view ? 'page' : undefined}>
+                  {VIEWS[v].label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      </div>
       <form
         role="search"
         className="filters"
@@ -94,83 +118,139 @@ export function QueuePage() {
           update({ q: String(form.get('q') ?? '').trim(), tenant: String(form.get('tenant') ?? '').trim() });
         }}
       >
-        <div className="filter-row">
-          <label className="grow">
-            Search
-            <input type="search" name="q" defaultValue={query.q ?? ''} placeholder="Words in title, description or comments" key={`q-${query.q}`} />
-          </label>
+        <label className="grow">
+          <span className="visually-hidden">Search</span>
+          <input
+            ref={search}
+            type="search"
+            name="q"
+            defaultValue={query.q ?? ''}
+            placeholder="Search titles, descriptions and comments  ( / )"
+            maxLength={200}
+            aria-keyshortcuts="/"
+            key={`q-${query.q}`}
+          />
+        </label>
+        <button type="button" className="filters-toggle" aria-expanded={isFiltersOpen} aria-controls="more-filters" onClick={() => setFiltersOpen(!isFiltersOpen)}>
+          Filters{activeFilters > 0 ? ` (${activeFilters})` : ''}
+        </button>
+        <div id="more-filters" className="more-filters" data-open={isFiltersOpen}>
           <label>
-            Tenant
-            <input name="tenant" defaultValue={query.tenant_id ?? ''} placeholder="org_…" key={`t-${query.tenant_id}`} />
+            <span className="visually-hidden">Tenant</span>
+            <input name="tenant" defaultValue={query.tenant_id ?? ''} placeholder="Tenant (org_…)" maxLength={200} key={`t-${query.tenant_id}`} />
           </label>
-          <button type="submit">Search</button>
-        </div>
-        <div className="filter-row">
-          <EnumSelect label="Status" value={status ?? 'any'} values={STATUSES} any={{ value: 'any', label: 'Any status' }} onChange={(v) => update({ status: v })} />
-          <EnumSelect label="Priority" value={query.priority ?? ''} values={PRIORITIES} any={{ value: '', label: 'Any priority' }} onChange={(v) => update({ priority: v })} />
-          <EnumSelect label="Type" value={query.type ?? ''} values={TYPES} any={{ value: '', label: 'Any type' }} onChange={(v) => update({ type: v })} />
-          <label>
+          <EnumSelect label="Status" isLabelHidden value={status ?? 'any'} values={STATUSES} any={{ value: 'any', label: 'Any status' }} onChange={(v) => update({ status: v })} />
+          <EnumSelect label="Priority" isLabelHidden value={query.priority ?? ''} values={PRIORITIES} any={{ value: '', label: 'Any priority' }} onChange={(v) => update({ priority: v })} />
+          <EnumSelect label="Type" isLabelHidden value={query.type ?? ''} values={TYPES} any={{ value: '', label: 'Any type' }} onChange={(v) => update({ type: v })} />
+          <label className="inline">
             Sort
             <select value={sort} onChange={(e) => update({ sort: e.target.value })}>
-              {SORTS.map(([value, label]) => (
+              {SORTS.map(([value, name]) => (
                 <option key={value} value={value}>
-                  {label}
+                  {name}
                 </option>
               ))}
             </select>
           </label>
         </div>
+        <button type="submit">Search</button>
       </form>
       {tickets.isPending ? (
         <Loading label="Loading the queue…" />
       ) : tickets.isError ? (
-        <ErrorState error={tickets.error} onRetry={() => void tickets.refetch()} />
-      ) : tickets.data.tickets.length === 0 ? (
+        <ErrorState isInline error={tickets.error} onRetry={() => void tickets.refetch()} />
+      ) : rows.length === 0 ? (
         <section className="state empty">
           <h2>No tickets here</h2>
           <p>Nothing matches this view and these filters.</p>
         </section>
       ) : (
         <>
-          <p className="muted" aria-live="polite">
-            {tickets.data.total} {tickets.data.total === 1 ? 'ticket' : 'tickets'}
-          </p>
-          <table className="tickets">
-            <caption className="visually-hidden">{preset.label} tickets</caption>
+          <div className="queue-count">
+            <p className="muted" aria-live="polite">
+              {tickets.data.total} {tickets.data.total === 1 ? 'ticket' : 'tickets'}
+            </p>
+            <p className="muted small key-hints" aria-hidden="true">
+              <kbd>j</kbd> <kbd>k</kbd> move · <kbd>Enter</kbd> open · <kbd>/</kbd> search · <kbd>?</kbd> all shortcuts
+            </p>
+          </div>
+          <table className="tickets queue">
+            <caption className="visually-hidden">{label} tickets</caption>
             <thead>
               <tr>
                 <th scope="col">Title</th>
-                <th scope="col">Tenant</th>
+                {columns.type ? <th scope="col">Type</th> : null}
                 <th scope="col">Requester</th>
-                <th scope="col">Priority</th>
-                <th scope="col">Status</th>
-                <th scope="col">Assignee</th>
+                {columns.tenant ? <th scope="col">Tenant</th> : null}
+                {columns.priority ? <th scope="col">Priority</th> : null}
+                {columns.status ? <th scope="col">Status</th> : null}
+                {columns.assignee ? <th scope="col">Assignee</th> : null}
+                <th scope="col" className="number">
+                  Replies
+                </th>
+                <th scope="col">Opened</th>
                 <th scope="col">Updated</th>
               </tr>
             </thead>
             <tbody>
-              {tickets.data.tickets.map((ticket) => (
-                <tr key={ticket.ticket_id}>
-                  <td data-label="Title">
-                    <Link to={`/staff/tickets/${ticket.ticket_id}`}>{ticket.title}</Link>
-                    <span className="muted small"> · {humanize(ticket.type)}</span>
+              {rows.map((ticket, i) => (
+                <tr
+                  key={ticket.ticket_id}
+                  className={i === selectedIndex ? 'selected' : undefined}
+                  // The whole line opens the ticket for a mouse; the title link is its keyboard (and only Tab) stop.
+                  onClick={(e) => {
+                    if (!(e.target instanceof Element && e.target.closest('a, button'))) open(ticket, true);
+                  }}
+                >
+                  <td data-label="Title" className="title-cell">
+                    <Link
+                      ref={(el) => {
+                        links.current[i] = el;
+                      }}
+                      to={`/staff/tickets/${ticket.ticket_id}`}
+                      onClick={() => open(ticket, false)}
+                      onFocus={() => setSelected(ticket.ticket_id)}
+                    >
+                      {ticket.title}
+                    </Link>
+                    {drafts.has(ticket.ticket_id) ? <span className="draft-mark">Draft</span> : null}
                   </td>
-                  <td data-label="Tenant">
-                    <button type="button" className="link-button" onClick={() => update({ tenant: ticket.tenant_id })} title="Show only this tenant">
-                      {ticket.tenant_id}
-                    </button>
-                  </td>
-                  <td data-label="Requester">{ticket.created_by_email}</td>
-                  <td data-label="Priority">
-                    <PriorityBadge priority={ticket.priority} />
-                  </td>
-                  <td data-label="Status">
-                    <StatusBadge status={ticket.status} />
-                  </td>
-                  <td data-label="Assignee">{ticket.assigned_to_email ?? <span className="muted">Nobody</span>}</td>
-                  <td data-label="Updated">
-                    <time dateTime={ticket.updated_at}>{formatDateTime(ticket.updated_at)}</time>
-                  </td>
+                  {columns.type ? <Cell label="Type">{humanize(ticket.type)}</Cell> : null}
+                  <Cell label="Requester" title={ticket.created_by_email}>
+                    {personName(ticket.created_by_email)}
+                  </Cell>
+                  {columns.tenant ? (
+                    <Cell label="Tenant">
+                      {/* Out of the Tab order (one stop per row); the Tenant filter does the same from the keyboard. */}
+                      <button type="button" tabIndex={-1} className="link-button" onClick={() => update({ tenant: ticket.tenant_id })} title="Show only this tenant">
+                        {ticket.tenant_id}
+                      </button>
+                    </Cell>
+                  ) : null}
+                  {columns.priority ? (
+                    <Cell label="Priority">
+                      <PriorityBadge priority={ticket.priority} />
+                    </Cell>
+                  ) : null}
+                  {columns.status ? (
+                    <Cell label="Status">
+                      <StatusBadge status={ticket.status} />
+                    </Cell>
+                  ) : null}
+                  {columns.assignee ? (
+                    <Cell label="Assignee" title={ticket.assigned_to_email ?? undefined}>
+                      {ticket.assigned_to_email ? personName(ticket.assigned_to_email) : <span className="muted">Nobody</span>}
+                    </Cell>
+                  ) : null}
+                  <Cell label="Replies" className="number">
+                    {ticket.comment_count}
+                  </Cell>
+                  <Cell label="Opened">
+                    <RelativeTime iso={ticket.created_at} />
+                  </Cell>
+                  <Cell label="Updated">
+                    <RelativeTime iso={ticket.updated_at} />
+                  </Cell>
                 </tr>
               ))}
             </tbody>
@@ -179,5 +259,13 @@ export function QueuePage() {
         </>
       )}
     </>
+  );
+}
+
+function Cell({ label, title, className, children }: { label: string; title?: string | undefined; className?: string; children: ReactNode }) {
+  return (
+    <td data-label={label} title={title} className={className}>
+      {children}
+    </td>
   );
 }

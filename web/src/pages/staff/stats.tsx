@@ -4,6 +4,7 @@ import { unwrap } from '../../api/client';
 import { ErrorState, Loading } from '../../components/states';
 import { formatDuration, humanize } from '../../format';
 import { oneOf } from '../../search-params';
+import { PageHeading, useDocumentTitle } from '../../page';
 import { useSession } from '../../session/session';
 
 const WINDOWS: readonly number[] = [7, 30, 90, 365];
@@ -18,10 +19,11 @@ export function StatsPage() {
     queryFn: () => unwrap(api.GET('/api/v1/admin/support/stats', { params: { query: { days } } })),
   });
 
+  useDocumentTitle('Stats');
   return (
     <>
       <div className="page-head">
-        <h1>Stats</h1>
+        <PageHeading>Stats</PageHeading>
         <label>
           Response times over
           <select value={days} onChange={(e) => setParams({ days: e.target.value })}>
@@ -36,7 +38,7 @@ export function StatsPage() {
       {stats.isPending ? (
         <Loading label="Loading stats…" />
       ) : stats.isError ? (
-        <ErrorState error={stats.error} onRetry={() => void stats.refetch()} />
+        <ErrorState isInline error={stats.error} onRetry={() => void stats.refetch()} />
       ) : (
         <>
           <dl className="stat-cards">

@@ -1,77 +1,50 @@
 import { useQuery } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
-import { ApiError, PRIORITIES, STATUSES, TYPES, unwrap, type Ticket, type TicketPriority, type TicketStatus, type TicketType } from '../../api/client';
+import { useEffect, useRef } from 'react';
+import { PRIORITIES, STATUSES, TYPES, unwrap, type Ticket, type TicketPriority, type TicketStatus, type TicketType } from '../../api/client';
+import { describeChange } from '../../components/conversation';
 import { EnumSelect, FormError } from '../../components/field';
+import { RelativeTime } from '../../components/time';
+import { humanize } from '../../format';
 import { useSession } from '../../session/session';
-
-export interface TicketChanges {
-  status?: TicketStatus;
-  priority?: TicketPriority;
-  type?: TicketType;
-  assigned_to?: string | null;
-}
+import type { Applied, Conflict, TicketChanges } from './use-staff-ticket';
+import type { TicketEvent } from './what-changed';
 
 /**
- * The side panel: status, priority, type and assignee, saved together with the ticket's ETag.
- * What the agent has changed but not saved is a draft over the ticket: it survives the ticket being
- * fetched again (after a reply, a note, or a customer's message), and the fields it does not touch
- * always show the ticket as it is now. A save clears what it saved; a 412 clears it all, since the
- * ticket it was made against is gone.
+ * The side panel: status, priority, type and assignee, each saved as soon as it is chosen, with
+ * an undo for the last change, and what happened instead when someone else changed the ticket first.
  */
-export function TriagePanel({ ticket, isSaving, error, onSave }: {
+export function TriagePanel({ ticket, pending, applied, conflict, error, describeAssignee, onApply, onDismissConflict }: {
   ticket: Ticket;
-  isSaving: boolean;
+  /** Changes on their way: the fields show them meanwhile. */
+  pending: TicketChanges;
+  applied: Applied | undefined;
+  conflict: Conflict | undefined;
   error: string | undefined;
-  /** Saves the changes; rejects with the ApiError when they were not saved. */
-  onSave: (changes: TicketChanges) => Promise<unknown>;
+  describeAssignee: (userId: string) => string;
+  onApply: (changes: TicketChanges, options?: { isUndo?: boolean }) => void;
+  onDismissConflict: () => void;
 }) {
   const { api, userId } = useSession();
   const agents = useQuery({ queryKey: ['agents'], queryFn: () => unwrap(api.GET('/api/v1/admin/support/agents')) });
-  const [draft, setDraft] = useState<TicketChanges>({});
-  const status = draft.status ?? ticket.status;
-  const priority = draft.priority ?? ticket.priority;
-  const type = draft.type ?? ticket.type;
-  const assignee = (draft.assigned_to !== undefined ? draft.assigned_to : ticket.assigned_to) ?? '';
-
-  const changes: TicketChanges = {
-    ...(status !== ticket.status ? { status } : {}),
-    ...(priority !== ticket.priority ? { priority } : {}),
-    ...(type !== ticket.type ? { type } : {}),
-    ...(assignee !== (ticket.assigned_to ?? '') ? { assigned_to: assignee || null } : {}),
-  };
-  const isChanged = Object.keys(changes).length > 0;
+  const shown = { ...ticket, ...pending };
   const assignees = agents.data?.agents ?? [];
-  const isAssigneeListed = !ticket.assigned_to || assignees.some((a) => a.user_id === ticket.assigned_to);
-
-  const edit = (change: TicketChanges) => setDraft((current) => ({ ...current, ...change }));
-
-  async function save(saving: TicketChanges) {
-    try {
-      await onSave(saving);
-      setDraft((current) => Object.fromEntries(Object.entries(current).filter(([field]) => !(field in saving))));
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 412) setDraft({});
-    }
-  }
-
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    void save(changes);
-  }
+  const isAssigneeListed = !shown.assigned_to || assignees.some((a) => a.user_id === shown.assigned_to);
+  const isSaving = Object.keys(pending).length > 0;
 
   return (
     <aside className="side-panel card" aria-labelledby="triage-title">
       <h2 id="triage-title">Triage</h2>
+      {conflict ? <ConflictNotice conflict={conflict} describeAssignee={describeAssignee} onApply={onApply} onDismiss={onDismissConflict} /> : null}
       <FormError message={error} />
-      <form onSubmit={submit}>
-        <EnumSelect label="Status" value={status} values={STATUSES} onChange={(v) => edit({ status: v as TicketStatus })} />
-        <EnumSelect label="Priority" value={priority} values={PRIORITIES} onChange={(v) => edit({ priority: v as TicketPriority })} />
-        <EnumSelect label="Type" value={type} values={TYPES} onChange={(v) => edit({ type: v as TicketType })} />
+      <div className="triage-fields">
+        <EnumSelect label="Status" value={shown.status} values={STATUSES} onChange={(v) => onApply({ status: v as TicketStatus })} />
+        <EnumSelect label="Priority" value={shown.priority} values={PRIORITIES} onChange={(v) => onApply({ priority: v as TicketPriority })} />
+        <EnumSelect label="Type" value={shown.type} values={TYPES} onChange={(v) => onApply({ type: v as TicketType })} />
         <label>
           Assignee
-          <select value={assignee} onChange={(e) => edit({ assigned_to: e.target.value || null })}>
+          <select value={shown.assigned_to ?? ''} onChange={(e) => onApply({ assigned_to: e.target.value || null })}>
             <option value="">Nobody</option>
-            {isAssigneeListed ? null : <option value={ticket.assigned_to ?? ''}>{ticket.assigned_to_email ?? ticket.assigned_to}</option>}
+            {isAssigneeListed ? null : <option value={shown.assigned_to ?? ''}>{describeAssignee(shown.assigned_to ?? '')}</option>}
             {assignees.map((agent) => (
               <option key={agent.user_id} value={agent.user_id}>
                 {agent.email}
@@ -80,17 +53,96 @@ export function TriagePanel({ ticket, isSaving, error, onSave }: {
             ))}
           </select>
         </label>
+      </div>
+      {shown.assigned_to === userId ? null : (
         <div className="actions">
-          <button type="submit" className="primary" disabled={!isChanged || isSaving}>
-            {isSaving ? 'Saving…' : 'Save changes'}
+          <button type="button" onClick={() => onApply({ assigned_to: userId })} aria-keyshortcuts="a">
+            Assign to me <kbd aria-hidden="true">a</kbd>
           </button>
-          {ticket.assigned_to === userId ? null : (
-            <button type="button" disabled={isSaving} onClick={() => void save({ assigned_to: userId })}>
-              Assign to me
-            </button>
-          )}
         </div>
-      </form>
+      )}
+      <p role="status" className="triage-status">
+        {isSaving ? (
+          'Saving…'
+        ) : applied ? (
+          <>
+            {describeApplied(applied, describeAssignee, userId)}{' '}
+            {applied.isUndo ? null : (
+              <button type="button" className="link-button" onClick={() => onApply(applied.undo, { isUndo: true })}>
+                Undo
+              </button>
+            )}
+          </>
+        ) : null}
+      </p>
     </aside>
+  );
+}
+
+function describeChanges(changes: TicketChanges, describeAssignee: (userId: string) => string, userId: string): string {
+  return Object.entries(changes)
+    .map(([field, value]) => {
+      if (field === 'assigned_to') return value === null ? 'unassigned' : value === userId ? 'assigned to you' : `assigned to ${describeAssignee(String(value))}`;
+      return `${field} ${field === 'status' ? 'set' : 'changed'} to ${humanize(String(value))}`;
+    })
+    .join(', ');
+}
+
+function describeApplied(applied: Applied, describeAssignee: (userId: string) => string, userId: string): string {
+  const what = describeChanges(applied.changes, describeAssignee, userId);
+  const sentence = applied.isUndo ? `Undone: ${what}.` : applied.afterReply ? `Reply sent, ${what}.` : `${what.charAt(0).toUpperCase()}${what.slice(1)}.`;
+  return sentence;
+}
+
+function describeEvent(event: TicketEvent, describeAssignee: (userId: string) => string): string {
+  if (event.what.kind === 'reply') return `${capitalize(event.who)} replied`;
+  if (event.what.kind === 'note') return `${capitalize(event.who)} added an internal note`;
+  return describeChange(event.who, event.what.field, event.what.value, describeAssignee);
+}
+
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** "Your change was not saved. Kai changed priority to Urgent 20 s ago." and a re-apply button. */
+function ConflictNotice({ conflict, describeAssignee, onApply, onDismiss }: {
+  conflict: Conflict;
+  describeAssignee: (userId: string) => string;
+  onApply: (changes: TicketChanges) => void;
+  onDismiss: () => void;
+}) {
+  const { userId } = useSession();
+  const ref = useRef<HTMLDivElement>(null);
+  // On a phone the panel may be out of sight after sending from the composer below.
+  useEffect(() => {
+    ref.current?.scrollIntoView({ block: 'nearest' });
+  }, [conflict]);
+  const attempted = describeChanges(conflict.attempted, describeAssignee, userId);
+  return (
+    <div ref={ref} role="alert" className="conflict">
+      <p>
+        <strong>{conflict.afterReply ? `Your reply was sent, but not the status change (${attempted}):` : `Your change (${attempted}) was not saved:`}</strong> the ticket changed after you
+        opened it.
+      </p>
+      {conflict.events.length > 0 ? (
+        <ul>
+          {conflict.events.map((event) => (
+            <li key={event.id}>
+              {describeEvent(event, describeAssignee)} <RelativeTime iso={event.at} />
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {conflict.isAlreadyApplied ? (
+        <p>It already has the values you chose.</p>
+      ) : (
+        <p className="actions">
+          <button type="button" className="primary" onClick={() => onApply(conflict.attempted)}>
+            Apply mine again
+          </button>
+          <button type="button" onClick={onDismiss}>
+            Keep theirs
+          </button>
+        </p>
+      )}
+    </div>
   );
 }

@@ -1,100 +1,145 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
-import { Link, useParams } from 'react-router';
-import { ApiError, unwrap, unwrapResponse, type Comment } from '../../api/client';
+import { useQuery } from '@tanstack/react-query';
+import { useRef, useState } from 'react';
+import { useNavigate, useParams } from 'react-router';
+import { STATUSES, unwrap, type Comment, type HistoryEntry, type TicketStatus } from '../../api/client';
+import { MAX_LENGTH } from '../../api/limits';
 import { PriorityBadge, StatusBadge } from '../../components/badges';
-import { HistoryTimeline, TicketThread } from '../../components/conversation';
-import { ReplyForm } from '../../components/reply-form';
+import { Composer, type ComposerHandle } from '../../components/composer';
+import { HistoryTimeline, TicketThread, type Describers } from '../../components/conversation';
 import { ErrorState, Loading } from '../../components/states';
-import { formatDateTime, humanize } from '../../format';
+import { RelativeTime } from '../../components/time';
+import { humanize, personName } from '../../format';
+import { useShortcuts } from '../../keyboard';
+import { PageHeading, useDocumentTitle } from '../../page';
 import { useSession } from '../../session/session';
-import { TriagePanel, type TicketChanges } from './triage-panel';
+import { TicketNav, useTicketTrail } from './ticket-nav';
+import { TriagePanel } from './triage-panel';
+import { useStaffTicket } from './use-staff-ticket';
 
-const CONFLICT_MESSAGE =
-  'Someone else changed this ticket after you opened it, so your change was not saved. The ticket now shows their change: check it, then make your change again if it is still needed.';
+const REPLY_RULE = { empty: 'Please write something before sending.', noun: 'message', max: MAX_LENGTH.CreateStaffCommentBody.content };
 
-/** A ticket as staff work it: conversation with internal notes, reply or note, and triage. */
-export function WorkspacePage() {
+/** The route: a ticket's workspace, started afresh for each ticket (its drafts, triage notices and trail are its own). */
+export function WorkspaceRoute() {
   const ticketId = useParams().ticketId as string;
-  const { api } = useSession();
-  const queryClient = useQueryClient();
-  const [isInternal, setInternal] = useState(false);
-  const [conflict, setConflict] = useState(false);
-  const path = { ticketId };
-  const detail = useQuery({
-    queryKey: ['staff-ticket', ticketId],
-    queryFn: async () => {
-      const { data, response } = await unwrapResponse(api.GET('/api/v1/admin/support/tickets/{ticketId}', { params: { path } }));
-      return { ...data, etag: response.headers.get('etag') ?? undefined };
-    },
-  });
+  return <WorkspacePage key={ticketId} ticketId={ticketId} />;
+}
+
+/** A ticket as staff work it: conversation with internal notes and changes, composer, and triage. */
+function WorkspacePage({ ticketId }: { ticketId: string }) {
+  const { api, userId } = useSession();
+  const navigate = useNavigate();
+  const work = useStaffTicket(ticketId);
+  const nav = useTicketTrail(ticketId);
+  const composer = useRef<ComposerHandle>(null);
+  const [statusAfter, setStatusAfter] = useState<TicketStatus | ''>('');
   const agents = useQuery({ queryKey: ['agents'], queryFn: () => unwrap(api.GET('/api/v1/admin/support/agents')) });
-  const emailOf = (userId: string) => agents.data?.agents.find((a) => a.user_id === userId)?.email ?? userId;
-  const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: ['staff-ticket', ticketId] }), queryClient.invalidateQueries({ queryKey: ['queue'] })]);
-  const update = useMutation({
-    mutationFn: (changes: TicketChanges) =>
-      unwrap(api.PATCH('/api/v1/admin/support/tickets/{ticketId}', { params: { path, header: { 'if-match': detail.data?.etag } }, body: changes })),
-    onMutate: () => setConflict(false),
-    // The conflict message says the ticket now shows the other change: say it once it does.
-    onSettled: async (_data, error) => {
-      await refresh();
-      if (error instanceof ApiError && error.status === 412) setConflict(true);
-    },
+  const ticket = work.detail.data?.ticket;
+  useDocumentTitle(ticket ? ticket.title : work.detail.isError ? undefined : 'Ticket');
+
+  const describeAssignee = (id: string) => {
+    if (id === userId) return 'you';
+    const email = agents.data?.agents.find((a) => a.user_id === id)?.email ?? (ticket?.assigned_to === id ? ticket.assigned_to_email : undefined);
+    return email ? personName(email) : id;
+  };
+  const describers: Describers = {
+    authorName: (comment: Comment) => (comment.author_type === 'staff' ? `${personName(comment.author_email)} (staff)` : personName(comment.author_email)),
+    describeAssignee,
+    describeChanger: (entry: HistoryEntry) => (entry.changed_by === userId ? 'you' : personName(entry.changed_by_email)),
+  };
+
+  useShortcuts({
+    r: () => composer.current?.focus('reply'),
+    n: () => composer.current?.focus('note'),
+    c: () => composer.current?.focus(),
+    a: () => (ticket && ticket.assigned_to !== userId && work.pending.assigned_to === undefined ? void work.apply({ assigned_to: userId }) : false),
+    '[': () => nav.previous(),
+    ']': () => void nav.next(),
+    u: () => void navigate(`/staff/queue${nav.trail?.search ?? ''}`),
   });
 
-  if (detail.isPending) return <Loading label="Loading the ticket…" />;
-  if (detail.isError) return <ErrorState error={detail.error} onRetry={() => void detail.refetch()} backTo={{ href: '/staff/queue', label: 'Back to the queue' }} />;
-  const { ticket, history } = detail.data;
-  const authorName = (comment: Comment) => `${comment.author_email}${comment.author_type === 'staff' ? ' (staff)' : ''}`;
-
+  if (work.detail.isPending) return <Loading label="Loading the ticket…" />;
+  if (work.detail.isError) {
+    return (
+      <ErrorState
+        error={work.detail.error}
+        notFound="ticket"
+        onRetry={() => void work.detail.refetch()}
+        backTo={{ href: `/staff/queue${nav.trail?.search ?? ''}`, label: 'Back to the queue' }}
+      />
+    );
+  }
+  const { history } = work.detail.data;
+  const current = work.detail.data.ticket;
   return (
     <div className="workspace">
-      <article className="ticket">
-        <p className="breadcrumb">
-          <Link to="/staff/queue">Queue</Link>
-        </p>
+      <div className="workspace-head">
+        <TicketNav nav={nav} />
         <header className="page-head">
-          <h1>{ticket.title}</h1>
+          <PageHeading>{current.title}</PageHeading>
           <span className="badges">
-            <PriorityBadge priority={ticket.priority} />
-            <StatusBadge status={ticket.status} />
+            <PriorityBadge priority={current.priority} />
+            <StatusBadge status={current.status} />
           </span>
         </header>
         <p className="meta">
-          {humanize(ticket.type)} · {ticket.created_by_email} at <strong>{ticket.tenant_id}</strong> · opened{' '}
-          <time dateTime={ticket.created_at}>{formatDateTime(ticket.created_at)}</time>
+          {humanize(current.type)} · <span title={current.created_by_email}>{personName(current.created_by_email)}</span> at <strong>{current.tenant_id}</strong> · opened{' '}
+          <RelativeTime iso={current.created_at} /> · updated <RelativeTime iso={current.updated_at} />
         </p>
-        <TicketThread description={ticket.description} comments={ticket.comments} authorName={authorName} />
-        <ReplyForm
-          label={isInternal ? 'Internal note (only the support team sees it)' : 'Reply to the customer'}
-          submitLabel={isInternal ? 'Add internal note' : 'Send reply'}
-          isInternal={isInternal}
-          onSubmit={(content) =>
-            unwrap(api.POST('/api/v1/admin/support/tickets/{ticketId}/comments', { params: { path }, body: { content, is_internal: isInternal } })).then(refresh)
+      </div>
+      <TriagePanel
+        ticket={current}
+        pending={work.pending}
+        applied={work.applied}
+        conflict={work.conflict}
+        error={work.error}
+        describeAssignee={describeAssignee}
+        onApply={(changes, options) => void work.apply(changes, options)}
+        onDismissConflict={work.dismissConflict}
+      />
+      <div className="workspace-thread">
+        <TicketThread
+          description={current.description}
+          comments={current.comments}
+          history={history}
+          describers={describers}
+          toolbar={
+            <button type="button" className="quiet" onClick={() => composer.current?.focus('reply')} aria-keyshortcuts="r">
+              Reply <kbd aria-hidden="true">r</kbd>
+            </button>
           }
-        >
-          <fieldset className="toggle">
-            <legend className="visually-hidden">Kind of comment</legend>
-            <label>
-              <input type="radio" name="kind" checked={!isInternal} onChange={() => setInternal(false)} /> Public reply
+        />
+        <Composer
+          ref={composer}
+          userId={userId}
+          ticketId={current.ticket_id}
+          rule={REPLY_RULE}
+          canWriteNotes
+          label={(isInternal) => (isInternal ? 'Internal note (only the support team sees it)' : 'Reply to the customer')}
+          submitLabel={(isInternal) => `${isInternal ? 'Add internal note' : 'Send reply'}${statusAfter ? ` and set ${humanize(statusAfter)}` : ''}`}
+          conflict="The ticket changed while you were writing. Your text is still here: please send it again."
+          onSend={async (content, isInternal) => {
+            await work.send(content, isInternal, statusAfter || undefined);
+            setStatusAfter('');
+          }}
+          footer={() => (
+            <label className="inline status-after">
+              Then
+              <select value={statusAfter} onChange={(e) => setStatusAfter(e.target.value as TicketStatus | '')}>
+                <option value="">keep it {humanize(current.status).toLowerCase()}</option>
+                {STATUSES.filter((s) => s !== current.status).map((s) => (
+                  <option key={s} value={s}>
+                    set {humanize(s).toLowerCase()}
+                  </option>
+                ))}
+              </select>
             </label>
-            <label>
-              <input type="radio" name="kind" checked={isInternal} onChange={() => setInternal(true)} /> Internal note
-            </label>
-          </fieldset>
-        </ReplyForm>
+          )}
+        />
         <section aria-labelledby="history-title">
           <h2 id="history-title">History</h2>
-          <HistoryTimeline history={history} describeAssignee={emailOf} describeChanger={(entry) => entry.changed_by_email} />
+          <HistoryTimeline history={history} describeAssignee={describeAssignee} describeChanger={describers.describeChanger} />
         </section>
-      </article>
-      <TriagePanel
-        key={ticket.ticket_id}
-        ticket={ticket}
-        isSaving={update.isPending}
-        error={conflict ? CONFLICT_MESSAGE : update.error?.message}
-        onSave={(changes) => update.mutateAsync(changes)}
-      />
+      </div>
     </div>
   );
 }

@@ -122,12 +122,21 @@ describe('helpdesk export / import', () => {
       if (index === 0) return JSON.stringify({ ...parsed, version: 1 });
       if (parsed.table === 'ticket_events') return undefined;
       // Version 1 carried the counters, possibly wrong: they are recounted, not trusted.
-      if (parsed.table === 'tickets') return JSON.stringify({ table: 'tickets', row: { ...parsed.row, comment_count: 99, internal_comment_count: 7 } });
+      if (parsed.table === 'tickets') {
+        // Nor had it numbers or what needs attention: derived from the rows on the way in.
+        const { number: _n, waiting_on: _w, waiting_since: _s, last_message_from: _f, last_customer_message_at: _c, last_staff_reply_at: _r, last_message_preview: _p, ...row } = parsed.row;
+        return JSON.stringify({ table: 'tickets', row: { ...row, comment_count: 99, internal_comment_count: 7 } });
+      }
       return text;
     }).filter((text): text is string => text !== undefined);
     const target = await emptyDb('sqlite');
     expect(await importDatabase(target.db, iterate(v1))).toEqual({ users: 4, tickets: 3, ticket_comments: 2, ticket_history: 3, ticket_events: 0 });
-    const counters = (db: Db) => db.selectFrom('tickets').select(['id', 'comment_count', 'internal_comment_count']).orderBy('id').execute();
+    const counters = (db: Db) =>
+      db
+        .selectFrom('tickets')
+        .select(['id', 'comment_count', 'internal_comment_count', 'number', 'waiting_on', 'waiting_since', 'last_message_from', 'last_customer_message_at', 'last_staff_reply_at', 'last_message_preview'])
+        .orderBy('id')
+        .execute();
     expect(await counters(target.db)).toEqual(await counters(source.db));
   });
 

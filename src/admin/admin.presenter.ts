@@ -1,17 +1,35 @@
 import { schemaUrl } from '../http/schemas.js';
-import { presentSummary, presentTicket } from '../tickets/ticket.presenter.js';
-import type { SupportTicket } from '../tickets/ticket.schemas.js';
-import type { TicketCommentRow, TicketRow } from '../tickets/ticket.table.js';
+import { presentHistory, presentSummary, presentTicket } from '../tickets/ticket.presenter.js';
+import type { TicketCommentRow, TicketHistoryRow, TicketRow } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
 import type { QueueRow } from './admin.repository.js';
-import type { AdminTicketListResponse, AgentListResponse } from './admin.schemas.js';
+import type { AdminTicketListResponse, AgentListResponse, StaffTicket, StaffTicketDetailResponse } from './admin.schemas.js';
 
-/** The staff view of a ticket: internal notes listed and counted. */
-export function presentStaffTicket(row: TicketRow, comments: TicketCommentRow[]): SupportTicket {
-  return { ...presentTicket(row, comments), comment_count: row.comment_count + row.internal_comment_count };
+type AttentionRow = Pick<TicketRow, 'waiting_since' | 'last_message_from' | 'last_customer_message_at' | 'last_staff_reply_at' | 'last_message_preview'>;
+
+/** What needs attention next, for the agent who last opened the ticket at `readAt` (undefined: never). */
+function presentAttention(row: AttentionRow, readAt: string | undefined) {
+  return {
+    waiting_since: row.waiting_since,
+    last_message_from: row.last_message_from,
+    last_customer_message_at: row.last_customer_message_at,
+    last_staff_reply_at: row.last_staff_reply_at,
+    last_message_preview: row.last_message_preview,
+    unread: readAt === undefined || readAt < row.last_customer_message_at,
+  };
 }
 
-export function presentQueue(rows: QueueRow[], total: number, offset: number): AdminTicketListResponse {
+/** The staff view of a ticket: internal notes listed and counted, and what needs attention. */
+export function presentStaffTicket(row: TicketRow, comments: TicketCommentRow[], readAt: string | undefined): StaffTicket {
+  return { ...presentTicket(row, comments), comment_count: row.comment_count + row.internal_comment_count, ...presentAttention(row, readAt) };
+}
+
+export function presentStaffDetail(ticket: StaffTicket, history: TicketHistoryRow[]): StaffTicketDetailResponse {
+  return { $schema: schemaUrl('StaffTicketDetailResponse'), history: history.map(presentHistory), ticket };
+}
+
+/** A page of the queue, for the agent whose reads (ticket id to when they last opened it) are given. */
+export function presentQueue(rows: QueueRow[], total: number, offset: number, reads: Map<string, string>): AdminTicketListResponse {
   return {
     $schema: schemaUrl('AdminTicketListResponse'),
     has_more: offset + rows.length < total,
@@ -21,6 +39,7 @@ export function presentQueue(rows: QueueRow[], total: number, offset: number): A
       comment_count: row.comment_count + row.internal_comment_count,
       created_by: row.created_by,
       tenant_id: row.tenant_id,
+      ...presentAttention(row, reads.get(row.id)),
     })),
     total,
   };

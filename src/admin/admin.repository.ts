@@ -1,6 +1,6 @@
 import { sql, type QueryCreator, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { countRows, type Database, type Db, type Dialect } from '../db/database.js';
-import type { TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
+import type { TicketPriority, TicketRow, TicketStatus, TicketType, WaitingOn } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
 import { countFromTallies } from '../tickets/ticket.tallies.js';
 import { indexQueuedSearches } from '../search/search.queue.js';
@@ -9,7 +9,12 @@ import { facetToken, postgresFacetLexeme, type FacetPrefix } from '../search/sea
 
 /** The staff queue's filters, already resolved (`me` is a user id by now). */
 export interface QueueFilter {
-  status?: TicketStatus | undefined;
+  /** Any of these statuses. */
+  status?: TicketStatus[] | undefined;
+  /** Whose move it is (tickets/ticket.changes.ts); not kept in the search documents. */
+  waitingOn?: WaitingOn | undefined;
+  /** The ticket with this number (a search for `#1042`). */
+  number?: number | undefined;
   type?: TicketType | undefined;
   priority?: TicketPriority | undefined;
   /** A user id, or null for unassigned tickets. */
@@ -20,10 +25,21 @@ export interface QueueFilter {
   words?: string[] | undefined;
 }
 
-export type QueueSort = { field: 'created_at' | 'updated_at' | 'priority'; direction: 'asc' | 'desc' };
+export type QueueSort = { field: 'created_at' | 'updated_at' | 'priority' | 'waiting_since'; direction: 'asc' | 'desc' };
 
-// The customer's summary columns, plus whose ticket it is and the internal note count.
-export const QUEUE_COLUMNS = [...SUMMARY_COLUMNS, 'tenant_id', 'created_by', 'internal_comment_count'] as const;
+// The customer's summary columns, plus whose ticket it is, the internal note count and what
+// needs attention.
+export const QUEUE_COLUMNS = [
+  ...SUMMARY_COLUMNS,
+  'tenant_id',
+  'created_by',
+  'internal_comment_count',
+  'waiting_since',
+  'last_message_from',
+  'last_customer_message_at',
+  'last_staff_reply_at',
+  'last_message_preview',
+] as const;
 export type QueueRow = Pick<TicketRow, (typeof QUEUE_COLUMNS)[number]>;
 
 // Priority is stored by name; this ranks it for sorting. Migration 005 indexes this very
@@ -60,32 +76,43 @@ interface SearchPlan {
   fromHits: boolean;
 }
 
-/** The filter's values by facet prefix (migrations 015 and 016); null is "unassigned". */
-function facets(filter: QueueFilter): Array<[FacetPrefix, string | null]> {
-  const all: Array<[FacetPrefix, string | null | undefined]> = [
+/** The filter's values by facet prefix (migrations 015 and 016), any of each; null is "unassigned". */
+function facets(filter: QueueFilter): Array<[FacetPrefix, Array<string | null>]> {
+  const all: Array<[FacetPrefix, Array<string | null> | undefined]> = [
     ['s', filter.status],
-    ['y', filter.type],
-    ['p', filter.priority],
-    ['a', filter.assignedTo],
-    ['t', filter.tenantId],
-    ['c', filter.createdBy],
+    ['y', filter.type === undefined ? undefined : [filter.type]],
+    ['p', filter.priority === undefined ? undefined : [filter.priority]],
+    ['a', filter.assignedTo === undefined ? undefined : [filter.assignedTo]],
+    ['t', filter.tenantId === undefined ? undefined : [filter.tenantId]],
+    ['c', filter.createdBy === undefined ? undefined : [filter.createdBy]],
   ];
-  return all.filter((facet): facet is [FacetPrefix, string | null] => facet[1] !== undefined);
+  return all.filter((facet): facet is [FacetPrefix, Array<string | null>] => facet[1] !== undefined);
 }
+
+const anyOf = (terms: string[], or: string) => (terms.length === 1 ? (terms[0] as string) : `(${terms.join(or)})`);
+
+/** Whether a filter is all facets: a search's total is then a count of its matching documents. */
+const onlyFacets = (filter: QueueFilter) => filter.waitingOn === undefined && filter.number === undefined;
 
 // Words are runs of letters and digits (searchWords), so neither query language can see an
 // operator in them; each must begin a word of the text, and every facet is required.
 function ftsQuery(words: string[], filter: QueueFilter): string {
-  const tokens = facets(filter).map(([prefix, value]) => `"${facetToken(prefix, value)}"`);
+  const tokens = facets(filter).map(([prefix, values]) => anyOf(values.map((value) => `"${facetToken(prefix, value)}"`), ' OR '));
   const text = `body : (${words.map((word) => `"${word}"*`).join(' AND ')})`;
   return tokens.length === 0 ? text : `${text} AND facets : (${tokens.join(' AND ')})`;
 }
 function tsQuery(words: string[], filter: QueueFilter): RawBuilder<unknown> {
   const text = sql`to_tsquery('simple', ${words.map((word) => `${word}:*`).join(' & ')})`;
-  const lexemes = facets(filter).map(([prefix, value]) => postgresFacetLexeme(prefix, value));
+  const lexemes = facets(filter).map(([prefix, values]) => anyOf(values.map((value) => postgresFacetLexeme(prefix, value)), ' | '));
   // Cast, not to_tsquery: the lexemes are taken as they are, not normalised (only `=`,
   // letters and digits, so no operator either).
   return lexemes.length === 0 ? text : sql`(${text} && ${lexemes.join(' & ')}::tsquery)`;
+}
+
+/** The ticket number a search names (`#1042`), if that is all it is. */
+export function searchedNumber(q: string): number | undefined {
+  const match = /^\s*#(\d{1,9})\s*$/.exec(q);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** The words of a search: runs of letters and digits, lower-cased. */
@@ -103,10 +130,17 @@ export function searchWords(q: string): string[] {
 function queue(db: QueryCreator<Database>, dialect: Dialect, filter: QueueFilter, sortField: QueueSort['field'] = 'updated_at', plan: SearchPlan = { dense: false, fromHits: false }) {
   const words = filter.words;
   const walkSortIndex = dialect === 'sqlite' && sortField !== 'updated_at';
-  const col = (name: 'status' | 'type' | 'priority' | 'assigned_to') => (walkSortIndex ? sql`+${sql.ref(name)}` : sql.ref(name));
+  // Sorted by wait, the assignee narrows the walk: the waiting indexes begin with it.
+  const indexable = (name: string) => name === 'assigned_to' && sortField === 'waiting_since';
+  const col = (name: 'status' | 'type' | 'priority' | 'assigned_to') => (walkSortIndex && !indexable(name) ? sql`+${sql.ref(name)}` : sql.ref(name));
   return db
     .selectFrom('tickets')
-    .$if(filter.status !== undefined, (qb) => qb.where(col('status'), '=', filter.status as TicketStatus))
+    .$if(filter.status !== undefined, (qb) => qb.where(col('status'), 'in', filter.status as TicketStatus[]))
+    .$if(filter.waitingOn !== undefined, (qb) => qb.where('waiting_on', '=', filter.waitingOn as WaitingOn))
+    .$if(filter.number !== undefined, (qb) => qb.where('number', '=', filter.number as number))
+    // Someone waits on exactly the unsolved tickets (ticket.changes.ts): said outright, the
+    // waiting indexes (partial on it, migration 026) serve these views sorted by wait.
+    .$if(sortField === 'waiting_since' && waitsOnly(filter), (qb) => qb.where('waiting_since', 'is not', null))
     .$if(filter.type !== undefined, (qb) => qb.where(col('type'), '=', filter.type as TicketType))
     .$if(filter.priority !== undefined, (qb) => qb.where(col('priority'), '=', filter.priority as TicketPriority))
     .$if(filter.assignedTo === null, (qb) => qb.where(col('assigned_to'), 'is', null))
@@ -135,7 +169,7 @@ export async function listQueue(
   matching?: number,
 ): Promise<QueueRow[]> {
   const dense = dialect === 'sqlite' && filter.words !== undefined && matching !== undefined && (await denseSearch(db, filter, sort, page, matching));
-  return inPages(queue(db, dialect, filter, sort.field, { dense, fromHits: false }).select(QUEUE_COLUMNS), sort, page).execute();
+  return inPages(queue(db, dialect, filter, sort.field, { dense, fromHits: false }).select(QUEUE_COLUMNS), sort, page, filter).execute();
 }
 
 /** Whether a SQLite search with `matching` hits reads its page by walking the sort (listQueue). */
@@ -143,19 +177,26 @@ async function denseSearch(db: Db, filter: QueueFilter, sort: QueueSort, page: {
   // The tickets the walk passes: those the indexable filters select. Sorted by anything but
   // updated_at, the low-cardinality filters are not indexable (see queue): only tenant and
   // customer narrow the walk.
-  const { words, ...columns } = filter;
+  const { words: _words, waitingOn: _waitingOn, number: _number, ...columns } = filter;
   const walked = sort.field === 'updated_at' ? columns : { tenantId: columns.tenantId, createdBy: columns.createdBy };
   const filtered = (await countFromTallies(db, walked)) ?? (await countFromTallies(db, {})) ?? 0;
   return matching * matching * 4 > (page.offset + page.limit) * filtered;
 }
 
+/** Whether only tickets someone waits on can match: unsolved statuses, or whose move it is. */
+function waitsOnly(filter: QueueFilter): boolean {
+  return filter.waitingOn !== undefined || (filter.status !== undefined && filter.status.every((status) => status === 'open' || status === 'in_progress'));
+}
+
 /** The queue's order and one page of it. */
-function inPages<O>(qb: SelectQueryBuilder<Database, 'tickets', O>, sort: QueueSort, page: { limit: number; offset: number }) {
+function inPages<O>(qb: SelectQueryBuilder<Database, 'tickets', O>, sort: QueueSort, page: { limit: number; offset: number }, filter: QueueFilter) {
   return (
     qb
       // Ties go by the same direction, so that one index serves the whole order.
       .$if(sort.field === 'priority', (q) => q.orderBy(PRIORITY_RANK, sort.direction).orderBy('updated_at', sort.direction))
-      .$if(sort.field !== 'priority', (q) => q.orderBy(sort.field as 'created_at' | 'updated_at', sort.direction))
+      // Solved tickets wait on no one: they come after every waiting one, either way.
+      .$if(sort.field === 'waiting_since' && !waitsOnly(filter), (q) => q.orderBy(sql`waiting_since is null`))
+      .$if(sort.field !== 'priority', (q) => q.orderBy(sort.field as 'created_at' | 'updated_at' | 'waiting_since', sort.direction))
       .orderBy('id', sort.direction)
       .limit(page.limit)
       .offset(page.offset)
@@ -200,7 +241,7 @@ export async function searchPageAndTotal(
   totals: SearchTotals,
 ): Promise<{ rows: QueueRow[]; total: number } | undefined> {
   const words = filter.words;
-  if (dialect !== 'sqlite' || words === undefined || words.length === 0 || words.length + facets(filter).length < 2) return undefined;
+  if (dialect !== 'sqlite' || words === undefined || words.length === 0 || words.length + facets(filter).length < 2 || !onlyFacets(filter)) return undefined;
   const query = ftsQuery(words, filter);
   const estimate = totals.get(query);
   if (estimate === undefined) return undefined;
@@ -208,7 +249,7 @@ export async function searchPageAndTotal(
   const plan = { dense: await denseSearch(db, filter, sort, page, estimate), fromHits: true };
   // The statement has a table of its own; the builder goes on as over the usual tables.
   const withHits = db.with((cte) => cte('hits').materialized(), () => sql`(select rowid as doc_id from ticket_search where ticket_search match ${query})`) as unknown as QueryCreator<Database>;
-  const found = await inPages(queue(withHits, dialect, filter, sort.field, plan).select([...QUEUE_COLUMNS, sql<number>`(select count(*) from hits)`.as('total')]), sort, page).execute();
+  const found = await inPages(queue(withHits, dialect, filter, sort.field, plan).select([...QUEUE_COLUMNS, sql<number>`(select count(*) from hits)`.as('total')]), sort, page, filter).execute();
   // A page past the end has no row to carry the total.
   const total = found[0]?.total ?? (await countQueue(db, dialect, filter, totals));
   totals.remember(query, total);
@@ -220,11 +261,13 @@ export async function searchPageAndTotal(
  * search is a count of full-text documents (one per ticket, its filters as facets).
  */
 export async function countQueue(db: Db, dialect: Dialect, filter: QueueFilter, totals?: SearchTotals): Promise<number> {
-  const { words, ...columns } = filter;
-  if (words === undefined) return (await countFromTallies(db, columns)) ?? countRows(queue(db, dialect, filter));
+  const { words, waitingOn: _waiting, number: _number, ...columns } = filter;
+  if (words === undefined) return (onlyFacets(filter) ? await countFromTallies(db, columns) : undefined) ?? countRows(queue(db, dialect, filter));
   // Tickets queued for the search index (by this batch, another process, the command line) count.
   await indexQueuedSearches(db, dialect);
   if (words.length === 0) return 0;
+  // A filter the documents do not hold: count the tickets the query selects.
+  if (!onlyFacets(filter)) return countRows(queue(db, dialect, filter));
   if (dialect === 'sqlite') {
     const query = ftsQuery(words, filter);
     const { rows } = await sql<{ n: number }>`select count(*) as n from ticket_search where ticket_search match ${query}`.execute(db);

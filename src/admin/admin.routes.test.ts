@@ -69,7 +69,11 @@ describe.each(dialects())('%s', (dialect) => {
       expect(body.total).toBe(2);
       expect(body.tickets.map((x: { ticket_id: string }) => x.ticket_id)).toEqual([c.ticket_id, a.ticket_id]);
       expect(Object.keys(body.tickets[0]).sort()).toEqual(
-        ['assigned_to_email', 'comment_count', 'created_at', 'created_by', 'created_by_email', 'priority', 'status', 'tenant_id', 'ticket_id', 'title', 'type', 'updated_at'],
+        [
+          'assigned_to_email', 'comment_count', 'created_at', 'created_by', 'created_by_email', 'last_customer_message_at', 'last_message_from',
+          'last_message_preview', 'last_staff_reply_at', 'number', 'priority', 'status', 'tenant_id', 'ticket_id', 'title', 'type', 'unread',
+          'updated_at', 'waiting_on', 'waiting_since',
+        ],
       );
       expect(body.tickets[0]).toMatchObject({ tenant_id: 'org_globex', created_by: carol.id });
     });
@@ -179,9 +183,16 @@ describe.each(dialects())('%s', (dialect) => {
     it('moves no version by reading, so that views no one changed are served from memory', async () => {
       await createTicketAs(t, alice, { title: 'Printer jams' });
       await queue(); // the first request of a day records the agent, a write
-      const before = await databaseVersion(t.db, dialect);
-      for (const query of ['?q=printer', '?q=printer&status=open&limit=1', '?q=zzz', '?status=open', '?sort=-priority']) await queue(query);
-      expect(await databaseVersion(t.db, dialect)).toBe(before);
+      // On PostgreSQL the version is the server's snapshot, which a test writing to another
+      // database moves too: a read that wrote would move it every time, so one still try is proof.
+      const stillAcross = async () => {
+        const before = await databaseVersion(t.db, dialect);
+        for (const query of ['?q=printer', '?q=printer&status=open&limit=1', '?q=zzz', '?status=open', '?sort=-priority']) await queue(query);
+        return (await databaseVersion(t.db, dialect)) === before;
+      };
+      let still = false;
+      for (let i = 0; i < 10 && !still; i++) still = await stillAcross();
+      expect(still).toBe(true);
     });
 
     it('answers the same query anew after any change, whoever made it', async () => {

@@ -5,12 +5,14 @@ import { requireStaff, type Actor } from '../http/auth.js';
 import { IdempotencyHeaders, idempotencyHook, rethrowDuplicateAsConflict } from '../idempotency/idempotency.service.js';
 import { sendSerialized } from '../http/response-cache.js';
 import { problemResponses, Ref, schemaUrl } from '../http/schemas.js';
-import { SupportTicket, SupportTicketComment, TicketDetailResponse, TicketParams } from '../tickets/ticket.schemas.js';
+import { SupportTicketComment, TicketParams } from '../tickets/ticket.schemas.js';
 import {
   AdminListTicketsQuery,
   AdminTicketListResponse,
   AgentListResponse,
   CreateStaffCommentBody,
+  StaffTicket,
+  StaffTicketDetailResponse,
   StatsQuery,
   SupportStats,
   UpdateTicketBody,
@@ -20,6 +22,7 @@ import {
   getSupportStats,
   getTicketForStaff,
   listAgents,
+  markTicketRead,
   staffQueue,
   updateTicketAsStaff,
 } from './admin.service.js';
@@ -61,11 +64,11 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
         tags,
         security,
         params: TicketParams,
-        response: { 200: { ...Ref(TicketDetailResponse), headers: ETagHeader }, ...problemResponses(400, 401, 403, 404, 422, 429, 500) },
+        response: { 200: { ...Ref(StaffTicketDetailResponse), headers: ETagHeader }, ...problemResponses(400, 401, 403, 404, 422, 429, 500) },
       },
     },
     async (request, reply) => {
-      const { body, etag } = await getTicketForStaff(db, request.params.ticketId);
+      const { body, etag } = await getTicketForStaff(db, actorOf(request), request.params.ticketId);
       return reply.header('etag', etag).send(body);
     },
   );
@@ -83,12 +86,31 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
           'if-match': Type.Optional(Type.String({ description: 'The ETag the change is based on; a stale one is refused with 412' })),
         }),
         body: Ref(UpdateTicketBody),
-        response: { 200: { ...Ref(SupportTicket), headers: ETagHeader }, ...problemResponses(400, 401, 403, 404, 412, 413, 415, 422, 429, 500) },
+        response: { 200: { ...Ref(StaffTicket), headers: ETagHeader }, ...problemResponses(400, 401, 403, 404, 412, 413, 415, 422, 429, 500) },
       },
     },
     async (request, reply) => {
       const { body, etag } = await updateTicketAsStaff(db, actorOf(request), request.params.ticketId, request.body, request.headers['if-match']);
       return reply.header('etag', etag).send(body);
+    },
+  );
+
+  app.put(
+    '/admin/support/tickets/:ticketId/read',
+    {
+      schema: {
+        operationId: 'mark-ticket-read-staff',
+        summary: 'Mark a ticket read for me (staff)',
+        description: 'Records that the calling agent opened the ticket: `unread` is false for them until the customer writes again.',
+        tags,
+        security,
+        params: TicketParams,
+        response: { 204: Type.Null({ description: 'Recorded' }), ...problemResponses(400, 401, 403, 404, 422, 429, 500) },
+      },
+    },
+    async (request, reply) => {
+      await markTicketRead(db, actorOf(request), request.params.ticketId);
+      return reply.code(204).send(null);
     },
   );
 

@@ -1,27 +1,57 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { InputSchemaLink, Nullable, Ref, SchemaLink } from '../http/schemas.js';
-import { NonBlank, PageParams, SupportTicketSummary, TicketPage } from '../tickets/ticket.schemas.js';
-import { TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from '../tickets/ticket.table.js';
+import { NonBlank, PageParams, SupportTicket, SupportTicketSummary, TicketHistoryEntry, TicketPage } from '../tickets/ticket.schemas.js';
+import { MESSAGE_FROM, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, WAITING_ON } from '../tickets/ticket.table.js';
 
 const Enum = <T extends readonly string[]>(values: T, description: string) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values], description });
 
-export const QUEUE_SORTS = ['created_at', '-created_at', 'updated_at', '-updated_at', 'priority', '-priority'] as const;
+export const QUEUE_SORTS = ['created_at', '-created_at', 'updated_at', '-updated_at', 'priority', '-priority', 'waiting_since', '-waiting_since'] as const;
+
+/** What needs attention next, as staff see it (kept by every write: tickets/ticket.changes.ts). */
+const StaffAttention = {
+  waiting_since: Nullable(Type.String({ format: 'date-time', description: 'Since when the side in `waiting_on` has been waiting; null once resolved or closed' })),
+  last_message_from: Enum(MESSAGE_FROM, 'Who wrote the last public message (the ticket itself is the customer’s first)'),
+  last_customer_message_at: Type.String({ format: 'date-time', description: 'When the customer last wrote (or opened the ticket)' }),
+  last_staff_reply_at: Nullable(Type.String({ format: 'date-time', description: 'When the team last replied publicly' })),
+  last_message_preview: Type.String({ description: 'The start of the last public message' }),
+  unread: Type.Boolean({ description: 'Whether the customer wrote since you last opened the ticket (PUT …/read)' }),
+};
 
 export const AdminTicketSummary = Type.Object(
   {
     ...SupportTicketSummary.properties,
     created_by: Type.String({ description: 'User ID of the ticket creator' }),
     tenant_id: Type.String({ description: 'Organization (tenant) the ticket belongs to' }),
+    ...StaffAttention,
   },
   { $id: 'AdminTicketSummary', additionalProperties: false },
+);
+
+/** A ticket as staff see it: the customer's view, internal notes counted and listed, and what needs attention. */
+export const StaffTicket = Type.Object({ ...SupportTicket.properties, ...StaffAttention }, { $id: 'StaffTicket', additionalProperties: false });
+
+export const StaffTicketDetailResponse = Type.Object(
+  {
+    $schema: SchemaLink('StaffTicketDetailResponse'),
+    history: Type.Array(Ref(TicketHistoryEntry), { description: 'Changes to the ticket, oldest first' }),
+    ticket: Ref(StaffTicket),
+  },
+  { $id: 'StaffTicketDetailResponse', additionalProperties: false },
 );
 
 export const AdminTicketListResponse = TicketPage('AdminTicketListResponse', AdminTicketSummary, 'in the requested order');
 
 export const AdminListTicketsQuery = Type.Object({
   ...PageParams,
-  status: Type.Optional(Enum(TICKET_STATUSES, 'Filter by status')),
+  status: Type.Optional(
+    Type.Array(Enum(TICKET_STATUSES, 'A status'), {
+      minItems: 1,
+      maxItems: TICKET_STATUSES.length,
+      description: 'Filter by status: any of those given (repeat the parameter: `status=open&status=in_progress`)',
+    }),
+  ),
+  waiting_on: Type.Optional(Enum(WAITING_ON, 'Filter by whose move it is: `support` (the team owes an answer) or `customer`')),
   type: Type.Optional(Enum(TICKET_TYPES, 'Filter by type')),
   priority: Type.Optional(Enum(TICKET_PRIORITIES, 'Filter by priority')),
   assigned_to: Type.Optional(
@@ -34,11 +64,14 @@ export const AdminListTicketsQuery = Type.Object({
       minLength: 1,
       maxLength: 200,
       description:
-        'Full-text search: every word must begin a word of the title, description or any comment (internal notes included); case-insensitive',
+        'Full-text search: every word must begin a word of the title, description or any comment (internal notes included); case-insensitive. `#1042` finds the ticket numbered 1042',
     }),
   ),
   sort: Type.Optional({
-    ...Enum(QUEUE_SORTS, 'Sort field; a leading `-` sorts descending. Ties in priority go by `updated_at` in the same direction'),
+    ...Enum(
+      QUEUE_SORTS,
+      'Sort field; a leading `-` sorts descending. Ties in priority go by `updated_at` in the same direction; `waiting_since` puts the longest wait first and solved tickets last',
+    ),
     default: '-updated_at',
   }),
 });
@@ -121,9 +154,13 @@ export const AgentListResponse = Type.Object(
 export type AgentListResponse = Static<typeof AgentListResponse>;
 export type AdminTicketSummary = Static<typeof AdminTicketSummary>;
 export type AdminTicketListResponse = Static<typeof AdminTicketListResponse>;
+export type StaffTicket = Static<typeof StaffTicket>;
+export type StaffTicketDetailResponse = Static<typeof StaffTicketDetailResponse>;
 
 export const adminSchemas = [
   AdminTicketSummary,
+  StaffTicket,
+  StaffTicketDetailResponse,
   AdminTicketListResponse,
   UpdateTicketBody,
   CreateStaffCommentBody,

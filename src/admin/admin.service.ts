@@ -7,9 +7,9 @@ import { ResponseCache, type Serialize } from '../http/response-cache.js';
 import { schemaUrl } from '../http/schemas.js';
 import type { Idempotency } from '../idempotency/idempotency.service.js';
 import { asStaff, planStaffComment, planTriage, unknownAssignee, type TicketChange, type TriageInput } from '../tickets/ticket.changes.js';
-import { presentComment, presentDetail } from '../tickets/ticket.presenter.js';
-import { ALL_TENANTS, findTicket, listComments, listHistory } from '../tickets/ticket.repository.js';
-import { DEFAULT_PAGE_SIZE, type SupportTicket, type SupportTicketComment, type TicketDetailResponse } from '../tickets/ticket.schemas.js';
+import { presentComment } from '../tickets/ticket.presenter.js';
+import { ALL_TENANTS, findTicket, listComments, listHistory, markRead, readsOf } from '../tickets/ticket.repository.js';
+import { DEFAULT_PAGE_SIZE, type SupportTicketComment } from '../tickets/ticket.schemas.js';
 import { changeTicket } from '../tickets/ticket.service.js';
 import { TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from '../tickets/ticket.table.js';
 import {
@@ -20,14 +20,15 @@ import {
   listQueue,
   listResponseTimes,
   listStaffUsers,
+  searchedNumber,
   searchPageAndTotal,
   searchWords,
   SearchTotals,
   type QueueFilter,
   type QueueSort,
 } from './admin.repository.js';
-import { etagOf, presentAgents, presentQueue, presentStaffTicket } from './admin.presenter.js';
-import type { AdminListTicketsQuery, AdminTicketListResponse, AgentListResponse, SupportStats, UpdateTicketBody } from './admin.schemas.js';
+import { etagOf, presentAgents, presentQueue, presentStaffDetail, presentStaffTicket } from './admin.presenter.js';
+import type { AdminListTicketsQuery, AdminTicketListResponse, AgentListResponse, StaffTicket, StaffTicketDetailResponse, SupportStats, UpdateTicketBody } from './admin.schemas.js';
 
 /** A response body with the ETag of the ticket state it shows. */
 export interface Tagged<T> {
@@ -49,12 +50,13 @@ export async function listQueueForStaff(
   const assignee = query.assigned_to;
   const filter: QueueFilter = {
     status: query.status,
+    waitingOn: query.waiting_on,
     type: query.type,
     priority: query.priority,
     assignedTo: assignee === undefined ? undefined : assignee === 'none' ? null : assignee === 'me' ? actor.userId : assignee,
     tenantId: query.tenant_id,
     createdBy: query.created_by,
-    words: query.q === undefined ? undefined : searchWords(query.q),
+    ...searchOf(query.q),
   };
   const sortKey = query.sort ?? '-updated_at';
   const sort: QueueSort = {
@@ -62,14 +64,24 @@ export async function listQueueForStaff(
     direction: sortKey.startsWith('-') ? 'desc' : 'asc',
   };
   const page = { limit: query.limit ?? DEFAULT_PAGE_SIZE, offset: query.offset ?? 0 };
-  const { rows, total } = await readSnapshot(db, async (trx) => {
-    const searched = await searchPageAndTotal(trx, dialect, filter, sort, page, totals);
-    if (searched) return searched;
+  const { rows, total, reads } = await readSnapshot(db, async (trx) => {
+    const found = (await searchPageAndTotal(trx, dialect, filter, sort, page, totals)) ?? (await countThenList(trx));
+    return { ...found, reads: await readsOf(trx, actor.userId, found.rows.map((row) => row.id)) };
+  });
+  return presentQueue(rows, total, page.offset, reads);
+
+  async function countThenList(trx: Db) {
     // The total first: how many tickets match tells the search which way to read the page.
     const matching = await countQueue(trx, dialect, filter, totals);
     return { rows: await listQueue(trx, dialect, filter, sort, page, matching), total: matching };
-  });
-  return presentQueue(rows, total, page.offset);
+  }
+}
+
+/** A search: `#1042` is the ticket with that number; anything else, words to find. */
+function searchOf(q: string | undefined): Pick<QueueFilter, 'words' | 'number'> {
+  if (q === undefined) return {};
+  const number = searchedNumber(q);
+  return number === undefined ? { words: searchWords(q) } : { number };
 }
 
 const QUEUE_CACHE_BYTES = 16 * 1024 * 1024;
@@ -93,23 +105,34 @@ export function staffQueue(db: Db, dialect: Dialect): StaffQueue {
   return {
     async list(actor, query, serialize) {
       // Only the parameters the query reads: unknown ones must not each make an entry.
-      const { status, type, priority, assigned_to: assignee, tenant_id: tenant, created_by: creator, q, sort, limit, offset } = query;
-      const key = JSON.stringify([status, type, priority, assignee === 'me' ? { me: actor.userId } : assignee, tenant, creator, q, sort, limit, offset]);
+      const { status, waiting_on: waiting, type, priority, assigned_to: assignee, tenant_id: tenant, created_by: creator, q, sort, limit, offset } = query;
+      const key = JSON.stringify([status, waiting, type, priority, assignee, tenant, creator, q, sort, limit, offset]);
       const version = await deskVersion('desk');
-      // Any staff member may be served any staff page: `me` is part of the key.
-      return queues.serve({ key, owner: 'staff', version }, async () => ({ version, body: await listQueueForStaff(db, dialect, actor, query, searchTotals) }), serialize);
+      // A page says what is unread for the agent who asked (and whom `me` means): theirs alone.
+      return queues.serve({ key, owner: actor.userId, version }, async () => ({ version, body: await listQueueForStaff(db, dialect, actor, query, searchTotals) }), serialize);
     },
   };
 }
 
-/** Any ticket with every comment (internal notes too) and its whole history. */
-export async function getTicketForStaff(db: Db, ticketId: string): Promise<Tagged<TicketDetailResponse>> {
+/** Any ticket with every comment (internal notes too), its whole history, and what is unread for `actor`. */
+export async function getTicketForStaff(db: Db, actor: Actor, ticketId: string): Promise<Tagged<StaffTicketDetailResponse>> {
   return readSnapshot(db, async (trx) => {
     const ticket = await findTicket(trx, ticketId, ALL_TENANTS);
     if (!ticket) throw notFound();
-    const [comments, history] = await Promise.all([listComments(trx, ticket.id, { includeInternal: true }), listHistory(trx, ticket.id)]);
-    return { body: presentDetail(presentStaffTicket(ticket, comments), history), etag: etagOf(ticket.version) };
+    const [comments, history, reads] = await Promise.all([
+      listComments(trx, ticket.id, { includeInternal: true }),
+      listHistory(trx, ticket.id),
+      readsOf(trx, actor.userId, [ticket.id]),
+    ]);
+    return { body: presentStaffDetail(presentStaffTicket(ticket, comments, reads.get(ticket.id)), history), etag: etagOf(ticket.version) };
   });
+}
+
+/** Records that `actor` opened the ticket now: what the customer wrote so far is read. */
+export async function markTicketRead(db: Db, actor: Actor, ticketId: string): Promise<void> {
+  const ticket = await findTicket(db, ticketId, ALL_TENANTS);
+  if (!ticket) throw notFound();
+  await markRead(db, ticket.id, actor.userId, nowIso());
 }
 
 /** If-Match uses strong comparison (RFC 9110 §13.1.1): a weak tag never matches. */
@@ -137,7 +160,7 @@ export async function updateTicketAsStaff(
   ticketId: string,
   input: UpdateTicketBody,
   ifMatch: string | undefined,
-): Promise<Tagged<SupportTicket>> {
+): Promise<Tagged<StaffTicket>> {
   const triage: TriageInput = { status: input.status, priority: input.priority, type: input.type };
   if (input.assigned_to !== undefined) {
     const assignee = input.assigned_to === null ? null : await findStaffUser(db, input.assigned_to);
@@ -149,10 +172,10 @@ export async function updateTicketAsStaff(
       checkIfMatch(ifMatch, ticket.version);
       return planTriage(ticket, asStaff(actor), triage, nowIso());
     },
-    respond: async (ticket, _change, conn) => ({
-      body: presentStaffTicket(ticket, await listComments(conn, ticket.id, { includeInternal: true })),
-      etag: etagOf(ticket.version),
-    }),
+    respond: async (ticket, _change, conn) => {
+      const [comments, reads] = await Promise.all([listComments(conn, ticket.id, { includeInternal: true }), readsOf(conn, actor.userId, [ticket.id])]);
+      return { body: presentStaffTicket(ticket, comments, reads.get(ticket.id)), etag: etagOf(ticket.version) };
+    },
   });
 }
 

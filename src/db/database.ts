@@ -3,7 +3,9 @@ import type { DatabaseConfig } from '../config.js';
 import { openPostgres } from './postgres.js';
 import { committingAlone as sqliteCommittingAlone, durable as sqliteDurable, openSqlite, type SqliteOptions } from './sqlite.js';
 import type {
+  CounterTable,
   TenantTicketTallyTable,
+  TicketReadTable,
   TicketCommentTable,
   TicketHistoryTable,
   TicketOwnerVersionTable,
@@ -20,6 +22,8 @@ export interface Database {
   ticket_comments: TicketCommentTable;
   ticket_history: TicketHistoryTable;
   ticket_events: TicketEventTable;
+  ticket_reads: TicketReadTable;
+  counters: CounterTable;
   ticket_tallies: TicketTallyTable;
   tenant_ticket_tallies: TenantTicketTallyTable;
   user_ticket_tallies: UserTicketTallyTable;

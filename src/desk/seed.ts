@@ -3,7 +3,8 @@ import { BULK_LOAD_SCHEMA, bulkLoadInterrupted } from '../db/bulk-load.js';
 import type { Database, Db, Dialect } from '../db/database.js';
 import { documentTextSql, facetsSql, postgresSearchDocumentSql } from '../search/search.documents.js';
 import { indexQueuedSearches } from '../search/search.queue.js';
-import { charCount, indexedChars } from '../tickets/ticket.changes.js';
+import { afterMessage, afterStatus, charCount, firstChars, indexedChars, PREVIEW_CHARS } from '../tickets/ticket.changes.js';
+import { reserveTicketNumbers } from '../tickets/ticket.numbers.js';
 import { recountDerived } from '../tickets/ticket.repository.js';
 import type { TicketCommentRow, TicketHistoryRow, TicketPriority, TicketRow, TicketStatus, TicketType } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
@@ -246,6 +247,8 @@ async function load(db: Db, options: SeedOptions, progress: (done: number) => vo
   const iso = isoClock();
   const insertAll = bulkInserter();
   const now = Date.now();
+  // The seeded tickets' numbers, taken from the desk's counter like a server's blocks are.
+  const firstNumber = await reserveTicketNumbers(db, options.tickets);
 
   const staff: UserRow[] = Array.from({ length: 8 }, (_, i) => ({
     id: `seed_staff_${i}`,
@@ -308,7 +311,20 @@ async function load(db: Db, options: SeedOptions, progress: (done: number) => vo
         resolved_at: null,
         first_response_at: null,
         version: 1,
+        number: firstNumber + index,
+        // What needs attention, as the writes would leave it (ticket.changes.ts): a new
+        // ticket waits on support; each public message below moves it, then the status.
+        waiting_on: 'support',
+        waiting_since: iso(createdMs),
+        last_message_from: 'customer',
+        last_customer_message_at: iso(createdMs),
+        last_staff_reply_at: null,
+        last_message_preview: '',
       };
+      const description = ticket.description;
+      ticket.last_message_preview = firstChars(description, PREVIEW_CHARS);
+      // Comments are written while the ticket is open; its status comes at the end.
+      const attention = { ...ticket, status: 'open' as TicketStatus };
       let at = createdMs;
       const k = options.commentsPerTicket === 0 ? 0 : Math.floor(random() * (2 * options.commentsPerTicket + 1));
       for (let c = 0; c < k; c++) {
@@ -335,6 +351,7 @@ async function load(db: Db, options: SeedOptions, progress: (done: number) => vo
           ticket.comment_count++;
           ticket.updated_at = iso(at);
           if (byStaff && ticket.first_response_at === null) ticket.first_response_at = iso(at);
+          Object.assign(attention, afterMessage(attention, byStaff ? 'staff' : 'customer', content, iso(at)));
         }
       }
       const change = (field: string, oldValue: string | null, newValue: string | null, by: UserRow) => {
@@ -346,8 +363,10 @@ async function load(db: Db, options: SeedOptions, progress: (done: number) => vo
       if (status !== 'open') {
         change('status', 'open', status, status === 'closed' && random() < 0.5 ? author : (assignee ?? pick(staff)));
         if (status === 'resolved' || status === 'closed') ticket.resolved_at = ticket.updated_at;
+        Object.assign(attention, afterStatus(attention, status, ticket.updated_at));
       }
-      tickets.push(ticket);
+      const { waiting_on, waiting_since, last_message_from, last_customer_message_at, last_staff_reply_at, last_message_preview } = attention;
+      tickets.push({ ...ticket, waiting_on, waiting_since, last_message_from, last_customer_message_at, last_staff_reply_at, last_message_preview });
     }
     await db.transaction().execute(async (trx) => {
       await insertAll(trx, 'tickets', tickets);

@@ -4,9 +4,10 @@ import addFormatsModule from 'ajv-formats';
 import type { Database, Db } from '../db/database.js';
 import { ACTOR_TYPES, AUDIENCES, EVENT_TYPES } from '../events/event.table.js';
 import { charCount, indexedChars } from '../tickets/ticket.changes.js';
-import { recountComments, recountDerived } from '../tickets/ticket.repository.js';
+import { resetTicketNumbers } from '../tickets/ticket.numbers.js';
+import { deriveAttention, recountComments, recountDerived } from '../tickets/ticket.repository.js';
 import { NonBlank } from '../tickets/ticket.schemas.js';
-import { AUTHOR_TYPES, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from '../tickets/ticket.table.js';
+import { AUTHOR_TYPES, MESSAGE_FROM, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, WAITING_ON } from '../tickets/ticket.table.js';
 
 // ajv-formats is CommonJS; under NodeNext its callable export sits on `.default`.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -53,6 +54,13 @@ const TABLES = {
     resolved_at: Nullable(Time),
     first_response_at: Nullable(Time),
     version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    number: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
+    waiting_on: Nullable(Enum(WAITING_ON)),
+    waiting_since: Nullable(Time),
+    last_message_from: Enum(MESSAGE_FROM),
+    last_customer_message_at: Time,
+    last_staff_reply_at: Nullable(Time),
+    last_message_preview: Text(1000),
   }),
   ticket_comments: Row({
     id: Uuid,
@@ -94,6 +102,8 @@ const TABLE_NAMES = Object.keys(TABLES) as TableName[];
 const ORDER_BY: Record<TableName, string> = { users: 'id', tickets: 'id', ticket_comments: 'id', ticket_history: 'id', ticket_events: 'event_id' };
 /** Columns a version-1 export has that are now recounted instead. */
 const DROPPED_V1 = new Set(['comment_count', 'internal_comment_count']);
+/** Columns a version-1 export lacks, derived from its rows after the import. */
+const ADDED_V2 = ['number', 'waiting_on', 'waiting_since', 'last_message_from', 'last_customer_message_at', 'last_staff_reply_at', 'last_message_preview'];
 
 /** Row counts written or read per table. */
 export type TransferCounts = Record<TableName, number>;
@@ -131,15 +141,21 @@ export async function exportDatabase(db: Db, write: (line: string) => Promise<vo
 /** Thrown for an export file that cannot be imported; says which line and why. */
 export class ImportError extends Error {}
 
-let validators: Record<TableName, ValidateFunction> | undefined;
-function validatorOf(table: TableName): ValidateFunction {
+let validators: (Record<TableName, ValidateFunction> & { ticketsV1: ValidateFunction }) | undefined;
+function compiled() {
   if (!validators) {
     const ajv = new Ajv({ allErrors: false, strict: false });
     addFormats(ajv);
-    validators = Object.fromEntries(TABLE_NAMES.map((t) => [t, ajv.compile(TABLES[t])])) as Record<TableName, ValidateFunction>;
+    const ticketsV1 = Row(Object.fromEntries(Object.entries(TABLES.tickets.properties).filter(([column]) => !ADDED_V2.includes(column))));
+    validators = {
+      ...(Object.fromEntries(TABLE_NAMES.map((t) => [t, ajv.compile(TABLES[t])])) as Record<TableName, ValidateFunction>),
+      ticketsV1: ajv.compile(ticketsV1),
+    };
   }
-  return validators[table];
+  return validators;
 }
+const validatorOf = (table: TableName): ValidateFunction => compiled()[table];
+const ticketsV1Validator = (): ValidateFunction => compiled().ticketsV1;
 
 /**
  * Loads an export into an empty database of either kind, ids and timestamps preserved, in one
@@ -186,7 +202,7 @@ export async function importDatabase(db: Db, lines: AsyncIterable<string>): Prom
       if (typeof table !== 'string' || !Object.hasOwn(TABLES, table)) throw new ImportError(`line ${lineNumber}: unknown table ${JSON.stringify(table)}`);
       const name = table as TableName;
       const values = version === 1 && row !== null && typeof row === 'object' ? withoutV1Columns(row as Record<string, unknown>) : row;
-      const validate = validatorOf(name);
+      const validate = version === 1 && name === 'tickets' ? ticketsV1Validator() : validatorOf(name);
       if (!validate(values)) {
         const error = validate.errors?.[0];
         const where = error?.instancePath ? `${error.instancePath.slice(1)} ` : '';
@@ -210,6 +226,8 @@ export async function importDatabase(db: Db, lines: AsyncIterable<string>): Prom
     await flush();
     if (version === undefined) throw new ImportError('the file is empty');
     await recountComments(trx);
+    if (version === 1) await deriveAttention(trx);
+    await resetTicketNumbers(trx);
     await recountDerived(trx);
     return counts;
   });

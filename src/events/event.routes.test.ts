@@ -163,11 +163,13 @@ describe.each(dialects())('%s: the events of ticket changes', (dialect) => {
     expect((await allEvents(`&ticket_id=${c.ticket_id}`)).map((e) => e.type)).toEqual(['ticket.created', 'note.created']);
 
     // At the end, with a filter that matched nothing lately, the cursor still moves to the end.
+    await feedSettled(t.db);
     const end = (await t.as(sam, { url: `${EVENTS}?type=ticket.status_changed` })).json();
     expect(end).toMatchObject({ events: [], has_more: false, next_cursor: everything[5]?.cursor });
     const idle = (await t.as(sam, { url: `${EVENTS}?after=${end.next_cursor}` })).json();
     expect(idle).toMatchObject({ events: [], has_more: false, next_cursor: end.next_cursor });
     await post(alice, `${TICKETS}/${a.ticket_id}/close`);
+    await feedSettled(t.db);
     const polled = (await t.as(sam, { url: `${EVENTS}?after=${end.next_cursor}` })).json();
     expect(polled.events.map((e: Event) => e.type)).toEqual(['ticket.status_changed']);
     expect(polled.$schema).toBe('/api/v1/schemas/EventFeedResponse.json');
@@ -268,6 +270,7 @@ describe.each(dialects())('%s: the events of ticket changes', (dialect) => {
   it.runIf(dialect === 'postgres')('never moves a cursor past an event whose transaction commits late', async () => {
     const first = await createTicketAs(t, alice);
     const second = await createTicketAs(t, bob);
+    await feedSettled(t.db);
     const start = (await t.as(sam, { url: EVENTS })).json().next_cursor as string;
     // A change whose transaction stays open: its event's number is taken, its commit comes later.
     let commit!: () => void;

@@ -2,7 +2,7 @@ import type { ActorType, Audience, EventType, NewTicketEvent } from '../events/e
 import { newId } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
 import { AppError, conflict } from '../http/problem.js';
-import type { TicketCommentRow, TicketHistoryRow, TicketPriority, TicketRow, TicketStatus, TicketType } from './ticket.table.js';
+import type { MessageFrom, TicketCommentRow, TicketHistoryRow, TicketPriority, TicketRow, TicketStatus, TicketType, WaitingOn } from './ticket.table.js';
 
 /**
  * Every change a ticket can go through, each described once: what it refuses, which columns it
@@ -44,6 +44,46 @@ export interface TicketChange {
   comment?: TicketCommentRow;
   history: TicketHistoryRow[];
   events: NewTicketEvent[];
+}
+
+/** Characters of the last public message a ticket keeps to show in the queue. */
+export const PREVIEW_CHARS = 160;
+
+/** The first `n` characters of a text, counted as charCount counts them. */
+export function firstChars(text: string, n: number): string {
+  return text.length <= n ? text : Array.from(text).slice(0, n).join('');
+}
+
+const UNSOLVED: ReadonlySet<TicketStatus> = new Set(['open', 'in_progress']);
+
+/**
+ * What needs attention next, after a public message by `from` at `at` on `ticket` (whose
+ * status is already the one the change leaves): the other side is now the one waiting, since
+ * this message if it was not waiting already (a customer's second message does not restart
+ * support's wait). Solved tickets wait on no one.
+ */
+export function afterMessage(ticket: Pick<TicketRow, 'status' | 'waiting_on' | 'waiting_since'>, from: MessageFrom, text: string, at: string): TicketChange['patch'] {
+  const waiting: WaitingOn = from === 'customer' ? 'support' : 'customer';
+  const message = from === 'customer' ? { last_customer_message_at: at } : { last_staff_reply_at: at };
+  return {
+    ...message,
+    last_message_from: from,
+    last_message_preview: firstChars(text, PREVIEW_CHARS),
+    ...(UNSOLVED.has(ticket.status)
+      ? { waiting_on: waiting, waiting_since: ticket.waiting_on === waiting ? ticket.waiting_since : at }
+      : { waiting_on: null, waiting_since: null }),
+  };
+}
+
+/**
+ * What needs attention next after a status change from `ticket.status` to `to` at `at`:
+ * solving stops the wait; taking a solved ticket back up starts one, for whoever did not
+ * speak last; open and in progress are the same wait.
+ */
+export function afterStatus(ticket: Pick<TicketRow, 'status' | 'last_message_from'>, to: TicketStatus, at: string): TicketChange['patch'] {
+  if (!UNSOLVED.has(to)) return { waiting_on: null, waiting_since: null };
+  if (UNSOLVED.has(ticket.status)) return {};
+  return { waiting_on: ticket.last_message_from === 'customer' ? 'support' : 'customer', waiting_since: at };
 }
 
 /** A planned new ticket. */
@@ -122,8 +162,11 @@ function statusChange(ticket: TicketRow, by: ChangeActor, to: TicketStatus, at: 
   };
 }
 
-/** Opens a ticket for a customer: status open, priority normal, unassigned. */
-export function planNewTicket(by: ChangeActor, tenantId: string, input: { title: string; description: string; type: TicketType }, at: string): NewTicket {
+/**
+ * Opens a ticket for a customer: status open, priority normal, unassigned, waiting on support.
+ * `number` is the next of the desk's ticket numbers (ticket.numbers.ts).
+ */
+export function planNewTicket(by: ChangeActor, tenantId: string, input: { title: string; description: string; type: TicketType }, at: string, number: number): NewTicket {
   const ticket: TicketRow = {
     id: newId(),
     tenant_id: tenantId,
@@ -144,8 +187,15 @@ export function planNewTicket(by: ChangeActor, tenantId: string, input: { title:
     resolved_at: null,
     first_response_at: null,
     version: 1,
+    number,
+    waiting_on: 'support',
+    waiting_since: at,
+    last_message_from: 'customer',
+    last_customer_message_at: at,
+    last_staff_reply_at: null,
+    last_message_preview: firstChars(input.description, PREVIEW_CHARS),
   };
-  const data = { status: ticket.status, priority: ticket.priority, type: ticket.type };
+  const data = { number, status: ticket.status, priority: ticket.priority, type: ticket.type };
   return { ticket, events: [eventOf('ticket.created', ticket, by, 'customer', data, at)] };
 }
 
@@ -181,12 +231,18 @@ function commentOn(ticket: TicketRow, by: ChangeActor, content: string, isIntern
 export function planCustomerComment(ticket: TicketRow, by: ChangeActor, content: string, at: string): TicketChange {
   if (ticket.status === 'closed') throw conflict(CLOSED_TAKES_NO_COMMENTS);
   const comment = commentOn(ticket, by, content, false, at);
-  const patch: TicketChange['patch'] = { comment_count: ticket.comment_count + 1, comment_chars: ticket.comment_chars + charCount(content), updated_at: at };
+  const status: TicketStatus = ticket.status === 'resolved' ? 'open' : ticket.status;
+  const patch: TicketChange['patch'] = {
+    comment_count: ticket.comment_count + 1,
+    comment_chars: ticket.comment_chars + charCount(content),
+    updated_at: at,
+    ...afterMessage({ ...ticket, status }, 'customer', content, at),
+  };
   const events = [eventOf('comment.created', ticket, by, 'customer', commentData(comment), at)];
   const history: TicketHistoryRow[] = [];
-  if (ticket.status === 'resolved') {
-    Object.assign(patch, { status: 'open', resolved_at: null });
-    const reopened = statusChange(ticket, by, 'open', at);
+  if (status !== ticket.status) {
+    Object.assign(patch, { status, resolved_at: null });
+    const reopened = statusChange(ticket, by, status, at);
     history.push(reopened.history);
     events.push(reopened.event);
   }
@@ -205,7 +261,13 @@ export function planStaffComment(ticket: TicketRow, by: ChangeActor, input: { co
     const event = eventOf('note.created', ticket, by, 'staff', commentData(comment), at);
     return changeOf(ticket, { internal_comment_count: ticket.internal_comment_count + 1, comment_chars }, { comment, history: [], events: [event] });
   }
-  const patch = { comment_count: ticket.comment_count + 1, comment_chars, updated_at: at, first_response_at: ticket.first_response_at ?? at };
+  const patch = {
+    comment_count: ticket.comment_count + 1,
+    comment_chars,
+    updated_at: at,
+    first_response_at: ticket.first_response_at ?? at,
+    ...afterMessage(ticket, 'staff', input.content, at),
+  };
   return changeOf(ticket, patch, { comment, history: [], events: [eventOf('comment.created', ticket, by, 'customer', commentData(comment), at)] });
 }
 
@@ -217,7 +279,8 @@ function commentData(comment: TicketCommentRow) {
 export function planClose(ticket: TicketRow, by: ChangeActor, at: string): TicketChange {
   if (ticket.status === 'closed') throw conflict(ALREADY_CLOSED);
   const closed = statusChange(ticket, by, 'closed', at);
-  return changeOf(ticket, { status: 'closed', resolved_at: ticket.resolved_at ?? at, updated_at: at }, { history: [closed.history], events: [closed.event] });
+  const patch = { status: 'closed' as const, resolved_at: ticket.resolved_at ?? at, updated_at: at, ...afterStatus(ticket, 'closed', at) };
+  return changeOf(ticket, patch, { history: [closed.history], events: [closed.event] });
 }
 
 /** What staff asked a triage to set; `assignee` is the staff user named, already looked up. */
@@ -248,6 +311,7 @@ export function planTriage(ticket: TicketRow, by: ChangeActor, input: TriageInpu
     patch.status = input.status;
     // Resolved and closed carry a resolution time; going back to work clears it.
     patch.resolved_at = input.status === 'resolved' ? at : input.status === 'closed' ? (ticket.resolved_at ?? at) : null;
+    Object.assign(patch, afterStatus(ticket, input.status, at));
     const changed = statusChange(ticket, by, input.status, at);
     history.push(changed.history);
     events.push(changed.event);

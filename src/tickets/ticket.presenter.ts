@@ -45,6 +45,8 @@ export function presentTicket(row: TicketRow, comments: TicketCommentRow[]): Sup
     title: row.title,
     type: row.type,
     updated_at: row.updated_at,
+    number: row.number,
+    waiting_on: row.waiting_on,
   };
 }
 
@@ -60,6 +62,8 @@ export function presentSummary(row: TicketSummaryRow): SupportTicketSummary {
     title: row.title,
     type: row.type,
     updated_at: row.updated_at,
+    number: row.number,
+    waiting_on: row.waiting_on,
   };
 }
 

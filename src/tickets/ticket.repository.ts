@@ -2,7 +2,7 @@ import { sql, type QueryCreator, type Updateable } from 'kysely';
 import { countRows, dialectOf, type Database, type Db } from '../db/database.js';
 import type { NewTicketEvent } from '../events/event.table.js';
 import type { IdempotencyKeyRow } from '../idempotency/idempotency.table.js';
-import type { TicketChange } from './ticket.changes.js';
+import { PREVIEW_CHARS, type TicketChange } from './ticket.changes.js';
 import { canonicalUuid } from '../db/ids.js';
 import { countFromTallies, rebuildTallies } from './ticket.tallies.js';
 import type { TicketCommentRow, TicketHistoryRow, TicketRow, TicketStatus, TicketTable, TicketType } from './ticket.table.js';
@@ -40,6 +40,8 @@ export const SUMMARY_COLUMNS = [
   'comment_count',
   'created_at',
   'updated_at',
+  'number',
+  'waiting_on',
 ] as const;
 
 export type TicketSummaryRow = Pick<TicketRow, (typeof SUMMARY_COLUMNS)[number]>;
@@ -53,16 +55,17 @@ function userTickets(db: Db, scope: UserScope, filter: UserTicketFilter) {
     .$if(filter.type !== undefined, (qb) => qb.where('type', '=', filter.type as TicketType));
 }
 
-/** One page of a user's tickets, newest first. */
+/** One page of a user's tickets, newest first or by latest activity. */
 export async function listTicketsForUser(
   db: Db,
   scope: UserScope,
   filter: UserTicketFilter,
   page: { limit: number; offset: number },
+  order: 'created_at' | 'updated_at' = 'created_at',
 ): Promise<TicketSummaryRow[]> {
   return userTickets(db, scope, filter)
     .select(SUMMARY_COLUMNS)
-    .orderBy('created_at', 'desc')
+    .orderBy(order, 'desc')
     .orderBy('id', 'desc')
     .limit(page.limit)
     .offset(page.offset)
@@ -232,6 +235,36 @@ export async function recountComments(db: Db): Promise<void> {
       comment_chars = (select coalesce(sum(length(c.content)), 0) from ticket_comments c where c.ticket_id = tickets.id)`.execute(db);
 }
 
+/**
+ * Numbers and what needs attention, derived from each ticket's comments, for tickets that
+ * came without them (an import of a version-1 export): numbers in creation order, the last
+ * public message, and since when the side that must answer has waited (from its first
+ * unanswered message; a reopening by staff left no trace to count from).
+ */
+export async function deriveAttention(db: Db): Promise<void> {
+  const lastPublic = (column: string) =>
+    sql.raw(`(select c.${column} from ticket_comments c where c.ticket_id = tickets.id and c.is_internal = 0 order by c.created_at desc, c.id desc limit 1)`);
+  await sql`update tickets set number = n.number from (select id, row_number() over (order by created_at, id) as number from tickets) n
+    where n.id = tickets.id`.execute(db);
+  await sql`update tickets set
+    last_message_from = case when ${lastPublic('author_type')} = 'staff' then 'staff' else 'customer' end,
+    last_customer_message_at = coalesce((select max(c.created_at) from ticket_comments c
+      where c.ticket_id = tickets.id and c.is_internal = 0 and c.author_type = 'user'), tickets.created_at),
+    last_staff_reply_at = (select max(c.created_at) from ticket_comments c
+      where c.ticket_id = tickets.id and c.is_internal = 0 and c.author_type = 'staff'),
+    last_message_preview = substr(coalesce(${lastPublic('content')}, tickets.description), 1, ${PREVIEW_CHARS})`.execute(db);
+  await sql`update tickets set
+    waiting_on = case when status in ('resolved', 'closed') then null when last_message_from = 'customer' then 'support' else 'customer' end,
+    waiting_since = case
+      when status in ('resolved', 'closed') then null
+      when last_message_from = 'customer' then coalesce((select min(c.created_at) from ticket_comments c
+        where c.ticket_id = tickets.id and c.is_internal = 0 and c.author_type = 'user' and c.created_at > tickets.last_staff_reply_at),
+        tickets.created_at)
+      else (select min(c.created_at) from ticket_comments c
+        where c.ticket_id = tickets.id and c.is_internal = 0 and c.author_type = 'staff' and c.created_at >= tickets.last_customer_message_at)
+    end`.execute(db);
+}
+
 /** Rebuilds what is derived from the tickets after rows were written around it (seed, import). */
 export async function recountDerived(db: Db): Promise<void> {
   await rebuildTallies(db);
@@ -256,6 +289,22 @@ export async function listComments(db: Db, ticketId: string, opts: { includeInte
     .$if(!opts.includeInternal, (qb) => qb.where('is_internal', '=', 0))
     .orderBy('created_at', 'asc')
     .orderBy('id', 'asc')
+    .execute();
+}
+
+/** When `userId` last opened each of these tickets (staff-side unread), by ticket id. */
+export async function readsOf(db: Db, userId: string, ticketIds: string[]): Promise<Map<string, string>> {
+  if (ticketIds.length === 0) return new Map();
+  const rows = await db.selectFrom('ticket_reads').select(['ticket_id', 'read_at']).where('user_id', '=', userId).where('ticket_id', 'in', ticketIds).execute();
+  return new Map(rows.map((row) => [row.ticket_id, row.read_at]));
+}
+
+/** Records that `userId` opened the ticket at `at` (never moving an earlier reading's time back). */
+export async function markRead(db: Db, ticketId: string, userId: string, at: string): Promise<void> {
+  await db
+    .insertInto('ticket_reads')
+    .values({ ticket_id: ticketId, user_id: userId, read_at: at })
+    .onConflict((oc) => oc.columns(['ticket_id', 'user_id']).doUpdateSet({ read_at: at }).where('ticket_reads.read_at', '<', at))
     .execute();
 }
 

@@ -19,12 +19,14 @@ describe.each(dialects())('%s', (dialect) => {
     'comment_count',
     'created_at',
     'created_by_email',
+    'number',
     'priority',
     'status',
     'ticket_id',
     'title',
     'type',
     'updated_at',
+    'waiting_on',
   ];
   const TICKET_FIELDS = [
     '$schema',
@@ -36,6 +38,7 @@ describe.each(dialects())('%s', (dialect) => {
     'created_by',
     'created_by_email',
     'description',
+    'number',
     'priority',
     'resolved_at',
     'status',
@@ -44,6 +47,7 @@ describe.each(dialects())('%s', (dialect) => {
     'title',
     'type',
     'updated_at',
+    'waiting_on',
   ];
   const COMMENT_FIELDS = ['$schema', 'author_email', 'author_id', 'author_type', 'comment_id', 'content', 'created_at', 'is_internal', 'ticket_id'];
   const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;

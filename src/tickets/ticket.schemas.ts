@@ -1,11 +1,17 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { InputSchemaLink, Nullable, Ref, SchemaLink } from '../http/schemas.js';
-import { AUTHOR_TYPES, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from './ticket.table.js';
+import { AUTHOR_TYPES, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, WAITING_ON } from './ticket.table.js';
 
 const TicketStatus = Type.Unsafe<(typeof TICKET_STATUSES)[number]>({ type: 'string', enum: [...TICKET_STATUSES] });
 const TicketType = Type.Unsafe<(typeof TICKET_TYPES)[number]>({ type: 'string', enum: [...TICKET_TYPES] });
 const TicketPriority = Type.Unsafe<(typeof TICKET_PRIORITIES)[number]>({ type: 'string', enum: [...TICKET_PRIORITIES] });
 const AuthorType = Type.Unsafe<(typeof AUTHOR_TYPES)[number]>({ type: 'string', enum: [...AUTHOR_TYPES] });
+const WaitingOn = Type.Unsafe<(typeof WAITING_ON)[number] | null>({
+  type: ['string', 'null'],
+  enum: [...WAITING_ON, null],
+  description: 'Whose move it is: `support` (the team owes an answer), `customer` (an answer was sent; the customer’s reply is awaited), null once resolved or closed',
+});
+const TicketNumber = Type.Integer({ format: 'int64', minimum: 1, description: 'A short number for people to quote (#1042), unique in this help desk' });
 const Timestamp = (description: string) => Type.String({ format: 'date-time', description });
 const Uuid = (description: string) => Type.String({ format: 'uuid', description });
 // Blank text is never a useful title, description or comment.
@@ -46,6 +52,8 @@ export const SupportTicket = Type.Object(
     title: Type.String({ description: 'Ticket title' }),
     type: { ...TicketType, description: 'Ticket type' },
     updated_at: Timestamp('When the ticket last changed'),
+    number: TicketNumber,
+    waiting_on: WaitingOn,
   },
   { $id: 'SupportTicket', additionalProperties: false },
 );
@@ -62,6 +70,8 @@ export const SupportTicketSummary = Type.Object(
     title: Type.String({ description: 'Ticket title' }),
     type: { ...TicketType, description: 'Ticket type' },
     updated_at: Timestamp('When the ticket last changed'),
+    number: TicketNumber,
+    waiting_on: WaitingOn,
   },
   { $id: 'SupportTicketSummary', additionalProperties: false },
 );
@@ -135,8 +145,18 @@ export const PageParams = {
   offset: Type.Optional(Type.Integer({ format: 'int64', minimum: 0, default: 0, description: 'Pagination offset' })),
 };
 
+export const CUSTOMER_SORTS = ['-created_at', '-updated_at'] as const;
+
 export const ListTicketsQuery = Type.Object({
   ...PageParams,
+  sort: Type.Optional(
+    Type.Unsafe<(typeof CUSTOMER_SORTS)[number]>({
+      type: 'string',
+      enum: [...CUSTOMER_SORTS],
+      default: '-created_at',
+      description: 'Newest first (`-created_at`, the default) or latest activity first (`-updated_at`)',
+    }),
+  ),
   status: Type.Optional({ ...TicketStatus, description: 'Filter by status (open, in_progress, resolved, closed)' }),
   type: Type.Optional({ ...TicketType, description: 'Filter by type (support, bug, feature_request, billing, ...)' }),
 });

@@ -7,6 +7,7 @@ import { ResponseCache, type Serialize } from '../http/response-cache.js';
 import { API_PREFIX } from '../http/schemas.js';
 import { idempotencyRow, type Idempotency } from '../idempotency/idempotency.service.js';
 import { asCustomer, planClose, planCustomerComment, planNewTicket, type TicketChange } from './ticket.changes.js';
+import { nextTicketNumber } from './ticket.numbers.js';
 import { presentComment, presentDetail, presentList, presentTicket } from './ticket.presenter.js';
 import {
   ALL_TENANTS,
@@ -106,7 +107,7 @@ export async function changeTicket<T>(db: Db, ticketId: string, scope: TicketSco
 
 /** Opens a ticket for the caller: status open, priority normal, unassigned. */
 export async function createTicket(db: Db, actor: Actor, input: CreateTicketBody, idempotency?: Idempotency | null): Promise<SupportTicket> {
-  const { ticket, events } = planNewTicket(asCustomer(actor), actor.tenantId, input, nowIso());
+  const { ticket, events } = planNewTicket(asCustomer(actor), actor.tenantId, input, nowIso(), await nextTicketNumber(db));
   const body = presentTicket(ticket, []);
   const record = idempotency ? [idempotencyRow(idempotency, { status: 201, body, headers: { location: ticketLocation(ticket.id) } })] : [];
   await writeNewTicket(db, ticket, { ticket_events: events, idempotency_keys: record });
@@ -150,7 +151,11 @@ export async function listMyTickets(db: Db, actor: Actor, query: ListTicketsQuer
   const page = { limit: query.limit ?? DEFAULT_PAGE_SIZE, offset: query.offset ?? 0 };
   const scope = scopeOf(actor);
   const [version, rows, total] = await readSnapshot(db, (trx) =>
-    Promise.all([ownerVersion(trx, scope), listTicketsForUser(trx, scope, filter, page), countTicketsForUser(trx, scope, filter)]),
+    Promise.all([
+      ownerVersion(trx, scope),
+      listTicketsForUser(trx, scope, filter, page, query.sort === '-updated_at' ? 'updated_at' : 'created_at'),
+      countTicketsForUser(trx, scope, filter),
+    ]),
   );
   return { version: version ?? NO_TICKETS, body: presentList(rows, total, page.offset) };
 }
@@ -192,7 +197,7 @@ export function customerReads(db: Db): CustomerReads {
     async list(actor, query, serialize) {
       const owner = ownerKey(scopeOf(actor));
       const version = (await versionOf(owner)) ?? NO_TICKETS;
-      const key = JSON.stringify(['list', owner, query.status ?? null, query.type ?? null, query.limit ?? null, query.offset ?? null]);
+      const key = JSON.stringify(['list', owner, query.status ?? null, query.type ?? null, query.sort ?? null, query.limit ?? null, query.offset ?? null]);
       return responses.serve({ key, owner, version }, () => listMyTickets(db, actor, query), serialize);
     },
     async get(actor, ticketId, serialize) {

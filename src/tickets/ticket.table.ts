@@ -9,6 +9,10 @@ export type TicketStatus = (typeof TICKET_STATUSES)[number];
 export type TicketType = (typeof TICKET_TYPES)[number];
 export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
 export type AuthorType = (typeof AUTHOR_TYPES)[number];
+export const WAITING_ON = ['support', 'customer'] as const;
+export type WaitingOn = (typeof WAITING_ON)[number];
+export const MESSAGE_FROM = ['customer', 'staff'] as const;
+export type MessageFrom = (typeof MESSAGE_FROM)[number];
 
 /** Timestamps are stored as RFC 3339 UTC text with milliseconds: sortable as text on every dialect. */
 export interface TicketTable {
@@ -33,6 +37,18 @@ export interface TicketTable {
   first_response_at: string | null;
   /** Characters of all its comments, internal notes included (the limits in ticket.changes.ts). */
   comment_chars: number;
+  /** A short number per desk for people to quote (#1042). */
+  number: number;
+  /** Who must act next on an unsolved ticket; null once it is resolved or closed (ticket.changes.ts). */
+  waiting_on: WaitingOn | null;
+  /** Since when that side has been the one waiting. */
+  waiting_since: string | null;
+  /** Who wrote the last public message (the ticket itself is the customer's first). */
+  last_message_from: MessageFrom;
+  last_customer_message_at: string;
+  last_staff_reply_at: string | null;
+  /** The start of the last public message. */
+  last_message_preview: string;
   /** Bumped by every write; the row lock on every dialect and the staff ETag. */
   version: Generated<number>;
 }
@@ -63,6 +79,19 @@ export interface TicketHistoryTable {
 }
 
 export type TicketRow = Selectable<TicketTable>;
+
+/** When each agent last opened each ticket (migration 026): what is unread for them. */
+export interface TicketReadTable {
+  ticket_id: string;
+  user_id: string;
+  read_at: string;
+}
+
+/** Named counters handed out in blocks (migration 026): ticket numbers. */
+export interface CounterTable {
+  name: string;
+  next: number;
+}
 export type NewTicketRow = Insertable<TicketTable>;
 export type TicketCommentRow = Selectable<TicketCommentTable>;
 export type TicketHistoryRow = Selectable<TicketHistoryTable>;

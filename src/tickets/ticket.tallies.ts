@@ -40,7 +40,8 @@ export async function rebuildTallies(db: Db): Promise<void> {
 export interface TallyFilter {
   tenantId?: string | undefined;
   createdBy?: string | undefined;
-  status?: TicketStatus | undefined;
+  /** One status, or any of several. */
+  status?: TicketStatus | TicketStatus[] | undefined;
   type?: TicketType | undefined;
   priority?: TicketPriority | undefined;
   /** A user id, or null for unassigned. */
@@ -67,7 +68,10 @@ export async function countFromTallies(db: Db, filter: TallyFilter): Promise<num
   const table: TallyTable =
     filter.createdBy !== undefined ? 'user_ticket_tallies' : filter.tenantId !== undefined ? 'tenant_ticket_tallies' : 'ticket_tallies';
   if (!columns.every((c) => TALLY_KEYS[table].includes(c)) || (table === 'user_ticket_tallies' && filter.tenantId === undefined)) return undefined;
-  const conditions = filtered.map((k) => sql`${sql.ref(FILTER_COLUMNS[k])} = ${filter[k] ?? ''}`);
+  const conditions = filtered.map((k) => {
+    const value = filter[k];
+    return Array.isArray(value) ? sql`${sql.ref(FILTER_COLUMNS[k])} in (${sql.join(value)})` : sql`${sql.ref(FILTER_COLUMNS[k])} = ${value ?? ''}`;
+  });
   const where = conditions.length > 0 ? sql`where ${sql.join(conditions, sql` and `)}` : sql``;
   const { rows } = await sql<{ n: number | string }>`select coalesce(sum(n), 0) as n from ${sql.table(table)} ${where}`.execute(db);
   return Number(rows[0]?.n ?? 0);

@@ -139,6 +139,26 @@ export interface paths {
         patch: operations["update-ticket-staff"];
         trace?: never;
     };
+    "/api/v1/admin/support/tickets/{ticketId}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mark a ticket read for me (staff)
+         * @description Records that the calling agent opened the ticket: `unread` is false for them until the customer writes again.
+         */
+        put: operations["mark-ticket-read-staff"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/support/tickets/{ticketId}/comments": {
         parameters: {
             query?: never;
@@ -448,6 +468,16 @@ export interface components {
              * @description When the ticket last changed
              */
             updated_at: string;
+            /**
+             * Format: int64
+             * @description A short number for people to quote (#1042), unique in this help desk
+             */
+            number: number;
+            /**
+             * @description Whose move it is: `support` (the team owes an answer), `customer` (an answer was sent; the customer’s reply is awaited), null once resolved or closed
+             * @enum {string|null}
+             */
+            waiting_on: "support" | "customer" | null;
         };
         SupportTicketSummary: {
             /** @description Email of the assigned support agent */
@@ -491,6 +521,16 @@ export interface components {
              * @description When the ticket last changed
              */
             updated_at: string;
+            /**
+             * Format: int64
+             * @description A short number for people to quote (#1042), unique in this help desk
+             */
+            number: number;
+            /**
+             * @description Whose move it is: `support` (the team owes an answer), `customer` (an answer was sent; the customer’s reply is awaited), null once resolved or closed
+             * @enum {string|null}
+             */
+            waiting_on: "support" | "customer" | null;
         };
         TicketListResponse: {
             /**
@@ -616,10 +656,153 @@ export interface components {
              * @description When the ticket last changed
              */
             updated_at: string;
+            /**
+             * Format: int64
+             * @description A short number for people to quote (#1042), unique in this help desk
+             */
+            number: number;
+            /**
+             * @description Whose move it is: `support` (the team owes an answer), `customer` (an answer was sent; the customer’s reply is awaited), null once resolved or closed
+             * @enum {string|null}
+             */
+            waiting_on: "support" | "customer" | null;
             /** @description User ID of the ticket creator */
             created_by: string;
             /** @description Organization (tenant) the ticket belongs to */
             tenant_id: string;
+            /**
+             * Format: date-time
+             * @description Since when the side in `waiting_on` has been waiting; null once resolved or closed
+             */
+            waiting_since: string | null;
+            /**
+             * @description Who wrote the last public message (the ticket itself is the customer’s first)
+             * @enum {string}
+             */
+            last_message_from: "customer" | "staff";
+            /**
+             * Format: date-time
+             * @description When the customer last wrote (or opened the ticket)
+             */
+            last_customer_message_at: string;
+            /**
+             * Format: date-time
+             * @description When the team last replied publicly
+             */
+            last_staff_reply_at: string | null;
+            /** @description The start of the last public message */
+            last_message_preview: string;
+            /** @description Whether the customer wrote since you last opened the ticket (PUT …/read) */
+            unread: boolean;
+        };
+        StaffTicket: {
+            /**
+             * Format: uri-reference
+             * @description A URL to the JSON Schema for this object.
+             * @example /api/v1/schemas/SupportTicket.json
+             */
+            readonly $schema: string;
+            /** @description User ID of the assigned support agent */
+            assigned_to: string | null;
+            /** @description Email of the assigned support agent */
+            assigned_to_email: string | null;
+            /**
+             * Format: int64
+             * @description Number of comments on the ticket
+             */
+            comment_count: number;
+            /** @description Comments, oldest first */
+            comments: components["schemas"]["SupportTicketComment"][];
+            /**
+             * Format: date-time
+             * @description When the ticket was created
+             */
+            created_at: string;
+            /** @description User ID of the ticket creator */
+            created_by: string;
+            /** @description Email of the ticket creator */
+            created_by_email: string;
+            /** @description Ticket description */
+            description: string;
+            /**
+             * @description Ticket priority, set by the support team
+             * @enum {string}
+             */
+            priority: "low" | "normal" | "high" | "urgent";
+            /**
+             * Format: date-time
+             * @description When the ticket was resolved or closed
+             */
+            resolved_at: string | null;
+            /**
+             * @description Ticket status
+             * @enum {string}
+             */
+            status: "open" | "in_progress" | "resolved" | "closed";
+            /** @description Organization (tenant) the ticket belongs to */
+            tenant_id: string;
+            /**
+             * Format: uuid
+             * @description Ticket UUID
+             */
+            ticket_id: string;
+            /** @description Ticket title */
+            title: string;
+            /**
+             * @description Ticket type
+             * @enum {string}
+             */
+            type: "support" | "bug" | "feature_request" | "billing" | "account" | "other";
+            /**
+             * Format: date-time
+             * @description When the ticket last changed
+             */
+            updated_at: string;
+            /**
+             * Format: int64
+             * @description A short number for people to quote (#1042), unique in this help desk
+             */
+            number: number;
+            /**
+             * @description Whose move it is: `support` (the team owes an answer), `customer` (an answer was sent; the customer’s reply is awaited), null once resolved or closed
+             * @enum {string|null}
+             */
+            waiting_on: "support" | "customer" | null;
+            /**
+             * Format: date-time
+             * @description Since when the side in `waiting_on` has been waiting; null once resolved or closed
+             */
+            waiting_since: string | null;
+            /**
+             * @description Who wrote the last public message (the ticket itself is the customer’s first)
+             * @enum {string}
+             */
+            last_message_from: "customer" | "staff";
+            /**
+             * Format: date-time
+             * @description When the customer last wrote (or opened the ticket)
+             */
+            last_customer_message_at: string;
+            /**
+             * Format: date-time
+             * @description When the team last replied publicly
+             */
+            last_staff_reply_at: string | null;
+            /** @description The start of the last public message */
+            last_message_preview: string;
+            /** @description Whether the customer wrote since you last opened the ticket (PUT …/read) */
+            unread: boolean;
+        };
+        StaffTicketDetailResponse: {
+            /**
+             * Format: uri-reference
+             * @description A URL to the JSON Schema for this object.
+             * @example /api/v1/schemas/StaffTicketDetailResponse.json
+             */
+            readonly $schema: string;
+            /** @description Changes to the ticket, oldest first */
+            history: components["schemas"]["TicketHistoryEntry"][];
+            ticket: components["schemas"]["StaffTicket"];
         };
         AdminTicketListResponse: {
             /**
@@ -968,6 +1151,8 @@ export interface operations {
                 limit?: number;
                 /** @description Pagination offset */
                 offset?: number;
+                /** @description Newest first (`-created_at`, the default) or latest activity first (`-updated_at`) */
+                sort?: "-created_at" | "-updated_at";
                 /** @description Filter by status (open, in_progress, resolved, closed) */
                 status?: "open" | "in_progress" | "resolved" | "closed";
                 /** @description Filter by type (support, bug, feature_request, billing, ...) */
@@ -1418,8 +1603,10 @@ export interface operations {
                 limit?: number;
                 /** @description Pagination offset */
                 offset?: number;
-                /** @description Filter by status */
-                status?: "open" | "in_progress" | "resolved" | "closed";
+                /** @description Filter by status: any of those given (repeat the parameter: `status=open&status=in_progress`) */
+                status?: ("open" | "in_progress" | "resolved" | "closed")[];
+                /** @description Filter by whose move it is: `support` (the team owes an answer) or `customer` */
+                waiting_on?: "support" | "customer";
                 /** @description Filter by type */
                 type?: "support" | "bug" | "feature_request" | "billing" | "account" | "other";
                 /** @description Filter by priority */
@@ -1430,10 +1617,10 @@ export interface operations {
                 tenant_id?: string;
                 /** @description Filter by creator user ID */
                 created_by?: string;
-                /** @description Full-text search: every word must begin a word of the title, description or any comment (internal notes included); case-insensitive */
+                /** @description Full-text search: every word must begin a word of the title, description or any comment (internal notes included); case-insensitive. `#1042` finds the ticket numbered 1042 */
                 q?: string;
-                /** @description Sort field; a leading `-` sorts descending. Ties in priority go by `updated_at` in the same direction */
-                sort?: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "priority" | "-priority";
+                /** @description Sort field; a leading `-` sorts descending. Ties in priority go by `updated_at` in the same direction; `waiting_since` puts the longest wait first and solved tickets last */
+                sort?: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "priority" | "-priority" | "waiting_since" | "-waiting_since";
             };
             header?: never;
             path?: never;
@@ -1517,7 +1704,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TicketDetailResponse"];
+                    "application/json": components["schemas"]["StaffTicketDetailResponse"];
                 };
             };
             /** @description Bad Request */
@@ -1612,7 +1799,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SupportTicket"];
+                    "application/json": components["schemas"]["StaffTicket"];
                 };
             };
             /** @description Bad Request */
@@ -1671,6 +1858,90 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity: validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "mark-ticket-read-staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket UUID */
+                ticketId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Recorded */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

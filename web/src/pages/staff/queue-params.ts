@@ -39,7 +39,7 @@ export function readQueueParams(params: URLSearchParams) {
   const sort = oneOf(params.get('sort'), SORT_VALUES) ?? '-updated_at';
   const page = pageNumber(params.get('page'));
   const query = {
-    status,
+    status: status === undefined ? undefined : [status],
     type: oneOf(params.get('type'), TYPES),
     priority: oneOf(params.get('priority'), PRIORITIES),
     tenant_id: get('tenant'),

@@ -33,7 +33,7 @@ export interface TicketTable {
   first_response_at: string | null;
   /** Characters of all its comments, internal notes included (the limits in ticket.changes.ts). */
   comment_chars: number;
-  /** Bumped by every write; the row lock on every dialect and the staff ETag. */
+  /** Bumped by every write: what a change checks it was planned from (every dialect), and the staff ETag. */
   version: Generated<number>;
 }
 

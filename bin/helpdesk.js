@@ -4,8 +4,9 @@ import v8 from 'node:v8';
 
 // Grow the heap to 2x its live size between full collections, where V8 would pick a factor of
 // up to 4 on its own (and less only when collecting is slow or memory is short): under load
-// the live heap is ~30 MB, and peak RSS fell from 202-213 to 152-156 MB at the same CPU per
-// request (docs/PERFORMANCE.md). A value given on the command line wins.
+// most of the peak RSS was garbage waiting for the next full collection, and the lower factor
+// bounds it at the same CPU per request (docs/PERFORMANCE.md). A value given on the command
+// line wins.
 if (!process.execArgv.some((flag) => /^--heap[-_]growing[-_]percent/.test(flag))) v8.setFlagsFromString('--heap-growing-percent=100');
 
 await import('../dist/cli/main.js');

@@ -125,7 +125,7 @@ export function searchWords(q: string): string[] {
  * `updated_at`, the low-cardinality columns (status, type, priority, assignee) are written as
  * `+column`, which keeps the planner from using their indexes: it then walks the sort's own
  * index and stops after one page, where it would otherwise collect and sort every open ticket
- * (50 ms at 100,000 tickets, growing with the desk). Tenant and creator stay indexable.
+ * (a cost that grows with the desk). Tenant and creator stay indexable.
  */
 function queue(db: QueryCreator<Database>, dialect: Dialect, filter: QueueFilter, sortField: QueueSort['field'] = 'updated_at', plan: SearchPlan = { dense: false, fromHits: false }) {
   const words = filter.words;
@@ -157,8 +157,9 @@ function queue(db: QueryCreator<Database>, dialect: Dialect, filter: QueueFilter
  * a few hits are fetched and sorted; many are better found by walking the sort's index over
  * the tickets its indexable filters select, keeping the hits, which stops after one page (it
  * passes `filtered / matching` tickets per hit kept). The crossover follows from the measured
- * costs (~3 µs per hit fetched and sorted, ~0.5 µs per ticket walked past). A search's queued
- * documents were indexed by countQueue, which the caller runs first in the same snapshot.
+ * cost of a hit fetched and sorted against that of a ticket walked past (docs/PERFORMANCE.md,
+ * the search's page plan). A search's queued documents were indexed by countQueue, which the
+ * caller runs first in the same snapshot.
  */
 export async function listQueue(
   db: Db,
@@ -226,11 +227,11 @@ export class SearchTotals {
 /**
  * A SQLite search's page and total from one reading of the full-text index: its hits are
  * collected once, counted, and the page read from them, where countQueue and listQueue read the
- * index once each. At 1,000,000 tickets that saves a fifth to a third of a search of several
- * terms (words and filters); for a single term, collecting the hits costs more than reading
- * the index twice. The plan comes from the query's last total in `totals` (the page must be
- * read in the same statement as the count). Undefined when this does not apply (PostgreSQL,
- * one term, no earlier total): then count and list.
+ * index once each. For a search of several terms (words and filters) that is the cheaper
+ * way; for a single term, collecting the hits costs more than reading the index twice. The
+ * plan comes from the query's last total in `totals` (the page must be read in the same
+ * statement as the count). Undefined when this does not apply (PostgreSQL, one term, no
+ * earlier total): then count and list.
  */
 export async function searchPageAndTotal(
   db: Db,

@@ -35,9 +35,9 @@ export interface Checkpointer {
  *
  * A connection checkpoints on its own when a commit leaves the log past
  * `wal_autocheckpoint` pages: it writes every page the log holds into the database file and
- * flushes that file, inside the COMMIT, on the event loop. At 1,000,000 tickets a create
- * touches pages all over 14 indexes, so each checkpoint wrote thousands of scattered pages:
- * under 10 s of creates 86-135 commits took more than 5 ms, 0.6-0.8 s of the event loop.
+ * flushes that file, inside the COMMIT, on the event loop. On a big desk a create touches
+ * pages all over the ticket's indexes, so each checkpoint writes many scattered pages, and
+ * every request waits while the commit that runs it holds the event loop.
  *
  * This thread runs a PASSIVE checkpoint every `everyMs` over its own connection, which waits
  * for no one and blocks no one: readers and the writer go on while it copies. The server's

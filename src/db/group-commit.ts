@@ -3,10 +3,10 @@ import fs, { type FileHandle } from 'node:fs/promises';
 
 /**
  * Group commit: many commits, one disk flush. SQLite with `synchronous = FULL` flushes its
- * write-ahead log at every commit, on the event loop (a third of a ticket create at 1,000,000
- * tickets). With `synchronous = NORMAL` a commit only writes the log; this class then flushes
- * the log off the event loop, and no response leaves before the flush that covers every commit
- * made before it. Commits that arrive while a flush runs share the next one.
+ * write-ahead log at every commit, on the event loop, which waits for the disk each time. With
+ * `synchronous = NORMAL` a commit only writes the log; this class then flushes the log off
+ * the event loop, and no response leaves before the flush that covers every commit made
+ * before it. Commits that arrive while a flush runs share the next one.
  *
  * Every response waits (reads too): a read may have seen a commit, and what a client was shown
  * must survive a power cut just as what it was told was saved. With no commit pending the
@@ -49,11 +49,11 @@ export class GroupCommit {
  * The write-ahead log, flushed (fdatasync) through a descriptor of its own: Linux flushes the
  * file, whoever wrote it. The descriptor stays open while the connection is: opening the log
  * for every flush cost a second round trip through libuv's thread pool, and under load each
- * round trip waits for the busy event loop to come round (the open took p50 3.2 ms and p90
- * 12 ms, longer than the flush itself). Holding it is safe because SQLite deletes or replaces
- * the log only when the last connection to the database closes, and the server's own
- * connection is open until `close`. No log yet means nothing was committed to flush; it is
- * looked for again at the next flush.
+ * round trip waits for the busy event loop to come round (the open took longer than the
+ * flush itself). Holding it is safe because SQLite deletes or replaces the log only when the
+ * last connection to the database closes, and the server's own connection is open until
+ * `close`. No log yet means nothing was committed to flush; it is looked for again at the
+ * next flush.
  */
 export class LogFile {
   #handle: Promise<FileHandle | undefined> | undefined;
@@ -117,10 +117,10 @@ interface SqliteHandle {
 
 /**
  * Runs the transactions of one event-loop turn as savepoints of one SQLite transaction.
- * A commit writes every page it changed to the log, and a ticket write changes some 30 pages
+ * A commit writes every page it changed to the log, and a ticket write changes many pages
  * (the row, each index, the tallies, the search index); most are the same pages for the next
- * ticket. Creates committed one by one wrote 333 KB each (log and checkpoints) at 1,000,000
- * tickets; committed together, the shared pages are written once (35 KB a create).
+ * ticket. Committed together, the shared pages are written once per batch instead of once per
+ * create, and so are their checkpoints.
  *
  * Kysely's `begin`, `commit` and `rollback` become `SAVEPOINT`, `RELEASE` and `ROLLBACK TO`, so
  * each request's transaction stays atomic: a failed one leaves the others of its batch alone.
@@ -135,7 +135,7 @@ export class TransactionBatcher {
   #scheduled = false;
   #alone = false;
 
-  /** `beforeCommit` runs inside the batch, just before it commits (search-queue.ts). */
+  /** `beforeCommit` runs inside the batch, just before it commits (search/search.queue.ts). */
   constructor(
     private readonly sqlite: SqliteHandle,
     private readonly beforeCommit: () => void = () => {},

@@ -9,7 +9,8 @@ let sequence = 0;
  * (the RFC's "fixed-length dedicated counter"), so they sort in the order they were made; past
  * 4,096 in one millisecond the timestamp moves on a millisecond. The other 62 bits are
  * random, taken from `randomUUID`, whose variant bits are v7's too: Node draws its random bytes
- * from a pool, where `crypto.getRandomValues` per id (the uuid package) cost 5 µs each.
+ * from a pool, where a `crypto.getRandomValues` call per id (the uuid package) costs several
+ * times as much.
  */
 export function newId(): string {
   const now = Date.now();

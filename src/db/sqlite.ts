@@ -57,7 +57,7 @@ export function openSqlite<DB>(file: string, options: SqliteOptions = {}): Kysel
   if (options.groupCommit) {
     // Statement journals in memory: inside a transaction every write statement keeps the
     // pages it changes in a statement journal, which SQLite moves to a temporary file past
-    // 64 KB; a ticket write changes some 20 pages. The server's own sorts have a LIMIT.
+    // 64 KB; a ticket write changes more pages than that. The server's own sorts have a LIMIT.
     sqlite.pragma('temp_store = MEMORY');
   }
   // Refreshes the planner's statistics where they are missing or stale (cheap; SQLite's advice

@@ -2,8 +2,8 @@
  * Point reads asked for during one event-loop turn, answered together by one query at its end.
  * The customer's cached list and ticket need one small read per request (a version), and under
  * load many requests arrive in one turn. On PostgreSQL each query is a round trip (a write to
- * the socket, a read, parsing on both sides); on SQLite one costs little alone but 10-15 µs of
- * a loaded server's CPU (a read transaction's locks and a cold B-tree path). Every caller asks
+ * the socket, a read, parsing on both sides); on SQLite one costs little alone but adds up on
+ * a loaded server (a read transaction's locks and a cold B-tree path). Every caller asks
  * after its request arrived and the query runs after that, so each answer is as fresh as a
  * query of its own.
  *

@@ -98,7 +98,7 @@ export async function seedDatabase(
   // Fresh statistics, so that both planners pick the right index for each queue filter. On
   // PostgreSQL also a vacuum: the first vacuum of freshly loaded tables (hint bits, the
   // visibility map) otherwise comes from autovacuum when it chooses, and once came during a
-  // bench's searches (0.21 x the ceiling instead of 0.45).
+  // bench's searches and slowed them.
   if (dialect === 'sqlite') await sql`analyze`.execute(db);
   else {
     // On a connection of its own without the pool's 10 s statement limit: vacuuming a
@@ -130,7 +130,7 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boo
   if (dialect !== 'sqlite') {
     // Tallies and owner versions are recounted after the load, and the search documents
     // written once at the end: kept row by row, every seeded comment rewrote its
-    // ticket's document and GIN entries (100,000 tickets: 46 s instead of 32). DISABLE holds
+    // ticket's document and GIN entries, which made the seed far slower. DISABLE holds
     // for every session: a server writing meanwhile goes uncounted and unindexed until the end
     // below. A seed killed mid-load leaves the triggers off; the next seed finds them so and
     // rewrites every document (`alter table tickets enable trigger user` and the same for
@@ -158,8 +158,8 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boo
     try {
       return await load();
     } finally {
-      // Twice: first the bulk, with writers free to go on (a minute at 1,000,000 tickets, longer
-      // than their statement timeout); then, holding the tables, what changed meanwhile.
+      // Twice: first the bulk, with writers free to go on (on a big desk it takes longer than
+      // their statement timeout); then, holding the tables, what changed meanwhile.
       // ALTER TABLE keeps writers out until that commit: none can slip between the triggers
       // coming back and the documents written from the rows.
       const bulkBegan = new Date().toISOString();
@@ -212,7 +212,7 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boo
         select d.doc_id, ${sql.raw(documentTextSql('t'))}, ${sql.raw(facetsSql('t'))}
         from ticket_search_docs d join tickets t on t.id = d.ticket_id
         where d.doc_id > ${before.docs} or d.ticket_id in (${touched})`.execute(trx);
-      // Merge the many segments a bulk insert leaves: searches read one b-tree instead (6x faster).
+      // Merge the many segments a bulk insert leaves: searches then read one b-tree instead of many.
       await sql`insert into ticket_search (ticket_search) values ('optimize')`.execute(trx);
       // The tallies and owner versions, and only then the list of what was dropped: a seed
       // killed before this commit is still one to finish.
@@ -240,7 +240,7 @@ export const seedInterrupted = bulkLoadInterrupted;
 async function load(db: Db, options: SeedOptions, progress: (done: number) => void | Promise<void>): Promise<{ users: number; tickets: number; comments: number; history: number }> {
   const random = prng(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  // Texts come from a pool: building every one word by word was a fifth of the seed's time.
+  // Texts come from a pool: building every one word by word was a large part of the seed's time.
   const word = () => WORDS[Math.floor(WORDS.length ** random()) - 1] as string; // P(rank r) ~ 1/r
   const pool = (n: number) => Array.from({ length: 4096 }, () => Array.from({ length: n }, word).join(' '));
   const [titles, descriptions, remarks] = [pool(3), pool(25), pool(12)];

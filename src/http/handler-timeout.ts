@@ -14,18 +14,17 @@ interface InFlight {
  * Answers 503 for a request whose handler is still running after `ms`, as Fastify's own
  * `handlerTimeout` does, at a fraction of its cost. Fastify's gives every request an
  * AbortController, a timer and a 'close' listener that builds an AbortError (a DOMException,
- * with its stack) at the end of every request: about 5% of the server's CPU at 2,000 creates/s
- * in a profile. Nothing here reads `request.signal`, so this keeps only the answer: requests in
+ * with its stack) at the end of every request, which shows in the server's CPU profile under
+ * load. Nothing here reads `request.signal`, so this keeps only the answer: requests in
  * flight form a list in arrival order, and one timer walks it from the oldest. Call it before
  * any other onSend hook is added: a request leaves the list when its answer is ready.
  *
  * The list is linked through the requests themselves, and a request leaving it is unlinked at
  * once, so nothing long-lived points at a finished request. It was a Map: a Map's table is
  * not cleared as entries leave it, and the young garbage it still pointed at survived every
- * young-generation collection until a full one. Under 50 connections each scavenge then
- * copied and promoted ~2.4 MB (every request's objects), pausing 3.5-8 ms every 25 ms; with
- * the list, ~30 KB and ~1 ms (cached list at 1,000,000 tickets: 96 -> 63-78 µs of CPU per
- * request, p99 15 -> 7-8 ms).
+ * young-generation collection until a full one. Under load each scavenge then copied and
+ * promoted every request's objects, and its pauses set the cached reads' p99; with the list,
+ * next to nothing survives a scavenge (docs/PERFORMANCE.md).
  */
 export function installHandlerTimeout(app: FastifyInstance, ms: number): void {
   // One key per install, so that two installs on one request keep two lists intact. A

@@ -63,7 +63,7 @@ export function handleError(error: FastifyError | AppError | Error, request: Fas
     return sendProblem(reply, 422, 'validation failed', errors);
   }
   const status = fastifyError.statusCode ?? 500;
-  // PostgreSQL cancelled a statement at its statement_timeout (database.ts): too busy, not broken.
+  // PostgreSQL cancelled a statement at its statement_timeout (postgres.ts): too busy, not broken.
   if (fastifyError.code === STATEMENT_TIMEOUT) {
     request.log.error({ err: error }, 'statement timed out');
     return sendProblem(reply, 503, 'the request took too long; retry later');

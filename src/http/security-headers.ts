@@ -4,8 +4,8 @@ import helmet, { type HelmetOptions } from 'helmet';
 
 /**
  * Helmet's security headers on every response, computed once. @fastify/helmet runs
- * `helmet(options)` on each request, parsing the whole policy again (6% of a request's CPU in
- * a profile of the API); nothing here varies per request (no nonces), so the headers helmet
+ * `helmet(options)` on each request, parsing the whole policy again (it shows in a CPU profile
+ * of the API); nothing here varies per request (no nonces), so the headers helmet
  * sets are captured from helmet itself at start and copied onto each reply.
  */
 export function registerSecurityHeaders(app: FastifyInstance, options: HelmetOptions): void {

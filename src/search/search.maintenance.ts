@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { sql } from 'kysely';
 import type { Db, Dialect } from '../db/database.js';
 
-/** Pages of index one merge step may write: ~20-30 ms of work at 1,000,000 tickets. */
+/** Pages of index one merge step may write: a short step, so that a request arriving meanwhile waits little. */
 const PAGES_PER_STEP = 100;
 
 export interface MergeOptions {
@@ -22,13 +22,13 @@ export interface MergeOptions {
  * Keeps SQLite's search index merged while the server is idle. Every indexing batch adds a
  * small index segment, and a ticket re-indexed after a comment leaves its old entry behind as
  * a tombstone; FTS5 merges segments as it writes only once four pile up on a level. After a
- * day of writes (60,000 new tickets and comments on the 1,000,000-ticket bench desk: twelve
- * segments) prefix searches took 85-100 ms where the same index merged answers them in 25-40.
- * A full `optimize` rewrites the whole index (9 s there), too long to hold the one connection,
- * so this runs FTS5's incremental `merge` in small steps (usermerge 2, migration 011) while
- * no request has reached `server` for `idleAfterMs`, until a step finds nothing to do. A step
- * blocks the event loop for its ~25 ms, so a request arriving meanwhile waits that long at
- * most. PostgreSQL's GIN index needs none of this. Returns a function that stops it.
+ * day of writes the index is many small segments, and prefix searches take much longer than
+ * on the same index merged. A full `optimize` rewrites the whole index, too long to hold the
+ * one connection, so this runs FTS5's incremental `merge` in small steps (usermerge 2,
+ * migration 011) while no request has reached `server` for `idleAfterMs`, until a step finds
+ * nothing to do. A step blocks the event loop while it runs, so a request arriving meanwhile
+ * waits one step at most. PostgreSQL's GIN index needs none of this. Returns a function that
+ * stops it.
  */
 export function mergeSearchIndexWhenIdle(db: Db, dialect: Dialect, server: Server, options: MergeOptions = {}): () => void {
   if (dialect !== 'sqlite') return () => {};

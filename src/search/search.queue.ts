@@ -6,8 +6,8 @@ import { searchColumnsSql } from './search.documents.js';
 /**
  * SQLite's search index is written in bulk, not row by row. FTS5 writes the terms it holds in
  * memory to disk at every savepoint, and a trigger's statement opens one: indexing a ticket in
- * its trigger wrote a new index segment per ticket and per comment (120 µs of a 200 µs ticket
- * insert at 1,000,000 tickets), and fed the merges. So the triggers (migrations 010 and 015) only queue
+ * its trigger wrote a new index segment per ticket and per comment (the larger part of a ticket
+ * insert's time), and fed the merges. So the triggers (migrations 010 and 015) only queue
  * the ticket's document, and these statements (re)index everything queued at once: the server
  * runs them at each batch commit (TransactionBatcher), and a search runs them first, so it
  * never misses a ticket another process or the command line queued.
@@ -15,8 +15,8 @@ import { searchColumnsSql } from './search.documents.js';
 const INDEX_QUEUED = [
   // Replaced documents go first; deleting a document that is not indexed yet does nothing.
   'delete from ticket_search where rowid in (select doc_id from ticket_search_pending)',
-  // CROSS JOIN keeps the queue as the outer loop: left to itself, the planner scanned all
-  // 1,000,000 documents for the queued few (70 ms a batch instead of 1).
+  // CROSS JOIN keeps the queue as the outer loop: left to itself, the planner scanned every
+  // document for the queued few.
   `insert into ticket_search (rowid, body, facets)
     select p.doc_id, ${searchColumnsSql('d.ticket_id')}
     from ticket_search_pending p cross join ticket_search_docs d on d.doc_id = p.doc_id`,

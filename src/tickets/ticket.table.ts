@@ -49,7 +49,7 @@ export interface TicketTable {
   last_staff_reply_at: string | null;
   /** The start of the last public message. */
   last_message_preview: string;
-  /** Bumped by every write; the row lock on every dialect and the staff ETag. */
+  /** Bumped by every write: what a change checks it was planned from (every dialect), and the staff ETag. */
   version: Generated<number>;
 }
 

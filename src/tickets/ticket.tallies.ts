@@ -30,8 +30,8 @@ export async function rebuildTallies(db: Db): Promise<void> {
     await sql`insert into ${sql.table(table)} (${sql.join(keys.map((k) => sql.ref(k)))}, n)
       select ${sql.join(grouped)}, count(*) from tickets group by ${sql.join(grouped)}`.execute(db);
   }
-  // The desk-wide tally from the tenants' (its key is theirs without the tenant): summing some
-  // 140,000 rows instead of sorting 1,000,000 tickets took 0.2 s instead of 4.7.
+  // The desk-wide tally from the tenants' (its key is theirs without the tenant): summing their
+  // rows costs a fraction of grouping every ticket again.
   const keys = sql.join(DESK_KEYS.map((k) => sql.ref(k)));
   await sql`delete from ticket_tallies`.execute(db);
   await sql`insert into ticket_tallies (${keys}, n) select ${keys}, sum(n) from tenant_ticket_tallies group by ${keys}`.execute(db);

@@ -14,6 +14,7 @@ import { healthRoutes } from './http/health.routes.js';
 import { openApiRoutes, registerOpenApi } from './http/openapi.js';
 import { AppError, handleError, installNotFound, problemPayload, sendProblem, serverErrorDetail } from './http/problem.js';
 import { createRateLimiter } from './http/rate-limit.js';
+import { redactTokens } from './http/redact.js';
 import { API_PREFIX, ErrorDetail, ErrorModel } from './http/schemas.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { createValidatorCompiler } from './http/validator.js';
@@ -33,9 +34,6 @@ const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchema
 
 // What a browser client may read from a cross-origin response.
 const EXPOSED_HEADERS = ['location', 'etag', 'link', 'x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after'];
-
-// A bearer token is a credential wherever it appears, even in a URL a client got wrong.
-const JWT_PATTERN = /eyJ[\w-]*\.[\w-]*\.[\w-]*/g;
 
 export interface AppOptions {
   /** Where logs go (stdout by default); tests pass a stream to read what was logged, or false. */
@@ -67,7 +65,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
         req: (req: { method: string; url: string; id: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url.replace(JWT_PATTERN, '[REDACTED]'),
+          url: redactTokens(req.url),
         }),
       },
     },

@@ -7,7 +7,7 @@ import axe from 'axe-core';
 import type { AxeResults } from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers.js';
+import { buildTestApp, DEVELOPMENT_SIGN_IN, type TestApp } from '../helpers.js';
 import { ARTIFACTS, launchChromium } from './dashboard.js';
 
 const TITLE = 'Invoices export as an empty CSV';
@@ -25,7 +25,7 @@ describe('the dashboard in Chromium', () => {
   beforeAll(async () => {
     await fs.mkdir(ARTIFACTS, { recursive: true });
     // Development sign-in (no Clerk key), as `npm start` runs on a fresh clone.
-    t = await buildTestApp('sqlite', { CLERK_JWT_KEY: '' });
+    t = await buildTestApp('sqlite', DEVELOPMENT_SIGN_IN);
     url = await t.app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchChromium();
   });

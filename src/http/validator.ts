@@ -48,7 +48,8 @@ export function createValidatorCompiler(sharedSchemas: TSchema[]): FastifySchema
   };
 }
 
-const MAX_DEPTH = 32;
+/** How deep a request's JSON may nest. */
+export const MAX_DEPTH = 32;
 const MAX_WALK = 10_000;
 
 interface Visit {
@@ -83,6 +84,18 @@ function findForbidden(root: unknown, budget: number): { keyword: 'nul' | 'depth
     }
   }
   return undefined;
+}
+
+/** Whether a value nests deeper than MAX_DEPTH, for a body no schema has checked. Iterative, and it stops at the first too-deep place. */
+export function isNestedTooDeep(value: unknown): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop() as { value: unknown; depth: number };
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= MAX_DEPTH) return true;
+    for (const inner of Array.isArray(current) ? current : Object.values(current)) stack.push({ value: inner, depth: depth + 1 });
+  }
+  return false;
 }
 
 function pointerTo(visit: Visit): string {

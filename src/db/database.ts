@@ -63,7 +63,7 @@ export function createDb(config: DatabaseConfig, options: { groupCommit?: boolea
     pool.on('connect', preparingInserts);
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
-  if (config.path !== ':memory:') fs.mkdirSync(path.dirname(config.path), { recursive: true });
+  if (config.path !== ':memory:') keepPrivate(config.path);
   const sqlite = new SQLite(config.path);
   const wal = sqlite.pragma('journal_mode = WAL', { simple: true }) === 'wal';
   const group = options.groupCommit && wal ? batchedGroupCommit(sqlite, config.path) : undefined;
@@ -89,6 +89,21 @@ export function createDb(config: DatabaseConfig, options: { groupCommit?: boolea
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, group) }) });
   if (group) groups.set(db, group);
   return db;
+}
+
+/**
+ * The database file holds every tenant's tickets: it is created readable by its owner only
+ * (0600; a new folder for it 0700), and SQLite gives its -wal and -shm files the database's own
+ * mode. A file others may read (an older version created 0644) is made 0600; a mode without
+ * access for others is left as the operator set it.
+ */
+function keepPrivate(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const name of [file, `${file}-wal`, `${file}-shm`]) {
+    const mode = fs.statSync(name, { throwIfNoEntry: false })?.mode;
+    if (mode !== undefined && (mode & 0o007) !== 0) fs.chmodSync(name, 0o600);
+  }
 }
 
 const INSERT_OF_VALUES = /^insert into [^(]+\([^)]*\) values /i;

@@ -57,9 +57,9 @@ function isEchoable(value: unknown): boolean {
       characters += current.length;
       if (characters > MAX_ECHOED_CHARACTERS) return false;
     } else if (current !== null && typeof current === 'object') {
-      const inner = Array.isArray(current) ? current : Object.keys(current).length <= MAX_ECHOED_VALUES ? Object.values(current) : undefined;
-      if (!inner || inner.length > MAX_ECHOED_VALUES) return false;
-      stack.push(...(inner as unknown[]));
+      const keys = Array.isArray(current) ? undefined : Object.keys(current);
+      if ((keys ?? (current as unknown[])).length > MAX_ECHOED_VALUES) return false;
+      stack.push(...(keys ? keys.map((key) => (current as Record<string, unknown>)[key]) : (current as unknown[])));
     }
   }
   return true;

@@ -1,39 +1,14 @@
 // OWASP API4:2023, the event loop: no request input, signed in or not, may hold the one thread
 // that serves everyone. A regular expression that backtracks on crafted input (ReDoS) does
 // exactly that, so every place where request input meets a pattern is sent repeated tokens.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../dialects.js';
+import { eventLoopStall } from '../event-loop.js';
 import { alice, buildTestApp, createTicketAs, sam, TICKETS, type TestApp } from '../helpers.js';
 
 const URL_LENGTH = 16 * 1024; // Node's default limit for a request's head
 const HEADER_LENGTH = 8 * 1024;
 const fill = (unit: string, length: number) => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * The longest the event loop went without turning while `send` ran `times` times, in ms, as
- * the loop's own delay histogram records it. The best of three runs: noise (a GC pause, another
- * process on the machine) only ever adds, so the minimum is the request's own cost.
- */
-async function longestStall(send: () => Promise<unknown>, times = 6): Promise<number> {
-  const runs: number[] = [];
-  for (let run = 0; run < 3; run++) {
-    const histogram = monitorEventLoopDelay({ resolution: 1 });
-    histogram.enable();
-    // The histogram measures from one tick of its timer to the next: let it tick first, and
-    // between requests, so that each request's stall is measured on its own.
-    await pause(5);
-    for (let i = 0; i < times; i++) {
-      await send();
-      await pause(2);
-    }
-    histogram.disable();
-    runs.push(histogram.max / 1e6);
-  }
-  return Math.min(...runs);
-}
 
 describe.each(dialects())('%s: the event loop under hostile input', (dialect) => {
   let t: TestApp;
@@ -116,11 +91,11 @@ describe.each(dialects())('%s: the event loop under hostile input', (dialect) =>
   for (const place of places) {
     it(`costs no more for repeated tokens than for plain text: ${place.name}`, async () => {
       expect(place.hostile.length).toBe(place.benign.length);
-      const benign = await longestStall(() => place.send(place.benign));
-      const hostile = await longestStall(() => place.send(place.hostile));
+      const benign = await eventLoopStall(() => place.send(place.benign));
+      const hostile = await eventLoopStall(() => place.send(place.hostile));
       // A quadratic pattern costs tens of milliseconds per 16 KB URL; a linear one about what
       // plain text of the same length costs.
-      expect(hostile, `longest stall ${hostile.toFixed(1)} ms for hostile input, ${benign.toFixed(1)} ms for benign`).toBeLessThan(3 * benign + 10);
+      expect(hostile, `a request's stall: ${hostile.toFixed(1)} ms for hostile input, ${benign.toFixed(1)} ms for benign`).toBeLessThan(3 * benign + 10);
     });
   }
 

@@ -1,7 +1,7 @@
 // OWASP API4:2023 Unrestricted Resource Consumption.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dialects } from '../dialects.js';
+import { eventLoopStall } from '../event-loop.js';
 import { alice, bob, buildTestApp, createTicketAs, problem, sam, TICKETS, type TestApp } from '../helpers.js';
 
 /** JSON with every character of every key and string written as \\uXXXX: the longest way to spell a value. */
@@ -9,23 +9,6 @@ function longestJson(value: unknown): string {
   if (typeof value === 'string') return `"${value.split('').map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"`;
   if (value !== null && typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${longestJson(k)}:${longestJson(v)}`).join(',')}}`;
   return JSON.stringify(value);
-}
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The longest the event loop went without turning during `send`, in ms (best of three; see api4-event-loop.test.ts). */
-async function longestStall(send: () => Promise<unknown>): Promise<number> {
-  const runs: number[] = [];
-  for (let run = 0; run < 3; run++) {
-    const histogram = monitorEventLoopDelay({ resolution: 1 });
-    histogram.enable();
-    await pause(5);
-    await send();
-    await pause(2);
-    histogram.disable();
-    runs.push(histogram.max / 1e6);
-  }
-  return Math.min(...runs);
 }
 
 describe.each(dialects())('%s', (dialect) => {
@@ -112,8 +95,8 @@ describe.each(dialects())('%s', (dialect) => {
       const send = () => app.inject({ method: 'POST', url: TICKETS, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload });
       problem(await send(), 422);
       // JSON.parse measured the same way, its garbage collection included.
-      const parse = await longestStall(async () => JSON.parse(payload));
-      const stall = await longestStall(send);
+      const parse = await eventLoopStall(() => JSON.parse(Buffer.from(payload).toString()));
+      const stall = await eventLoopStall(send);
       // Parsing happens once in the request too, so a request costs parse plus a bounded rest.
       expect(stall, `${name}: longest stall ${stall.toFixed(1)} ms, JSON.parse's ${parse.toFixed(1)} ms`).toBeLessThan(4 * parse + 20);
     }

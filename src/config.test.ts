@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, describeAuth, loadConfig } from './config.js';
 
 const PEM = '-----BEGIN PUBLIC KEY-----\\nMIIBIjAN\\n-----END PUBLIC KEY-----';
 
@@ -10,7 +10,11 @@ describe('loadConfig', () => {
     expect(config.auth.mode).toBe('development');
     expect(config.database).toEqual({ kind: 'sqlite', path: path.resolve('data/helpdesk.db') });
     expect(config.port).toBe(8080);
-    expect(config.auth.staffRoles).toEqual(['admin', 'support']);
+    // Development sign-in listens on this machine only unless HOST says otherwise; Clerk on every interface.
+    expect(config.host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ CLERK_JWT_KEY: PEM }).host).toBe('0.0.0.0');
+    expect(config.auth.staffRoles).toEqual(['support']);
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -28,9 +32,50 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CLERK_PUBLISHABLE_KEY: key })).toThrow(/CLERK_PUBLISHABLE_KEY needs CLERK_JWT_KEY or CLERK_JWKS_URL/);
   });
 
-  it('refuses production without a Clerk key', () => {
+  it('refuses production without a Clerk key, an issuer and authorized parties', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/NODE_ENV=production needs CLERK_JWT_KEY or CLERK_JWKS_URL/);
-    expect(loadConfig({ NODE_ENV: 'production', CLERK_JWKS_URL: 'https://clerk.example/.well-known/jwks.json' }).auth.mode).toBe('clerk');
+    const clerk = { NODE_ENV: 'production', CLERK_JWKS_URL: 'https://clerk.example/.well-known/jwks.json' };
+    expect(() => loadConfig(clerk)).toThrow(/NODE_ENV=production needs CLERK_ISSUER/);
+    expect(() => loadConfig(clerk)).toThrow(/NODE_ENV=production needs CLERK_AUTHORIZED_PARTIES/);
+    expect(() => loadConfig({ ...clerk, CLERK_ISSUER: 'https://clerk.example' })).toThrow(/CLERK_AUTHORIZED_PARTIES/);
+    const complete = loadConfig({ ...clerk, CLERK_ISSUER: 'https://clerk.example', CLERK_AUTHORIZED_PARTIES: 'https://app.example' });
+    expect(complete.auth).toMatchObject({ mode: 'clerk', issuer: 'https://clerk.example', authorizedParties: ['https://app.example'] });
+  });
+
+  it('never falls back to development sign-in when a Clerk variable is set but unusable', () => {
+    const refusals: Array<[Record<string, string>, RegExp]> = [
+      [{ CLERK_JWT_KEY: '' }, /CLERK_JWT_KEY is set but empty/],
+      [{ CLERK_JWT_KEY: '   ' }, /CLERK_JWT_KEY is set but empty/],
+      [{ CLERK_JWKS_URL: ' ' }, /CLERK_JWKS_URL is set but empty/],
+      [{ CLERK_JWT_KEY: PEM, CLERK_ISSUER: '' }, /CLERK_ISSUER is set but empty/],
+      // Clerk's backend secret key is not what verifies a session token.
+      [{ CLERK_SECRET_KEY: 'sk_live_abc' }, /CLERK_SECRET_KEY is set, but neither CLERK_JWT_KEY nor CLERK_JWKS_URL is/],
+      [{ CLERK_PEM_PUBLIC_KEY: PEM }, /CLERK_PEM_PUBLIC_KEY is set, but neither/],
+      [{ CLERK_ISSUER: 'https://clerk.example', CLERK_AUTHORIZED_PARTIES: 'https://app.example' }, /CLERK_AUTHORIZED_PARTIES, CLERK_ISSUER are set/],
+    ];
+    for (const [env, message] of refusals) expect(() => loadConfig(env), JSON.stringify(env)).toThrow(message);
+    // With a usable key, another Clerk variable the app does not read is fine.
+    expect(loadConfig({ CLERK_JWT_KEY: PEM, CLERK_SECRET_KEY: 'sk_live_abc' }).auth.mode).toBe('clerk');
+  });
+
+  it('reads CLERK_AUDIENCE as a list', () => {
+    expect(loadConfig({ CLERK_JWT_KEY: PEM }).auth.audience).toEqual([]);
+    expect(loadConfig({ CLERK_JWT_KEY: PEM, CLERK_AUDIENCE: 'helpdesk, helpdesk-staging' }).auth.audience).toEqual(['helpdesk', 'helpdesk-staging']);
+  });
+
+  it('says at start which sign-in is on and why, loudly for development sign-in', () => {
+    const development = describeAuth(loadConfig({}));
+    expect(development.level).toBe('warn');
+    expect(development.message).toMatch(/^DEVELOPMENT SIGN-IN IS ON, because no CLERK_ variable is set/);
+    expect(development.message).toContain('Listening on 127.0.0.1 only');
+    expect(describeAuth(loadConfig({ HOST: '0.0.0.0' })).message).toContain('HOST=0.0.0.0: THE API IS REACHABLE FROM THE NETWORK');
+    const clerk = describeAuth(loadConfig({ CLERK_JWT_KEY: PEM, CLERK_ISSUER: 'https://clerk.example' }));
+    expect(clerk.level).toBe('info');
+    expect(clerk.message).toContain('CLERK SIGN-IN: tokens are verified with the PEM key in CLERK_JWT_KEY');
+    expect(clerk.message).toContain('iss must be https://clerk.example');
+    expect(clerk.message).toContain('azp is not checked (set CLERK_AUTHORIZED_PARTIES)');
+    expect(clerk.message).toContain('a token carrying aud is refused');
+    expect(clerk.message).toContain('staff are tokens whose metadata.role is support');
   });
 
   it('lists every problem at once', () => {

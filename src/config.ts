@@ -15,6 +15,8 @@ export type AuthConfig =
       readonly jwksUrl: string | undefined;
       readonly issuer: string | undefined;
       readonly authorizedParties: readonly string[];
+      /** Accepted `aud` values; empty = a token carrying any `aud` is refused (Clerk session tokens have none). */
+      readonly audience: readonly string[];
       readonly emailClaim: string;
       readonly staffRoles: readonly string[];
     }
@@ -22,6 +24,7 @@ export type AuthConfig =
       readonly mode: 'development';
       readonly issuer: string | undefined;
       readonly authorizedParties: readonly string[];
+      readonly audience: readonly string[];
       readonly emailClaim: string;
       readonly staffRoles: readonly string[];
     };
@@ -32,6 +35,7 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Requests per user per window; 0 turns the limit off. */
   readonly rateLimit: { readonly max: number; readonly windowSeconds: number };
+  /** Where to listen: every interface with Clerk, this machine only (by default) in development sign-in. */
   readonly host: string;
   readonly port: number;
   readonly logLevel: string;
@@ -114,23 +118,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Whoever can tamper with this fetch can mint tokens for anyone.
     problems.push('CLERK_JWKS_URL must use https:// in production');
   }
+  // A Clerk setting that is there but cannot be used is a mistake, never a reason to fall back
+  // to development sign-in: that fallback mints staff tokens from a local key.
+  const clerkVariables = Object.keys(env)
+    .filter((name) => name.startsWith('CLERK_') && env[name] !== undefined)
+    .sort();
+  for (const name of clerkVariables) {
+    if (nonEmpty(env[name]) === undefined) problems.push(`${name} is set but empty: give it a value, or unset it`);
+  }
   const shared = {
     issuer: nonEmpty(env.CLERK_ISSUER),
     authorizedParties: list(env.CLERK_AUTHORIZED_PARTIES),
+    audience: list(env.CLERK_AUDIENCE),
     emailClaim: nonEmpty(env.CLERK_EMAIL_CLAIM) ?? 'email',
-    staffRoles: env.HELPDESK_STAFF_ROLES === undefined ? ['admin', 'support'] : list(env.HELPDESK_STAFF_ROLES),
+    staffRoles: env.HELPDESK_STAFF_ROLES === undefined ? ['support'] : list(env.HELPDESK_STAFF_ROLES),
   };
   const publishableKey = parsePublishableKey(nonEmpty(env.CLERK_PUBLISHABLE_KEY), problems);
   let auth: AuthConfig;
   if (jwtKey || jwksUrl) {
     auth = { mode: 'clerk', publishableKey, jwtKey, jwksUrl, ...shared };
+    if (nodeEnv === 'production') {
+      // Without them, a token minted for another of the Clerk instance's apps is accepted here too.
+      if (!shared.issuer) problems.push('NODE_ENV=production needs CLERK_ISSUER (your Clerk Frontend API URL, the tokens\' iss)');
+      if (shared.authorizedParties.length === 0) {
+        problems.push('NODE_ENV=production needs CLERK_AUTHORIZED_PARTIES (the origins of your dashboards, the tokens\' azp)');
+      }
+    }
   } else {
     if (publishableKey) problems.push('CLERK_PUBLISHABLE_KEY needs CLERK_JWT_KEY or CLERK_JWKS_URL too, so that the tokens it yields can be verified');
     if (nodeEnv === 'production') {
       problems.push('NODE_ENV=production needs CLERK_JWT_KEY or CLERK_JWKS_URL: development sign-in is never enabled in production');
     }
+    const stray = clerkVariables.filter((name) => name !== 'CLERK_PUBLISHABLE_KEY' && nonEmpty(env[name]) !== undefined);
+    if (stray.length > 0) {
+      problems.push(
+        `${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} set, but neither CLERK_JWT_KEY nor CLERK_JWKS_URL is: tokens are verified with ` +
+          'one of those (a secret key is not used). Set one, or unset every CLERK_ variable to use development sign-in',
+      );
+    }
     auth = { mode: 'development', ...shared };
   }
+  const host = env.HOST ?? (auth.mode === 'development' ? '127.0.0.1' : '0.0.0.0');
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -138,7 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: nodeEnv as Config['env'],
     corsOrigins: Object.freeze(corsOrigins),
     rateLimit: Object.freeze({ max: rateLimitMax, windowSeconds: 60 }),
-    host: env.HOST ?? '0.0.0.0',
+    host,
     port,
     logLevel,
     dataDir,
@@ -146,6 +174,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auth: Object.freeze(auth),
     eventRetentionDays,
   });
+}
+
+/** Which sign-in is on and why, said at start: loudly (a warning) for development sign-in. */
+export function describeAuth(config: Config): { level: 'info' | 'warn'; message: string } {
+  const { auth } = config;
+  const staff =
+    auth.staffRoles.length > 0 ? `staff are tokens whose metadata.role is ${auth.staffRoles.join(' or ')}` : 'no one is staff (HELPDESK_STAFF_ROLES is empty)';
+  if (auth.mode === 'clerk') {
+    const key = auth.jwtKey ? 'the PEM key in CLERK_JWT_KEY' : `the keys at CLERK_JWKS_URL ${auth.jwksUrl}`;
+    const checks = [
+      auth.issuer ? `iss must be ${auth.issuer}` : 'iss is not checked (set CLERK_ISSUER)',
+      auth.authorizedParties.length > 0 ? `azp must be one of ${auth.authorizedParties.join(', ')}` : 'azp is not checked (set CLERK_AUTHORIZED_PARTIES)',
+      auth.audience.length > 0 ? `aud must be one of ${auth.audience.join(', ')}` : 'a token carrying aud is refused (CLERK_AUDIENCE is not set)',
+    ];
+    return { level: 'info', message: `CLERK SIGN-IN: tokens are verified with ${key}, because it is set; ${checks.join('; ')}; ${staff}.` };
+  }
+  const loopbackOnly = config.host === 'localhost' || config.host === '::1' || config.host.startsWith('127.');
+  return {
+    level: 'warn',
+    message:
+      'DEVELOPMENT SIGN-IN IS ON, because no CLERK_ variable is set: tokens signed with the local key in ' +
+      `${config.dataDir} are accepted, staff tokens included. Mint one with: npm run helpdesk -- token --user USER --email EMAIL [--org ORG] [--staff]. ` +
+      "The dashboard's demo sign-in (POST /api/v1/dev/tokens) answers this machine only: a loopback connection, a localhost Host and no proxy headers. " +
+      (loopbackOnly
+        ? `Listening on ${config.host} only (HOST): nothing outside this machine can reach the API.`
+        : `HOST=${config.host}: THE API IS REACHABLE FROM THE NETWORK with tokens from the local key; leave HOST unset to listen on 127.0.0.1 only, or configure Clerk.`),
+  };
 }
 
 function parseDatabaseUrl(url: string | undefined, dataDir: string, poolSize: number, problems: string[]): DatabaseConfig {

@@ -1,5 +1,5 @@
 import { buildApp } from './app.js';
-import { loadConfig, type Config } from './config.js';
+import { describeAuth, loadConfig, type Config } from './config.js';
 import { createDb } from './db/database.js';
 import { migrateToLatest } from './db/migrator.js';
 import { mergeSearchIndexWhenIdle } from './search/search.maintenance.js';
@@ -30,13 +30,8 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
     );
   }
 
-  if (config.auth.mode === 'development') {
-    app.log.warn(
-      'DEVELOPMENT SIGN-IN IS ON: no CLERK_JWT_KEY or CLERK_JWKS_URL is set, so tokens signed with the local key in ' +
-        `${config.dataDir} are accepted. Mint one with: npm run helpdesk -- token --user USER --email EMAIL [--org ORG] [--staff]. ` +
-        "The dashboard's demo sign-in (POST /api/v1/dev/tokens) works from this machine only (loopback addresses); anyone else gets a 403.",
-    );
-  }
+  const { level, message } = describeAuth(config);
+  app.log[level](message);
 
   let closing = false;
   const shutdown = (signal: string) => {

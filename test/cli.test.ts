@@ -10,7 +10,7 @@ describe.each(dialects())('%s', (dialect) => {
   let databaseUrl: string | undefined;
   let dropDatabase: (() => Promise<void>) | undefined;
   let server: ServerProcess | undefined;
-  const env = (extra: Record<string, string> = {}) => cliEnv({ HELPDESK_DATA_DIR: dir, DATABASE_URL: databaseUrl, ...extra });
+  const env = (extra: Record<string, string | undefined> = {}) => cliEnv({ HELPDESK_DATA_DIR: dir, DATABASE_URL: databaseUrl, ...extra });
 
   beforeEach(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helpdesk-cli-'));
@@ -27,9 +27,12 @@ describe.each(dialects())('%s', (dialect) => {
 
   describe('helpdesk serve in development mode', () => {
     it('serves the API with development sign-in, announced loudly, and stops cleanly on SIGTERM', async () => {
-      server = await startServer(env());
+      // No HOST: development sign-in listens on this machine only (startServer reads the address it logs).
+      server = await startServer(env({ HOST: undefined }));
       const { url } = server;
-      expect(server.output()).toContain('DEVELOPMENT SIGN-IN IS ON');
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:/);
+      expect(server.output()).toContain('DEVELOPMENT SIGN-IN IS ON, because no CLERK_ variable is set');
+      expect(server.output()).toContain('Listening on 127.0.0.1 only');
       expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ status: 'ready' });
 
       const token = await devToken(env(), { id: 'user_dev', email: 'dev@example.test', org: 'org_dev' });
@@ -57,6 +60,18 @@ describe.each(dialects())('%s', (dialect) => {
       const result = await runCli(['serve'], env({ NODE_ENV: 'production' })).catch((e: { code: number; stderr: string }) => e);
       expect(result).toMatchObject({ code: 1 });
       expect((result as { stderr: string }).stderr).toContain('NODE_ENV=production needs CLERK_JWT_KEY or CLERK_JWKS_URL');
+    });
+
+    it('refuses to start when a Clerk variable is set but unusable, instead of falling back to development sign-in', async () => {
+      for (const [extra, message] of [
+        [{ CLERK_JWT_KEY: '  ' }, 'CLERK_JWT_KEY is set but empty'],
+        [{ CLERK_SECRET_KEY: 'sk_test_abc' }, 'CLERK_SECRET_KEY is set, but neither CLERK_JWT_KEY nor CLERK_JWKS_URL is'],
+      ] as const) {
+        const result = await runCli(['serve'], env(extra)).catch((e: { code: number; stderr: string }) => e);
+        expect(result, message).toMatchObject({ code: 1 });
+        expect((result as { stderr: string }).stderr).toContain(message);
+        expect((result as { stderr: string }).stderr).not.toContain('DEVELOPMENT SIGN-IN IS ON');
+      }
     });
 
     it('does not mint tokens when Clerk is configured', async () => {

@@ -1,16 +1,27 @@
 // Fuzzing from the contract: requests generated from the served OpenAPI document, valid and
-// mutated, and every response checked against the same document. FUZZ_RUNS and FUZZ_SEED
-// change the run count and seed (CI uses the defaults, so a failure reproduces exactly).
+// mutated, and every response checked against the same document, and against the event loop:
+// no request may cost it more than FUZZ_STALL_MS beyond what parsing its body costs. FUZZ_RUNS and FUZZ_SEED change the run count
+// and seed (CI uses its own fixed count, so a failure reproduces exactly).
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from './dialects.js';
+import type { LightMyRequestResponse } from 'fastify';
+import { cpuTime } from './event-loop.js';
 import { alice, buildTestApp, carol, createTicketAs, sam, type TestApp } from './helpers.js';
 
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
-const RUNS = Number(process.env.FUZZ_RUNS ?? 120);
+const CI_RUNS = 360;
+// Per operation and database. CI runs about three minutes of it (see docs/SECURITY.md).
+const RUNS = Number(process.env.FUZZ_RUNS ?? (process.env.CI ? CI_RUNS : 120));
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
+// A request costing tens of milliseconds of the one thread is a denial of service for everyone.
+const STALL_MS = Number(process.env.FUZZ_STALL_MS ?? 60);
+// What a request that stalled it longer may cost in CPU time, beyond twice a plain request to the
+// same operation and three times parsing its body.
+const CPU_MS = Number(process.env.FUZZ_CPU_MS ?? 20);
 
 type Schema = { [key: string]: unknown };
 interface Operation {
@@ -39,6 +50,20 @@ const nasty = fc.constantFrom(
   '\ud800',
   'a'.repeat(20_001),
   '<script>alert(1)</script>',
+  // Long runs of a repeated token: what backtracking patterns (the access log's token
+  // redaction was one) are quadratic on. Longer than a request's head may be (16 KB), so that a
+  // quadratic cost stands far above the noise of a busy machine.
+  'eyJ'.repeat(8_000),
+  'eyJ.'.repeat(6_000),
+  'a-'.repeat(12_000),
+);
+// Bodies near the size limit whose cost is in their count of values, not their bytes.
+const hugeArray = fc.constantFrom(Array(120_000).fill(0), Array(60_000).fill('a'), Array(80_000).fill([]), Array(80_000).fill({}));
+const hugeBody: fc.Arbitrary<unknown> = fc.oneof(
+  hugeArray,
+  hugeArray.map((array) => ({ title: array, description: 'd', type: 'bug' })),
+  hugeArray.map((array) => ({ content: array, status: 'open' })),
+  fc.constant(Object.fromEntries(Array.from({ length: 15_000 }, (_, i) => [`k${i}`, i]))),
 );
 const anyJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.string(),
@@ -121,6 +146,9 @@ describe.each(dialects())('%s: fuzzing every operation from the OpenAPI document
   let operations: Operation[];
   let tickets: string[];
   let sent = 0;
+  let longestStall = 0;
+  let slowRequests = 0;
+  const loop = monitorEventLoopDelay({ resolution: 1 });
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
@@ -135,11 +163,58 @@ describe.each(dialects())('%s: fuzzing every operation from the OpenAPI document
     );
     await t.as(sam, { url: '/api/v1/admin/support/agents' });
     tickets = [(await createTicketAs(t, alice)).ticket_id, (await createTicketAs(t, carol)).ticket_id];
+    loop.enable();
   });
   afterAll(async () => {
-    process.stdout.write(`fuzzing (${dialect}): ${sent} generated requests over ${operations.length} operations, seed ${SEED}\n`);
+    loop.disable();
+    process.stdout.write(
+      `fuzzing (${dialect}): ${sent} generated requests over ${operations?.length} operations, seed ${SEED}, longest event-loop stall ${longestStall.toFixed(1)} ms (${slowRequests} over ${STALL_MS} ms, each then within its CPU bound)\n`,
+    );
     await t.close();
   });
+
+  /** The longest the event loop went without turning while `run` ran (ms). */
+  async function stallOf<T>(run: () => Promise<T> | T): Promise<{ result: T; stall: number }> {
+    loop.reset();
+    const result = await run();
+    await new Promise((resolve) => setTimeout(resolve, 2)); // let the loop's timer tick after it
+    return { result, stall: loop.max / 1e6 };
+  }
+
+  /**
+   * Sends a request and checks what it cost the event loop. One that stalled the loop longer than
+   * STALL_MS is measured again by the CPU time it takes, the least of three: at most CPU_MS plus
+   * twice what a plain request to the same operation costs (some, like the OpenAPI document, cost
+   * the same whatever is sent) plus three times the CPU time of parsing its body as the server
+   * does (from a fresh copy of its bytes; parsing is the floor of any body's cost, and grows with
+   * it). A garbage collection or a busy machine stalls one request; a quadratic pattern costs the
+   * CPU time every time.
+   */
+  async function sendTimed(
+    send: () => Promise<LightMyRequestResponse>,
+    plain: () => Promise<LightMyRequestResponse>,
+    payload: string | undefined,
+    what: string,
+  ): Promise<LightMyRequestResponse> {
+    const first = await stallOf(send);
+    longestStall = Math.max(longestStall, first.stall);
+    if (first.stall <= STALL_MS) return first.result;
+    slowRequests++;
+    const parse = await cpuTime(() => {
+      try {
+        JSON.parse(Buffer.from(payload ?? 'null').toString());
+      } catch {
+        // not JSON: the server's parser stops as early
+      }
+    });
+    const base = await cpuTime(plain);
+    const cost = await cpuTime(send);
+    expect(
+      cost,
+      `${what} took ${cost.toFixed(1)} ms of CPU (a plain request ${base.toFixed(1)} ms, parsing its body ${parse.toFixed(1)} ms), stalling the event loop ${first.stall.toFixed(1)} ms`,
+    ).toBeLessThanOrEqual(CPU_MS + 2 * base + 3 * parse);
+    return first.result;
+  }
 
   function checkResponse(op: Operation, res: { statusCode: number; headers: Record<string, unknown>; body: string }) {
     const where = `${op.method} ${op.path} → ${res.statusCode}: ${res.body.slice(0, 300)}`;
@@ -155,7 +230,7 @@ describe.each(dialects())('%s: fuzzing every operation from the OpenAPI document
     expect(validate(JSON.parse(res.body)), `${where}\n${JSON.stringify(validate.errors)}`).toBe(true);
   }
 
-  it('never answers 5xx, and every answer matches the document', { timeout: Math.max(60_000, RUNS * 1_000) }, async () => {
+  it('never answers 5xx, and every answer matches the document', { timeout: Math.max(60_000, RUNS * 2_000) }, async () => {
     for (const op of operations) {
       const params = op.parameters ?? [];
       const body = op.requestBody?.content['application/json']?.schema;
@@ -169,7 +244,9 @@ describe.each(dialects())('%s: fuzzing every operation from the OpenAPI document
           Object.fromEntries(params.filter((p) => p.in === 'query').map((p) => [p.name, maybe(p.schema)])),
           { requiredKeys: [] },
         ),
-        body: body ? fc.oneof({ weight: 4, arbitrary: maybe(body) }, { weight: 1, arbitrary: fc.string() }) : fc.constant(undefined),
+        body: body
+          ? fc.oneof({ weight: 8, arbitrary: maybe(body) }, { weight: 2, arbitrary: fc.string() }, { weight: 1, arbitrary: hugeBody })
+          : fc.constant(undefined),
         rawBody: fc.option(fc.constantFrom('{', '[]', 'null', '{"a":1', '"x"', '{"__proto__":{"x":1}}', '1e999'), { freq: 8 }),
         contentType: fc.constantFrom('application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/xml', ''),
         user: fc.constantFrom(op.tags.includes('Support (staff)') ? sam : alice, alice, sam, carol, null),
@@ -185,15 +262,36 @@ describe.each(dialects())('%s: fuzzing every operation from the OpenAPI document
           if (payload !== undefined && r.contentType) headers['content-type'] = r.contentType;
           if (r.ifMatch) headers['if-match'] = r.ifMatch;
           sent++;
-          const res = await t.as(r.user, {
-            method: op.method,
-            url: `${url}${query.size > 0 ? `?${query}` : ''}`,
-            headers,
-            ...(payload === undefined || op.method === 'GET' ? {} : { payload }),
-          });
+          const target = `${url}${query.size > 0 ? `?${query}` : ''}`;
+          const body = payload === undefined || op.method === 'GET' ? undefined : payload;
+          const res = await sendTimed(
+            () => t.as(r.user, { method: op.method, url: target, headers, ...(body === undefined ? {} : { payload: body }) }),
+            () => t.as(r.user, { method: op.method, url: op.path.replace('{ticketId}', tickets[0] as string) }),
+            body,
+            `${op.method} ${target.slice(0, 120)} (${target.length} characters, body of ${body?.length ?? 0})`,
+          );
           checkResponse(op, res);
         }),
         { numRuns: RUNS, seed: SEED, endOnFailure: false },
+      );
+      // The huge bodies once more, each as JSON from a signed-in user, so that every one is parsed and validated.
+      if (!body) continue;
+      const users = op.tags.includes('Support (staff)') ? [sam] : [alice, sam];
+      await fc.assert(
+        fc.asyncProperty(hugeBody, fc.constantFrom(...users), fc.constantFrom(...tickets), async (value, user, ticket) => {
+          const url = op.path.replace('{ticketId}', ticket);
+          const payload = JSON.stringify(value);
+          const contentType = op.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
+          sent++;
+          const res = await sendTimed(
+            () => t.as(user, { method: op.method, url, headers: { 'content-type': contentType }, payload }),
+            () => t.as(user, { method: op.method, url }),
+            payload,
+            `${op.method} ${url} with a body of ${payload.length} bytes`,
+          );
+          checkResponse(op, res);
+        }),
+        { numRuns: Math.ceil(RUNS / 10), seed: SEED, endOnFailure: false },
       );
     }
   });

@@ -69,6 +69,9 @@ export async function signClaims(key: CryptoKey, claims: JWTPayload, header: { a
   return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...header }).sign(key);
 }
 
+/** The environment of `npm start` on a fresh clone: no Clerk variable at all, so development sign-in. */
+export const DEVELOPMENT_SIGN_IN = { CLERK_JWT_KEY: undefined, CLERK_ISSUER: undefined, CLERK_AUTHORIZED_PARTIES: undefined };
+
 export interface TestApp {
   dialect: Dialect;
   app: FastifyInstance;
@@ -90,14 +93,15 @@ export interface TestApp {
  */
 export async function buildTestApp(
   dialect: Dialect = 'sqlite',
-  env: Record<string, string> = {},
+  /** Added to the test configuration; `undefined` takes a variable away. */
+  env: Record<string, string | undefined> = {},
   /** Stops the schema at `migration`, lets `fill` write rows in that shape, then migrates on. */
   upgradeFrom?: { migration: string; fill: (db: Db) => Promise<void> },
 ): Promise<TestApp> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helpdesk-test-'));
   const keys = await (sharedKeys ??= createTestKeys());
   const postgres = dialect === 'postgres' ? await createPostgresDatabase() : undefined;
-  const config = loadConfig({
+  const settings = {
     NODE_ENV: 'test',
     HELPDESK_DATA_DIR: dir,
     DATABASE_URL: postgres?.url ?? `sqlite:${path.join(dir, 'helpdesk.db')}`,
@@ -106,7 +110,8 @@ export async function buildTestApp(
     CLERK_AUTHORIZED_PARTIES: AUTHORIZED_PARTY,
     LOG_LEVEL: 'info',
     ...env,
-  });
+  };
+  const config = loadConfig(Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)));
   const db = createDb(config.database, { groupCommit: true, beforeCommit: searchQueueIndexer });
   if (upgradeFrom) {
     await migrateToLatest(db, config.database.kind, upgradeFrom.migration);

@@ -161,6 +161,8 @@ describe('helpdesk export / import', () => {
     const sourceUrl = `sqlite:${path.join(source.dir, 'helpdesk.db')}`;
     const exported = await runCli(['export', '--out', file], cliEnv({ HELPDESK_DATA_DIR: dir, DATABASE_URL: sourceUrl }));
     expect(exported.stderr).toContain('"tickets":3');
+    // Every tenant's tickets and internal notes: readable by the owner only.
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
     const target = await emptyDb(dialects().includes('postgres') ? 'postgres' : 'sqlite');
     const imported = await runCli(['import', '--in', file], cliEnv({ HELPDESK_DATA_DIR: dir, DATABASE_URL: target.url }));
     expect(imported.stderr).toContain('imported {"users":4,"tickets":3,"ticket_comments":2,"ticket_history":3,"ticket_events":7}');

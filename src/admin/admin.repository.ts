@@ -106,7 +106,11 @@ function tsQuery(words: string[], filter: QueueFilter): RawBuilder<unknown> {
   const lexemes = facets(filter).map(([prefix, values]) => anyOf(values.map((value) => postgresFacetLexeme(prefix, value)), ' | '));
   // Cast, not to_tsquery: the lexemes are taken as they are, not normalised (only `=`,
   // letters and digits, so no operator either).
-  return lexemes.length === 0 ? text : sql`(${text} && ${lexemes.join(' & ')}::tsquery)`;
+  const query = lexemes.length === 0 ? text : sql`(${text} && ${lexemes.join(' & ')}::tsquery)`;
+  // A word the parser keeps no lexeme of (`²`) would drop out, leaving the other words or only the
+  // filters to match; it can begin no word of any text, so the search matches nothing, as on SQLite.
+  const indexable = sql.join(words.map((word) => sql`numnode(to_tsquery('simple', ${`${word}:*`})) > 0`), sql` and `);
+  return sql`(case when ${indexable} then ${query} else ''::tsquery end)`;
 }
 
 /** The ticket number a search names (`#1042`), if that is all it is. */

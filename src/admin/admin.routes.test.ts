@@ -6,7 +6,7 @@ import { rebuildTallies } from '../tickets/ticket.tallies.js';
 
 describe.each(dialects())('%s', (dialect) => {
   const ADMIN = '/api/v1/admin/support/tickets';
-  const kim: TestUser = { id: 'user_kim', email: 'kim@helpdesk.test', org: 'org_helpdesk', role: 'admin' };
+  const kim: TestUser = { id: 'user_kim', email: 'kim@helpdesk.test', org: 'org_helpdesk', role: 'support' };
 
   let t: TestApp;
   beforeEach(async () => {
@@ -137,6 +137,19 @@ describe.each(dialects())('%s', (dialect) => {
       expect(await ids('?q=login%20saml')).toEqual([b.ticket_id]); // one word in the title, one in a comment
       expect(await ids('?q=invoice%20saml')).toEqual([]);
       expect(await ids('?q=voice')).toEqual([]); // but not inside a word
+    });
+
+    it('matches nothing for a word no index holds (²), with or without filters or other words, on every database', async () => {
+      const a = await createTicketAs(t, alice, { title: 'Invoice totals wrong', description: 'VAT is doubled' });
+      await createTicketAs(t, carol, { title: 'Export', description: 'csv' });
+      const found = async (query: string) => {
+        const page = await queue(query);
+        return { total: page.total, ids: page.tickets.map((x: { ticket_id: string }) => x.ticket_id) };
+      };
+      for (const query of ['?q=%C2%B2', '?q=%C2%B2&status=open', '?q=%C2%B2&tenant_id=org_acme', '?q=%C2%B2&assigned_to=none&sort=-priority', '?q=invoice%20%C2%B2', '?q=invoice%20%C2%B2&status=open']) {
+        expect(await found(query), query).toEqual({ total: 0, ids: [] });
+      }
+      expect(await found('?q=invoice&status=open')).toEqual({ total: 1, ids: [a.ticket_id] });
     });
 
     it('narrows a search by every filter, page by page, and never matches a typed word against a filter', async () => {

@@ -91,7 +91,8 @@ async function transfer(command: 'export' | 'import', args: string[]): Promise<n
   try {
     await migrateToLatest(db, database.kind);
     if (command === 'export') {
-      const out = values.out ? fs.createWriteStream(values.out) : process.stdout;
+      // Every tenant's tickets and internal notes: readable by the owner only, like the database.
+      const out = values.out ? fs.createWriteStream(values.out, { mode: 0o600 }) : process.stdout;
       const counts = await exportDatabase(db, async (line) => {
         if (!out.write(`${line}\n`)) await once(out, 'drain');
       });

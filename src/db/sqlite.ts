@@ -37,15 +37,10 @@ interface BatchedGroupCommit {
 const groups = new WeakMap<Kysely<unknown>, BatchedGroupCommit>();
 
 /**
- * Opens a SQLite file in WAL mode with foreign keys and a busy timeout. The file and its log
- * are readable by their owner only: they hold every tenant's tickets.
+ * Opens a SQLite file in WAL mode with foreign keys and a busy timeout, readable by its owner only.
  */
 export function openSqlite<DB>(file: string, options: SqliteOptions = {}): Kysely<DB> {
-  if (file !== ':memory:') {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    // Created empty with the right mode before SQLite opens it (SQLite would create it 0644).
-    fs.closeSync(fs.openSync(file, 'a', 0o600));
-  }
+  if (file !== ':memory:') keepPrivate(file);
   const sqlite = new SQLite(file);
   const wal = sqlite.pragma('journal_mode = WAL', { simple: true }) === 'wal';
   const group = options.groupCommit && wal ? batchedGroupCommit(sqlite, file, options.beforeCommit) : undefined;
@@ -73,6 +68,21 @@ export function openSqlite<DB>(file: string, options: SqliteOptions = {}): Kysel
   });
   if (group) groups.set(db as Kysely<unknown>, group);
   return db;
+}
+
+/**
+ * The database file holds every tenant's tickets: it is created readable by its owner only
+ * (0600; a new folder for it 0700), and SQLite gives its -wal and -shm files the database's own
+ * mode. A file others may read (an older version created 0644) is made 0600; a mode without
+ * access for others is left as the operator set it.
+ */
+function keepPrivate(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const name of [file, `${file}-wal`, `${file}-shm`]) {
+    const mode = fs.statSync(name, { throwIfNoEntry: false })?.mode;
+    if (mode !== undefined && (mode & 0o007) !== 0) fs.chmodSync(name, 0o600);
+  }
 }
 
 /**

@@ -116,6 +116,39 @@ describe.each(dialects())('%s', (dialect) => {
       await expectRejected(t, await sign({ email: undefined }), 'no "email" claim');
     });
 
+    it('refuses a token carrying an audience (aud) unless that audience is configured', async () => {
+      const app = await buildTestApp(dialect);
+      t = app;
+      const sign = (extra: JWTPayload) => signClaims(app.keys.privateKey, clerkClaims(alice, extra));
+      // A Clerk JWT template minted for another service, replayed here.
+      await expectRejected(t, await sign({ aud: 'https://api.other-service.example' }), 'token has an audience (aud) this server does not accept');
+      await expectRejected(t, await sign({ aud: ['helpdesk'] }), 'audience');
+      const configured = await buildTestApp(dialect, { CLERK_AUDIENCE: 'helpdesk, helpdesk-staging' });
+      try {
+        const signAt = (extra: JWTPayload) => signClaims(configured.keys.privateKey, clerkClaims(alice, extra));
+        expect((await call(configured, await signAt({ aud: 'helpdesk' }))).statusCode).toBe(200);
+        expect((await call(configured, await signAt({ aud: ['x', 'helpdesk-staging'] }))).statusCode).toBe(200);
+        await expectRejected(configured, await signAt({ aud: 'https://api.other-service.example' }), 'token claim "aud" is invalid');
+        await expectRejected(configured, await signAt({}), 'token claim "aud" is invalid');
+      } finally {
+        await configured.close();
+      }
+    });
+
+    it('makes only `support` staff by default: an app’s own `admin` customers stay customers', async () => {
+      const admin = { id: 'user_admin', email: 'admin@acme.test', org: 'org_acme', role: 'admin' };
+      const queue = (app: TestApp, token: string) => app.app.inject({ url: '/api/v1/admin/support/tickets', headers: { authorization: `Bearer ${token}` } });
+      t = await buildTestApp(dialect);
+      problem(await queue(t, await t.tokenFor(admin)), 403);
+      expect((await queue(t, await t.tokenFor(sam))).statusCode).toBe(200);
+      const widened = await buildTestApp(dialect, { HELPDESK_STAFF_ROLES: 'admin,support' });
+      try {
+        expect((await queue(widened, await widened.tokenFor(admin))).statusCode).toBe(200);
+      } finally {
+        await widened.close();
+      }
+    });
+
     it('reads the tenant from o.id (v2), org_id (v1), or the user (personal workspace)', async () => {
       const app = await buildTestApp(dialect);
       t = app;
@@ -185,7 +218,7 @@ describe.each(dialects())('%s', (dialect) => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {
         const { port } = server.address() as AddressInfo;
-        t = await buildTestApp(dialect, { CLERK_JWT_KEY: '', CLERK_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json` });
+        t = await buildTestApp(dialect, { CLERK_JWT_KEY: undefined, CLERK_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json` });
         const good = await signClaims(keys.privateKey, clerkClaims(alice), { kid: 'ins_key_1' });
         expect((await call(t, good)).statusCode).toBe(200);
         const unknown = await signClaims(keys.privateKey, clerkClaims(alice), { kid: 'ins_key_2' });
@@ -200,7 +233,7 @@ describe.each(dialects())('%s', (dialect) => {
       await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
       const { port } = closed.address() as AddressInfo;
       closed.close();
-      t = await buildTestApp(dialect, { CLERK_JWT_KEY: '', CLERK_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json` });
+      t = await buildTestApp(dialect, { CLERK_JWT_KEY: undefined, CLERK_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json` });
       const res = await call(t, await t.tokenFor(alice));
       expect(problem(res, 503).detail).toContain('signing keys are unreachable');
       expect(res.headers['retry-after']).toBe('5');

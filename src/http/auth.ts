@@ -24,7 +24,7 @@ export type VerifyToken = (token: string) => Promise<Actor>;
 
 /**
  * Builds the bearer-token verifier: RS256 only, `exp` required, 5 s skew, optional `iss` and
- * `azp` checks, Clerk's claim layout (v2 `o.id`, v1 `org_id`). No network call per request:
+ * `azp` checks, `aud` refused unless configured, Clerk's claim layout (v2 `o.id`, v1 `org_id`). No network call per request:
  * a PEM key is local, a JWKS is fetched once and cached by kid.
  */
 export async function createTokenVerifier(auth: AuthConfig, devKeys?: DevKeys): Promise<VerifyToken> {
@@ -49,6 +49,7 @@ export async function createTokenVerifier(auth: AuthConfig, devKeys?: DevKeys): 
         clockTolerance: CLOCK_SKEW_SECONDS,
         requiredClaims: ['exp', 'sub'],
         ...(auth.issuer ? { issuer: auth.issuer } : {}),
+        ...(auth.audience.length > 0 ? { audience: [...auth.audience] } : {}),
       }));
     } catch (error) {
       // Unreachable signing keys say nothing about the token: that is our outage, not a bad token.
@@ -62,6 +63,11 @@ export async function createTokenVerifier(auth: AuthConfig, devKeys?: DevKeys): 
     }
     if (authorizedParties.size > 0 && (typeof payload.azp !== 'string' || !authorizedParties.has(payload.azp))) {
       throw invalidToken('token authorized party (azp) is not accepted');
+    }
+    // Clerk's session tokens carry no aud; one that does was minted for something else (a JWT
+    // template for another service) and is not replayed here unless that audience is configured.
+    if (auth.audience.length === 0 && payload.aud !== undefined) {
+      throw invalidToken('token has an audience (aud) this server does not accept');
     }
     if (payload.sts === 'pending') throw invalidToken('session is pending and cannot be used yet');
     const sub = payload.sub;

@@ -21,9 +21,12 @@ export function SchemaLink(name: string) {
   });
 }
 
-/** The optional `$schema` a client may echo back in a request body. */
+/** The longest `$schema` link a request body may carry; an absolute URL to a schema is far shorter. */
+export const MAX_SCHEMA_LINK_LENGTH = 500;
+
+/** The optional `$schema` a client may echo back in a request body (bounded, as every string a client sends). */
 export function InputSchemaLink(name: string) {
-  return Type.Optional(SchemaLink(name));
+  return Type.Optional(Type.String({ ...SchemaLink(name), maxLength: MAX_SCHEMA_LINK_LENGTH }));
 }
 
 /** A field that is always present and may be null (OpenAPI 3.1 style: `type: [T, "null"]`). */

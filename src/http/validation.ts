@@ -33,9 +33,36 @@ export function validationErrorDetails(
     const key = `${detail.location}\u0000${detail.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    // A large value is named by its location alone: echoing it would make a small hostile body
+    // a large answer (each missing property echoes the whole object), and a deep one could not be
+    // serialized at all.
+    if ('value' in detail && !isEchoable(detail.value)) delete detail.value;
     details.push(detail);
   }
   return details;
+}
+
+const MAX_ECHOED_VALUES = 100;
+const MAX_ECHOED_CHARACTERS = 25_000;
+
+/** Whether a value is small enough to send back in an error: few values, little text (bounded walk). */
+function isEchoable(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  let values = 0;
+  let characters = 0;
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (++values > MAX_ECHOED_VALUES) return false;
+    if (typeof current === 'string') {
+      characters += current.length;
+      if (characters > MAX_ECHOED_CHARACTERS) return false;
+    } else if (current !== null && typeof current === 'object') {
+      const keys = Array.isArray(current) ? undefined : Object.keys(current);
+      if ((keys ?? (current as unknown[])).length > MAX_ECHOED_VALUES) return false;
+      stack.push(...(keys ? keys.map((key) => (current as Record<string, unknown>)[key]) : (current as unknown[])));
+    }
+  }
+  return true;
 }
 
 function toDetail(error: FastifySchemaValidationError, prefix: string, root: unknown): ErrorDetail {

@@ -5,6 +5,7 @@ import type { Db } from '../db/database.js';
 import { nowIso } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
 import { AppError, conflict } from '../http/problem.js';
+import { isNestedTooDeep, MAX_DEPTH } from '../http/validator.js';
 import { deleteIdempotencyKey, findIdempotencyKey } from './idempotency.repository.js';
 import type { IdempotencyKeyRow } from './idempotency.table.js';
 
@@ -38,6 +39,11 @@ export function idempotencyHook(db: Db) {
     const key = request.headers['idempotency-key'];
     if (typeof key !== 'string') return undefined;
     const actor = request.actor as Actor;
+    // A route without a body schema (close) never had its body checked: JSON.stringify would
+    // overflow the stack on deep nesting, so it is refused as every validated body is.
+    if (isNestedTooDeep(request.body)) {
+      throw new AppError(422, 'validation failed', [{ location: 'body', message: `expected JSON nested at most ${MAX_DEPTH} levels deep` }]);
+    }
     const requestHash = createHash('sha256')
       .update(`${request.method} ${request.url.split('?')[0]}\n${JSON.stringify(request.body ?? null)}`)
       .digest('hex');

@@ -97,6 +97,24 @@ describe.each(dialects())('%s', (dialect) => {
       expect(staff.ticket.comment_count).toBe(1);
     });
 
+    it('answers a deeply nested body on close (which has no body schema) with 422, not a 500, and closes nothing', async () => {
+      const { ticket_id: id } = await createTicketAs(t, alice);
+      for (const depth of [33, 10_000, 120_000]) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: `${TICKETS}/${id}/close`,
+          headers: { authorization: `Bearer ${await t.tokenFor(alice)}`, 'content-type': 'application/json', 'idempotency-key': `deep-${depth}` },
+          payload: `${'['.repeat(depth)}${']'.repeat(depth)}`,
+        });
+        expect(problem(res, 422).errors, String(depth)).toEqual([{ location: 'body', message: 'expected JSON nested at most 32 levels deep' }]);
+      }
+      expect((await t.as(alice, { url: `${TICKETS}/${id}` })).json().ticket.status).toBe('open');
+      // A shallow body still closes, and its retry replays.
+      const close = () => t.as(alice, { method: 'POST', url: `${TICKETS}/${id}/close`, payload: [[1]], headers: { 'idempotency-key': 'shallow' } });
+      expect((await close()).statusCode).toBe(200);
+      expect((await close()).headers['idempotent-replayed']).toBe('true');
+    });
+
     it('validates the key', async () => {
       const body = problem(await create('k'.repeat(256)), 422);
       expect(body.errors?.[0]).toMatchObject({ location: 'header.idempotency-key', message: 'expected length <= 255' });

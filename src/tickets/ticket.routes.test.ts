@@ -246,7 +246,7 @@ describe.each(dialects())('%s', (dialect) => {
       expect((await list(alice)).total).toBe(0);
     });
 
-    it('answers malformed JSON 400, other media types 415, bodies over 1 MiB 413 and no body 422', async () => {
+    it('answers malformed JSON 400, other media types 415, bodies over the limit 413 and no body 422', async () => {
       const headers = { authorization: `Bearer ${await t.tokenFor(alice)}` };
       const malformed = await t.app.inject({ method: 'POST', url: TICKETS, headers: { ...headers, 'content-type': 'application/json' }, payload: '{"title": ' });
       expect(problem(malformed, 400).title).toBe('Bad Request');

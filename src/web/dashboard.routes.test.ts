@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../../test/dialects.js';
-import { alice, buildTestApp, problem, type TestApp } from '../../test/helpers.js';
+import { alice, buildTestApp, DEVELOPMENT_SIGN_IN, problem, type TestApp } from '../../test/helpers.js';
 
 // pk_test_ + base64("clerk.helpdesk.test$"): the Frontend API host a publishable key carries.
 const PUBLISHABLE_KEY = `pk_test_${Buffer.from('clerk.helpdesk.test$').toString('base64')}`;
@@ -10,7 +10,7 @@ describe.each(dialects())('%s', (dialect) => {
   describe('in development sign-in', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await buildTestApp(dialect, { CLERK_JWT_KEY: '' });
+      t = await buildTestApp(dialect, DEVELOPMENT_SIGN_IN);
     });
     afterAll(async () => {
       await t.close();
@@ -83,6 +83,72 @@ describe.each(dialects())('%s', (dialect) => {
       }
       const doc = (await t.app.inject({ url: '/api/v1/openapi.json' })).json();
       expect(doc.paths['/api/v1/dev/tokens'].post.responses).toHaveProperty('403');
+    });
+
+    it('mints no token for a request that came through a proxy, even over loopback', async () => {
+      // nginx, Caddy, cloudflared, ngrok or a mesh sidecar on the same host connect from loopback for everyone.
+      const proxied = {
+        forwarded: 'for=203.0.113.9;proto=https',
+        'x-forwarded-for': '203.0.113.9',
+        'x-forwarded-host': 'helpdesk.example.com',
+        'x-forwarded-proto': 'https',
+        'x-real-ip': '203.0.113.9',
+        via: '1.1 caddy',
+        'cf-connecting-ip': '203.0.113.9',
+        'x-envoy-external-address': '203.0.113.9',
+      };
+      for (const [name, value] of Object.entries(proxied)) {
+        const res = await t.app.inject({ method: 'POST', url: '/api/v1/dev/tokens', remoteAddress: '127.0.0.1', headers: { [name]: value }, payload: { identity: 'staff' } });
+        expect(problem(res, 403).detail, name).toMatch(new RegExp(`^development sign-in works only from this machine.*came through a proxy \\(${name}\\)`));
+        expect(res.json(), name).not.toHaveProperty('token');
+      }
+    });
+
+    it('mints no token for a Host or Origin that is not this machine (a proxy passing Host, DNS rebinding)', async () => {
+      const hosts = ['helpdesk.example.com', 'evil.test:8080', '127.0.0.1.nip.io', 'localhost.evil.test', 'x@localhost', '10.0.0.5:8080'];
+      for (const host of hosts) {
+        const res = await t.app.inject({ method: 'POST', url: '/api/v1/dev/tokens', remoteAddress: '127.0.0.1', headers: { host }, payload: { identity: 'staff' } });
+        expect(problem(res, 403).detail, host).toContain('its Host is not localhost or a loopback address');
+      }
+      for (const origin of ['https://evil.example', 'null', 'http://localhost.evil.test:8080', 'file://']) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/dev/tokens',
+          remoteAddress: '127.0.0.1',
+          headers: { host: 'localhost:8080', origin },
+          payload: { identity: 'staff' },
+        });
+        expect(problem(res, 403).detail, origin).toContain('its Origin is not localhost or a loopback address');
+      }
+      // This machine by every name a local browser or the dashboard's dev server uses.
+      const local: Array<Record<string, string>> = [
+        { host: 'localhost:8080' },
+        { host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080' },
+        { host: '[::1]:8080', origin: 'http://[::1]:8080' },
+        { host: 'localhost:5173', origin: 'http://localhost:5173' },
+      ];
+      for (const headers of local) {
+        const res = await t.app.inject({ method: 'POST', url: '/api/v1/dev/tokens', remoteAddress: '127.0.0.1', headers, payload: { identity: 'staff' } });
+        expect(res.statusCode, JSON.stringify(headers)).toBe(201);
+      }
+    });
+
+    it('offers the demo identities only to whoever may sign in as them', async () => {
+      const config = async (headers: Record<string, string>, remoteAddress = '127.0.0.1') =>
+        (await t.app.inject({ url: '/api/v1/dashboard/config', remoteAddress, headers })).json();
+      expect((await config({ host: 'localhost:8080' })).dev_identities).toHaveLength(3);
+      for (const [headers, remoteAddress] of [
+        [{ host: 'helpdesk.example.com' }, '127.0.0.1'],
+        [{ host: 'localhost:8080', 'x-forwarded-for': '203.0.113.9' }, '127.0.0.1'],
+        [{ host: 'localhost:8080' }, '192.168.1.20'],
+      ] as const) {
+        expect(await config(headers, remoteAddress)).toEqual({
+          $schema: '/api/v1/schemas/DashboardConfig.json',
+          auth_mode: 'development',
+          clerk_publishable_key: null,
+          dev_identities: [],
+        });
+      }
     });
 
     it('refuses an identity it does not offer', async () => {

@@ -9,7 +9,7 @@ import type { DevKeys } from '../http/dev-keys.js';
 import { sendProblem } from '../http/problem.js';
 import { API_PREFIX, Ref, schemaUrl } from '../http/schemas.js';
 import { DEV_IDENTITIES } from './dev-identities.js';
-import { devSignInRoutes } from './dev-sign-in.js';
+import { devSignInRoutes, notFromThisMachine } from './dev-sign-in.js';
 import { DashboardConfig } from './web.schemas.js';
 
 /** Where `vite build` puts the dashboard: dist/dashboard, from src/web or dist/web alike. */
@@ -32,18 +32,22 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ config: Config; devKey
     clerk_publishable_key: auth.mode === 'clerk' ? (auth.publishableKey?.key ?? null) : null,
     dev_identities: auth.mode === 'development' ? [...DEV_IDENTITIES] : [],
   };
+  // The demo identities are offered only to whoever may sign in as them (dev-sign-in.ts); anyone
+  // else learns the mode, which the API's own document shows too, and no way in.
+  const elsewhere: DashboardConfig = { ...body, dev_identities: [] };
   app.get(
     `${API_PREFIX}/dashboard/config`,
     {
       schema: {
         operationId: 'get-dashboard-config',
         summary: 'How the web dashboard signs in',
+        description: 'In development sign-in, the demo identities are listed only for requests from the server’s own machine.',
         tags: ['Dashboard'],
         security: [],
         response: { 200: Ref(DashboardConfig) },
       },
     },
-    async () => body,
+    async (request) => (auth.mode === 'development' && notFromThisMachine(request) ? elsewhere : body),
   );
   if (auth.mode === 'development' && devKeys) {
     await app.register(devSignInRoutes, { prefix: API_PREFIX, auth, keys: devKeys });

@@ -1,5 +1,6 @@
 import { isIPv4 } from 'node:net';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import type { AuthConfig } from '../config.js';
 import { signDevToken, type DevKeys } from '../http/dev-keys.js';
 import { AppError } from '../http/problem.js';
@@ -20,16 +21,60 @@ export function isLoopback(address: string | undefined): boolean {
   return isIPv4(v4) && v4.startsWith('127.');
 }
 
+// Headers a proxy, tunnel or mesh sidecar adds: a request carrying one came from somewhere else,
+// whatever address its connection has.
+const PROXY_HEADERS = ['forwarded', 'via', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'fastly-client-ip', 'x-cluster-client-ip'];
+const PROXY_HEADER_PREFIXES = ['x-forwarded-', 'x-original-forwarded-', 'x-envoy-'];
+
+/** Whether a Host header (`localhost:8080`, `[::1]:5173`) names this machine, and nothing else. */
+function isLoopbackHost(host: string): boolean {
+  try {
+    const url = new URL(`http://${host}`);
+    // Read back as it was sent: no user info, path or other trick around the name.
+    if (url.host !== host.toLowerCase() && `${url.host}:80` !== host.toLowerCase()) return false;
+    return url.hostname === 'localhost' || url.hostname === '[::1]' || isLoopback(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === origin.toLowerCase() && isLoopbackHost(url.host);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why a request is not from a browser or client on this machine, or undefined when it is: its
+ * connection must come from a loopback address (never X-Forwarded-For: trustProxy stays off), it
+ * must carry no header a proxy adds (nginx, Caddy, a tunnel or a mesh sidecar on this host
+ * connects from loopback for everyone outside), and its Host and any Origin must name this
+ * machine (a web page elsewhere cannot rebind its own name to 127.0.0.1 and read the answer).
+ */
+export function notFromThisMachine(request: FastifyRequest): string | undefined {
+  if (!isLoopback(request.socket.remoteAddress)) return 'the connection comes from another machine';
+  const proxied = Object.keys(request.headers).find((name) => PROXY_HEADERS.includes(name) || PROXY_HEADER_PREFIXES.some((prefix) => name.startsWith(prefix)));
+  if (proxied) return `the request came through a proxy (${proxied})`;
+  const host = request.headers.host;
+  if (!host || !isLoopbackHost(host)) return 'its Host is not localhost or a loopback address';
+  const origin = request.headers.origin;
+  if (origin !== undefined && !isLoopbackOrigin(origin)) return 'its Origin is not localhost or a loopback address';
+  return undefined;
+}
+
 /**
  * POST /dev/tokens: a token for a demo identity, so the dashboard can be tried without Clerk.
  * Registered only in development mode; with Clerk configured the route does not exist.
- * It answers only this machine: the server listens on every interface by default, and a staff
- * token for anyone on the network would open every tenant's tickets.
+ * It answers only this machine (notFromThisMachine): a staff token opens every tenant's tickets.
  */
 export const devSignInRoutes: FastifyPluginAsyncTypebox<{ auth: AuthConfig; keys: DevKeys }> = async (app, { auth, keys }) => {
-  // The socket's own peer, never X-Forwarded-For (trustProxy stays off), and before the body is even read.
+  // Before the body is even read.
   app.addHook('onRequest', async (request) => {
-    if (!isLoopback(request.socket.remoteAddress)) throw new AppError(403, LOOPBACK_ONLY_MESSAGE);
+    const reason = notFromThisMachine(request);
+    if (reason) throw new AppError(403, `${LOOPBACK_ONLY_MESSAGE} (${reason})`);
   });
   app.post(
     '/dev/tokens',
@@ -37,7 +82,8 @@ export const devSignInRoutes: FastifyPluginAsyncTypebox<{ auth: AuthConfig; keys
       schema: {
         operationId: 'create-dev-token',
         summary: 'Sign in as a demo identity (development sign-in only, from this machine only; absent with Clerk)',
-        description: 'Answers only requests from a loopback address (127.0.0.0/8, ::1); anyone else gets a 403.',
+        description:
+          'Answers only requests from this machine: a loopback connection (127.0.0.0/8, ::1), a localhost or loopback Host and Origin, and no proxy headers (Forwarded, Via, X-Forwarded-*, X-Real-IP, …); anyone else gets a 403.',
         tags: ['Development sign-in'],
         security: [],
         body: Ref(CreateDevTokenBody),

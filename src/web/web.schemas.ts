@@ -24,7 +24,9 @@ export const DashboardConfig = Type.Object(
       description: 'How the dashboard signs in: Clerk’s JS SDK, or the demo identities of development sign-in',
     }),
     clerk_publishable_key: Nullable(Type.String({ description: 'The key for Clerk’s JS SDK (Clerk mode; null when not configured)' })),
-    dev_identities: Type.Array(Ref(DevIdentity), { description: 'Demo identities (development sign-in only; empty in Clerk mode)' }),
+    dev_identities: Type.Array(Ref(DevIdentity), {
+      description: 'Demo identities (development sign-in only, and only to requests from the server’s own machine; empty otherwise)',
+    }),
   },
   { $id: 'DashboardConfig', additionalProperties: false },
 );

@@ -8,7 +8,7 @@ import type { AxeResults } from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { loadOrCreateDevKeys, signDevToken } from '../../src/http/dev-keys.js';
-import { buildTestApp, type TestApp } from '../helpers.js';
+import { buildTestApp, DEVELOPMENT_SIGN_IN, type TestApp } from '../helpers.js';
 import { ARTIFACTS, launchChromium } from './dashboard.js';
 
 export interface BrowserOptions {
@@ -38,7 +38,7 @@ export interface Dashboard {
 
 export async function startDashboard(): Promise<Dashboard> {
   await fs.mkdir(ARTIFACTS, { recursive: true });
-  const t = await buildTestApp('sqlite', { CLERK_JWT_KEY: '' });
+  const t = await buildTestApp('sqlite', DEVELOPMENT_SIGN_IN);
   const url = await t.app.listen({ host: '127.0.0.1', port: 0 });
   const browser = await launchChromium();
   // Uncaught errors in each page's scripts, checked by checkPage (a listener that throws would only crash the runner).

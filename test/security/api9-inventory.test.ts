@@ -1,7 +1,7 @@
 // OWASP API9:2023 Improper Inventory Management: no route the OpenAPI document does not describe.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../dialects.js';
-import { buildTestApp, type TestApp } from '../helpers.js';
+import { buildTestApp, DEVELOPMENT_SIGN_IN, type TestApp } from '../helpers.js';
 
 // The interactive documentation page and its static assets: a UI over the document, not API.
 const DOCS_UI = /^\/api\/v1\/docs(\/|$)/;
@@ -51,7 +51,7 @@ describe.each(dialects())('%s', (dialect) => {
   });
 
   it('documents development sign-in when (and only when) it exists', async () => {
-    const dev = await buildTestApp(dialect, { CLERK_JWT_KEY: '' });
+    const dev = await buildTestApp(dialect, DEVELOPMENT_SIGN_IN);
     try {
       expect(await expectInventoryMatches(dev.app)).toContain('POST /api/v1/dev/tokens');
     } finally {

@@ -3,16 +3,23 @@
 /** The longest string each schema's properties accept (`maxLength`), in characters. */
 export const MAX_LENGTH = {
   "CreateTicketBody": {
+    "$schema": 500,
     "title": 200,
     "description": 20000
   },
   "CreateCommentBody": {
+    "$schema": 500,
     "content": 20000
   },
   "UpdateTicketBody": {
+    "$schema": 500,
     "assigned_to": 200
   },
   "CreateStaffCommentBody": {
+    "$schema": 500,
     "content": 20000
+  },
+  "CreateDevTokenBody": {
+    "$schema": 500
   }
 } as const;

@@ -288,7 +288,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** How the web dashboard signs in */
+        /**
+         * How the web dashboard signs in
+         * @description In development sign-in, the demo identities are listed only for requests from the server’s own machine.
+         */
         get: operations["get-dashboard-config"];
         put?: never;
         post?: never;
@@ -309,7 +312,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in as a demo identity (development sign-in only, from this machine only; absent with Clerk)
-         * @description Answers only requests from a loopback address (127.0.0.0/8, ::1); anyone else gets a 403.
+         * @description Answers only requests from this machine: a loopback connection (127.0.0.0/8, ::1), a localhost or loopback Host and Origin, and no proxy headers (Forwarded, Via, X-Forwarded-*, X-Real-IP, …); anyone else gets a 403.
          */
         post: operations["create-dev-token"];
         delete?: never;
@@ -1048,7 +1051,7 @@ export interface components {
             auth_mode: "clerk" | "development";
             /** @description The key for Clerk’s JS SDK (Clerk mode; null when not configured) */
             clerk_publishable_key: string | null;
-            /** @description Demo identities (development sign-in only; empty in Clerk mode) */
+            /** @description Demo identities (development sign-in only, and only to requests from the server’s own machine; empty otherwise) */
             dev_identities: components["schemas"]["DevIdentity"][];
         };
         CreateDevTokenBody: {

@@ -33,9 +33,16 @@ export function SignInPage({ identities, notice, onSignIn }: {
           {notice}
         </p>
       ) : null}
-      <p className="notice">
-        Development sign-in: no Clerk key is configured, so you can try the desk as one of these demo people.
-      </p>
+      {identities.length > 0 ? (
+        <p className="notice">
+          Development sign-in: no Clerk key is configured, so you can try the desk as one of these demo people.
+        </p>
+      ) : (
+        <p className="notice">
+          This server uses development sign-in, which works only on the server itself: open{' '}
+          <code>http://localhost:{window.location.port || '80'}/</code> there, or configure Clerk to sign in from elsewhere.
+        </p>
+      )}
       <FormError message={error} />
       <ul className="identities">
         {identities.map((identity) => (

@@ -105,7 +105,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
         tags,
         security,
         params: TicketParams,
-        response: { 204: Type.Null({ description: 'Recorded' }), ...problemResponses(400, 401, 403, 404, 422, 429, 500) },
+        response: { 204: Type.Null({ description: 'Recorded' }), ...problemResponses(400, 401, 403, 404, 413, 415, 422, 429, 500) },
       },
     },
     async (request, reply) => {

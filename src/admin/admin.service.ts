@@ -128,11 +128,9 @@ export async function getTicketForStaff(db: Db, actor: Actor, ticketId: string):
   });
 }
 
-/** Records that `actor` opened the ticket now: what the customer wrote so far is read. */
+/** Records that `actor` opened the ticket: what the customer wrote so far is read. */
 export async function markTicketRead(db: Db, actor: Actor, ticketId: string): Promise<void> {
-  const ticket = await findTicket(db, ticketId, ALL_TENANTS);
-  if (!ticket) throw notFound();
-  await markRead(db, ticket.id, actor.userId, nowIso());
+  if (!(await markRead(db, ticketId, actor.userId))) throw notFound();
 }
 
 /** If-Match uses strong comparison (RFC 9110 §13.1.1): a weak tag never matches. */

@@ -61,7 +61,9 @@ export function migrationNames(dialect: Dialect): string[] {
  */
 export async function migrateToLatest(db: Db, dialect: Dialect, target?: string): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
-  const migrator = new Migrator({ db, provider });
+  // The migrations are independent of one another: one added with a lower number than those a
+  // database already ran (work that landed later than its number) still runs.
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
   // The seed's mark is one cheap lookup; the migrations are listed only when it is there.
   const waiting = (await bulkLoadInterrupted(db, dialect)) ? (await migrator.getMigrations()).filter((migration) => migration.executedAt === undefined).length : 0;
   if (waiting > 0) {

@@ -1,4 +1,5 @@
 import {
+  AbortedTransactionError,
   CompiledQuery,
   InsertQueryNode,
   Kysely,
@@ -59,11 +60,20 @@ class PostgresDriver implements Driver {
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'));
+    // PostgreSQL answers COMMIT with a ROLLBACK tag when an earlier statement's error left the
+    // transaction aborted: nothing was committed, and the caller must hear so.
+    const { rows } = await connection.executeQuery<{ command: string }>(CompiledQuery.raw('commit'));
+    if (rows[0]?.command === 'ROLLBACK') throw new AbortedTransactionError();
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('rollback'));
+    try {
+      await connection.executeQuery(CompiledQuery.raw('rollback'));
+    } catch (error) {
+      // A connection that could not roll back may still be inside the transaction.
+      (connection as PostgresConnection).discard();
+      throw error;
+    }
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
@@ -102,6 +112,7 @@ class PostgresConnection implements DatabaseConnection {
     const name = values.length > 0 && insertsValuesOnly(query.query) ? nameOf(query.sql) : undefined;
     try {
       const result = await this.client.query<R & pg.QueryResultRow>({ text: query.sql, values, ...(name ? { name } : {}) });
+      if (result.command === 'COMMIT' || result.command === 'ROLLBACK') return { rows: [{ command: result.command } as R] };
       const counted = ['INSERT', 'UPDATE', 'DELETE', 'MERGE'].includes(result.command);
       return { rows: result.rows ?? [], ...(counted ? { numAffectedRows: BigInt(result.rowCount ?? 0) } : {}) };
     } catch (error) {
@@ -114,6 +125,11 @@ class PostgresConnection implements DatabaseConnection {
   // eslint-disable-next-line require-yield
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('streaming is not used on PostgreSQL');
+  }
+
+  /** Keeps the connection from going back to the pool: it is closed instead. */
+  discard(): void {
+    this.#broken = true;
   }
 
   release(): void {

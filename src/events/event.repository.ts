@@ -13,14 +13,17 @@ export interface FeedCursor {
 
 export const FEED_START: FeedCursor = { txid: '0', seq: '0' };
 
-const CURSOR = /^(\d{1,20})\.(\d{1,20})$/;
+const CURSOR = /^(\d{1,19})\.(\d{1,19})$/;
+const MAX_BIGINT = 2n ** 63n - 1n;
 
 export const formatCursor = (cursor: FeedCursor): string => `${cursor.txid}.${cursor.seq}`;
 
-/** The cursor a client sent, or undefined if it is not one. */
+/** The cursor a client sent, or undefined if it is not one (each part a bigint, as the database keeps them). */
 export function parseCursor(text: string): FeedCursor | undefined {
   const match = CURSOR.exec(text);
-  return match ? { txid: BigInt(match[1] as string).toString(), seq: BigInt(match[2] as string).toString() } : undefined;
+  if (!match) return undefined;
+  const [txid, seq] = [BigInt(match[1] as string), BigInt(match[2] as string)];
+  return txid > MAX_BIGINT || seq > MAX_BIGINT ? undefined : { txid: txid.toString(), seq: seq.toString() };
 }
 
 const compare = (a: FeedCursor, b: FeedCursor): number => {

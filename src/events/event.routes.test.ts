@@ -181,6 +181,8 @@ describe.each(dialects())('%s: the events of ticket changes', (dialect) => {
     problem(await t.as(null, { url: EVENTS }), 401);
     problem(await t.as(alice, { url: '/api/v1/support/events' }), 404);
     problem(await t.as(sam, { url: `${EVENTS}?after=abc` }), 422);
+    problem(await t.as(sam, { url: `${EVENTS}?after=0.9999999999999999999` }), 422); // past a bigint
+    problem(await t.as(sam, { url: `${EVENTS}?after=0.99999999999999999999` }), 422);
     problem(await t.as(sam, { url: `${EVENTS}?limit=501` }), 422);
     problem(await t.as(sam, { url: `${EVENTS}?type=ticket.deleted` }), 422);
   });
@@ -267,7 +269,9 @@ describe.each(dialects())('%s: the events of ticket changes', (dialect) => {
     expect(seen).toEqual(all);
   });
 
-  it.runIf(dialect === 'postgres')('never moves a cursor past an event whose transaction commits late', async () => {
+  // PostgreSQL only: SQLite has one writer, so no transaction can commit behind a later one there.
+  if (dialect === 'postgres') {
+  it('never moves a cursor past an event whose transaction commits late', async () => {
     const first = await createTicketAs(t, alice);
     const second = await createTicketAs(t, bob);
     await feedSettled(t.db);
@@ -295,6 +299,7 @@ describe.each(dialects())('%s: the events of ticket changes', (dialect) => {
     const after = (await t.as(sam, { url: `${EVENTS}?after=${during.next_cursor}` })).json();
     expect(after.events.map((e: Event) => e.ticket_id)).toEqual([first.ticket_id, second.ticket_id]);
   });
+  }
 
   it('forgets events past their retention, in the background, oldest first', async () => {
     const { ticket_id: id } = await createTicketAs(t, alice);

@@ -15,8 +15,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { 
         operationId: 'list-events-staff',
         summary: 'Read the events feed (staff)',
         description:
-          'Every change to every ticket, in the order it was committed, from a cursor. Poll from `next_cursor` to follow it; ' +
-          'a cursor never skips an event whose transaction committed late.',
+          'Every change to every ticket, from a cursor: one ticket’s in the order its changes were made, across tickets in the order ' +
+          'their transactions began. Poll from `next_cursor` to follow it; a cursor never skips an event whose transaction committed late. ' +
+          'Cursors belong to one database: after an export and import, read from the beginning.',
         tags: ['Support (staff)'],
         security: [{ bearerClerk: [] }],
         querystring: EventFeedQuery,

@@ -5,7 +5,7 @@ import { ACTOR_TYPES, AUDIENCES, EVENT_TYPES } from './event.table.js';
 const Enum = <T extends readonly string[]>(values: T, description: string) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values], description });
 
 export const EVENT_PAGE_MAX = 500;
-const CURSOR_PATTERN = '^\\d{1,20}\\.\\d{1,20}$';
+const CURSOR_PATTERN = '^\\d{1,19}\\.\\d{1,19}$';
 
 export const TicketEvent = Type.Object(
   {
@@ -40,7 +40,10 @@ export const TicketEvent = Type.Object(
 export const EventFeedResponse = Type.Object(
   {
     $schema: SchemaLink('EventFeedResponse'),
-    events: Type.Array(Ref(TicketEvent), { description: 'Events after the cursor, in the order they were committed' }),
+    events: Type.Array(Ref(TicketEvent), {
+      description:
+        'Events after the cursor: one ticket’s in the order its changes were made; across tickets, in the order their transactions began. A cursor never skips an event committed late',
+    }),
     next_cursor: Type.String({
       pattern: CURSOR_PATTERN,
       description: 'Where to read from next; always present, so a reader at the end polls from it',

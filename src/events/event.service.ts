@@ -1,4 +1,5 @@
 import { readSnapshot, type Db } from '../db/database.js';
+import { AppError } from '../http/problem.js';
 import { presentFeed } from './event.presenter.js';
 import { FEED_START, laterOf, parseCursor, readFeed, type FeedCursor, type FeedFilter, type FeedRow } from './event.repository.js';
 import type { EventFeedQuery, EventFeedResponse } from './event.schemas.js';
@@ -25,7 +26,8 @@ export async function readEvents(db: Db, after: FeedCursor, limit: number, filte
 
 /** The staff feed: every event, optionally of some types or one ticket. */
 export async function listEventsForStaff(db: Db, query: EventFeedQuery): Promise<EventFeedResponse> {
-  const after = query.after === undefined ? FEED_START : (parseCursor(query.after) ?? FEED_START);
+  const after = query.after === undefined ? FEED_START : parseCursor(query.after);
+  if (!after) throw new AppError(422, 'validation failed', [{ location: 'query.after', message: 'expected a cursor from this feed', value: query.after }]);
   const page = await readEvents(db, after, query.limit ?? 100, { types: query.type, ticketId: query.ticket_id });
   return presentFeed(page.rows, page.next, page.hasMore);
 }

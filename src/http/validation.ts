@@ -117,6 +117,8 @@ function toDetail(error: FastifySchemaValidationError, prefix: string, root: unk
     }
     case 'nul':
       return { location, message: 'expected string without NUL (U+0000) characters', value };
+    case 'surrogate':
+      return { location, message: 'expected well-formed Unicode text (no unpaired UTF-16 surrogate)' };
     case 'depth':
       // The value itself is left out: echoing it back is what the limit protects against.
       return { location, message: `expected JSON nested at most ${String(params.limit)} levels deep` };

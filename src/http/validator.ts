@@ -60,13 +60,14 @@ interface Visit {
 }
 
 /**
- * Checks what a schema cannot: no string holds U+0000 (PostgreSQL cannot store it in text, so it
- * is refused on every database rather than failing as a 500 on one), and nothing is nested
+ * Checks what a schema cannot: no string holds U+0000 or a lone UTF-16 surrogate (PostgreSQL
+ * cannot store either, so they are refused on every database rather than failing as a 500 on
+ * one, or being stored as something else on the other), and nothing is nested
  * deeper than MAX_DEPTH (a tiny body of 5,000 nested arrays would otherwise exhaust the stack).
  * Iterative, so the check itself cannot overflow, and it stops after `budget` values. Returns
  * the first offending place as a JSON pointer, built only for that place.
  */
-function findForbidden(root: unknown, budget: number): { keyword: 'nul' | 'depth'; pointer: string } | undefined {
+function findForbidden(root: unknown, budget: number): { keyword: 'nul' | 'surrogate' | 'depth'; pointer: string } | undefined {
   const stack: Visit[] = [{ value: root, depth: 0, parent: undefined, key: '' }];
   let seen = 1;
   while (stack.length > 0) {
@@ -74,6 +75,8 @@ function findForbidden(root: unknown, budget: number): { keyword: 'nul' | 'depth
     const { value, depth } = visit;
     if (typeof value === 'string') {
       if (value.includes('\u0000')) return { keyword: 'nul', pointer: pointerTo(visit) };
+      // Half of a UTF-16 pair is no character: PostgreSQL refuses it, SQLite would store U+FFFD.
+      if (!isWellFormed(value)) return { keyword: 'surrogate', pointer: pointerTo(visit) };
     } else if (value !== null && typeof value === 'object') {
       if (depth >= MAX_DEPTH) return { keyword: 'depth', pointer: pointerTo(visit) };
       const keys = Array.isArray(value) ? value.keys() : Object.keys(value);
@@ -85,6 +88,9 @@ function findForbidden(root: unknown, budget: number): { keyword: 'nul' | 'depth
   }
   return undefined;
 }
+
+/** String.prototype.isWellFormed (Node 20 and later; TypeScript's ES2023 library lacks it). */
+const isWellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 /** Whether a value nests deeper than MAX_DEPTH, for a body no schema has checked. Iterative, and it stops at the first too-deep place. */
 export function isNestedTooDeep(value: unknown): boolean {

@@ -98,10 +98,14 @@ function linkHeader(body: unknown): Record<string, string> {
   return typeof link === 'string' ? { link: `<${link}>; rel="describedBy"` } : {};
 }
 
-/** Whether an error is a duplicate key: a concurrent request with the same key on another instance. */
+/**
+ * Whether an error is a duplicate idempotency key: a concurrent request with the same key on
+ * another instance. Any other duplicate (a constraint elsewhere) is not the client's retry.
+ */
 export function isDuplicateKey(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+  const { code, constraint, message } = (error ?? {}) as { code?: unknown; constraint?: unknown; message?: unknown };
+  if (code === '23505') return constraint === 'idempotency_keys_pk';
+  return (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') && typeof message === 'string' && message.includes('idempotency_keys.');
 }
 
 /** The optional header, as route schemas declare it (validation and OpenAPI). */

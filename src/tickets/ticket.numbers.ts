@@ -45,7 +45,8 @@ export async function reserveTicketNumbers(db: Db, count: number): Promise<numbe
   return Number(rows[0]?.next) - count;
 }
 
-/** Moves the counter past every number in use (after a seed or an import), forgetting reserved blocks. */
+/** Moves the counter past every number in use (after an import), never back: blocks handed out stay unique. */
 export async function resetTicketNumbers(db: Db): Promise<void> {
-  await sql`update counters set next = (select coalesce(max(number), 0) + 1 from tickets) where name = 'ticket_number'`.execute(db);
+  await sql`update counters set next = (select coalesce(max(number), 0) + 1 from tickets) where name = 'ticket_number'
+    and next < (select coalesce(max(number), 0) + 1 from tickets)`.execute(db);
 }

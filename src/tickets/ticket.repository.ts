@@ -299,13 +299,19 @@ export async function readsOf(db: Db, userId: string, ticketIds: string[]): Prom
   return new Map(rows.map((row) => [row.ticket_id, row.read_at]));
 }
 
-/** Records that `userId` opened the ticket at `at` (never moving an earlier reading's time back). */
-export async function markRead(db: Db, ticketId: string, userId: string, at: string): Promise<void> {
-  await db
+/**
+ * Records that `userId` has read the ticket up to its customer's latest message, as the
+ * database holds it (no clock compared with another's), never moving back. Undefined when no
+ * such ticket exists.
+ */
+export async function markRead(db: Db, ticketId: string, userId: string): Promise<boolean> {
+  const result = await db
     .insertInto('ticket_reads')
-    .values({ ticket_id: ticketId, user_id: userId, read_at: at })
-    .onConflict((oc) => oc.columns(['ticket_id', 'user_id']).doUpdateSet({ read_at: at }).where('ticket_reads.read_at', '<', at))
-    .execute();
+    .columns(['ticket_id', 'user_id', 'read_at'])
+    .expression((eb) => eb.selectFrom('tickets').select(['id', eb.val(userId).as('user_id'), 'last_customer_message_at']).where('id', '=', canonicalUuid(ticketId)))
+    .onConflict((oc) => oc.columns(['ticket_id', 'user_id']).doUpdateSet((eb) => ({ read_at: eb.ref('excluded.read_at') })).where('ticket_reads.read_at', '<', (eb) => eb.ref('excluded.read_at')))
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0 || (await findTicket(db, ticketId, ALL_TENANTS)) !== undefined;
 }
 
 /** A ticket's change history, oldest first. */

@@ -203,6 +203,19 @@ describe.each(dialects())('%s', (dialect) => {
       expect(problem(staff, 422).errors?.[0]?.location).toBe('query.q');
     });
 
+    it('refuses half of a UTF-16 surrogate pair with 422 on every database, and keeps a whole pair', async () => {
+      const { ticket_id: id } = await createTicketAs(t, alice);
+      // JSON escapes: JSON.parse makes them the lone halves the request body carries.
+      for (const content of ['hi \\ud800', '\\udc00 lone low', 'swapped \\udc00\\ud800']) {
+        const payload = `{"content":"${content}"}`;
+        const res = await t.app.inject({ method: 'POST', url: `${TICKETS}/${id}/comments`, headers: { authorization: `Bearer ${await t.tokenFor(alice)}`, 'content-type': 'application/json' }, payload });
+        expect(problem(res, 422).errors).toEqual([{ location: 'body.content', message: 'expected well-formed Unicode text (no unpaired UTF-16 surrogate)' }]);
+      }
+      const pair = await t.as(alice, { method: 'POST', url: `${TICKETS}/${id}/comments`, payload: { content: 'a pair: \ud83d\ude00' } });
+      expect(pair.statusCode).toBe(201);
+      expect((await detail(alice, id)).ticket.comments.map((c: { content: string }) => c.content)).toEqual(['a pair: 😀']);
+    });
+
     it('refuses deeply nested JSON with 422, not a stack overflow', async () => {
       for (const depth of [40, 5_000, 50_000]) {
         const payload = `{"title":${'['.repeat(depth)}${']'.repeat(depth)},"description":"d","type":"bug"}`;

@@ -96,13 +96,36 @@ export async function changeTicket<T>(db: Db, ticketId: string, scope: TicketSco
     const done = await attempt(db);
     if (done) return done.body;
   }
-  return exclusively(db, `ticket ${canonicalUuid(ticketId)}`, async (conn) => {
-    for (let tries = QUEUED_TRIES; tries > 0; tries--) {
-      const done = await attempt(conn);
-      if (done) return done.body;
-    }
-    throw new AppError(503, 'the ticket is changing too fast to change it now; retry later', undefined, { 'retry-after': '1' });
-  });
+  const key = `ticket ${canonicalUuid(ticketId)}`;
+  // One waiter per ticket per instance holds a connection for the lock; the others wait here,
+  // so that a ticket everyone writes to cannot take the whole pool.
+  return oneAtATime(key, () =>
+    exclusively(db, key, async (conn) => {
+      for (let tries = QUEUED_TRIES; tries > 0; tries--) {
+        const done = await attempt(conn);
+        if (done) return done.body;
+      }
+      throw new AppError(503, 'the ticket is changing too fast to change it now; retry later', undefined, { 'retry-after': '1' });
+    }),
+  );
+}
+
+const running = new Map<string, Promise<unknown>>();
+
+/** Runs `work` after every earlier call with the same key (in this process) has settled. */
+async function oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const before = running.get(key) ?? Promise.resolve();
+  const mine = before.then(work, work);
+  const settled = mine.then(
+    () => undefined,
+    () => undefined,
+  );
+  running.set(key, settled);
+  try {
+    return await mine;
+  } finally {
+    if (running.get(key) === settled) running.delete(key);
+  }
 }
 
 /** Opens a ticket for the caller: status open, priority normal, unassigned. */

@@ -19,6 +19,10 @@ export interface LoadSpec {
   body?: string | undefined;
   connections: number;
   seconds: number;
+  /** Send exactly this many requests (overrides `seconds`; with `rotate`, one header each). */
+  amount?: number | undefined;
+  /** Give up on a request after this many seconds (autocannon's default is 10). */
+  timeout?: number | undefined;
 }
 
 export interface LoadResult {
@@ -29,6 +33,10 @@ export interface LoadResult {
   p99: number;
   ok: number;
   failed: number;
+  /** The slowest request, ms. */
+  max: number;
+  errors: number;
+  timeouts: number;
 }
 
 async function drive(spec: LoadSpec): Promise<LoadResult> {
@@ -36,7 +44,8 @@ async function drive(spec: LoadSpec): Promise<LoadResult> {
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,
-    ...(spec.once ? { amount: spec.paths.length } : { duration: spec.seconds }),
+    ...(spec.amount ? { amount: spec.amount } : spec.once ? { amount: spec.paths.length } : { duration: spec.seconds }),
+    ...(spec.timeout ? { timeout: spec.timeout } : {}),
     requests: [
       {
         method: spec.method as 'GET',
@@ -61,6 +70,9 @@ async function drive(spec: LoadSpec): Promise<LoadResult> {
     p99: result.latency.p99,
     ok,
     failed: result.non2xx + result.errors + result.timeouts,
+    max: result.latency.max,
+    errors: result.errors,
+    timeouts: result.timeouts,
   };
 }
 

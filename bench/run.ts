@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadOrCreateDevKeys, signDevToken } from '../src/http/dev-keys.js';
 import type { LoadResult, LoadSpec } from './load.js';
+import { makePopulation, strangers } from './population.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -35,6 +36,11 @@ const { values: args } = parseArgs({
 const TICKETS = Number(args.tickets ?? (args.quick ? 100_000 : 1_000_000));
 const SECONDS = Number(args.seconds ?? (args.quick ? 3 : 10));
 const CONNECTIONS = Number(args.connections);
+/** Customers in the realistic population, and distinct users for the memory bound. */
+const POPULATION = args.quick ? 2_000 : 10_000;
+const STRANGERS = args.quick ? 20_000 : 100_000;
+/** Connections of the reconnect storm. */
+const STORM = 1_000;
 const PG_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const API = '/api/v1/support/tickets';
 const ADMIN = '/api/v1/admin/support/tickets';
@@ -293,6 +299,14 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
     const customers = await Promise.all(Array.from({ length: 20 }, (_, i) => bearer({ userId: `seed_user_0_${i}`, email: `user${i}@org0.example`, orgId: 'seed_org_00000' })));
     const lists = [API, `${API}?status=open`, `${API}?type=bug`, `${API}?limit=10&offset=10`];
     await measure('user list (filters, 20 customers)', { ...get(lists, headers.reader), rotate: customers }, { method: 'GET', path: API, who: headers.reader });
+
+    // Customers as a SaaS has them (bench/population.ts): 90% never filed a ticket.
+    const population = await makePopulation(keys, call, API, POPULATION, `${Date.now()}`);
+    log(`${kind}: population of ${population.all.length} customers, ${population.tickets} tickets`);
+    const listOf = (who: Array<Record<string, string>>) => ({ ...get([API], who[0] as Record<string, string>), rotate: who });
+    await measure('user list, no tickets (20 customers)', listOf(population.none.slice(0, 20)), { method: 'GET', path: API, who: population.none[0] as Record<string, string> });
+    await measure('user list, one ticket (20 customers)', listOf(population.one.slice(0, 20)), { method: 'GET', path: API, who: population.one[0] as Record<string, string> });
+    await measure(`user list, population (${population.all.length} customers)`, listOf(population.all), { method: 'GET', path: API, who: population.all[0] as Record<string, string> });
     const detailPath = `${API}/${detailTicket.ticket_id}`;
     await measure('ticket detail (10 comments)', get([detailPath], headers.reader), { method: 'GET', path: detailPath, who: headers.reader });
     const queue = [`${ADMIN}?status=open&assigned_to=none`, `${ADMIN}?assigned_to=seed_staff_0&status=in_progress`, `${ADMIN}?tenant_id=seed_org_00000&status=open&sort=-priority`, ADMIN];
@@ -339,10 +353,48 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
       created: { acknowledged: created.acknowledged, found: after - before },
       closed: { acknowledged: closed.acknowledged, found: closedAfter - closedBefore },
     };
-    return { kind, tickets: TICKETS, seed, readyMs, idleRssMb, results, alone, durability };
+
+    // Memory with many distinct users: each verified once (the token cache is bounded) and
+    // each with a cached empty list (the response cache is bounded in bytes).
+    await settle();
+    const beforeStrangersMb = rssMb(server.pid as number);
+    const crowd = await strangers(keys, STRANGERS, `${Date.now()}`);
+    const flood = await runLoad({ method: 'GET', paths: [API], once: false, headers: {}, rotate: crowd, amount: crowd.length, connections: CONNECTIONS, seconds: SECONDS, url: base }, server.pid);
+    const memory = { users: crowd.length, beforeMb: beforeStrangersMb, peakMb: flood.rssMb, afterMb: rssMb(server.pid as number), failed: flood.result.failed };
+    log(`${kind}: ${crowd.length} distinct users: RSS ${beforeStrangersMb.toFixed(0)} -> peak ${flood.rssMb.toFixed(0)} MB, failed ${flood.result.failed}`);
+
+    // A reconnect storm: 1,000 connections at once against a server that just started, and
+    // against a ceiling that just started, each with the population's tokens in turn.
+    await stop(server);
+    if (ceiling) await stop(ceiling);
+    const storm = await coldStart(population.all, { DATABASE_URL: url, HELPDESK_DATA_DIR: dataDir });
+    log(`${kind}: cold start, ${STORM} connections: ${storm.server.rps.toFixed(0)} req/s, p99 ${storm.server.p99} ms, max ${storm.server.max} ms, errors ${storm.server.errors}, timeouts ${storm.server.timeouts} (ceiling ${storm.ceiling.rps.toFixed(0)} req/s, max ${storm.ceiling.max} ms)`);
+    return { kind, tickets: TICKETS, seed, readyMs, idleRssMb, results, alone, durability, memory, storm };
   } finally {
     await stop(server);
     if (ceiling) await stop(ceiling);
+  }
+}
+
+/** Starts a fresh server and a fresh ceiling in turn, each hit at once by STORM connections. */
+async function coldStart(who: Array<Record<string, string>>, env: Record<string, string>): Promise<{ server: LoadResult; ceiling: LoadResult }> {
+  const spec = { method: 'GET', paths: [API], once: false, headers: {}, rotate: who, connections: STORM, seconds: SECONDS };
+  const port = await freePort();
+  const server = startProcess(['bin/helpdesk.js', 'serve'], { ...process.env, ...env, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), HELPDESK_RATE_LIMIT: '0' });
+  let result: LoadResult;
+  try {
+    await waitFor(`http://127.0.0.1:${port}/readyz`, 120_000);
+    result = (await runLoad({ ...spec, url: `http://127.0.0.1:${port}` }, server.pid)).result;
+  } finally {
+    await stop(server);
+  }
+  const ceilingPort = await freePort();
+  const ceiling = startProcess(['--import', 'tsx', 'bench/ceiling.ts'], { ...process.env, PORT: String(ceilingPort) });
+  try {
+    await waitFor(`http://127.0.0.1:${ceilingPort}/ready`, 30_000);
+    return { server: result, ceiling: (await runLoad({ ...spec, url: `http://127.0.0.1:${ceilingPort}` })).result };
+  } finally {
+    await stop(ceiling);
   }
 }
 
@@ -375,6 +427,16 @@ function markdown(run: StoredRun): string {
     '',
     `Durability: ${n(run.durability.created.acknowledged)} creates acknowledged, ${n(run.durability.created.found)} found afterwards; ` +
       `${n(run.durability.closed.acknowledged)} closes acknowledged, ${n(run.durability.closed.found)} found closed.`,
+    ...(run.memory
+      ? ['', `Memory: ${n(run.memory.users)} distinct users, one list each: RSS ${n(run.memory.beforeMb)} MB before, ${n(run.memory.peakMb)} MB at most, ${n(run.memory.afterMb)} MB after; ${run.memory.failed} failed.`]
+      : []),
+    ...(run.storm
+      ? [
+          '',
+          `Cold start, ${STORM} connections at once, each request a population customer's list: ${n(run.storm.server.rps)} req/s, p50 ${n(run.storm.server.p50)} ms, p99 ${n(run.storm.server.p99)} ms, slowest ${n(run.storm.server.max)} ms, ` +
+            `${run.storm.server.errors} errors, ${run.storm.server.timeouts} timeouts; the ceiling started cold: ${n(run.storm.ceiling.rps)} req/s, p99 ${n(run.storm.ceiling.p99)} ms, slowest ${n(run.storm.ceiling.max)} ms, ${run.storm.ceiling.errors + run.storm.ceiling.timeouts} errors or timeouts.`,
+        ]
+      : []),
   ];
   return lines.join('\n');
 }

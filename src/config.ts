@@ -38,6 +38,8 @@ export interface Config {
   /** Where to listen: every interface with Clerk, this machine only (by default) in development sign-in. */
   readonly host: string;
   readonly port: number;
+  /** Connections the kernel queues before the server accepts them; undefined: what the system allows. */
+  readonly listenBacklog: number | undefined;
   readonly logLevel: string;
   readonly dataDir: string;
   readonly database: DatabaseConfig;
@@ -80,6 +82,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? '8080');
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     problems.push(`PORT must be an integer from 0 to 65535 (got "${env.PORT}")`);
+  }
+  const listenBacklog = env.HELPDESK_LISTEN_BACKLOG === undefined || env.HELPDESK_LISTEN_BACKLOG.trim() === '' ? undefined : Number(env.HELPDESK_LISTEN_BACKLOG);
+  if (listenBacklog !== undefined && (!Number.isInteger(listenBacklog) || listenBacklog < 1 || listenBacklog > 1_000_000)) {
+    problems.push(`HELPDESK_LISTEN_BACKLOG must be a whole number of connections from 1 (got "${env.HELPDESK_LISTEN_BACKLOG}")`);
   }
 
   const logLevel = env.LOG_LEVEL ?? 'info';
@@ -168,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimit: Object.freeze({ max: rateLimitMax, windowSeconds: 60 }),
     host,
     port,
+    listenBacklog,
     logLevel,
     dataDir,
     database: Object.freeze(database),

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { buildApp } from './app.js';
 import { describeAuth, loadConfig, type Config } from './config.js';
 import { createDb } from './db/database.js';
@@ -8,6 +9,17 @@ import { seedInterrupted } from './desk/seed.js';
 import { searchQueueIndexer } from './search/search.queue.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+
+/** The longest listen queue the kernel allows (net.core.somaxconn on Linux), or Node's default. */
+function systemBacklog(): number {
+  try {
+    const value = Number(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+    return Number.isInteger(value) && value > 0 ? value : NODE_DEFAULT_BACKLOG;
+  } catch {
+    return NODE_DEFAULT_BACKLOG;
+  }
+}
+const NODE_DEFAULT_BACKLOG = 511;
 
 /** Starts the server: config, database, migrations, app, listen; stops cleanly on SIGTERM/SIGINT. */
 export async function serve(config: Config = loadConfig()): Promise<void> {
@@ -57,5 +69,7 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 
-  await app.listen({ host: config.host, port: config.port });
+  // A reconnect storm (a deploy, a failover) opens many connections at once; past the queue
+  // the kernel holds for a listener, new ones wait for a SYN retransmission (1 s, then 3 s).
+  await app.listen({ host: config.host, port: config.port, backlog: config.listenBacklog ?? systemBacklog() });
 }

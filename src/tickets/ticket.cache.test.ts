@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
 import { createDb, type Db } from '../db/database.js';
-import { alice, bob, buildTestApp, createTicketAs, sam, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
+import { alice, bob, buildTestApp, carol, createTicketAs, sam, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
 import { dialects } from '../../test/dialects.js';
 
 const ADMIN = '/api/v1/admin/support/tickets';
@@ -66,6 +66,30 @@ describe.each(dialects())('%s: cached customer responses never go stale', (diale
     await read(alice, `${TICKETS}/${id}`);
     await read(alice, TICKETS);
     expect((await read(bob, `${TICKETS}/${id}`)).status).toBe(404);
+    expect(JSON.parse((await read(bob, TICKETS)).body).total).toBe(0);
+  });
+
+  it('answers a customer with no tickets from memory too, and shows their first ticket, made elsewhere, at once', async () => {
+    const empty = await read(carol, TICKETS);
+    expect(JSON.parse(empty.body)).toMatchObject({ total: 0, tickets: [] });
+    expect(await read(carol, TICKETS)).toEqual(empty);
+    expect(await read(carol, `${TICKETS}?status=open`)).toMatchObject({ status: 200 });
+    await elsewhere(carol, 'POST', TICKETS, { title: 'My first ticket', description: 'Hello', type: 'account' });
+    expect(JSON.parse((await read(carol, TICKETS)).body).total).toBe(1);
+    expect(JSON.parse((await read(carol, `${TICKETS}?status=open`)).body).total).toBe(1);
+  });
+
+  it('never hands a cached empty list to another user, however their ids are spelt', async () => {
+    // Ids that a key joined by spaces could not tell apart.
+    const x: TestUser = { id: 'x', email: 'x@acme.test', org: 'acme eve' };
+    const eve: TestUser = { id: 'eve x', email: 'eve@acme.test', org: 'acme' };
+    expect(JSON.parse((await read(eve, TICKETS)).body).total).toBe(0);
+    await createTicketAs(t, x);
+    expect(JSON.parse((await read(x, TICKETS)).body).total).toBe(1);
+    expect(JSON.parse((await read(eve, TICKETS)).body).total).toBe(0);
+    // And the other way round: a list cached with a ticket is not given to the other spelling.
+    await createTicketAs(t, eve, { title: 'Eve’s own' });
+    expect(JSON.parse((await read(eve, TICKETS)).body).tickets.map((ticket: { title: string }) => ticket.title)).toEqual(['Eve’s own']);
     expect(JSON.parse((await read(bob, TICKETS)).body).total).toBe(0);
   });
 });

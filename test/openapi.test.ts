@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from './helpers.js';
@@ -196,6 +197,19 @@ describe.each(dialects())('%s', (dialect) => {
         expect((await t.app.inject({ url: `/api/v1/schemas/${name}.json` })).statusCode).toBe(200);
       }
       expect((await t.app.inject({ url: '/api/v1/schemas/Nope.json' })).statusCode).toBe(404);
+    });
+
+    it('sends the document compressed to a client that accepts it (brotli, else gzip), the same bytes once decoded', async () => {
+      const plain = await t.app.inject({ url: '/api/v1/openapi.json' });
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      const br = await t.app.inject({ url: '/api/v1/openapi.json', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+      expect(br.headers['content-encoding']).toBe('br');
+      expect(br.headers.vary).toMatch(/accept-encoding/i);
+      expect(br.rawPayload.length).toBeLessThan(plain.rawPayload.length / 4);
+      expect(zlib.brotliDecompressSync(br.rawPayload).equals(plain.rawPayload)).toBe(true);
+      const gz = await t.app.inject({ url: '/api/v1/openapi.yaml', headers: { 'accept-encoding': 'gzip, br;q=0' } });
+      expect(gz.headers['content-encoding']).toBe('gzip');
+      expect(zlib.gunzipSync(gz.rawPayload).toString()).toBe((await t.app.inject({ url: '/api/v1/openapi.yaml' })).body);
     });
 
     it('serves the same document as YAML', async () => {

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TObject } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { compressedOnce } from './compression.js';
 import { sendProblem } from './problem.js';
 import { API_PREFIX, problemResponses, schemaUrl } from './schemas.js';
 
@@ -48,10 +49,13 @@ export async function openApiRoutes(app: FastifyInstance, schemas: TObject[]): P
   }
 
   const tags = ['Documentation'];
+  // The document is fixed once the app is ready: compressed once, sent compressed to whoever accepts it.
+  const json = compressedOnce(() => JSON.stringify(app.swagger()));
+  const yaml = compressedOnce(() => String(app.swagger({ yaml: true })));
   app.get(
     `${API_PREFIX}/openapi.json`,
     { schema: { operationId: 'openapi-json', summary: 'This OpenAPI 3.1 document', tags, security: [], response: { 200: { description: 'OK' } } } },
-    async (_request, reply) => reply.type('application/json').send(JSON.stringify(app.swagger())),
+    async (request, reply) => reply.type('application/json').send(json(request, reply)),
   );
   app.get(
     `${API_PREFIX}/openapi.yaml`,
@@ -65,7 +69,7 @@ export async function openApiRoutes(app: FastifyInstance, schemas: TObject[]): P
         response: { 200: { description: 'OK' } },
       },
     },
-    async (_request, reply) => reply.type('application/yaml').send(app.swagger({ yaml: true })),
+    async (request, reply) => reply.type('application/yaml').send(yaml(request, reply)),
   );
   app.get<{ Params: { file: string } }>(
     `${API_PREFIX}/schemas/:file`,

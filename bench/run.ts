@@ -1,12 +1,13 @@
 /**
  * npm run bench [-- --quick] [--db sqlite,postgres] [--tickets N] [--seconds S] [--connections C]
- * npm run bench -- --report     (only renders bench/results/latest.md from the stored runs)
+ * npm run bench -- --report     (only renders latest.md from the stored runs)
+ * npm run bench -- --record     (writes into the tracked bench/results/ instead of bench/.results-local/)
  *
  * Seeds (or reuses) a database of N tickets, starts the real server (`helpdesk serve`, built) as
  * its own process, and drives each operation with autocannon from a third process. In the same
  * run a ceiling server (bare Fastify answering with the very bytes the real server sent, from
  * memory) takes the same load, so every figure is also a ratio. Writes JSON and a Markdown
- * table per database under bench/results/.
+ * table per database under bench/.results-local/ (ignored by git), or bench/results/ with --record.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -26,6 +27,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    record: { type: 'boolean', default: false },
     db: { type: 'string', default: 'sqlite,postgres' },
     tickets: { type: 'string' },
     seconds: { type: 'string' },
@@ -445,7 +447,8 @@ function markdown(run: StoredRun): string {
 
 if (!args.report) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
 const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
-const resultsDir = path.join(ROOT, 'bench', 'results');
+// A local run must not dirty the checkout: only --record writes the tracked results.
+const resultsDir = path.join(ROOT, 'bench', args.record ? 'results' : '.results-local');
 fs.mkdirSync(resultsDir, { recursive: true });
 const suffix = args.quick ? '-quick' : '';
 for (const kind of (args.report ? [] : (args.db ?? '').split(',').map((d) => d.trim())) as Array<'sqlite' | 'postgres'>) {

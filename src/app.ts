@@ -39,6 +39,8 @@ const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchema
 
 // What a browser client may read from a cross-origin response.
 const EXPOSED_HEADERS = ['location', 'etag', 'link', 'x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after'];
+// The request headers the API reads beyond the CORS-safelisted ones: a browser must be allowed to send each.
+const ALLOWED_HEADERS = ['authorization', 'content-type', 'if-match', 'idempotency-key'];
 
 export interface AppOptions {
   /** Where logs go (stdout by default); tests pass a stream to read what was logged, or false. */
@@ -143,7 +145,18 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
 
   // Security headers everywhere; CORS only for the configured dashboard origins.
   registerSecurityHeaders(app, { hsts: config.env === 'production', contentSecurityPolicy: { directives: cspDirectives(config) } });
-  await app.register(cors, { origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, exposedHeaders: EXPOSED_HEADERS });
+  // The allowed methods are those of the routes the app serves, collected as they register (the plugin reads
+  // this array at each preflight), so a method added later (a staff PATCH, a DELETE) is never refused by CORS.
+  const servedMethods: string[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'OPTIONS' && !servedMethods.includes(method)) servedMethods.push(method);
+  });
+  await app.register(cors, {
+    origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
+    methods: servedMethods,
+    allowedHeaders: ALLOWED_HEADERS,
+    exposedHeaders: EXPOSED_HEADERS,
+  });
 
   await registerOpenApi(app, NAMED_SCHEMAS, version);
 

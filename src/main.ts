@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import { describeAuth, loadConfig, type Config } from './config.js';
 import { createDb } from './db/database.js';
@@ -24,7 +25,13 @@ const NODE_DEFAULT_BACKLOG = 511;
 /** Starts the server: config, database, migrations, app, listen; stops cleanly on SIGTERM/SIGINT. */
 export async function serve(config: Config = loadConfig()): Promise<void> {
   const db = createDb(config.database, { groupCommit: true, beforeCommit: searchQueueIndexer });
-  await migrateToLatest(db, config.database.kind);
+  try {
+    await migrateToLatest(db, config.database.kind);
+  } catch (error) {
+    // Close the pool so the caller's message is the last word and the process can exit.
+    await db.destroy().catch(() => {});
+    throw error;
+  }
   const app = await buildApp(config, db);
   const stopMerging = mergeSearchIndexWhenIdle(db, config.database.kind, app.server, {
     onError: (error) => app.log.error({ err: error }, 'merging the search index failed; trying again in a minute'),
@@ -72,4 +79,18 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
   // A reconnect storm (a deploy, a failover) opens many connections at once; past the queue
   // the kernel holds for a listener, new ones wait for a SYN retransmission (1 s, then 3 s).
   await app.listen({ host: config.host, port: config.port, backlog: config.listenBacklog ?? systemBacklog() });
+  app.log.info(firstSteps(config, app.server.address()));
+}
+
+/** The URLs a newcomer wants once the server listens: the dashboard, the API docs, and how to get a token. */
+export function firstSteps(config: Config, address: string | AddressInfo | null): string {
+  const port = address && typeof address === 'object' ? address.port : config.port;
+  // A wildcard address is not something to type into a browser; this machine answers on localhost.
+  const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const base = `http://${host}:${port}`;
+  const lines = [`dashboard: ${base}/`, `API docs: ${base}/api/v1/docs`];
+  if (config.auth.mode === 'development') {
+    lines.push('a token for curl: npm run helpdesk -- token --user user_alice --email alice@acme.test --org org_acme (add --staff for an agent)');
+  }
+  return `helpdesk is ready. ${lines.join(' | ')}`;
 }

@@ -28,7 +28,9 @@ describe.each(dialects())('%s', (dialect) => {
   describe('helpdesk serve in development mode', () => {
     it('serves the API with development sign-in, announced loudly, and stops cleanly on SIGTERM', async () => {
       // No HOST: development sign-in listens on this machine only (startServer reads the address it logs).
-      server = await startServer(env({ HOST: undefined }));
+      // A custom staff role, as with Clerk: `token --staff` must mint that role, not a fixed one.
+      const roles = { HELPDESK_STAFF_ROLES: 'admin' };
+      server = await startServer(env({ HOST: undefined, ...roles }));
       const { url } = server;
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:/);
       expect(server.output()).toContain('DEVELOPMENT SIGN-IN IS ON, because no CLERK_ variable is set');
@@ -45,10 +47,19 @@ describe.each(dialects())('%s', (dialect) => {
       expect(created.status).toBe(201);
       expect(await created.json()).toMatchObject({ tenant_id: 'org_dev', created_by: 'user_dev', created_by_email: 'dev@example.test' });
 
-      const staffToken = await devToken(env(), { id: 'user_agent', email: 'agent@example.test', staff: true });
+      const staffToken = await devToken(env(roles), { id: 'user_agent', email: 'agent@example.test', staff: true });
       const queue = await fetch(`${url}/api/v1/admin/support/tickets`, { headers: { authorization: `Bearer ${staffToken}` } });
       expect(((await queue.json()) as { total: number }).total).toBe(1);
       expect((await fetch(`${url}/api/v1/admin/support/tickets`, { headers })).status).toBe(403);
+      const other = (await runCli(['token', '--user', 'user_x', '--email', 'x@example.test', '--role', 'support'], env(roles))).stdout.trim();
+      expect((await fetch(`${url}/api/v1/admin/support/tickets`, { headers: { authorization: `Bearer ${other}` } })).status).toBe(403);
+      const byRole = (await runCli(['token', '--user', 'user_y', '--email', 'y@example.test', '--role', 'admin'], env(roles))).stdout.trim();
+      expect((await fetch(`${url}/api/v1/admin/support/tickets`, { headers: { authorization: `Bearer ${byRole}` } })).status).toBe(200);
+      // The first URLs a newcomer wants, named once the server listens.
+      const port = new URL(url).port;
+      expect(server.output()).toContain(`dashboard: http://127.0.0.1:${port}/`);
+      expect(server.output()).toContain(`API docs: http://127.0.0.1:${port}/api/v1/docs`);
+      expect(server.output()).toContain('a token for curl: npm run helpdesk -- token --user user_alice');
       const list = (await (await fetch(`${url}/api/v1/support/tickets`, { headers })).json()) as { total: number };
       expect(list.total).toBe(1);
 

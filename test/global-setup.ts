@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { TEST_DATABASE_URL, type Dialect } from './dialects.js';
+import { addRunNotice } from './run-notices.js';
 
 /**
  * Decides which databases the suite runs on: SQLite always, PostgreSQL when reachable.
@@ -15,7 +16,7 @@ export default async function setup(project: TestProject): Promise<void> {
     if (problem) {
       const where = TEST_DATABASE_URL.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
       if (process.env.CI) throw new Error(`PostgreSQL is required in CI but ${where} is unreachable: ${problem}`);
-      console.warn(`\n*** PostgreSQL tests SKIPPED: ${where} is unreachable (${problem}). Set TEST_DATABASE_URL to run them. ***\n`);
+      addRunNotice(`PostgreSQL tests SKIPPED: ${where} is unreachable (${problem}). Set TEST_DATABASE_URL to run them.`);
       dialects.splice(dialects.indexOf('postgres'), 1);
     }
   }

@@ -1,47 +1,31 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from './helpers.js';
 import { dialects } from './dialects.js';
 
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Schema = { [key: string]: unknown };
+
+/** The customer API as its documentation gives it, kept in the repository (test/contract/). */
+interface Contract {
+  security: { name: string; scheme: Schema };
+  errorMediaType: string;
+  operations: Array<{
+    summary: string;
+    method: string;
+    path: string;
+    query?: Record<string, { schema?: Schema; enum?: string[]; enumIncludes?: string[] }>;
+    pathParameters?: Record<string, { format: string }>;
+    body?: { [key: string]: Json };
+    response: { [key: string]: Json };
+    error: { [key: string]: Json };
+  }>;
+}
+const CONTRACT = JSON.parse(fs.readFileSync(new URL('./contract/support-api.json', import.meta.url), 'utf8')) as Contract;
+
 describe.each(dialects())('%s', (dialect) => {
-  // The API contract: ../shared/seed/*.txt beside the project (the seed the issue names).
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const SEED = fs.readFileSync(path.resolve(here, '../../shared/seed/000_eb3fc449ec80098d.txt'), 'utf8');
-
-  type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-  type Schema = { [key: string]: unknown };
-
-  /** Every top-level JSON object in the seed text, in order. */
-  function seedObjects(text: string): Array<{ [key: string]: Json }> {
-    const out: Array<{ [key: string]: Json }> = [];
-    for (let i = 0; i < text.length; i++) {
-      if (text[i] !== '{') continue;
-      let depth = 0;
-      let inString = false;
-      for (let j = i; j < text.length; j++) {
-        const c = text[j];
-        if (inString) {
-          if (c === '\\') j++;
-          else if (c === '"') inString = false;
-        } else if (c === '"') inString = true;
-        else if (c === '{') depth++;
-        else if (c === '}' && --depth === 0) {
-          try {
-            out.push(JSON.parse(text.slice(i, j + 1)));
-            i = j;
-          } catch {
-            // Not JSON (e.g. prose with a brace): keep scanning.
-          }
-          break;
-        }
-      }
-    }
-    return out;
-  }
-
   let t: TestApp;
   let doc: { paths: Record<string, Record<string, Schema>>; components: { schemas: Record<string, Schema>; securitySchemes: Record<string, Schema> } };
 
@@ -100,28 +84,34 @@ describe.each(dialects())('%s', (dialect) => {
 
   const schemaName = (example: { [key: string]: Json }) => String(example.$schema).match(/schemas\/(\w+)\.json$/)?.[1];
 
-  describe('the served OpenAPI document against the seed', () => {
-    it('is OpenAPI 3.1 with the bearerClerk scheme on every seed operation', () => {
+  /** Every example body the contract gives, with the examples nested in it (a ticket's comments, a detail's ticket). */
+  function examplesIn(value: Json, out: Array<{ [key: string]: Json }> = []): Array<{ [key: string]: Json }> {
+    if (Array.isArray(value)) for (const item of value) examplesIn(item, out);
+    else if (value !== null && typeof value === 'object') {
+      if (typeof value.$schema === 'string') out.push(value);
+      for (const item of Object.values(value)) examplesIn(item, out);
+    }
+    return out;
+  }
+
+  describe('the served OpenAPI document against the API documentation (test/contract/)', () => {
+    it('is OpenAPI 3.1 with the bearerClerk scheme on every documented operation', () => {
       expect(doc).toMatchObject({ openapi: '3.1.0' });
-      expect(doc.components.securitySchemes.bearerClerk).toMatchObject({ type: 'http', scheme: 'bearer' });
-      const operations = [...SEED.matchAll(/curl -X (\w+) "https:\/\/loading(\/api\/v1\/[^"]+)"/g)].map(([, method, url]) => ({
-        method: (method as string).toLowerCase(),
-        path: (url as string).replace('/tickets/string', '/tickets/{ticketId}'),
-      }));
-      expect(operations).toHaveLength(5);
-      for (const { method, path: p } of operations) {
+      expect(doc.components.securitySchemes[CONTRACT.security.name]).toMatchObject(CONTRACT.security.scheme);
+      expect(CONTRACT.operations).toHaveLength(5);
+      for (const { method, path: p } of CONTRACT.operations) {
         const operation = doc.paths[p]?.[method];
         expect(operation, `${method} ${p}`).toBeDefined();
-        expect(operation?.security).toEqual([{ bearerClerk: [] }]);
+        expect(operation?.security).toEqual([{ [CONTRACT.security.name]: [] }]);
         const responses = operation?.responses as Record<string, { content: Record<string, unknown> }>;
         const errors = Object.entries(responses).filter(([status]) => Number(status) >= 400);
         expect(errors.length, `${method} ${p} documents its errors`).toBeGreaterThan(0);
-        for (const [, response] of errors) expect(Object.keys(response.content)).toEqual(['application/problem+json']);
+        for (const [, response] of errors) expect(Object.keys(response.content)).toEqual([CONTRACT.errorMediaType]);
       }
     });
 
-    it('has every field of every seed example, with the seed’s types', () => {
-      const examples = seedObjects(SEED).filter((o) => typeof o.$schema === 'string');
+    it('has every field of every documented example, with the documented types', () => {
+      const examples = CONTRACT.operations.flatMap((o) => [...examplesIn(o.response), ...examplesIn(o.error)]);
       const names = new Set(examples.map(schemaName));
       expect([...names].sort()).toEqual(['ErrorModel', 'SupportTicket', 'SupportTicketComment', 'TicketDetailResponse', 'TicketListResponse']);
       for (const example of examples) {
@@ -132,32 +122,44 @@ describe.each(dialects())('%s', (dialect) => {
       }
     });
 
-    it('has the seed’s request bodies, every field required', () => {
-      const bodies = [...SEED.matchAll(/curl -X POST "https:\/\/loading(\/api\/v1\/[^"]+)"[^\n]*?-d '([^']+)'/g)];
-      expect(bodies).toHaveLength(2);
-      for (const [, url, json] of bodies) {
-        const p = (url as string).replace('/tickets/string', '/tickets/{ticketId}');
-        const body = resolve(
-          (doc.paths[p]?.post?.requestBody as { content: Record<string, { schema: Schema }> }).content['application/json']?.schema as Schema,
+    it('answers each operation with the documented body', () => {
+      for (const { method, path: p, response } of CONTRACT.operations) {
+        const responses = doc.paths[p]?.[method]?.responses as Record<string, { content: Record<string, { schema: Schema }> }>;
+        const success = Object.entries(responses).find(([status]) => Number(status) < 300)?.[1];
+        expect(resolve(success?.content['application/json']?.schema as Schema), `${method} ${p}`).toBe(
+          doc.components.schemas[schemaName(response) as string],
         );
-        const example = JSON.parse(json as string) as Record<string, Json>;
-        expectMatches(example, body, `${p} body`);
-        expect((body.required as string[]).sort()).toEqual(Object.keys(example).sort());
       }
     });
 
-    it('has the seed’s query and path parameters', () => {
-      const params = doc.paths['/api/v1/support/tickets']?.get?.parameters as Array<{ name: string; in: string; schema: Schema }>;
-      const byName = Object.fromEntries(params.map((p) => [p.name, p]));
-      expect(byName.limit?.schema).toMatchObject({ type: 'integer', format: 'int64', default: 20, maximum: 100 });
-      expect(byName.offset?.schema).toMatchObject({ type: 'integer', format: 'int64', default: 0 });
-      expect(byName.status?.schema.enum).toEqual(['open', 'in_progress', 'resolved', 'closed']);
-      expect(byName.type?.schema.enum).toEqual(expect.arrayContaining(['support', 'bug', 'feature_request', 'billing']));
-      for (const p of ['/api/v1/support/tickets/{ticketId}', '/api/v1/support/tickets/{ticketId}/close', '/api/v1/support/tickets/{ticketId}/comments']) {
-        const operation = Object.values(doc.paths[p] ?? {})[0] as { parameters: Array<{ name: string; in: string; schema: Schema }> };
-        expect(operation.parameters.filter((p) => p.in === 'path')).toEqual([
-          expect.objectContaining({ name: 'ticketId', in: 'path', schema: expect.objectContaining({ format: 'uuid' }) }),
-        ]);
+    it('has the documented request bodies, every field required', () => {
+      const withBody = CONTRACT.operations.filter((o) => o.body);
+      expect(withBody).toHaveLength(2);
+      for (const { path: p, body: example } of withBody) {
+        const body = resolve(
+          (doc.paths[p]?.post?.requestBody as { content: Record<string, { schema: Schema }> }).content['application/json']?.schema as Schema,
+        );
+        expectMatches(example as Json, body, `${p} body`);
+        expect((body.required as string[]).sort()).toEqual(Object.keys(example as object).sort());
+      }
+    });
+
+    it('has the documented query and path parameters', () => {
+      for (const { method, path: p, query = {}, pathParameters = {} } of CONTRACT.operations) {
+        const params = (doc.paths[p]?.[method]?.parameters ?? []) as Array<{ name: string; in: string; schema: Schema }>;
+        const byName = Object.fromEntries(params.filter((x) => x.in === 'query').map((x) => [x.name, x]));
+        for (const [name, expected] of Object.entries(query)) {
+          const schema = byName[name]?.schema;
+          expect(schema, `${method} ${p} ?${name}`).toBeDefined();
+          if (expected.schema) expect(schema).toMatchObject(expected.schema);
+          if (expected.enum) expect(schema?.enum).toEqual(expected.enum);
+          if (expected.enumIncludes) expect(schema?.enum).toEqual(expect.arrayContaining(expected.enumIncludes));
+        }
+        expect(params.filter((x) => x.in === 'path')).toEqual(
+          Object.entries(pathParameters).map(([name, { format }]) =>
+            expect.objectContaining({ name, in: 'path', schema: expect.objectContaining({ format }) }),
+          ),
+        );
       }
     });
   });
@@ -195,6 +197,19 @@ describe.each(dialects())('%s', (dialect) => {
         expect((await t.app.inject({ url: `/api/v1/schemas/${name}.json` })).statusCode).toBe(200);
       }
       expect((await t.app.inject({ url: '/api/v1/schemas/Nope.json' })).statusCode).toBe(404);
+    });
+
+    it('sends the document compressed to a client that accepts it (brotli, else gzip), the same bytes once decoded', async () => {
+      const plain = await t.app.inject({ url: '/api/v1/openapi.json' });
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      const br = await t.app.inject({ url: '/api/v1/openapi.json', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+      expect(br.headers['content-encoding']).toBe('br');
+      expect(br.headers.vary).toMatch(/accept-encoding/i);
+      expect(br.rawPayload.length).toBeLessThan(plain.rawPayload.length / 4);
+      expect(zlib.brotliDecompressSync(br.rawPayload).equals(plain.rawPayload)).toBe(true);
+      const gz = await t.app.inject({ url: '/api/v1/openapi.yaml', headers: { 'accept-encoding': 'gzip, br;q=0' } });
+      expect(gz.headers['content-encoding']).toBe('gzip');
+      expect(zlib.gunzipSync(gz.rawPayload).toString()).toBe((await t.app.inject({ url: '/api/v1/openapi.yaml' })).body);
     });
 
     it('serves the same document as YAML', async () => {

@@ -29,7 +29,8 @@ import {
 
 const security = [{ bearerClerk: [] }];
 const tags = ['Support (staff)'];
-const ETagHeader = { ETag: { description: 'The ticket version; send it back in If-Match to update safely', schema: { type: 'string' } } };
+// @fastify/swagger wraps a response header's JSON Schema in { schema } itself.
+const ETagHeader = { ETag: { type: 'string', description: 'The ticket version; send it back in If-Match to update safely' } };
 
 /** The support team's side: every tenant's tickets, triage, replies and internal notes, stats. */
 export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }> = async (app, { db, dialect }) => {
@@ -45,6 +46,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
       schema: {
         operationId: 'list-tickets-staff',
         summary: 'List every tenant’s tickets (staff)',
+        description: 'The support queue across every organization, with filters (status, priority, type, assignee, tenant), full-text search including internal notes, sorting and pagination. Support staff only.',
         tags,
         security,
         querystring: AdminListTicketsQuery,
@@ -61,6 +63,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
       schema: {
         operationId: 'get-ticket-staff',
         summary: 'Get any ticket with internal notes and history (staff)',
+        description: 'Any ticket with every comment, internal notes included, and its full history; the ETag header carries its version for If-Match. Support staff only.',
         tags,
         security,
         params: TicketParams,
@@ -79,6 +82,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
       schema: {
         operationId: 'update-ticket-staff',
         summary: 'Change a ticket’s status, priority, type or assignee (staff)',
+        description: 'Triage: changes any of status, priority, type and assignee, writing one history row per changed field. With If-Match, a stale version is refused with 412. Support staff only.',
         tags,
         security,
         params: TicketParams,
@@ -121,6 +125,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
       schema: {
         operationId: 'add-comment-staff',
         summary: 'Reply to a ticket or add an internal note (staff)',
+        description: 'A public reply the customer sees, or with is_internal an internal note only staff see. Support staff only.',
         tags,
         security,
         params: TicketParams,
@@ -144,6 +149,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
       schema: {
         operationId: 'get-stats-staff',
         summary: 'Queue counts and response times (staff)',
+        description: 'Ticket counts by status and median times over a window of days (days, default 30). Support staff only.',
         tags,
         security,
         querystring: StatsQuery,
@@ -159,6 +165,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
       schema: {
         operationId: 'list-agents-staff',
         summary: 'Staff users known to the system (staff)',
+        description: 'Everyone who has called the API as support staff, for the assignee field. Support staff only.',
         tags,
         security,
         response: { 200: Ref(AgentListResponse), ...problemResponses(401, 403, 429, 500) },

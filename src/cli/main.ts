@@ -1,41 +1,66 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, loadConfig, type DatabaseConfig } from '../config.js';
+import { describeDatabaseError } from '../db/connection-errors.js';
 import { createDb } from '../db/database.js';
 import { migrateToLatest } from '../db/migrator.js';
+import { createPostgresDatabaseOf } from '../db/postgres.js';
 import { seedDatabase } from '../desk/seed.js';
 import { exportDatabase, importDatabase, ImportError } from '../desk/transfer.js';
 import { indexQueuedSearches } from '../search/search.queue.js';
 import { loadOrCreateDevKeys, signDevToken } from '../http/dev-keys.js';
 
-const USAGE = `Usage: helpdesk <command> [options]
+// The package's own version, from src/cli or dist/cli alike.
+const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-Commands:
-  serve                 start the API server (runs migrations first)
-  migrate               bring the database schema up to date and exit
-  token --user ID --email EMAIL [--org ORG] [--staff] [--ttl SECONDS]
-                        print a development sign-in token (development mode only)
-  openapi [--yaml]      print the OpenAPI 3.1 document
-  export [--out FILE]   write the whole database as newline-delimited JSON (stdout by default)
-  import [--in FILE]    load an export into an empty database of either kind (stdin by default)
-  seed --tickets N [--tenants T] [--comments-per-ticket K] [--seed S]
-                        fill the database with a realistic demo desk (one tenant holds ~20%);
-                        --tickets 0 adds nothing and finishes a seed that was killed
+/** The database the running command opened, so an error from it can be told in words (describeDatabaseError). */
+let openedDatabase: DatabaseConfig | undefined;
+function databaseConfig(): DatabaseConfig {
+  openedDatabase = loadConfig().database;
+  return openedDatabase;
+}
 
-Configuration comes from the environment; see README.md.`;
+/** Option values that must be whole numbers of at least `min`: a bad one is a usage error (exit 2), not a stack trace. */
+function integer(min: number, what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`must be ${what}.`);
+    return n;
+  };
+}
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'serve': {
+/** The command line: every command's --help prints its usage and touches nothing (commander answers before any action). */
+function program(): Command {
+  const cli = new Command('helpdesk')
+    .description('A support-ticket service: the API, the web dashboard, and the tools around its database.')
+    .version(VERSION, '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'print this help')
+    .showHelpAfterError()
+    .exitOverride()
+    .addHelpText('after', '\nConfiguration comes from the environment (DATABASE_URL, PORT, CLERK_*, ...); see README.md.');
+
+  cli
+    .command('serve')
+    .description('start the API server and the dashboard (runs migrations first)')
+    .action(async () => {
       const { serve } = await import('../main.js');
-      await serve();
-      return -1; // keep running
-    }
-    case 'migrate': {
-      const { database } = loadConfig();
+      const config = loadConfig();
+      openedDatabase = config.database;
+      await serve(config); // and keep running
+    });
+
+  cli
+    .command('migrate')
+    .description('bring the database schema up to date and exit')
+    .option('--create-database', 'PostgreSQL: create the database DATABASE_URL names first, if it does not exist')
+    .action(async (options: { createDatabase?: boolean }) => {
+      const database = databaseConfig();
+      if (options.createDatabase && database.kind === 'postgres') {
+        const created = await createPostgresDatabaseOf(database.url);
+        console.error(created ? 'created the database' : 'the database already exists');
+      }
       const db = createDb(database);
       try {
         const applied = await migrateToLatest(db, database.kind);
@@ -43,37 +68,74 @@ async function main(argv: string[]): Promise<number> {
       } finally {
         await db.destroy();
       }
-      return 0;
-    }
-    case 'token':
-      return printToken(rest);
-    case 'export':
-    case 'import':
-      return transfer(command, rest);
-    case 'seed':
-      return seed(rest);
-    case 'openapi': {
-      const { values } = parseArgs({ args: rest, options: { yaml: { type: 'boolean' } } });
+    });
+
+  cli
+    .command('token')
+    .description('print a development sign-in token (development mode only)')
+    .requiredOption('--user <id>', 'the user id (the token\'s sub)')
+    .requiredOption('--email <email>', 'the user\'s e-mail')
+    .option('--org <id>', 'the organisation (tenant) id')
+    .option('--staff', 'a support agent: metadata.role is the first of HELPDESK_STAFF_ROLES')
+    .option('--role <role>', 'metadata.role, e.g. one of HELPDESK_STAFF_ROLES')
+    .option('--ttl <seconds>', 'lifetime in seconds (default 86400)', integer(1, 'a positive whole number of seconds'))
+    .action(async (options: { user: string; email: string; org?: string; staff?: boolean; role?: string; ttl?: number }) => {
+      process.exitCode = await printToken(options);
+    });
+
+  cli
+    .command('openapi')
+    .description('print the OpenAPI 3.1 document')
+    .option('--yaml', 'as YAML instead of JSON')
+    .action(async (options: { yaml?: boolean }) => {
       const config = loadConfig();
       const db = createDb({ kind: 'sqlite', path: ':memory:' });
       const { buildApp } = await import('../app.js');
       const app = await buildApp(config, db, { logStream: false });
       await app.ready();
-      process.stdout.write(values.yaml ? String(app.swagger({ yaml: true })) : `${JSON.stringify(app.swagger(), null, 2)}\n`);
+      const text = options.yaml ? String(app.swagger({ yaml: true })) : `${JSON.stringify(app.swagger(), null, 2)}\n`;
       await app.close();
       await db.destroy();
-      return 0;
-    }
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.error(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      console.error(`unknown command "${command}"\n\n${USAGE}`);
-      return 2;
-  }
+      await write(process.stdout, text);
+    });
+
+  cli
+    .command('export')
+    .description('write the whole database as newline-delimited JSON (standard output by default)')
+    .option('--out <file>', 'write to this file instead (created readable by its owner only)')
+    .action(async (options: { out?: string }) => {
+      process.exitCode = await transfer('export', options);
+    });
+
+  cli
+    .command('import')
+    .description('load an export into an empty database of either kind (standard input by default)')
+    .option('--in <file>', 'read this file instead')
+    .action(async (options: { in?: string }) => {
+      process.exitCode = await transfer('import', options);
+    });
+
+  cli
+    .command('seed')
+    .description('fill the database with a realistic demo desk (one tenant holds ~20%)')
+    .addOption(
+      new Option('--tickets <n>', 'how many tickets; 0 adds nothing and finishes a seed that was killed')
+        .argParser(integer(0, 'a whole number >= 0'))
+        .makeOptionMandatory(),
+    )
+    .option('--tenants <t>', 'how many tenants', integer(1, 'a whole number >= 1'), 100)
+    .option('--comments-per-ticket <k>', 'comments on each ticket', integer(0, 'a whole number >= 0'), 2)
+    .option('--seed <s>', 'the random seed (the same seed makes the same desk)', integer(0, 'a whole number >= 0'), 1)
+    .action(async (options: { tickets: number; tenants: number; commentsPerTicket: number; seed: number }) => {
+      await seed(options);
+    });
+
+  return cli;
+}
+
+/** Writes and waits, so a closed pipe surfaces as an error this process handles (see main). */
+async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain');
 }
 
 /**
@@ -84,9 +146,8 @@ async function* readLines(input: NodeJS.ReadableStream): AsyncIterable<string> {
   yield* readline.createInterface({ input, crlfDelay: Infinity });
 }
 
-async function transfer(command: 'export' | 'import', args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { out: { type: 'string' }, in: { type: 'string' } } });
-  const { database } = loadConfig();
+async function transfer(command: 'export' | 'import', values: { out?: string; in?: string }): Promise<number> {
+  const database = databaseConfig();
   const db = createDb(database);
   try {
     await migrateToLatest(db, database.kind);
@@ -115,27 +176,8 @@ async function transfer(command: 'export' | 'import', args: string[]): Promise<n
   }
 }
 
-async function seed(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      tickets: { type: 'string' },
-      tenants: { type: 'string', default: '100' },
-      'comments-per-ticket': { type: 'string', default: '2' },
-      seed: { type: 'string', default: '1' },
-    },
-  });
-  const options = {
-    tickets: Number(values.tickets),
-    tenants: Number(values.tenants),
-    commentsPerTicket: Number(values['comments-per-ticket']),
-    seed: Number(values.seed),
-  };
-  if (!Number.isInteger(options.tickets) || options.tickets < 0 || !Number.isInteger(options.tenants) || options.tenants < 1) {
-    console.error('seed needs --tickets N (N >= 0; 0 only finishes a seed that was killed) and, optionally, --tenants T (T >= 1)');
-    return 2;
-  }
-  const { database } = loadConfig();
+async function seed(options: { tickets: number; tenants: number; commentsPerTicket: number; seed: number }): Promise<void> {
+  const database = databaseConfig();
   const db = createDb(database);
   try {
     await migrateToLatest(db, database.kind);
@@ -145,35 +187,19 @@ async function seed(args: string[]): Promise<number> {
     });
     const seconds = (Date.now() - started) / 1000;
     console.error(`seeded ${JSON.stringify(counts)} in ${seconds.toFixed(1)} s (${Math.round(counts.tickets / seconds)} tickets/s)`);
-    return 0;
   } finally {
     await db.destroy();
   }
 }
 
-async function printToken(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      user: { type: 'string' },
-      email: { type: 'string' },
-      org: { type: 'string' },
-      staff: { type: 'boolean' },
-      ttl: { type: 'string' },
-    },
-  });
+async function printToken(values: { user: string; email: string; org?: string; staff?: boolean; role?: string; ttl?: number }): Promise<number> {
   const config = loadConfig();
   if (config.auth.mode !== 'development') {
     console.error('helpdesk token mints development tokens only; with Clerk configured, sign in through Clerk');
     return 2;
   }
-  if (!values.user || !values.email) {
-    console.error('token needs --user ID and --email EMAIL');
-    return 2;
-  }
-  const ttlSeconds = values.ttl === undefined ? undefined : Number(values.ttl);
-  if (ttlSeconds !== undefined && (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0)) {
-    console.error('--ttl must be a positive number of seconds');
+  if (values.staff && !values.role && config.auth.staffRoles.length === 0) {
+    console.error('--staff needs a staff role, and HELPDESK_STAFF_ROLES is empty: set it, or give --role ROLE');
     return 2;
   }
   const keys = await loadOrCreateDevKeys(config.dataDir);
@@ -181,8 +207,9 @@ async function printToken(args: string[]): Promise<number> {
     userId: values.user,
     email: values.email,
     orgId: values.org,
-    isStaff: values.staff,
-    ttlSeconds,
+    // --staff means "an agent here": the first role this server counts as staff.
+    role: values.role ?? (values.staff ? config.auth.staffRoles[0] : undefined),
+    ttlSeconds: values.ttl,
     issuer: config.auth.issuer,
     authorizedParty: config.auth.authorizedParties[0],
   });
@@ -190,12 +217,29 @@ async function printToken(args: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
+/** An error that is the user's to fix, told in words: a bad setting or a database that cannot be used. */
+function explain(error: unknown): string | undefined {
+  if (error instanceof ConfigError) return error.message;
+  return openedDatabase ? describeDatabaseError(error, openedDatabase) : undefined;
+}
+
+// A reader that stops early (`helpdesk openapi --yaml | head -1`) closes the pipe: that is the end of the output, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
+program()
+  .parseAsync(process.argv.slice(2), { from: 'user' })
+  .catch((error: unknown) => {
+    if (error instanceof CommanderError) {
+      // Help and --version exit 0; any other command-line mistake (already printed, with the usage) exits 2.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    const message = explain(error);
+    console.error(message ?? error);
     process.exitCode = 1;
-  },
-);
+  });

@@ -152,3 +152,25 @@ function insertsValuesOnly(node: OperationNode | undefined): boolean {
   if (!node.values || !ValuesNode.is(node.values) || node.returning) return false;
   return (node.with?.expressions ?? []).every((cte) => insertsValuesOnly(cte.expression));
 }
+
+/**
+ * Creates the database a PostgreSQL URL names, connecting to the server's `postgres` database with the same
+ * role; false when it already exists.
+ */
+export async function createPostgresDatabaseOf(url: string): Promise<boolean> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  if (!name) throw new Error('DATABASE_URL names no database (postgres://HOST/NAME)');
+  const maintenance = new URL(url);
+  maintenance.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: maintenance.toString() });
+  await client.connect();
+  try {
+    const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (exists.rowCount) return false;
+    await client.query(`create database "${name.replaceAll('"', '""')}"`);
+    return true;
+  } finally {
+    await client.end();
+  }
+}

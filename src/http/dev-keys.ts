@@ -46,6 +46,8 @@ export interface DevTokenClaims {
   email: string;
   orgId?: string | undefined;
   isStaff?: boolean | undefined;
+  /** metadata.role; a staff token without one gets 'support', the default staff role. */
+  role?: string | undefined;
   ttlSeconds?: number | undefined;
   issuer?: string | undefined;
   authorizedParty?: string | undefined;
@@ -55,7 +57,7 @@ export interface DevTokenClaims {
 export async function signDevToken(keys: DevKeys, claims: DevTokenClaims): Promise<string> {
   const payload: Record<string, unknown> = { v: 2, email: claims.email };
   if (claims.orgId) payload.o = { id: claims.orgId, rol: 'member' };
-  if (claims.isStaff) payload.metadata = { role: 'support' };
+  if (claims.role || claims.isStaff) payload.metadata = { role: claims.role || 'support' };
   if (claims.authorizedParty) payload.azp = claims.authorizedParty;
   return new SignJWT(payload)
     .setProtectedHeader({ alg: 'RS256', kid: keys.kid, typ: 'JWT' })

@@ -12,7 +12,7 @@ const tags = ['Operations'];
 export async function healthRoutes(app: FastifyInstance, { db }: { db: Db }): Promise<void> {
   app.get(
     '/healthz',
-    { schema: { operationId: 'healthz', summary: 'Liveness: the process answers', tags, security: [], response: { 200: Health } } },
+    { schema: { operationId: 'healthz', summary: 'Liveness: the process answers', description: 'Answers 200 while the process runs, without touching the database: for a liveness probe that restarts a stuck process.', tags, security: [], response: { 200: Health } } },
     async () => ({ status: 'ok' }),
   );
   app.get(
@@ -21,6 +21,7 @@ export async function healthRoutes(app: FastifyInstance, { db }: { db: Db }): Pr
       schema: {
         operationId: 'readyz',
         summary: 'Readiness: the database answers',
+        description: 'Answers 200 when the database answers a query, 503 when it does not: for a load balancer that sends traffic only to ready instances.',
         tags,
         security: [],
         response: { 200: Health, ...problemResponses(503) },

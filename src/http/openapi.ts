@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TObject } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { compressedOnce } from './compression.js';
 import { sendProblem } from './problem.js';
 import { API_PREFIX, problemResponses, schemaUrl } from './schemas.js';
 
@@ -20,7 +21,11 @@ export async function registerOpenApi(app: FastifyInstance, schemas: TObject[], 
         title: 'helpdesk API',
         version,
         description: 'Support tickets for SaaS dashboard users, and the support team that works them.',
+        contact: { name: 'helpdesk maintainers' },
+        license: { name: 'MIT', url: 'https://spdx.org/licenses/MIT.html' },
       },
+      // Relative: the document describes the server that serves it, wherever it runs.
+      servers: [{ url: '/', description: 'The server that serves this document' }],
       components: {
         securitySchemes: {
           bearerClerk: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: SECURITY_DESCRIPTION },
@@ -48,10 +53,13 @@ export async function openApiRoutes(app: FastifyInstance, schemas: TObject[]): P
   }
 
   const tags = ['Documentation'];
+  // The document is fixed once the app is ready: compressed once, sent compressed to whoever accepts it.
+  const json = compressedOnce(() => JSON.stringify(app.swagger()));
+  const yaml = compressedOnce(() => String(app.swagger({ yaml: true })));
   app.get(
     `${API_PREFIX}/openapi.json`,
-    { schema: { operationId: 'openapi-json', summary: 'This OpenAPI 3.1 document', tags, security: [], response: { 200: { description: 'OK' } } } },
-    async (_request, reply) => reply.type('application/json').send(JSON.stringify(app.swagger())),
+    { schema: { operationId: 'openapi-json', summary: 'This OpenAPI 3.1 document', description: 'This document as JSON, compressed (brotli or gzip) for a client that accepts it.', tags, security: [], response: { 200: { description: 'OK' } } } },
+    async (request, reply) => reply.type('application/json').send(json(request, reply)),
   );
   app.get(
     `${API_PREFIX}/openapi.yaml`,
@@ -59,13 +67,14 @@ export async function openApiRoutes(app: FastifyInstance, schemas: TObject[]): P
       schema: {
         operationId: 'openapi-yaml',
         summary: 'This OpenAPI 3.1 document, as YAML',
+        description: 'This document as YAML, compressed (brotli or gzip) for a client that accepts it.',
         tags,
         security: [],
         produces: ['application/yaml'],
         response: { 200: { description: 'OK' } },
       },
     },
-    async (_request, reply) => reply.type('application/yaml').send(app.swagger({ yaml: true })),
+    async (request, reply) => reply.type('application/yaml').send(yaml(request, reply)),
   );
   app.get<{ Params: { file: string } }>(
     `${API_PREFIX}/schemas/:file`,
@@ -73,6 +82,7 @@ export async function openApiRoutes(app: FastifyInstance, schemas: TObject[]): P
       schema: {
         operationId: 'get-schema',
         summary: 'The JSON Schema a `$schema` link points at',
+        description: 'The JSON Schema (draft 2020-12) of a named body, as linked from the `$schema` field of every response.',
         tags,
         security: [],
         params: { type: 'object', properties: { file: { type: 'string', description: 'Schema name with .json, e.g. SupportTicket.json' } }, required: ['file'] },

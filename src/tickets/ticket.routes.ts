@@ -33,6 +33,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
       schema: {
         operationId: 'list-my-tickets',
         summary: 'List my support tickets',
+        description: 'The signed-in user\'s tickets in their current organization, newest first, paginated with limit and offset and filtered by status and type. Internal notes are never counted.',
         tags,
         security,
         querystring: ListTicketsQuery,
@@ -50,6 +51,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
       schema: {
         operationId: 'create-ticket',
         summary: 'Create a support ticket',
+        description: 'Opens a ticket for the signed-in user in their current organization, with status open and priority normal. An Idempotency-Key header makes a retry replay the first result.',
         tags,
         security,
         headers: IdempotencyHeaders,
@@ -69,6 +71,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
       schema: {
         operationId: 'get-my-ticket',
         summary: 'Get a support ticket with comments',
+        description: 'One of the signed-in user\'s tickets with its public comments and its history. Another user\'s or another organization\'s ticket is a 404.',
         tags,
         security,
         params: TicketParams,
@@ -86,6 +89,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
       schema: {
         operationId: 'close-my-ticket',
         summary: 'Close a support ticket (user)',
+        description: 'Closes one of the signed-in user\'s tickets; a ticket that is already closed is a 409.',
         tags,
         security,
         params: TicketParams,
@@ -103,6 +107,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
       schema: {
         operationId: 'add-my-comment',
         summary: 'Add a comment to a support ticket',
+        description: 'Adds the signed-in user\'s comment to one of their tickets; a resolved ticket reopens, a closed one is a 409.',
         tags,
         security,
         params: TicketParams,

@@ -1,3 +1,4 @@
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../../test/dialects.js';
 import { alice, buildTestApp, DEVELOPMENT_SIGN_IN, problem, type TestApp } from '../../test/helpers.js';
@@ -32,6 +33,27 @@ describe.each(dialects())('%s', (dialect) => {
       const asset = await t.app.inject({ url: script });
       expect(asset.statusCode).toBe(200);
       expect(asset.headers['cache-control']).toContain('immutable');
+      // Precompressed at build time: brotli to a browser that accepts it, gzip to one that only takes gzip, else plain.
+      const encodings = { chrome: 'gzip, deflate, br, zstd', old: 'gzip', none: 'identity' };
+      const br = await t.app.inject({ url: script, headers: { 'accept-encoding': encodings.chrome } });
+      expect(br.headers['content-encoding']).toBe('br');
+      expect(br.rawPayload.length).toBeLessThan(asset.rawPayload.length / 2);
+      expect(br.headers['content-type']).toContain('javascript');
+      expect(br.headers.vary).toMatch(/accept-encoding/i);
+      expect(zlib.brotliDecompressSync(br.rawPayload).equals(asset.rawPayload)).toBe(true);
+      const gz = await t.app.inject({ url: script, headers: { 'accept-encoding': encodings.old } });
+      expect(gz.headers['content-encoding']).toBe('gzip');
+      expect(zlib.gunzipSync(gz.rawPayload).equals(asset.rawPayload)).toBe(true);
+      expect((await t.app.inject({ url: script, headers: { 'accept-encoding': encodings.none } })).headers['content-encoding']).toBeUndefined();
+      // The compressed copies are not URLs of their own.
+      expect((await t.app.inject({ url: `${script}.br` })).statusCode).toBe(404);
+    });
+
+    it('answers the first thing a person types, `curl localhost:8080/`, with the page', async () => {
+      const res = await t.app.inject({ url: '/', headers: { accept: '*/*' } });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toContain('text/html');
+      expect(res.body).toContain('<div id="root"></div>');
     });
 
     it('keeps problem+json for unknown API paths, wrong methods and missing assets', async () => {

@@ -58,18 +58,25 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ config: Config; devKey
     app.log.warn(`the web dashboard is not built (no ${path.join(DASHBOARD_DIR, 'index.html')}); run npm run build`);
     return;
   }
-  await app.register(fastifyStatic, { root: DASHBOARD_DIR, serve: false });
+  // The build writes a .br and a .gz beside each text file (web/vite.config.ts): sent to a browser that accepts them.
+  await app.register(fastifyStatic, { root: DASHBOARD_DIR, serve: false, preCompressed: true });
   const hidden = { schema: { hide: true } };
   const notFound = (reply: FastifyReply, urlPath: string) => sendProblem(reply, 404, `no route for GET ${urlPath}`);
   const sendAsset = async (request: FastifyRequest, reply: FastifyReply) => {
     const urlPath = decodePath(request.url);
     if (!files.has(urlPath)) return notFound(reply, urlPath);
     const immutable = HASHED_ASSETS.test(urlPath);
+    // The body depends on Accept-Encoding (preCompressed): a shared cache must keep one copy per encoding.
+    const vary = reply.getHeader('vary');
+    reply.header('vary', vary ? `${String(vary)}, Accept-Encoding` : 'Accept-Encoding');
     return reply.sendFile(urlPath, { maxAge: immutable ? '365d' : 0, immutable });
   };
-  // A page of the app is index.html for a browser navigating to it; to anything else it is a 404.
-  const sendPage = async (request: FastifyRequest, reply: FastifyReply) =>
-    (request.headers.accept ?? '').includes('text/html') ? reply.sendFile('index.html', { maxAge: 0 }) : notFound(reply, decodePath(request.url));
+  // A page of the app is index.html for a browser navigating to it; to anything else it is a 404 — except `/`,
+  // the first URL anyone tries (`curl localhost:8080/` sends Accept: */*), which is the page for everyone.
+  const sendPage = async (request: FastifyRequest, reply: FastifyReply) => {
+    const urlPath = decodePath(request.url);
+    return urlPath === '/' || (request.headers.accept ?? '').includes('text/html') ? reply.sendFile('index.html', { maxAge: 0 }) : notFound(reply, urlPath);
+  };
 
   app.get('/assets/*', hidden, sendAsset);
   for (const file of files) if (!HASHED_ASSETS.test(file) && file !== '/index.html') app.get(file, hidden, sendAsset);
@@ -90,6 +97,6 @@ function decodePath(url: string): string {
 async function listFiles(dir: string): Promise<Set<string>> {
   const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
   return new Set(
-    entries.filter((e) => e.isFile()).map((e) => `/${path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/')}`),
+    entries.filter((e) => e.isFile() && !/\.(br|gz)$/.test(e.name)).map((e) => `/${path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/')}`),
   );
 }

@@ -98,6 +98,8 @@ export const devSignInRoutes: FastifyPluginAsyncTypebox<{ auth: AuthConfig; keys
         email: identity.email,
         orgId: identity.org_id,
         isStaff: identity.is_staff,
+        // The first configured staff role, so the demo agent is staff whatever HELPDESK_STAFF_ROLES says.
+        role: identity.is_staff ? auth.staffRoles[0] : undefined,
         ttlSeconds: TOKEN_TTL_SECONDS,
         issuer: auth.issuer,
         authorizedParty: auth.authorizedParties[0],

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { DASHBOARD_DIR } from '../../src/web/dashboard.routes.js';
 import { ROOT } from '../processes.js';
+import { findBrowser, INSTALL_HINT } from './browser-path.js';
 
 const WEB = path.join(ROOT, 'web');
 
@@ -26,10 +27,15 @@ export async function ensureDashboardBuilt(): Promise<void> {
   });
 }
 
-/** Debian's Chromium (`apt-get install chromium`), or CHROMIUM_PATH; playwright-core never downloads a browser. */
-export function launchChromium(): Promise<Browser> {
+/** The browser findBrowser() names (CHROMIUM_PATH or a usual place); playwright-core never downloads one. */
+export function launchChromium(executablePath?: string): Promise<Browser> {
+  if (!executablePath) {
+    const found = findBrowser();
+    if ('problem' in found) throw new Error(`${found.problem}. ${INSTALL_HINT}`);
+    executablePath = found.path;
+  }
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath,
     // Headless, and quiet: without the networking flags Chromium keeps calling home.
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import axe from 'axe-core';
 import type { AxeResults } from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
 import { loadOrCreateDevKeys, signDevToken } from '../../src/http/dev-keys.js';
 import { buildTestApp, DEVELOPMENT_SIGN_IN, type TestApp } from '../helpers.js';
 import { ARTIFACTS, launchChromium } from './dashboard.js';
@@ -40,7 +40,7 @@ export async function startDashboard(): Promise<Dashboard> {
   await fs.mkdir(ARTIFACTS, { recursive: true });
   const t = await buildTestApp('sqlite', DEVELOPMENT_SIGN_IN);
   const url = await t.app.listen({ host: '127.0.0.1', port: 0 });
-  const browser = await launchChromium();
+  const browser = await launchChromium(inject('browserPath') ?? undefined);
   // Uncaught errors in each page's scripts, checked by checkPage (a listener that throws would only crash the runner).
   const pageErrors = new Map<Page, Error[]>();
 

@@ -8,7 +8,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process answers */
+        /**
+         * Liveness: the process answers
+         * @description Answers 200 while the process runs, without touching the database: for a liveness probe that restarts a stuck process.
+         */
         get: operations["healthz"];
         put?: never;
         post?: never;
@@ -25,7 +28,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers */
+        /**
+         * Readiness: the database answers
+         * @description Answers 200 when the database answers a query, 503 when it does not: for a load balancer that sends traffic only to ready instances.
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -42,10 +48,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List my support tickets */
+        /**
+         * List my support tickets
+         * @description The signed-in user's tickets in their current organization, newest first, paginated with limit and offset and filtered by status and type. Internal notes are never counted.
+         */
         get: operations["list-my-tickets"];
         put?: never;
-        /** Create a support ticket */
+        /**
+         * Create a support ticket
+         * @description Opens a ticket for the signed-in user in their current organization, with status open and priority normal. An Idempotency-Key header makes a retry replay the first result.
+         */
         post: operations["create-ticket"];
         delete?: never;
         options?: never;
@@ -60,7 +72,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a support ticket with comments */
+        /**
+         * Get a support ticket with comments
+         * @description One of the signed-in user's tickets with its public comments and its history. Another user's or another organization's ticket is a 404.
+         */
         get: operations["get-my-ticket"];
         put?: never;
         post?: never;
@@ -79,7 +94,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Close a support ticket (user) */
+        /**
+         * Close a support ticket (user)
+         * @description Closes one of the signed-in user's tickets; a ticket that is already closed is a 409.
+         */
         post: operations["close-my-ticket"];
         delete?: never;
         options?: never;
@@ -96,7 +114,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a comment to a support ticket */
+        /**
+         * Add a comment to a support ticket
+         * @description Adds the signed-in user's comment to one of their tickets; a resolved ticket reopens, a closed one is a 409.
+         */
         post: operations["add-my-comment"];
         delete?: never;
         options?: never;
@@ -111,7 +132,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List every tenant’s tickets (staff) */
+        /**
+         * List every tenant’s tickets (staff)
+         * @description The support queue across every organization, with filters (status, priority, type, assignee, tenant), full-text search including internal notes, sorting and pagination. Support staff only.
+         */
         get: operations["list-tickets-staff"];
         put?: never;
         post?: never;
@@ -128,14 +152,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get any ticket with internal notes and history (staff) */
+        /**
+         * Get any ticket with internal notes and history (staff)
+         * @description Any ticket with every comment, internal notes included, and its full history; the ETag header carries its version for If-Match. Support staff only.
+         */
         get: operations["get-ticket-staff"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change a ticket’s status, priority, type or assignee (staff) */
+        /**
+         * Change a ticket’s status, priority, type or assignee (staff)
+         * @description Triage: changes any of status, priority, type and assignee, writing one history row per changed field. With If-Match, a stale version is refused with 412. Support staff only.
+         */
         patch: operations["update-ticket-staff"];
         trace?: never;
     };
@@ -168,7 +198,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reply to a ticket or add an internal note (staff) */
+        /**
+         * Reply to a ticket or add an internal note (staff)
+         * @description A public reply the customer sees, or with is_internal an internal note only staff see. Support staff only.
+         */
         post: operations["add-comment-staff"];
         delete?: never;
         options?: never;
@@ -183,7 +216,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Queue counts and response times (staff) */
+        /**
+         * Queue counts and response times (staff)
+         * @description Ticket counts by status and median times over a window of days (days, default 30). Support staff only.
+         */
         get: operations["get-stats-staff"];
         put?: never;
         post?: never;
@@ -200,7 +236,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Staff users known to the system (staff) */
+        /**
+         * Staff users known to the system (staff)
+         * @description Everyone who has called the API as support staff, for the assignee field. Support staff only.
+         */
         get: operations["list-agents-staff"];
         put?: never;
         post?: never;
@@ -219,7 +258,7 @@ export interface paths {
         };
         /**
          * Read the events feed (staff)
-         * @description Every change to every ticket, in the order it was committed, from a cursor. Poll from `next_cursor` to follow it; a cursor never skips an event whose transaction committed late.
+         * @description Every change to every ticket, from a cursor: one ticket’s in the order its changes were made, across tickets in the order their transactions began. Poll from `next_cursor` to follow it; a cursor never skips an event whose transaction committed late. Cursors belong to one database: after an export and import, read from the beginning.
          */
         get: operations["list-events-staff"];
         put?: never;
@@ -237,7 +276,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This OpenAPI 3.1 document */
+        /**
+         * This OpenAPI 3.1 document
+         * @description This document as JSON, compressed (brotli or gzip) for a client that accepts it.
+         */
         get: operations["openapi-json"];
         put?: never;
         post?: never;
@@ -254,7 +296,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This OpenAPI 3.1 document, as YAML */
+        /**
+         * This OpenAPI 3.1 document, as YAML
+         * @description This document as YAML, compressed (brotli or gzip) for a client that accepts it.
+         */
         get: operations["openapi-yaml"];
         put?: never;
         post?: never;
@@ -271,7 +316,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The JSON Schema a `$schema` link points at */
+        /**
+         * The JSON Schema a `$schema` link points at
+         * @description The JSON Schema (draft 2020-12) of a named body, as linked from the `$schema` field of every response.
+         */
         get: operations["get-schema"];
         put?: never;
         post?: never;
@@ -1013,7 +1061,7 @@ export interface components {
              * @example /api/v1/schemas/EventFeedResponse.json
              */
             readonly $schema: string;
-            /** @description Events after the cursor, in the order they were committed */
+            /** @description Events after the cursor: one ticket’s in the order its changes were made; across tickets, in the order their transactions began. A cursor never skips an event committed late */
             events: components["schemas"]["TicketEvent"][];
             /** @description Where to read from next; always present, so a reader at the end polls from it */
             next_cursor: string;
@@ -1703,7 +1751,7 @@ export interface operations {
             200: {
                 headers: {
                     /** @description The ticket version; send it back in If-Match to update safely */
-                    ETag?: unknown;
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1798,7 +1846,7 @@ export interface operations {
             200: {
                 headers: {
                     /** @description The ticket version; send it back in If-Match to update safely */
-                    ETag?: unknown;
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1945,6 +1993,24 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

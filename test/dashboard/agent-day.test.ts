@@ -151,7 +151,7 @@ describe('the agent’s day and the customer’s view', () => {
     await expect.poll(() => page.locator('#count-unassigned').textContent()).toBe(`${unassigned.total} tickets`);
     expect(await page.getByRole('link', { name: 'Unassigned' }).getAttribute('aria-describedby')).toBe('count-unassigned');
 
-    // Sam takes the older one and answers: now the customer's move.
+    // Sam takes the older one and answers: now the customer's move. Never opened by Sam, it is unread for him.
     await d.api(sam, 'PATCH', `${ADMIN}/${older}`, { assigned_to: 'user_sam' });
     await d.api(sam, 'POST', `${ADMIN}/${older}/comments`, { content: 'Which browser do you use?' });
     await page.reload();
@@ -159,7 +159,18 @@ describe('the agent’s day and the customer’s view', () => {
     await row.waitFor();
     expect(await row.locator('td[data-label="Waiting"]').textContent()).toMatch(/^On customer · /);
     expect(await row.locator('.preview').textContent()).toBe('Support: Which browser do you use?');
-    expect(await row.locator('.unread-mark').count()).toBe(0);
+    expect(await row.getByText('Unread:').count()).toBe(1);
+
+    // Opening it reads it: the mark is gone from the queue, and for Sam in the API.
+    const open = async () => {
+      await page.getByRole('link', { name: 'Zeppelin one: the first to ask' }).click();
+      await page.getByRole('heading', { name: 'Zeppelin one: the first to ask', level: 1 }).waitFor();
+      await expect.poll(async () => (await staffTicket(older)).unread).toBe(false);
+      await page.keyboard.press('u');
+      await row.waitFor();
+      await expect.poll(() => row.locator('.unread-mark').count()).toBe(0);
+    };
+    await open();
 
     // The customer answers: the team's move again, and unread for Sam, here and in Needs reply.
     await d.api(alice, 'POST', `/api/v1/support/tickets/${older}/comments`, { content: 'Firefox, on a Mac.' });
@@ -170,9 +181,7 @@ describe('the agent’s day and the customer’s view', () => {
     expect(await row.getByText('Unread:').count()).toBe(1);
     await d.checkPage(page, 'agent-queue-unread');
     await page.getByRole('link', { name: 'Needs reply' }).click();
-    await page.getByRole('row', { name: /Zeppelin one/ }).locator('.unread-mark').waitFor();
-
-    // Opening it reads it: the mark is gone from the queue, and for Sam in the API.
+    await row.locator('.unread-mark').waitFor();
     await page.getByRole('link', { name: 'Zeppelin one: the first to ask' }).click();
     await page.getByRole('heading', { name: 'Zeppelin one: the first to ask', level: 1 }).waitFor();
     const number = (await staffTicket(older)).number;
@@ -180,8 +189,8 @@ describe('the agent’s day and the customer’s view', () => {
     expect(await page.locator('.page-head .wait').textContent()).toMatch(/^Needs reply · /);
     await expect.poll(async () => (await staffTicket(older)).unread).toBe(false);
     await page.keyboard.press('u');
-    await page.getByRole('row', { name: /Zeppelin one/ }).waitFor();
-    expect(await page.getByRole('row', { name: /Zeppelin one/ }).locator('.unread-mark').count()).toBe(0);
+    await row.waitFor();
+    await expect.poll(() => row.locator('.unread-mark').count()).toBe(0);
 
     // Its number finds it.
     await page.getByRole('searchbox', { name: 'Search' }).fill(`#${number}`);

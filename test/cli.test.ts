@@ -91,3 +91,25 @@ describe.each(dialects())('%s', (dialect) => {
     });
   });
 });
+
+describe('helpdesk --help', () => {
+  const env = cliEnv({});
+  // Spawning a process per command line: a handful is enough to cover each way of asking.
+  it('prints each command’s usage on --help, -h and help COMMAND, and a slip in the options as a sentence, never a stack trace', async () => {
+    for (const [args, first] of [
+      [['seed', '--help'], 'Usage: helpdesk seed --tickets N'],
+      [['import', '-h'], 'Usage: helpdesk import [--in FILE]'],
+      [['help', 'token'], 'Usage: helpdesk token --user ID --email EMAIL'],
+      [['--help'], 'Usage: helpdesk <command> [options]'],
+    ] as const) {
+      const { stdout } = await runCli([...args], env);
+      expect(stdout.split('\n')[0], args.join(' ')).toContain(first);
+    }
+    const slip = await runCli(['seed', '--tickts', '5'], env).catch((e: { code: number; stderr: string }) => e);
+    expect(slip).toMatchObject({ code: 2 });
+    const stderr = (slip as { stderr: string }).stderr;
+    expect(stderr).toMatch(/^helpdesk seed: Unknown option '--tickts'/);
+    expect(stderr).toContain('Usage: helpdesk seed --tickets N');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -10,24 +10,78 @@ import { exportDatabase, importDatabase, ImportError } from '../desk/transfer.js
 import { indexQueuedSearches } from '../search/search.queue.js';
 import { loadOrCreateDevKeys, signDevToken } from '../http/dev-keys.js';
 
+// Each command's usage: `helpdesk <command> --help` prints it, and so does a mistyped option.
+const COMMANDS: Record<string, string> = {
+  serve: `serve                 start the API server (runs migrations first)`,
+  migrate: `migrate               bring the database schema up to date and exit`,
+  token: `token --user ID --email EMAIL [--org ORG] [--staff] [--ttl SECONDS]
+                        print a development sign-in token (development mode only)`,
+  openapi: `openapi [--yaml]      print the OpenAPI 3.1 document`,
+  export: `export [--out FILE]   write the whole database as newline-delimited JSON (stdout by default)`,
+  import: `import [--in FILE]    load an export into an empty database of either kind (stdin by default)`,
+  seed: `seed --tickets N [--tenants T] [--comments-per-ticket K] [--seed S]
+                        fill the database with a realistic demo desk (one tenant holds ~20%);
+                        --tickets 0 adds nothing and finishes a seed that was killed`,
+};
+
+const CONFIGURATION = 'Configuration comes from the environment; see README.md.';
+
 const USAGE = `Usage: helpdesk <command> [options]
 
 Commands:
-  serve                 start the API server (runs migrations first)
-  migrate               bring the database schema up to date and exit
-  token --user ID --email EMAIL [--org ORG] [--staff] [--ttl SECONDS]
-                        print a development sign-in token (development mode only)
-  openapi [--yaml]      print the OpenAPI 3.1 document
-  export [--out FILE]   write the whole database as newline-delimited JSON (stdout by default)
-  import [--in FILE]    load an export into an empty database of either kind (stdin by default)
-  seed --tickets N [--tenants T] [--comments-per-ticket K] [--seed S]
-                        fill the database with a realistic demo desk (one tenant holds ~20%);
-                        --tickets 0 adds nothing and finishes a seed that was killed
+${Object.values(COMMANDS)
+  .map((line) => `  ${line}`)
+  .join('\n')}
+  help [COMMAND]        print this, or one command's usage (as does COMMAND --help)
 
-Configuration comes from the environment; see README.md.`;
+${CONFIGURATION}`;
+
+function commandUsage(command: string): string {
+  return `Usage: helpdesk ${COMMANDS[command] ?? command}\n\n${CONFIGURATION}`;
+}
+
+/** Whether parseArgs refused the command line (an unknown option, a missing value): the user's slip, not a crash. */
+function isArgumentError(error: unknown): error is Error {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('ERR_PARSE_ARGS_');
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && command in COMMANDS) {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`${commandUsage(command)}\n`);
+      return 0;
+    }
+    try {
+      return await run(command, rest);
+    } catch (error) {
+      if (!isArgumentError(error)) throw error;
+      console.error(`helpdesk ${command}: ${error.message}\n\n${commandUsage(command)}`);
+      return 2;
+    }
+  }
+  switch (command) {
+    case 'help':
+      if (rest[0] !== undefined && rest[0] in COMMANDS) {
+        process.stdout.write(`${commandUsage(rest[0])}\n`);
+        return 0;
+      }
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    case undefined:
+      console.error(USAGE);
+      return 2;
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function run(command: string, rest: string[]): Promise<number> {
   switch (command) {
     case 'serve': {
       const { serve } = await import('../main.js');
@@ -64,15 +118,8 @@ async function main(argv: string[]): Promise<number> {
       await db.destroy();
       return 0;
     }
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.error(USAGE);
-      return command === undefined ? 2 : 0;
     default:
-      console.error(`unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+      throw new Error(`no runner for the command ${command}`);
   }
 }
 

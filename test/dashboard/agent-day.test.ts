@@ -122,7 +122,7 @@ describe('the agent’s day and the customer’s view', () => {
     expect(await updated.getAttribute('title')).toMatch(/\d{1,2}:\d{2}:\d{2}.*\b([A-Z]{2,5}|GMT[+-][\d:]+)$/);
     // Whose move and for how long, and the last message after the title.
     expect(await first.locator('td[data-label="Waiting"]').textContent()).toMatch(/^Needs reply · (under 1 min|\d+ min)$/);
-    expect(await first.locator('.preview').textContent()).toBe('Alice: Something does not work.');
+    expect(await first.locator('.last-message').textContent()).toBe('Alice: Something does not work.');
     expect(await first.locator('td[data-label="Number"]').textContent()).toMatch(/^#\d+$/);
     await page.getByRole('link', { name: 'All', exact: true }).click();
     await expect.poll(headers).toEqual(['#', 'Title', 'Waiting', 'Type', 'Requester', 'Tenant', 'Priority', 'Status', 'Assignee', 'Replies', 'Updated']);
@@ -158,7 +158,7 @@ describe('the agent’s day and the customer’s view', () => {
     const row = page.getByRole('row', { name: /Zeppelin one/ });
     await row.waitFor();
     expect(await row.locator('td[data-label="Waiting"]').textContent()).toMatch(/^On customer · /);
-    expect(await row.locator('.preview').textContent()).toBe('Support: Which browser do you use?');
+    expect(await row.locator('.last-message').textContent()).toBe('Support: Which browser do you use?');
     expect(await row.getByText('Unread:').count()).toBe(1);
 
     // Opening it reads it: the mark is gone from the queue, and for Sam in the API.
@@ -177,7 +177,7 @@ describe('the agent’s day and the customer’s view', () => {
     await page.reload();
     await row.waitFor();
     expect(await row.locator('td[data-label="Waiting"]').textContent()).toMatch(/^Needs reply · /);
-    expect(await row.locator('.preview').textContent()).toBe('Alice: Firefox, on a Mac.');
+    expect(await row.locator('.last-message').textContent()).toBe('Alice: Firefox, on a Mac.');
     expect(await row.getByText('Unread:').count()).toBe(1);
     await d.checkPage(page, 'agent-queue-unread');
     await page.getByRole('link', { name: 'Needs reply' }).click();

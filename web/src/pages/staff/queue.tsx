@@ -139,7 +139,7 @@ export function QueuePage() {
             type="search"
             name="q"
             defaultValue={query.q ?? ''}
-            placeholder="Search titles, descriptions and comments, or #1042  ( / )"
+            placeholder="Search text, or #1042 for a number  ( / )"
             maxLength={200}
             aria-keyshortcuts="/"
             key={`q-${query.q}`}
@@ -248,7 +248,7 @@ export function QueuePage() {
                       {ticket.title}
                     </Link>
                     {drafts.has(ticket.ticket_id) ? <span className="draft-mark">Draft</span> : null}
-                    <span className="preview">
+                    <span className="last-message">
                       <span className="from">{ticket.last_message_from === 'customer' ? personName(ticket.created_by_email) : 'Support'}:</span> {ticket.last_message_preview}
                     </span>
                   </td>

@@ -212,6 +212,21 @@ describe('the agent’s day and the customer’s view', () => {
     await customer.getByRole('heading', { name: 'Zeppelin one: the first to ask', level: 1 }).waitFor();
     expect(await customer.locator('.page-head').textContent()).toContain('Awaiting your reply');
     expect(await customer.locator('.meta').textContent()).toContain(`Ticket #${number}`);
+
+    // Another answer after she looked: a new reply, until she reads it. A change without a message is none.
+    await d.api(sam, 'POST', `${ADMIN}/${older}/comments`, { content: 'Also: which version of the app?' });
+    const mine = customer.getByRole('row', { name: /Zeppelin one/ });
+    await customer.getByRole('link', { name: 'My tickets' }).first().click();
+    await expect.poll(() => mine.locator('.wait').textContent()).toBe('New reply');
+    expect(await other.locator('.wait').textContent()).toBe('With support');
+    await mine.getByRole('link').click();
+    await customer.getByText('Also: which version of the app?').waitFor();
+    await customer.getByRole('link', { name: 'My tickets' }).first().click();
+    await expect.poll(() => mine.locator('.wait').textContent()).toBe('Awaiting your reply');
+    expect((await d.api(sam, 'PATCH', `${ADMIN}/${older}`, { priority: 'urgent' })).status).toBe(200);
+    await customer.reload();
+    await mine.waitFor();
+    expect(await mine.locator('.wait').textContent()).toBe('Awaiting your reply');
   });
 
   it('lists the shortcuts on ? and in the header, and never takes a key typed into a field', async () => {

@@ -23,8 +23,9 @@ export function WaitingBadge({ on, since }: { on: WaitingOn; since: string | nul
   );
 }
 
-/** Whose move it is, as a customer hears it: "Awaiting your reply" or "With support". */
-export function CustomerWaitingBadge({ on }: { on: WaitingOn }) {
+/** Whose move it is, as a customer hears it: "New reply" (not read yet), "Awaiting your reply" or "With support". */
+export function CustomerWaitingBadge({ on, isNew = false }: { on: WaitingOn; isNew?: boolean }) {
   if (on === null) return null;
-  return on === 'customer' ? <span className="wait attention">Awaiting your reply</span> : <span className="wait calm">With support</span>;
+  if (on === 'support') return <span className="wait calm">With support</span>;
+  return <span className="wait attention">{isNew ? 'New reply' : 'Awaiting your reply'}</span>;
 }

@@ -1,4 +1,5 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { STATUSES, TYPES, unwrap } from '../../api/client';
 import { StatusBadge } from '../../components/badges';
@@ -11,6 +12,7 @@ import { humanize, ticketNumber } from '../../format';
 import { PageHeading, useDocumentTitle } from '../../page';
 import { oneOf, pageNumber } from '../../search-params';
 import { useSession } from '../../session/session';
+import { hasNewReply, loadSeen } from './seen';
 
 const PAGE_SIZE = 20;
 
@@ -19,8 +21,9 @@ const PAGE_SIZE = 20;
  * each saying whose move it is; filtered by status and type.
  */
 export function MyTicketsPage() {
-  const { api } = useSession();
+  const { api, userId } = useSession();
   const [params, setParams] = useSearchParams();
+  const [seen] = useState(() => loadSeen(userId));
   const status = oneOf(params.get('status'), STATUSES);
   const type = oneOf(params.get('type'), TYPES);
   const page = pageNumber(params.get('page'));
@@ -29,6 +32,8 @@ export function MyTicketsPage() {
     queryKey: ['my-tickets', query],
     queryFn: () => unwrap(api.GET('/api/v1/support/tickets', { params: { query } })),
     placeholderData: keepPreviousData,
+    // Back from a ticket, whose move it is may have changed: the list is asked again.
+    refetchOnMount: 'always',
   });
 
   function setParam(name: string, value: string | undefined) {
@@ -91,7 +96,7 @@ export function MyTicketsPage() {
                     {ticketNumber(ticket.number)}
                   </td>
                   <td data-label="Title">
-                    <Link to={`/tickets/${ticket.ticket_id}`}>{ticket.title}</Link> <CustomerWaitingBadge on={ticket.waiting_on} />
+                    <Link to={`/tickets/${ticket.ticket_id}`}>{ticket.title}</Link> <CustomerWaitingBadge on={ticket.waiting_on} isNew={hasNewReply(seen, ticket)} />
                   </td>
                   <td data-label="Type">{humanize(ticket.type)}</td>
                   <td data-label="Status">

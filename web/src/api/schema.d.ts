@@ -219,7 +219,7 @@ export interface paths {
         };
         /**
          * Read the events feed (staff)
-         * @description Every change to every ticket, in the order it was committed, from a cursor. Poll from `next_cursor` to follow it; a cursor never skips an event whose transaction committed late.
+         * @description Every change to every ticket, from a cursor: one ticket’s in the order its changes were made, across tickets in the order their transactions began. Poll from `next_cursor` to follow it; a cursor never skips an event whose transaction committed late. Cursors belong to one database: after an export and import, read from the beginning.
          */
         get: operations["list-events-staff"];
         put?: never;
@@ -1013,7 +1013,7 @@ export interface components {
              * @example /api/v1/schemas/EventFeedResponse.json
              */
             readonly $schema: string;
-            /** @description Events after the cursor, in the order they were committed */
+            /** @description Events after the cursor: one ticket’s in the order its changes were made; across tickets, in the order their transactions began. A cursor never skips an event committed late */
             events: components["schemas"]["TicketEvent"][];
             /** @description Where to read from next; always present, so a reader at the end polls from it */
             next_cursor: string;
@@ -1945,6 +1945,24 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

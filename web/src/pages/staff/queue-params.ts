@@ -45,6 +45,16 @@ export const VIEWS = {
   all: { label: 'All', assigned_to: undefined, status: undefined, waiting_on: undefined, sort: '-updated_at' },
 } as const satisfies Record<string, ViewPreset>;
 export type View = keyof typeof VIEWS;
+
+/** What an empty view means, when no filter narrowed it. */
+export const EMPTY_VIEW: Record<View, string> = {
+  unassigned: 'Every unsolved ticket has someone on it.',
+  mine: 'Nothing of yours is waiting. Unassigned may have something to pick up.',
+  'needs-reply': 'No customer is waiting for an answer.',
+  'waiting-on-customer': 'No answer is waiting on a customer.',
+  open: 'Every ticket is solved.',
+  all: 'No tickets yet.',
+};
 export const VIEW_NAMES = Object.keys(VIEWS) as View[];
 
 /** The API's status filter for a choice. */

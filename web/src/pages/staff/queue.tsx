@@ -14,7 +14,7 @@ import { formatCount, humanize, personName, ticketNumber } from '../../format';
 import { useShortcuts } from '../../keyboard';
 import { PageHeading, useDocumentTitle } from '../../page';
 import { useSession } from '../../session/session';
-import { PAGE_SIZE, readQueueParams, SORTS, STATUS_CHOICES, viewCountQuery, VIEW_NAMES, VIEWS, type View } from './queue-params';
+import { EMPTY_VIEW, PAGE_SIZE, readQueueParams, SORTS, STATUS_CHOICES, viewCountQuery, VIEW_NAMES, VIEWS, type View } from './queue-params';
 import { loadTrail, saveTrail } from './queue-trail';
 
 type QueueTicket = components['schemas']['AdminTicketSummary'];
@@ -184,7 +184,7 @@ export function QueuePage() {
       ) : rows.length === 0 ? (
         <section className="state empty">
           <h2>No tickets here</h2>
-          <p>Nothing matches this view and these filters.</p>
+          <p>{isFiltered ? 'Nothing matches this view and these filters.' : EMPTY_VIEW[view]}</p>
         </section>
       ) : (
         <>

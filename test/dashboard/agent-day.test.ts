@@ -161,12 +161,19 @@ describe('the agent’s day and the customer’s view', () => {
     expect(await row.locator('.last-message').textContent()).toBe('Support: Which browser do you use?');
     expect(await row.getByText('Unread:').count()).toBe(1);
 
+    // u, once the ticket's page is up (focus on its heading), goes back to the queue it came from.
+    const backToQueue = async () => {
+      await expect.poll(async () => (await focused(page)).tag).toBe('H1');
+      await page.keyboard.press('u');
+      await page.waitForURL(/\/staff\/queue\?view=/);
+    };
+
     // Opening it reads it: the mark is gone from the queue, and for Sam in the API.
     const open = async () => {
       await page.getByRole('link', { name: 'Zeppelin one: the first to ask' }).click();
       await page.getByRole('heading', { name: 'Zeppelin one: the first to ask', level: 1 }).waitFor();
       await expect.poll(async () => (await staffTicket(older)).unread).toBe(false);
-      await page.keyboard.press('u');
+      await backToQueue();
       await row.waitFor();
       await expect.poll(() => row.locator('.unread-mark').count()).toBe(0);
     };
@@ -188,7 +195,7 @@ describe('the agent’s day and the customer’s view', () => {
     expect(await page.locator('.meta .ticket-number').textContent()).toBe(`#${number}`);
     expect(await page.locator('.page-head .wait').textContent()).toMatch(/^Needs reply · /);
     await expect.poll(async () => (await staffTicket(older)).unread).toBe(false);
-    await page.keyboard.press('u');
+    await backToQueue();
     await row.waitFor();
     await expect.poll(() => row.locator('.unread-mark').count()).toBe(0);
 

@@ -90,7 +90,8 @@ export function useStaffTicket(ticketId: string) {
     const { data, response } = await unwrapResponse(api.GET('/api/v1/admin/support/tickets/{ticketId}', { params: { path } }));
     return { ...data, etag: response.headers.get('etag') ?? undefined };
   };
-  const detail = useQuery({ queryKey: key, queryFn: fetchDetail });
+  // Opened again, it is asked again: what the customer wrote since, and whether it is unread, are news.
+  const detail = useQuery({ queryKey: key, queryFn: fetchDetail, refetchOnMount: 'always' });
   useMarkRead(ticketId, detail.data?.ticket.unread === true);
   const [applied, setApplied] = useState<Applied>();
   const [conflict, setConflict] = useState<Conflict>();

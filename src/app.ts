@@ -22,7 +22,7 @@ import { ticketRoutes } from './tickets/ticket.routes.js';
 import { ticketSchemas } from './tickets/ticket.schemas.js';
 import { createUserTracker } from './users/user.service.js';
 import { cspDirectives } from './web/csp.js';
-import { dashboardRoutes } from './web/dashboard.routes.js';
+import { dashboardNotFoundPage, dashboardRoutes } from './web/dashboard.routes.js';
 import { eventRoutes } from './events/event.routes.js';
 import { eventSchemas } from './events/event.schemas.js';
 import { webSchemas } from './web/web.schemas.js';
@@ -98,7 +98,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
   app.setErrorHandler(handleError);
   // A handler still running after 15 s is answered 503 (and logged) rather than left hanging.
   installHandlerTimeout(app, 15_000);
-  installNotFound(app);
+  installNotFound(app, await dashboardNotFoundPage());
 
   // JSON only (and JSON merge patch for PATCH); an empty body is "no body" (a bodiless POST /close with a JSON content type is fine).
   const parseJson = app.getDefaultJsonParser('error', 'error');

@@ -100,8 +100,11 @@ declare module 'fastify' {
   }
 }
 
-/** Unknown paths are 404; a known path with another method is 405 with an Allow header. */
-export function installNotFound(app: FastifyInstance): void {
+/**
+ * Unknown paths are 404; a known path with another method is 405 with an Allow header. `page`
+ * may answer an unknown path with an HTML page instead (the dashboard's, to a browser).
+ */
+export function installNotFound(app: FastifyInstance, page?: (request: FastifyRequest) => string | undefined): void {
   const routes: RouteEntry[] = [];
   app.decorate('routeTable', routes);
   app.addHook('onRoute', (route) => {
@@ -122,6 +125,8 @@ export function installNotFound(app: FastifyInstance): void {
       reply.header('allow', allowed.sort().join(', '));
       return sendProblem(reply, 405, `method ${request.method} not allowed; allowed: ${allowed.join(', ')}`);
     }
+    const html = page?.(request);
+    if (html !== undefined) return reply.code(404).type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
     return sendProblem(reply, 404, `no route for ${request.method} ${path}`);
   });
 }

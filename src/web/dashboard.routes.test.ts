@@ -67,6 +67,20 @@ describe.each(dialects())('%s', (dialect) => {
       problem(await t.app.inject({ url: `/api/v1/support/tickets/${'a'.repeat(300)}`, headers: html }), 422);
     });
 
+    it('answers a browser at an unknown address with the app, which says so, as a 404; anything else still gets problem+json', async () => {
+      for (const url of ['/nowhere', '/staf/queue', '/tickets-old/12?x=1']) {
+        const res = await t.app.inject({ url, headers: html });
+        expect(res.statusCode, url).toBe(404);
+        expect(res.headers['content-type'], url).toContain('text/html');
+        expect(res.body, url).toContain('<div id="root"></div>');
+        expect(res.headers['content-security-policy'], url).toContain("script-src 'self';");
+      }
+      expect(problem(await t.app.inject({ url: '/nowhere' }), 404).detail).toBe('no route for GET /nowhere');
+      problem(await t.app.inject({ url: '/nowhere', headers: { accept: 'application/json' } }), 404);
+      problem(await t.app.inject({ method: 'POST', url: '/nowhere', headers: html }), 404);
+      problem(await t.app.inject({ url: '/api/v2/tickets', headers: html }), 404);
+    });
+
     it('offers the demo identities and mints tokens the API accepts', async () => {
       const config = (await t.app.inject({ url: '/api/v1/dashboard/config' })).json();
       expect(config).toMatchObject({ auth_mode: 'development', clerk_publishable_key: null });

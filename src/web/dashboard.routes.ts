@@ -84,6 +84,24 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ config: Config; devKey
   for (const page of ['/', ...CLIENT_SECTIONS.flatMap((section) => [section, `${section}/*`])]) app.get(page, hidden, sendPage);
 };
 
+/**
+ * What a browser navigating to an address no route has gets: the app's index.html (answered 404),
+ * whose own router then shows "Page not found" with a way back, instead of raw problem+json. The
+ * API and the assets keep their problem+json 404, and so does anything that is not a page load.
+ * Undefined when the dashboard is not built.
+ */
+export async function dashboardNotFoundPage(): Promise<((request: FastifyRequest) => string | undefined) | undefined> {
+  const html = await fs.readFile(path.join(DASHBOARD_DIR, 'index.html'), 'utf8').catch(() => undefined);
+  if (html === undefined) return undefined;
+  return (request) => {
+    const urlPath = decodePath(request.url);
+    // Any version of the API, present or future, answers in problem+json.
+    const isApi = urlPath === '/api' || urlPath.startsWith('/api/');
+    const isPageLoad = (request.method === 'GET' || request.method === 'HEAD') && (request.headers.accept ?? '').includes('text/html');
+    return isPageLoad && !isApi && !HASHED_ASSETS.test(urlPath) ? html : undefined;
+  };
+}
+
 function decodePath(url: string): string {
   const raw = url.split('?')[0] ?? '/';
   try {

@@ -7,6 +7,8 @@ import { startDashboard, type Dashboard } from './harness.js';
 
 interface Ticket {
   ticket_id: string;
+  number: number;
+  unread: boolean;
   title: string;
   status: string;
   priority: string;
@@ -57,15 +59,15 @@ describe.skipIf(!inject('browserPath'))('the agent’s day and the customer’s 
     await page.getByRole('link', { name: titles[2] }).waitFor();
     await d.checkPage(page, 'agent-queue');
 
-    // Newest first in Unassigned: j selects the first row, Enter opens it.
+    // Longest waiting first in Unassigned: j selects the first row, Enter opens it.
     await page.keyboard.press('j');
-    expect((await focused(page)).text).toBe(titles[2]);
+    expect((await focused(page)).text).toBe(titles[0]);
     await page.keyboard.press('j');
     await page.keyboard.press('k');
-    expect((await focused(page)).text).toBe(titles[2]);
+    expect((await focused(page)).text).toBe(titles[0]);
     await page.keyboard.press('Enter');
 
-    for (const [step, title] of [titles[2], titles[1], titles[0]].entries()) {
+    for (const [step, title] of titles.entries()) {
       const heading = page.getByRole('heading', { name: title, level: 1 });
       await heading.waitFor();
       // Focus moved to the new page's heading.
@@ -95,7 +97,7 @@ describe.skipIf(!inject('browserPath'))('the agent’s day and the customer’s 
     for (const [i, id] of ids.entries()) {
       const ticket = await staffTicket(id);
       expect(ticket.assigned_to, titles[i]).toBe('user_sam');
-      expect(ticket.comments.map((c) => c.content)).toEqual([`Reply ${3 - i}: just a quick check [j/k/a/r/?] and we are on it.`]);
+      expect(ticket.comments.map((c) => c.content)).toEqual([`Reply ${i + 1}: just a quick check [j/k/a/r/?] and we are on it.`]);
     }
     await d.checkPage(page, 'agent-workspace-after-keyboard');
   });
@@ -111,19 +113,127 @@ describe.skipIf(!inject('browserPath'))('the agent’s day and the customer’s 
     expect(boxes.filter((b) => b.bottom <= 900).length).toBeGreaterThanOrEqual(15);
     expect((await page.locator('table.queue').boundingBox())?.width).toBeGreaterThan(1300);
 
-    // Unassigned: neither the assignee nor the status (the view says both); All: both.
+    // Unassigned: not the assignee (the view says it), but how long each has waited; All: the assignee too.
     const headers = () => page.locator('table.queue thead th').allTextContents();
-    expect(await headers()).toEqual(['Title', 'Type', 'Requester', 'Tenant', 'Priority', 'Replies', 'Opened', 'Updated']);
-    const updated = rows.first().locator('td[data-label="Updated"] time');
+    expect(await headers()).toEqual(['#', 'Title', 'Waiting', 'Type', 'Requester', 'Tenant', 'Priority', 'Status', 'Replies', 'Updated']);
+    const first = rows.filter({ hasText: 'Dense queue 01' });
+    const updated = first.locator('td[data-label="Updated"] time');
     expect(await updated.textContent()).toMatch(/^(just now|\d+ s ago|\d+ min ago)$/);
     expect(await updated.getAttribute('title')).toMatch(/\d{1,2}:\d{2}:\d{2}.*\b([A-Z]{2,5}|GMT[+-][\d:]+)$/);
+    // Whose move and for how long, and the last message after the title.
+    expect(await first.locator('td[data-label="Waiting"]').textContent()).toMatch(/^Needs reply · (under 1 min|\d+ min)$/);
+    expect(await first.locator('.last-message').textContent()).toBe('Alice: Something does not work.');
+    expect(await first.locator('td[data-label="Number"]').textContent()).toMatch(/^#\d+$/);
     await page.getByRole('link', { name: 'All', exact: true }).click();
-    await expect.poll(headers).toEqual(['Title', 'Type', 'Requester', 'Tenant', 'Priority', 'Status', 'Assignee', 'Replies', 'Opened', 'Updated']);
+    await expect.poll(headers).toEqual(['#', 'Title', 'Waiting', 'Type', 'Requester', 'Tenant', 'Priority', 'Status', 'Assignee', 'Replies', 'Updated']);
 
     // Tab goes from one ticket to the next: nothing else in a row takes a stop.
     await page.getByRole('link', { name: /^Dense queue 24/ }).focus();
     await page.keyboard.press('Tab');
     expect((await focused(page)).text).toMatch(/^Dense queue 23/);
+  });
+
+  it('puts the longest-waiting ticket first, follows a customer reply to “needs reply” and unread, and reads it on opening', async () => {
+    // The older ticket waits longest; the newer one was touched last (a staff-only change keeps its wait).
+    const older = await createTicket('Zeppelin one: the first to ask');
+    const newer = await createTicket('Zeppelin two: asked later, touched last');
+    expect((await d.api(sam, 'PATCH', `${ADMIN}/${newer}`, { priority: 'high' })).status).toBe(200);
+    const page = await d.signIn(/Sam/, { width: 1440, height: 900 });
+    await page.goto(`${d.url}/staff/queue?q=zeppelin`);
+    const rows = page.locator('table.queue tbody tr');
+    await rows.nth(1).waitFor();
+    expect(await rows.locator('.title-cell a').allTextContents()).toEqual(['Zeppelin one: the first to ask', 'Zeppelin two: asked later, touched last']);
+    expect(await page.getByLabel('Sort').inputValue()).toBe('waiting_since');
+
+    // The tabs count their tickets, as the API does.
+    const unassigned = (await d.api(sam, 'GET', `${ADMIN}?assigned_to=none&status=open&status=in_progress&limit=1`)).body as { total: number };
+    await page.getByRole('link', { name: 'Mine' }).click();
+    await expect.poll(() => page.locator('#count-unassigned').textContent()).toBe(`${unassigned.total} tickets`);
+    expect(await page.getByRole('link', { name: 'Unassigned' }).getAttribute('aria-describedby')).toBe('count-unassigned');
+
+    // Sam takes the older one and answers: now the customer's move. Never opened by Sam, it is unread for him.
+    await d.api(sam, 'PATCH', `${ADMIN}/${older}`, { assigned_to: 'user_sam' });
+    await d.api(sam, 'POST', `${ADMIN}/${older}/comments`, { content: 'Which browser do you use?' });
+    await page.reload();
+    const row = page.getByRole('row', { name: /Zeppelin one/ });
+    await row.waitFor();
+    expect(await row.locator('td[data-label="Waiting"]').textContent()).toMatch(/^On customer · /);
+    expect(await row.locator('.last-message').textContent()).toBe('Support: Which browser do you use?');
+    expect(await row.getByText('Unread:').count()).toBe(1);
+
+    // u, once the ticket's page is up (focus on its heading), goes back to the queue it came from.
+    const backToQueue = async () => {
+      await expect.poll(async () => (await focused(page)).tag).toBe('H1');
+      await page.keyboard.press('u');
+      await page.waitForURL(/\/staff\/queue\?view=/);
+    };
+
+    // Opening it reads it: the mark is gone from the queue, and for Sam in the API.
+    const open = async () => {
+      await page.getByRole('link', { name: 'Zeppelin one: the first to ask' }).click();
+      await page.getByRole('heading', { name: 'Zeppelin one: the first to ask', level: 1 }).waitFor();
+      await expect.poll(async () => (await staffTicket(older)).unread).toBe(false);
+      await backToQueue();
+      await row.waitFor();
+      await expect.poll(() => row.locator('.unread-mark').count()).toBe(0);
+    };
+    await open();
+
+    // The customer answers: the team's move again, and unread for Sam, here and in Needs reply.
+    await d.api(alice, 'POST', `/api/v1/support/tickets/${older}/comments`, { content: 'Firefox, on a Mac.' });
+    await page.reload();
+    await row.waitFor();
+    expect(await row.locator('td[data-label="Waiting"]').textContent()).toMatch(/^Needs reply · /);
+    expect(await row.locator('.last-message').textContent()).toBe('Alice: Firefox, on a Mac.');
+    expect(await row.getByText('Unread:').count()).toBe(1);
+    await d.checkPage(page, 'agent-queue-unread');
+    await page.getByRole('link', { name: 'Needs reply' }).click();
+    await row.locator('.unread-mark').waitFor();
+    await page.getByRole('link', { name: 'Zeppelin one: the first to ask' }).click();
+    await page.getByRole('heading', { name: 'Zeppelin one: the first to ask', level: 1 }).waitFor();
+    const number = (await staffTicket(older)).number;
+    expect(await page.locator('.meta .ticket-number').textContent()).toBe(`#${number}`);
+    expect(await page.locator('.page-head .wait').textContent()).toMatch(/^Needs reply · /);
+    await expect.poll(async () => (await staffTicket(older)).unread).toBe(false);
+    await backToQueue();
+    await row.waitFor();
+    await expect.poll(() => row.locator('.unread-mark').count()).toBe(0);
+
+    // Its number finds it.
+    await page.getByRole('searchbox', { name: 'Search' }).fill(`#${number}`);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.waitForURL(new RegExp(`[?&]q=%23${number}(&|$)`));
+    await expect.poll(() => rows.locator('.title-cell a').allTextContents()).toEqual(['Zeppelin one: the first to ask']);
+
+    // The customer sees whose move it is, latest activity first, and the number to quote.
+    await d.api(sam, 'POST', `${ADMIN}/${older}/comments`, { content: 'Thanks: please try a private window.' });
+    const customer = await d.signIn(/Alice/);
+    const first = customer.locator('table.tickets tbody tr').first();
+    await first.getByText('Zeppelin one: the first to ask').waitFor();
+    expect(await first.textContent()).toContain('Awaiting your reply');
+    expect(await first.textContent()).toContain(`#${number}`);
+    const other = customer.getByRole('row', { name: /Zeppelin two/ });
+    expect(await other.textContent()).toContain('With support');
+    await d.checkPage(customer, 'portal-awaiting-reply');
+    await first.getByRole('link').click();
+    await customer.getByRole('heading', { name: 'Zeppelin one: the first to ask', level: 1 }).waitFor();
+    expect(await customer.locator('.page-head').textContent()).toContain('Awaiting your reply');
+    expect(await customer.locator('.meta').textContent()).toContain(`Ticket #${number}`);
+
+    // Another answer after she looked: a new reply, until she reads it. A change without a message is none.
+    await d.api(sam, 'POST', `${ADMIN}/${older}/comments`, { content: 'Also: which version of the app?' });
+    const mine = customer.getByRole('row', { name: /Zeppelin one/ });
+    await customer.getByRole('link', { name: 'My tickets' }).first().click();
+    await expect.poll(() => mine.locator('.wait').textContent()).toBe('New reply');
+    expect(await other.locator('.wait').textContent()).toBe('With support');
+    await mine.getByRole('link').click();
+    await customer.getByText('Also: which version of the app?').waitFor();
+    await customer.getByRole('link', { name: 'My tickets' }).first().click();
+    await expect.poll(() => mine.locator('.wait').textContent()).toBe('Awaiting your reply');
+    expect((await d.api(sam, 'PATCH', `${ADMIN}/${older}`, { priority: 'urgent' })).status).toBe(200);
+    await customer.reload();
+    await mine.waitFor();
+    expect(await mine.locator('.wait').textContent()).toBe('Awaiting your reply');
   });
 
   it('lists the shortcuts on ? and in the header, and never takes a key typed into a field', async () => {
@@ -330,6 +440,8 @@ describe.skipIf(!inject('browserPath'))('the agent’s day and the customer’s 
       ['/tickets/0195e3a0-0000-7000-8000-000000000000', 'Ticket not found'],
       ['/tickets/anything/else', 'Page not found'],
       ['/staff/queue', 'Page not found'],
+      // Outside the app's sections: the server hands the app over rather than its JSON 404.
+      ['/nowhere/at-all', 'Page not found'],
     ] as const) {
       await page.goto(d.url + path);
       await page.getByRole('heading', { name: heading }).waitFor();

@@ -93,7 +93,7 @@ describe.skipIf(!inject('browserPath'))('the dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.waitForURL(/[?&]q=header\+row(&|$)/);
     await row.waitFor();
-    expect(await page.getByText('1 ticket', { exact: true }).count()).toBe(1);
+    expect(await page.locator('.queue-count').getByText('1 ticket', { exact: true }).count()).toBe(1);
 
     await row.getByRole('link', { name: TITLE }).click();
     await page.getByRole('heading', { name: TITLE, level: 1 }).waitFor();

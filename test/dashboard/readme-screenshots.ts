@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const url = await app.listen({ host: '127.0.0.1', port: serve ? 8090 : 0 });
   const keys = await loadOrCreateDevKeys(dir);
   const tokenOf = (user: { id: string; email: string; org?: string }, isStaff = false) => signDevToken(keys, { userId: user.id, email: user.email, orgId: user.org, isStaff });
-  const call = async (token: string, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object, headers: Record<string, string> = {}) => {
+  const call = async (token: string, method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, payload?: object, headers: Record<string, string> = {}) => {
     const res = await app.inject({ method, url, payload: payload as Record<string, unknown>, headers: { authorization: `Bearer ${token}`, ...headers } });
     if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
     return res;
@@ -139,6 +139,27 @@ async function main(): Promise<void> {
   await db.updateTable('tickets').set((eb) => ({ updated_at: eb.ref('created_at') })).execute();
   const lastComment = await db.selectFrom('ticket_comments').select(['ticket_id', (eb) => eb.fn.max('created_at').as('at')]).groupBy('ticket_id').execute();
   for (const row of lastComment) await db.updateTable('tickets').set({ updated_at: String(row.at) }).where('id', '=', row.ticket_id).execute();
+  // Whose move it is, since when, who spoke last: as the writes would have kept them at those times.
+  const publicComments = await db.selectFrom('ticket_comments').select(['ticket_id', 'author_type', 'created_at']).where('is_internal', '=', 0).orderBy('created_at').execute();
+  for (const ticket of await db.selectFrom('tickets').select(['id', 'status', 'created_at']).execute()) {
+    const messages = [{ from: 'customer', at: ticket.created_at }, ...publicComments.filter((c) => c.ticket_id === ticket.id).map((c) => ({ from: c.author_type === 'staff' ? 'staff' : 'customer', at: c.created_at }))];
+    const last = messages.at(-1) as (typeof messages)[number];
+    // The wait began with the first message of the side that spoke last, after the other side's last.
+    const turn = messages.slice(messages.findLastIndex((m) => m.from !== last.from) + 1)[0] as (typeof messages)[number];
+    const solved = ticket.status === 'resolved' || ticket.status === 'closed';
+    await db
+      .updateTable('tickets')
+      .set({
+        last_customer_message_at: messages.filter((m) => m.from === 'customer').at(-1)?.at as string,
+        last_staff_reply_at: messages.filter((m) => m.from === 'staff').at(-1)?.at ?? null,
+        waiting_on: solved ? null : last.from === 'customer' ? 'support' : 'customer',
+        waiting_since: solved ? null : turn.at,
+      })
+      .where('id', '=', ticket.id)
+      .execute();
+  }
+  // Sam has opened most tickets already: the queue marks only those the customer wrote on since.
+  for (const [i, id] of ids.entries()) if (i % 8 !== 0 && i % 5 !== 3) await call(sam, 'PUT', `/api/v1/admin/support/tickets/${id}/read`);
 
   await fs.mkdir(OUT, { recursive: true });
   const browser = await launchChromium();

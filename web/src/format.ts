@@ -48,6 +48,24 @@ export function formatRelativeTime(iso: string, now: number): string {
   return (then.getFullYear() === new Date(now).getFullYear() ? dayThisYear : dayOtherYear).format(then);
 }
 
+/**
+ * How long something has lasted, for a wait at a glance: "under 1 min", "5 min", "3 h", "12 d".
+ * A time slightly ahead of this clock counts as no wait.
+ */
+export function formatAge(iso: string, now: number): string {
+  const minutes = Math.floor((now - new Date(iso).getTime()) / 60_000);
+  if (minutes < 1) return 'under 1 min';
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h`;
+  return `${Math.floor(hours / 24)} d`;
+}
+
+/** 1042 → "#1042": a ticket's number as people quote it. */
+export function ticketNumber(number: number): string {
+  return `#${number}`;
+}
+
 /** 20412 → "20,412" (in the reader's locale). */
 export function formatCount(value: number): string {
   return count.format(value);

@@ -3,6 +3,8 @@ import type { components, paths } from './schema';
 
 type Schemas = components['schemas'];
 export type Ticket = Schemas['SupportTicket'];
+/** A ticket as staff see it: with whose move it is, since when, and whether it is unread for them. */
+export type StaffTicket = Schemas['StaffTicket'];
 export type Comment = Schemas['SupportTicketComment'];
 export type HistoryEntry = Schemas['TicketHistoryEntry'];
 export type DevIdentity = Schemas['DevIdentity'];

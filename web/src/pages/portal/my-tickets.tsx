@@ -1,4 +1,5 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { STATUSES, TYPES, unwrap } from '../../api/client';
 import { StatusBadge } from '../../components/badges';
@@ -6,25 +7,33 @@ import { EnumSelect } from '../../components/field';
 import { Pager } from '../../components/pager';
 import { ErrorState, Loading } from '../../components/states';
 import { RelativeTime } from '../../components/time';
-import { humanize } from '../../format';
+import { CustomerWaitingBadge } from '../../components/waiting';
+import { humanize, ticketNumber } from '../../format';
 import { PageHeading, useDocumentTitle } from '../../page';
 import { oneOf, pageNumber } from '../../search-params';
 import { useSession } from '../../session/session';
+import { hasNewReply, loadSeen } from './seen';
 
 const PAGE_SIZE = 20;
 
-/** The customer's own tickets, newest first, filtered by status and type. */
+/**
+ * The customer's own tickets, latest activity first (a new answer brings its ticket to the top),
+ * each saying whose move it is; filtered by status and type.
+ */
 export function MyTicketsPage() {
-  const { api } = useSession();
+  const { api, userId } = useSession();
   const [params, setParams] = useSearchParams();
+  const [seen] = useState(() => loadSeen(userId));
   const status = oneOf(params.get('status'), STATUSES);
   const type = oneOf(params.get('type'), TYPES);
   const page = pageNumber(params.get('page'));
-  const query = { status, type, limit: PAGE_SIZE, offset: page * PAGE_SIZE };
+  const query = { status, type, sort: '-updated_at' as const, limit: PAGE_SIZE, offset: page * PAGE_SIZE };
   const tickets = useQuery({
     queryKey: ['my-tickets', query],
     queryFn: () => unwrap(api.GET('/api/v1/support/tickets', { params: { query } })),
     placeholderData: keepPreviousData,
+    // Back from a ticket, whose move it is may have changed: the list is asked again.
+    refetchOnMount: 'always',
   });
 
   function setParam(name: string, value: string | undefined) {
@@ -69,9 +78,10 @@ export function MyTicketsPage() {
       ) : (
         <>
           <table className="tickets">
-            <caption className="visually-hidden">Your tickets, newest first</caption>
+            <caption className="visually-hidden">Your tickets, latest activity first</caption>
             <thead>
               <tr>
+                <th scope="col">Number</th>
                 <th scope="col">Title</th>
                 <th scope="col">Type</th>
                 <th scope="col">Status</th>
@@ -82,8 +92,11 @@ export function MyTicketsPage() {
             <tbody>
               {tickets.data.tickets.map((ticket) => (
                 <tr key={ticket.ticket_id}>
+                  <td data-label="Number" className="muted">
+                    {ticketNumber(ticket.number)}
+                  </td>
                   <td data-label="Title">
-                    <Link to={`/tickets/${ticket.ticket_id}`}>{ticket.title}</Link>
+                    <Link to={`/tickets/${ticket.ticket_id}`}>{ticket.title}</Link> <CustomerWaitingBadge on={ticket.waiting_on} isNew={hasNewReply(seen, ticket)} />
                   </td>
                   <td data-label="Type">{humanize(ticket.type)}</td>
                   <td data-label="Status">

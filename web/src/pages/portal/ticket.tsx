@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { unwrap, type Comment } from '../../api/client';
 import { MAX_LENGTH } from '../../api/limits';
@@ -10,11 +10,13 @@ import { HistoryTimeline, TicketThread, type Describers } from '../../components
 import { FormError } from '../../components/field';
 import { ErrorState, Loading } from '../../components/states';
 import { RelativeTime } from '../../components/time';
-import { humanize } from '../../format';
+import { CustomerWaitingBadge } from '../../components/waiting';
+import { humanize, ticketNumber } from '../../format';
 import { useShortcuts } from '../../keyboard';
 import { PageHeading, useDocumentTitle } from '../../page';
 import { useSession } from '../../session/session';
 import { describeRequestError } from '../../validation';
+import { markSeen } from './seen';
 
 const REPLY_RULE = { empty: 'Please write your reply before sending it.', noun: 'message', max: MAX_LENGTH.CreateCommentBody.content };
 
@@ -34,6 +36,8 @@ function TicketPage({ ticketId }: { ticketId: string }) {
   const detail = useQuery({
     queryKey: ['ticket', ticketId],
     queryFn: () => unwrap(api.GET('/api/v1/support/tickets/{ticketId}', { params: { path } })),
+    // Opened again, the ticket may have a new answer: it is asked again rather than shown as last seen.
+    refetchOnMount: 'always',
   });
   const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: ['ticket', ticketId] }), queryClient.invalidateQueries({ queryKey: ['my-tickets'] })]);
   const close = useMutation({
@@ -42,6 +46,11 @@ function TicketPage({ ticketId }: { ticketId: string }) {
   });
   useDocumentTitle(detail.data ? detail.data.ticket.title : detail.isError ? undefined : 'Ticket');
   useShortcuts({ r: () => composer.current?.focus() });
+  // What the customer has now seen: My tickets marks a reply after this one as new.
+  const seenCount = detail.data?.ticket.comment_count;
+  useEffect(() => {
+    if (seenCount !== undefined) markSeen(userId, ticketId, seenCount);
+  }, [userId, ticketId, seenCount]);
 
   if (detail.isPending) return <Loading label="Loading the ticket…" />;
   if (detail.isError) return <ErrorState error={detail.error} notFound="ticket" onRetry={() => void detail.refetch()} backTo={{ href: '/tickets', label: 'Back to my tickets' }} />;
@@ -61,10 +70,13 @@ function TicketPage({ ticketId }: { ticketId: string }) {
       </p>
       <header className="page-head">
         <PageHeading>{ticket.title}</PageHeading>
-        <StatusBadge status={ticket.status} />
+        <span className="badges">
+          <CustomerWaitingBadge on={ticket.waiting_on} />
+          <StatusBadge status={ticket.status} />
+        </span>
       </header>
       <p className="meta">
-        {humanize(ticket.type)} · opened <RelativeTime iso={ticket.created_at} />
+        Ticket {ticketNumber(ticket.number)} · {humanize(ticket.type)} · opened <RelativeTime iso={ticket.created_at} />
       </p>
       <TicketThread
         description={ticket.description}

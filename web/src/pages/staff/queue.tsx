@@ -1,19 +1,20 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
 import { useRef, useState, type ReactNode } from 'react';
 import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
-import { PRIORITIES, STATUSES, TYPES, unwrap } from '../../api/client';
+import { PRIORITIES, TYPES, unwrap } from '../../api/client';
 import type { components } from '../../api/schema';
 import { PriorityBadge, StatusBadge } from '../../components/badges';
 import { EnumSelect } from '../../components/field';
 import { Pager } from '../../components/pager';
 import { ErrorState, Loading } from '../../components/states';
 import { RelativeTime } from '../../components/time';
+import { WaitingBadge } from '../../components/waiting';
 import { draftTicketIds } from '../../drafts';
-import { humanize, personName } from '../../format';
+import { formatCount, humanize, personName, ticketNumber } from '../../format';
 import { useShortcuts } from '../../keyboard';
 import { PageHeading, useDocumentTitle } from '../../page';
 import { useSession } from '../../session/session';
-import { PAGE_SIZE, readQueueParams, SORTS, VIEW_NAMES, VIEWS } from './queue-params';
+import { EMPTY_VIEW, PAGE_SIZE, readQueueParams, SORTS, STATUS_CHOICES, viewCountQuery, VIEW_NAMES, VIEWS, type View } from './queue-params';
 import { loadTrail, saveTrail } from './queue-trail';
 
 type QueueTicket = components['schemas']['AdminTicketSummary'];
@@ -27,13 +28,16 @@ export function QueuePage() {
   const navigate = useNavigate();
   const location = useLocation();
   const [params, setParams] = useSearchParams();
-  const { view, label, status, sort, page, query } = readQueueParams(params);
+  const { view, label, preset, status, waitingOn, sort, page, query } = readQueueParams(params);
   const tickets = useQuery({
     queryKey: ['queue', query],
     queryFn: () => unwrap(api.GET('/api/v1/admin/support/tickets', { params: { query } })),
     placeholderData: keepPreviousData,
   });
   useDocumentTitle(`${label} · Queue`);
+  const isFiltered = query.q !== undefined || query.priority !== undefined || query.type !== undefined || query.tenant_id !== undefined || status !== preset.status || waitingOn !== preset.waiting_on;
+  // A filtered page's total is not its view's count.
+  const counts = useViewCounts(view, isFiltered ? undefined : tickets.data?.total);
   const search = useRef<HTMLInputElement>(null);
   const links = useRef<Array<HTMLAnchorElement | null>>([]);
   const rows = tickets.data?.tickets ?? [];
@@ -85,13 +89,16 @@ export function QueuePage() {
 
   // A column that repeats what the view or a filter already says is left out.
   const columns = {
+    // A solved ticket waits on no one.
+    waiting: status !== 'resolved' && status !== 'closed',
     type: !query.type,
     tenant: !query.tenant_id,
     priority: !query.priority,
-    status: !status,
-    assignee: view === 'open' || view === 'all',
+    status: status === undefined || status === 'unsolved',
+    assignee: preset.assigned_to === undefined,
+    opened: sort === 'created_at' || sort === '-created_at',
   };
-  const activeFilters = [status !== VIEWS[view].status, query.priority, query.type, query.tenant_id, sort !== '-updated_at'].filter(Boolean).length;
+  const activeFilters = [status !== preset.status, waitingOn !== preset.waiting_on, query.priority, query.type, query.tenant_id, sort !== preset.sort].filter(Boolean).length;
 
   return (
     <>
@@ -101,8 +108,15 @@ export function QueuePage() {
           <ul>
             {VIEW_NAMES.map((v) => (
               <li key={v}>
-                <Link to={`/staff/queue?view=${v}`} aria-current={v === view ? 'page' : undefined}>
+                {/* The count describes the tab rather than naming it: the link is called "Mine" whatever it holds. */}
+                <Link to={`/staff/queue?view=${v}`} aria-current={v === view ? 'page' : undefined} aria-describedby={counts[v] === undefined ? undefined : `count-${v}`}>
                   {VIEWS[v].label}
+                  {counts[v] === undefined ? null : (
+                    <span id={`count-${v}`} className="tab-count" aria-hidden="true">
+                      {formatCount(counts[v])}
+                      <span className="visually-hidden"> {counts[v] === 1 ? 'ticket' : 'tickets'}</span>
+                    </span>
+                  )}
                 </Link>
               </li>
             ))}
@@ -125,7 +139,7 @@ export function QueuePage() {
             type="search"
             name="q"
             defaultValue={query.q ?? ''}
-            placeholder="Search titles, descriptions and comments  ( / )"
+            placeholder="Search text, or #1042 for a number  ( / )"
             maxLength={200}
             aria-keyshortcuts="/"
             key={`q-${query.q}`}
@@ -139,7 +153,15 @@ export function QueuePage() {
             <span className="visually-hidden">Tenant</span>
             <input name="tenant" defaultValue={query.tenant_id ?? ''} placeholder="Tenant (org_…)" maxLength={200} key={`t-${query.tenant_id}`} />
           </label>
-          <EnumSelect label="Status" isLabelHidden value={status ?? 'any'} values={STATUSES} any={{ value: 'any', label: 'Any status' }} onChange={(v) => update({ status: v })} />
+          <EnumSelect label="Status" isLabelHidden value={status ?? 'any'} values={STATUS_CHOICES} any={{ value: 'any', label: 'Any status' }} onChange={(v) => update({ status: v })} />
+          <label>
+            <span className="visually-hidden">Whose move</span>
+            <select value={waitingOn ?? 'any'} onChange={(e) => update({ waiting: e.target.value })}>
+              <option value="any">Anyone’s move</option>
+              <option value="support">Needs reply</option>
+              <option value="customer">Waiting on customer</option>
+            </select>
+          </label>
           <EnumSelect label="Priority" isLabelHidden value={query.priority ?? ''} values={PRIORITIES} any={{ value: '', label: 'Any priority' }} onChange={(v) => update({ priority: v })} />
           <EnumSelect label="Type" isLabelHidden value={query.type ?? ''} values={TYPES} any={{ value: '', label: 'Any type' }} onChange={(v) => update({ type: v })} />
           <label className="inline">
@@ -162,7 +184,7 @@ export function QueuePage() {
       ) : rows.length === 0 ? (
         <section className="state empty">
           <h2>No tickets here</h2>
-          <p>Nothing matches this view and these filters.</p>
+          <p>{isFiltered ? 'Nothing matches this view and these filters.' : EMPTY_VIEW[view]}</p>
         </section>
       ) : (
         <>
@@ -178,7 +200,11 @@ export function QueuePage() {
             <caption className="visually-hidden">{label} tickets</caption>
             <thead>
               <tr>
+                <th scope="col" className="number" aria-label="Number">
+                  #
+                </th>
                 <th scope="col">Title</th>
+                {columns.waiting ? <th scope="col">Waiting</th> : null}
                 {columns.type ? <th scope="col">Type</th> : null}
                 <th scope="col">Requester</th>
                 {columns.tenant ? <th scope="col">Tenant</th> : null}
@@ -188,7 +214,7 @@ export function QueuePage() {
                 <th scope="col" className="number">
                   Replies
                 </th>
-                <th scope="col">Opened</th>
+                {columns.opened ? <th scope="col">Opened</th> : null}
                 <th scope="col">Updated</th>
               </tr>
             </thead>
@@ -196,13 +222,21 @@ export function QueuePage() {
               {rows.map((ticket, i) => (
                 <tr
                   key={ticket.ticket_id}
-                  className={i === selectedIndex ? 'selected' : undefined}
+                  className={[i === selectedIndex ? 'selected' : '', ticket.unread ? 'unread' : ''].join(' ').trim() || undefined}
                   // The whole line opens the ticket for a mouse; the title link is its keyboard (and only Tab) stop.
                   onClick={(e) => {
                     if (!(e.target instanceof Element && e.target.closest('a, button'))) open(ticket, true);
                   }}
                 >
+                  <Cell label="Number" className="number ticket-number">
+                    {ticketNumber(ticket.number)}
+                  </Cell>
                   <td data-label="Title" className="title-cell">
+                    {ticket.unread ? (
+                      <span className="unread-mark" title="The customer wrote since you last opened it">
+                        <span className="visually-hidden">Unread: </span>
+                      </span>
+                    ) : null}
                     <Link
                       ref={(el) => {
                         links.current[i] = el;
@@ -214,7 +248,15 @@ export function QueuePage() {
                       {ticket.title}
                     </Link>
                     {drafts.has(ticket.ticket_id) ? <span className="draft-mark">Draft</span> : null}
+                    <span className="last-message">
+                      <span className="from">{ticket.last_message_from === 'customer' ? personName(ticket.created_by_email) : 'Support'}:</span> {ticket.last_message_preview}
+                    </span>
                   </td>
+                  {columns.waiting ? (
+                    <Cell label="Waiting">
+                      <WaitingBadge on={ticket.waiting_on} since={ticket.waiting_since} />
+                    </Cell>
+                  ) : null}
                   {columns.type ? <Cell label="Type">{humanize(ticket.type)}</Cell> : null}
                   <Cell label="Requester" title={ticket.created_by_email}>
                     {personName(ticket.created_by_email)}
@@ -245,9 +287,11 @@ export function QueuePage() {
                   <Cell label="Replies" className="number">
                     {ticket.comment_count}
                   </Cell>
-                  <Cell label="Opened">
-                    <RelativeTime iso={ticket.created_at} />
-                  </Cell>
+                  {columns.opened ? (
+                    <Cell label="Opened">
+                      <RelativeTime iso={ticket.created_at} />
+                    </Cell>
+                  ) : null}
                   <Cell label="Updated">
                     <RelativeTime iso={ticket.updated_at} />
                   </Cell>
@@ -260,6 +304,33 @@ export function QueuePage() {
       )}
     </>
   );
+}
+
+/**
+ * How many tickets each view tab holds: from the tallies (a page of one ticket, whose total they
+ * count), or, for the current view unfiltered, from its own page; the waiting views, which the
+ * tallies cannot count, only on their own page.
+ */
+function useViewCounts(current: View, currentTotal: number | undefined): Partial<Record<View, number>> {
+  const { api } = useSession();
+  const counted = VIEW_NAMES.filter((v) => viewCountQuery(v) !== undefined && !(v === current && currentTotal !== undefined));
+  const results = useQueries({
+    queries: counted.map((v) => {
+      const query = viewCountQuery(v);
+      return {
+        queryKey: ['queue', 'count', query],
+        queryFn: () => unwrap(api.GET('/api/v1/admin/support/tickets', { params: { query } })),
+        staleTime: 30_000,
+      };
+    }),
+  });
+  const counts: Partial<Record<View, number>> = {};
+  counted.forEach((v, i) => {
+    const total = results[i]?.data?.total;
+    if (total !== undefined) counts[v] = total;
+  });
+  if (currentTotal !== undefined) counts[current] = currentTotal;
+  return counts;
 }
 
 function Cell({ label, title, className, children }: { label: string; title?: string | undefined; className?: string; children: ReactNode }) {

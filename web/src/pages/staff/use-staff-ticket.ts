@@ -1,9 +1,31 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useRef, useState } from 'react';
-import { ApiError, unwrap, unwrapResponse, type HistoryEntry, type Ticket, type TicketPriority, type TicketStatus, type TicketType } from '../../api/client';
+import { useEffect, useRef, useState } from 'react';
+import { ApiError, unwrap, unwrapResponse, type HistoryEntry, type StaffTicket, type Ticket, type TicketPriority, type TicketStatus, type TicketType } from '../../api/client';
 import { useSession } from '../../session/session';
 import { describeRequestError } from '../../validation';
 import { whatChanged, type TicketEvent } from './what-changed';
+
+/**
+ * Opening a ticket the customer wrote on since this agent last opened it records that they read
+ * it (PUT …/read), and its unread mark goes, here and in the queue. Should that fail, the mark
+ * stays: it is only a mark.
+ */
+function useMarkRead(ticketId: string, isUnread: boolean): void {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  useEffect(() => {
+    if (!isUnread) return;
+    const path = { ticketId };
+    api.PUT('/api/v1/admin/support/tickets/{ticketId}/read', { params: { path } }).then(
+      ({ response }) => {
+        if (!response.ok) return;
+        queryClient.setQueryData<StaffDetail>(['staff-ticket', ticketId], (held) => held && { ...held, ticket: { ...held.ticket, unread: false } });
+        void queryClient.invalidateQueries({ queryKey: ['queue'] });
+      },
+      () => undefined,
+    );
+  }, [api, queryClient, ticketId, isUnread]);
+}
 
 /** A triage change: the fields a PATCH sets. */
 export interface TicketChanges {
@@ -15,7 +37,7 @@ export interface TicketChanges {
 
 /** The ticket as the workspace holds it: with its history and the ETag its changes are based on. */
 export interface StaffDetail {
-  ticket: Ticket;
+  ticket: StaffTicket;
   history: HistoryEntry[];
   etag: string | undefined;
 }
@@ -68,7 +90,9 @@ export function useStaffTicket(ticketId: string) {
     const { data, response } = await unwrapResponse(api.GET('/api/v1/admin/support/tickets/{ticketId}', { params: { path } }));
     return { ...data, etag: response.headers.get('etag') ?? undefined };
   };
-  const detail = useQuery({ queryKey: key, queryFn: fetchDetail });
+  // Opened again, it is asked again: what the customer wrote since, and whether it is unread, are news.
+  const detail = useQuery({ queryKey: key, queryFn: fetchDetail, refetchOnMount: 'always' });
+  useMarkRead(ticketId, detail.data?.ticket.unread === true);
   const [applied, setApplied] = useState<Applied>();
   const [conflict, setConflict] = useState<Conflict>();
   const [error, setError] = useState<string>();

@@ -8,7 +8,8 @@ import { Composer, type ComposerHandle } from '../../components/composer';
 import { HistoryTimeline, TicketThread, type Describers } from '../../components/conversation';
 import { ErrorState, Loading } from '../../components/states';
 import { RelativeTime } from '../../components/time';
-import { humanize, personName } from '../../format';
+import { WaitingBadge } from '../../components/waiting';
+import { humanize, personName, ticketNumber } from '../../format';
 import { useShortcuts } from '../../keyboard';
 import { PageHeading, useDocumentTitle } from '../../page';
 import { useSession } from '../../session/session';
@@ -77,12 +78,13 @@ function WorkspacePage({ ticketId }: { ticketId: string }) {
         <header className="page-head">
           <PageHeading>{current.title}</PageHeading>
           <span className="badges">
+            <WaitingBadge on={current.waiting_on} since={current.waiting_since} />
             <PriorityBadge priority={current.priority} />
             <StatusBadge status={current.status} />
           </span>
         </header>
         <p className="meta">
-          {humanize(current.type)} · <span title={current.created_by_email}>{personName(current.created_by_email)}</span> at <strong>{current.tenant_id}</strong> · opened{' '}
+          <span className="ticket-number">{ticketNumber(current.number)}</span> · {humanize(current.type)} · <span title={current.created_by_email}>{personName(current.created_by_email)}</span> at <strong>{current.tenant_id}</strong> · opened{' '}
           <RelativeTime iso={current.created_at} /> · updated <RelativeTime iso={current.updated_at} />
         </p>
       </div>

@@ -26,6 +26,8 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ db: Db; streams: LiveStream
   app.get(
     '/support/events/stream',
     {
+      // A HEAD would hold a stream open with nothing to show for it.
+      exposeHeadRoute: false,
       schema: {
         operationId: 'stream-events',
         summary: 'Follow my tickets live (Server-Sent Events)',
@@ -47,6 +49,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ db: Db; streams: LiveStream
   app.get(
     '/admin/support/events/stream',
     {
+      exposeHeadRoute: false,
       onRequest: requireStaff,
       schema: {
         operationId: 'stream-events-staff',

@@ -11,6 +11,7 @@ import { RelativeTime } from '../../components/time';
 import { humanize, personName } from '../../format';
 import { useShortcuts } from '../../keyboard';
 import { PageHeading, useDocumentTitle } from '../../page';
+import { PresenceNote, useAnnouncePresence } from '../../live/presence';
 import { useSession } from '../../session/session';
 import { TicketNav, useTicketTrail } from './ticket-nav';
 import { TriagePanel } from './triage-panel';
@@ -29,6 +30,7 @@ function WorkspacePage({ ticketId }: { ticketId: string }) {
   const { api, userId } = useSession();
   const navigate = useNavigate();
   const work = useStaffTicket(ticketId);
+  useAnnouncePresence(ticketId);
   const nav = useTicketTrail(ticketId);
   const composer = useRef<ComposerHandle>(null);
   const [statusAfter, setStatusAfter] = useState<TicketStatus | ''>('');
@@ -85,6 +87,7 @@ function WorkspacePage({ ticketId }: { ticketId: string }) {
           {humanize(current.type)} · <span title={current.created_by_email}>{personName(current.created_by_email)}</span> at <strong>{current.tenant_id}</strong> · opened{' '}
           <RelativeTime iso={current.created_at} /> · updated <RelativeTime iso={current.updated_at} />
         </p>
+        <PresenceNote ticketId={current.ticket_id} />
       </div>
       <TriagePanel
         ticket={current}

@@ -34,13 +34,17 @@ export function useAnnouncePresence(ticketId: string): void {
     const settle = setInterval(() => {
       if (state === 'replying' && current() === 'viewing') announce('viewing');
     }, 2_000);
+    // Leaving the page (or closing the tab) withdraws at once; keepalive lets it outlive the page.
+    const leave = () => void api.DELETE('/api/v1/admin/support/tickets/{ticketId}/presence', { params: { path: { ticketId } }, keepalive: true }).catch(() => undefined);
     document.addEventListener('input', onInput);
+    window.addEventListener('pagehide', leave);
     return () => {
       stopped = true;
       clearInterval(renew);
       clearInterval(settle);
       document.removeEventListener('input', onInput);
-      void api.DELETE('/api/v1/admin/support/tickets/{ticketId}/presence', { params: { path: { ticketId } } }).catch(() => undefined);
+      window.removeEventListener('pagehide', leave);
+      leave();
     };
   }, [api, ticketId]);
 }

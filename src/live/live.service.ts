@@ -15,6 +15,8 @@ import type { PresenceState } from './presence.table.js';
 export const PRESENCE_TTL_MS = 30_000;
 // What an SSE client waits before reconnecting after the connection drops.
 const RETRY_MS = 3_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 export interface LiveLimits {
   streamsPerUser: number;
@@ -88,12 +90,22 @@ export function createLiveStreams(db: Db, limits: LiveLimits, onError: (error: u
         res.end();
       };
       ends.add(end);
-      const expiry = setTimeout(() => end({ event: 'expired', data: { detail: 'the token has expired: reconnect with a fresh one' } }), Math.max(0, expiresAt - Date.now()));
+      let expiry: NodeJS.Timeout | undefined;
+      // A timer longer than 2^31-1 ms fires at once: a far expiry is reached in steps.
+      const expireAt = () => {
+        const left = expiresAt - Date.now();
+        expiry = left > MAX_TIMER_MS ? setTimeout(expireAt, MAX_TIMER_MS) : setTimeout(() => end({ event: 'expired', data: { detail: 'the token has expired: reconnect with a fresh one' } }), Math.max(0, left));
+      };
+      expireAt();
       const unsubscribe = hub.subscribe({
         audience,
         cursor,
         send: (messages) => {
-          if (!ended && !res.destroyed) res.write(messages.map(frame).join(''));
+          if (ended || res.destroyed) return;
+          // A client that does not read is cut off rather than buffered for without end: it
+          // reconnects with Last-Event-ID and reads the rest from the feed.
+          if (res.writableLength > MAX_BUFFERED_BYTES) return end();
+          res.write(messages.map(frame).join(''));
         },
         heartbeat: () => {
           if (!ended && !res.destroyed) res.write(': heartbeat\n\n');

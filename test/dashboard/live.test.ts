@@ -65,10 +65,9 @@ describe('live updates in Chromium', () => {
     // Kai is not a demo identity: his browser starts with a development session of his own.
     const kaiToken = await d.tokenFor({ id: 'user_kai', email: 'kai@helpdesk.test', org: 'org_helpdesk', isStaff: true });
     const kaiPage = await d.openBrowser();
-    await kaiPage.evaluate((token) => {
-      const identity = { id: 'kai', name: 'Kai, support staff', user_id: 'user_kai', email: 'kai@helpdesk.test', org_id: 'org_helpdesk', is_staff: true };
-      sessionStorage.setItem('helpdesk.dev-session', JSON.stringify({ token, expiresAt: new Date(Date.now() + 3_600_000).toISOString(), identity }));
-    }, kaiToken);
+    const identity = { id: 'kai', name: 'Kai, support staff', user_id: 'user_kai', email: 'kai@helpdesk.test', org_id: 'org_helpdesk', is_staff: true };
+    const stored = JSON.stringify({ token: kaiToken, expiresAt: new Date(Date.now() + 3_600_000).toISOString(), identity });
+    await kaiPage.evaluate(`sessionStorage.setItem('helpdesk.dev-session', ${JSON.stringify(stored)})`);
 
     await samPage.goto(`${d.url}/staff/tickets/${id}`);
     await kaiPage.goto(`${d.url}/staff/tickets/${id}`);

@@ -64,8 +64,18 @@ async function rssMb(): Promise<number> {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
-/** Creates a ticket and comments on it, from WORKERS loops, for SECONDS; returns operations per second. */
-async function throughput(customer: string): Promise<number> {
+/** CPU time the server process has used so far, ms (user + system, from /proc). */
+async function serverCpuMs(): Promise<number> {
+  const fields = (await fs.readFile(`/proc/${server.child.pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/**
+ * Creates a ticket and comments on it, from WORKERS loops, for SECONDS: operations per second,
+ * and the server's CPU time per operation (this process shares the machine's cores with it).
+ */
+async function throughput(customer: string): Promise<{ ops_per_s: number; server_cpu_ms_per_op: number }> {
+  const cpuBefore = await serverCpuMs();
   const end = Date.now() + SECONDS * 1000;
   let done = 0;
   await Promise.all(
@@ -79,7 +89,8 @@ async function throughput(customer: string): Promise<number> {
       }
     }),
   );
-  return Math.round(done / SECONDS);
+  const cpu = (await serverCpuMs()) - cpuBefore;
+  return { ops_per_s: Math.round(done / SECONDS), server_cpu_ms_per_op: Math.round((cpu / done) * 100) / 100 };
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -157,7 +168,7 @@ try {
     streams: opened,
     rss_mb: { no_streams: rssIdle, streams_open: rssStreams, after_load: rssAfter },
     fanout_ms: { deliveries: latencies.length, p50: Math.round(percentile(latencies, 50)), p99: Math.round(percentile(latencies, 99)), max: Math.round(latencies.at(-1) ?? NaN) },
-    create_comment_ops_per_s: { no_streams: withoutStreams, streams_open: withStreams },
+    create_comment: { no_streams: withoutStreams, streams_open: withStreams },
     workers: WORKERS,
     seconds: SECONDS,
     cpus: os.cpus().length,

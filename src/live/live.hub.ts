@@ -6,11 +6,15 @@ import { ticketStamps } from '../tickets/ticket.repository.js';
 import { activePresence } from './presence.repository.js';
 import type { TicketPresenceRow } from './presence.table.js';
 
-/** One Server-Sent Events message: `id` only for events of the feed (presence is not in the log). */
+/** One Server-Sent Events message, framed once however many streams carry it. */
 export interface LiveMessage {
-  id?: string;
   event: string;
-  data: unknown;
+  text: string;
+}
+
+/** Frames a message: `id` only for events of the feed (presence is not in the log); JSON has no raw newline, so `data` is one line. */
+export function frame(event: string, data: unknown, id?: string): LiveMessage {
+  return { event, text: `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n` };
 }
 
 /** Who a stream is for: a customer (their own tickets, customer events) or staff (everything, or one ticket). */
@@ -37,6 +41,8 @@ const PAGE = 500;
 // Pages a resuming stream may read per round, so that one far-behind stream does not hold up the others.
 const CATCH_UP_PAGES = 20;
 const HEARTBEAT_MS = 15_000;
+// Writes through this instance wake the hub; under a burst of them it reads at most this often.
+const MIN_ROUND_GAP_MS = 50;
 // No ticket has this id (ids are UUIDv7): reading the feed filtered to it returns only where the feed ends.
 const NO_TICKET = '00000000-0000-0000-0000-000000000000';
 
@@ -76,11 +82,20 @@ export function createLiveHub(db: Db, options: { pollMs: number; onError: (error
     }, delay);
   };
 
+  let lastRound = 0;
   const run = () => {
     if (running) {
       again = true;
       return;
     }
+    const wait = lastRound + MIN_ROUND_GAP_MS - performance.now();
+    if (wait > 0) {
+      // Soon, once: the timer already set (a poll or an earlier wake) is moved up, not doubled.
+      clearTimeout(timer);
+      timer = undefined;
+      return schedule(wait);
+    }
+    lastRound = performance.now();
     running = round()
       .catch(options.onError)
       .finally(() => {
@@ -96,6 +111,12 @@ export function createLiveHub(db: Db, options: { pollMs: number; onError: (error
     if (streams.size === 0) return;
     if (!head) head = (await readEvents(db, FEED_START, 1, { ticketId: NO_TICKET })).next;
     const outbox = new Map<State, LiveMessage[]>();
+    const framed = new Map<FeedRow, LiveMessage>();
+    const messageOf = (row: FeedRow): LiveMessage => {
+      let message = framed.get(row);
+      if (!message) framed.set(row, (message = frame(row.type, presentEvent(row), formatCursor(row.cursor))));
+      return message;
+    };
     const post = (state: State, message: LiveMessage) => {
       const list = outbox.get(state);
       if (list) list.push(message);
@@ -161,6 +182,12 @@ export function createLiveHub(db: Db, options: { pollMs: number; onError: (error
     const changed = new Set([...signatures].filter(([ticketId, signature]) => presence.get(ticketId) !== signature).map(([ticketId]) => ticketId));
     for (const ticketId of presence.keys()) if (!signatures.has(ticketId)) changed.add(ticketId);
     presence = signatures;
+    const framed = new Map<string, LiveMessage>();
+    const messageOf = (ticketId: string): LiveMessage => {
+      let message = framed.get(ticketId);
+      if (!message) framed.set(ticketId, (message = frame('presence', presenceMessage(ticketId, now.get(ticketId) ?? []))));
+      return message;
+    };
     for (const state of staff) {
       const { ticketId } = state.subscriber.audience as { ticketId?: string };
       // A new stream hears of every agent already there; the others hear of changes.
@@ -168,7 +195,7 @@ export function createLiveHub(db: Db, options: { pollMs: number; onError: (error
       state.presenceSent = true;
       for (const id of tickets) {
         if (ticketId && id !== ticketId) continue;
-        post(state, { event: 'presence', data: presenceMessage(id, now.get(id) ?? []) });
+        post(state, messageOf(id));
       }
     }
   }
@@ -224,10 +251,6 @@ function sees(audience: Audience, row: FeedRow, owners: Map<string, Owner>): boo
   if (row.audience !== 'customer' || row.tenant_id !== audience.tenantId) return false;
   const owner = owners.get(row.ticket_id);
   return owner !== undefined && owner.tenant_id === audience.tenantId && owner.created_by === audience.userId;
-}
-
-function messageOf(row: FeedRow): LiveMessage {
-  return { id: formatCursor(row.cursor), event: row.type, data: presentEvent(row) };
 }
 
 function presenceMessage(ticketId: string, agents: TicketPresenceRow[]) {

@@ -6,7 +6,7 @@ import type { Actor } from '../http/auth.js';
 import { AppError, notFound } from '../http/problem.js';
 import { schemaUrl } from '../http/schemas.js';
 import { ALL_TENANTS, findTicket } from '../tickets/ticket.repository.js';
-import { createLiveHub, type Audience, type LiveHub, type LiveMessage } from './live.hub.js';
+import { createLiveHub, frame, type Audience, type LiveHub, type LiveMessage } from './live.hub.js';
 import type { TicketPresence } from './live.schemas.js';
 import { activePresence, deletePresence, pruneExpiredPresence, upsertPresence } from './presence.repository.js';
 import type { PresenceState } from './presence.table.js';
@@ -86,7 +86,7 @@ export function createLiveStreams(db: Db, limits: LiveLimits, onError: (error: u
         const left = (perUser.get(actor.userId) ?? 1) - 1;
         if (left > 0) perUser.set(actor.userId, left);
         else perUser.delete(actor.userId);
-        if (final && !res.destroyed) res.write(frame(final));
+        if (final && !res.destroyed) res.write(final.text);
         res.end();
       };
       ends.add(end);
@@ -94,7 +94,7 @@ export function createLiveStreams(db: Db, limits: LiveLimits, onError: (error: u
       // A timer longer than 2^31-1 ms fires at once: a far expiry is reached in steps.
       const expireAt = () => {
         const left = expiresAt - Date.now();
-        expiry = left > MAX_TIMER_MS ? setTimeout(expireAt, MAX_TIMER_MS) : setTimeout(() => end({ event: 'expired', data: { detail: 'the token has expired: reconnect with a fresh one' } }), Math.max(0, left));
+        expiry = left > MAX_TIMER_MS ? setTimeout(expireAt, MAX_TIMER_MS) : setTimeout(() => end(frame('expired', { detail: 'the token has expired: reconnect with a fresh one' })), Math.max(0, left));
       };
       expireAt();
       const unsubscribe = hub.subscribe({
@@ -105,7 +105,7 @@ export function createLiveStreams(db: Db, limits: LiveLimits, onError: (error: u
           // A client that does not read is cut off rather than buffered for without end: it
           // reconnects with Last-Event-ID and reads the rest from the feed.
           if (res.writableLength > MAX_BUFFERED_BYTES) return end();
-          res.write(messages.map(frame).join(''));
+          res.write(messages.length === 1 ? (messages[0] as LiveMessage).text : messages.map((message) => message.text).join(''));
         },
         heartbeat: () => {
           if (!ended && !res.destroyed) res.write(': heartbeat\n\n');
@@ -135,11 +135,6 @@ function tokenExpiry(request: FastifyRequest): number {
   const exp = token ? decodeJwt(token).exp : undefined;
   // Verification required `exp`; a token without one never got this far.
   return typeof exp === 'number' ? exp * 1000 : Date.now();
-}
-
-/** One message in Server-Sent Events framing; JSON has no raw newline, so `data` is one line. */
-function frame(message: LiveMessage): string {
-  return `${message.id === undefined ? '' : `id: ${message.id}\n`}event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`;
 }
 
 /**

@@ -42,6 +42,19 @@ describe.each(dialects())('%s', (dialect) => {
       expect([await total(), await total(bob)]).toEqual([1, 1]);
     });
 
+    it("keeps keys per organization: the same user retrying a key in another one gets no other organization's answer", async () => {
+      const inGlobex = { ...alice, org: 'org_globex' };
+      const first = await create('key-org');
+      expect(first.statusCode).toBe(201);
+      const elsewhere = await create('key-org', {}, inGlobex);
+      expect(elsewhere.statusCode).toBe(201);
+      expect(elsewhere.headers['idempotent-replayed']).toBeUndefined();
+      expect(elsewhere.json().ticket_id).not.toBe(first.json().ticket_id);
+      expect([await total(), await total(inGlobex)]).toEqual([1, 1]);
+      // And back in the first organization the key still replays its own answer.
+      expect((await create('key-org')).json().ticket_id).toBe(first.json().ticket_id);
+    });
+
     it('answers a concurrent duplicate with 409 or a replay, never a second ticket', async () => {
       const results = await Promise.all([create('key-3'), create('key-3'), create('key-3')]);
       for (const res of results) {

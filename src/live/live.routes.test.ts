@@ -242,10 +242,11 @@ describe.each(dialects())('%s: live streams', (dialect: Dialect) => {
     });
 
     // Instances share a database on PostgreSQL only (SQLite is one process with one writer).
-    it.runIf(dialect === 'postgres')('an event written through another instance on the same database reaches this one’s streams', async () => {
+    it.runIf(dialect === 'postgres')('an event or an agent’s presence through another instance on the same database reaches this one’s streams', async () => {
       await start();
       const id = (await createTicketAs(t, alice)).ticket_id;
       const stream = await open(alice);
+      const staff = await open(kai, `${STAFF_STREAM}?ticket_id=${id}`);
       // A second instance: its own connections, its own hub tailing the same feed.
       const db = createDb(t.config.database);
       const other = await buildApp(t.config, db, { logStream: false });
@@ -255,6 +256,10 @@ describe.each(dialects())('%s: live streams', (dialect: Dialect) => {
         expect(res.statusCode).toBe(201);
         const messages = await stream.until((m) => m.length > 0);
         expect(messages[0]?.data).toMatchObject({ type: 'comment.created', ticket_id: id, data: { comment_id: res.json<{ comment_id: string }>().comment_id } });
+        // Presence announced through the other instance shows on this one's staff streams.
+        const announced = await other.inject({ method: 'POST', url: `${ADMIN}/${id}/presence`, headers: { authorization: `Bearer ${token}` }, payload: { state: 'replying' } });
+        expect(announced.statusCode).toBe(200);
+        await staff.until((m) => m.some((x) => x.event === 'presence' && JSON.stringify(x.data.agents).includes('"state":"replying"')));
       } finally {
         await other.close();
         await db.destroy();

@@ -66,6 +66,8 @@ export interface LiveHub {
 export function createLiveHub(db: Db, options: { pollMs: number; onError: (error: unknown) => void }): LiveHub {
   const streams = new Set<State>();
   let head: FeedCursor | undefined;
+  // Set when the last stream closed: the next first stream starts from the end, not from a stale head.
+  let restart = false;
   let running: Promise<void> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
@@ -107,10 +109,21 @@ export function createLiveHub(db: Db, options: { pollMs: number; onError: (error
       });
   };
 
+  /**
+   * One round: reads, then tells. Where each stream stands moves only once its messages are
+   * handed to it, so a round that fails halfway (the database went away) is read again whole
+   * next time, and nothing is skipped.
+   */
   async function round(): Promise<void> {
     if (streams.size === 0) return;
-    if (!head) head = (await readEvents(db, FEED_START, 1, { ticketId: NO_TICKET })).next;
+    if (!head || restart) {
+      restart = false;
+      head = (await readEvents(db, FEED_START, 1, { ticketId: NO_TICKET })).next;
+    }
+    let at: FeedCursor = head;
     const outbox = new Map<State, LiveMessage[]>();
+    const moved = new Map<State, { cursor: FeedCursor; caughtUp: boolean }>();
+    const placeOf = (state: State) => moved.get(state) ?? { cursor: state.subscriber.cursor, caughtUp: state.caughtUp };
     const framed = new Map<FeedRow, LiveMessage>();
     const messageOf = (row: FeedRow): LiveMessage => {
       let message = framed.get(row);
@@ -127,53 +140,61 @@ export function createLiveHub(db: Db, options: { pollMs: number; onError: (error
     // not resume starts where the hub stands.
     for (const state of [...streams]) {
       if (state.caughtUp) continue;
-      const { subscriber } = state;
-      if (!subscriber.cursor) {
-        subscriber.cursor = head;
-        state.caughtUp = true;
+      const { audience } = state.subscriber;
+      let cursor = state.subscriber.cursor;
+      if (!cursor) {
+        moved.set(state, { cursor: at, caughtUp: true });
         continue;
       }
-      for (let page = 0; page < CATCH_UP_PAGES; page++) {
-        const read = await readEvents(db, subscriber.cursor, PAGE, filterOf(subscriber.audience));
+      let caughtUp = false;
+      for (let page = 0; page < CATCH_UP_PAGES && !caughtUp; page++) {
+        const read = await readEvents(db, cursor, PAGE, filterOf(audience));
         for (const row of read.rows) post(state, messageOf(row));
-        subscriber.cursor = read.next;
+        cursor = read.next;
         // The end of an unfiltered read is the end of the whole feed, at or after the hub's head.
-        if (!read.hasMore) {
-          state.caughtUp = true;
-          break;
-        }
+        caughtUp = !read.hasMore;
       }
+      moved.set(state, { cursor, caughtUp });
+      // Far behind: the rest at once, not at the next poll.
+      if (!caughtUp) again = true;
     }
 
     // What was committed since the last round, read once for every stream.
     for (;;) {
-      const live = [...streams].filter((state) => state.caughtUp);
-      const read = await readEvents(db, head, PAGE, {});
+      const live = [...streams].filter((state) => placeOf(state).caughtUp);
+      const read = await readEvents(db, at, PAGE, {});
       const owners = live.some((state) => state.subscriber.audience.kind === 'customer') ? await ownersOf(read.rows) : new Map<string, Owner>();
       for (const row of read.rows) {
         for (const state of live) {
-          const { subscriber } = state;
-          if (compareCursors(row.cursor, subscriber.cursor as FeedCursor) <= 0 || !sees(subscriber.audience, row, owners)) continue;
+          if (compareCursors(row.cursor, placeOf(state).cursor as FeedCursor) <= 0 || !sees(state.subscriber.audience, row, owners)) continue;
           post(state, messageOf(row));
         }
       }
-      for (const state of live) state.subscriber.cursor = laterOf(state.subscriber.cursor as FeedCursor, read.next);
-      head = read.next;
+      for (const state of live) moved.set(state, { cursor: laterOf(placeOf(state).cursor as FeedCursor, read.next), caughtUp: true });
+      at = read.next;
       if (!read.hasMore) break;
     }
 
-    await presenceRound(post);
+    const presenceTold = await presenceRound(post);
 
     // Under SQLite group commit, nothing is told before the commits it shows are on disk.
     await durable(db);
+    head = at;
+    presenceTold();
+    for (const [state, place] of moved) {
+      state.subscriber.cursor = place.cursor;
+      state.caughtUp = place.caughtUp;
+    }
     for (const [state, messages] of outbox) if (streams.has(state)) state.subscriber.send(messages);
   }
 
-  async function presenceRound(post: (state: State, message: LiveMessage) => void): Promise<void> {
+  /** Posts what staff streams should hear about agents; returns what to remember once it is sent. */
+  async function presenceRound(post: (state: State, message: LiveMessage) => void): Promise<() => void> {
     const staff = [...streams].filter((state) => state.subscriber.audience.kind === 'staff');
     if (staff.length === 0) {
-      presence = new Map();
-      return;
+      return () => {
+        presence = new Map();
+      };
     }
     const rows = await activePresence(db, new Date().toISOString());
     const now = new Map<string, TicketPresenceRow[]>();
@@ -181,23 +202,27 @@ export function createLiveHub(db: Db, options: { pollMs: number; onError: (error
     const signatures = new Map([...now].map(([ticketId, agents]) => [ticketId, JSON.stringify(agents.map((a) => [a.user_id, a.state]))]));
     const changed = new Set([...signatures].filter(([ticketId, signature]) => presence.get(ticketId) !== signature).map(([ticketId]) => ticketId));
     for (const ticketId of presence.keys()) if (!signatures.has(ticketId)) changed.add(ticketId);
-    presence = signatures;
     const framed = new Map<string, LiveMessage>();
     const messageOf = (ticketId: string): LiveMessage => {
       let message = framed.get(ticketId);
       if (!message) framed.set(ticketId, (message = frame('presence', presenceMessage(ticketId, now.get(ticketId) ?? []))));
       return message;
     };
+    const told: State[] = [];
     for (const state of staff) {
       const { ticketId } = state.subscriber.audience as { ticketId?: string };
       // A new stream hears of every agent already there; the others hear of changes.
       const tickets = state.presenceSent ? changed : new Set(now.keys());
-      state.presenceSent = true;
+      told.push(state);
       for (const id of tickets) {
         if (ticketId && id !== ticketId) continue;
         post(state, messageOf(id));
       }
     }
+    return () => {
+      presence = signatures;
+      for (const state of told) state.presenceSent = true;
+    };
   }
 
   return {
@@ -214,8 +239,7 @@ export function createLiveHub(db: Db, options: { pollMs: number; onError: (error
         if (streams.size > 0) return;
         clearInterval(heartbeats);
         heartbeats = undefined;
-        // The next first stream starts from the end again, not from a stale head.
-        head = undefined;
+        restart = true;
         presence = new Map();
       };
     },

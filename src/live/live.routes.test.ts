@@ -7,6 +7,9 @@ import { feedSettled } from '../../test/events.js';
 import { dialects, type Dialect } from '../../test/dialects.js';
 import { alice, bob, buildTestApp, carol, createTicketAs, problem, sam, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
 import { SseStream, type SseMessage } from '../../test/sse.js';
+import { asCustomer, planCustomerComment } from '../tickets/ticket.changes.js';
+import { ALL_TENANTS, findTicket, writeChange } from '../tickets/ticket.repository.js';
+import type { TicketRow } from '../tickets/ticket.table.js';
 
 const ADMIN = '/api/v1/admin/support/tickets';
 const STREAM = '/api/v1/support/events/stream';
@@ -146,6 +149,36 @@ describe.each(dialects())('%s: live streams', (dialect: Dialect) => {
       const byQuery = await open(alice, `${STREAM}?last_event_id=${encodeURIComponent(resumeFrom)}`);
       const again = await byQuery.until(hasEvent(all.at(-1)?.event_id as string));
       expect(again.map((m) => m.data.event_id)).toEqual(after.map((m) => m.data.event_id));
+    });
+
+    // PostgreSQL only: SQLite has one writer, so no transaction can commit behind a later one there.
+    it.runIf(dialect === 'postgres')('delivers an event whose transaction commits late, once, after one that committed earlier', async () => {
+      await start();
+      const mine = await createTicketAs(t, alice);
+      const bobs = await createTicketAs(t, bob);
+      const staff = await open(sam, STAFF_STREAM);
+      const customer = await open(alice);
+      let commit!: () => void;
+      const held = new Promise<void>((resolve) => (commit = resolve));
+      let written!: () => void;
+      const wrote = new Promise<void>((resolve) => (written = resolve));
+      // A change whose transaction stays open: its event's number is taken, its commit comes later.
+      const late = t.db.transaction().execute(async (trx) => {
+        const ticket = await findTicket(trx, mine.ticket_id, ALL_TENANTS);
+        await writeChange(trx, planCustomerComment(ticket as TicketRow, asCustomer({ userId: alice.id, tenantId: 'org_acme', email: alice.email, isStaff: false }), 'late', new Date().toISOString()));
+        written();
+        await held;
+      });
+      await wrote;
+      expect((await post(bob, `${TICKETS}/${bobs.ticket_id}/comments`, { content: 'early' })).statusCode).toBe(201);
+      commit();
+      await late;
+      const all = (await feed()).filter((e) => e.type === 'comment.created');
+      expect(all).toHaveLength(2);
+      const seen = await staff.until((m) => all.every((e) => m.some((x) => x.data.event_id === e.event_id)));
+      expect(seen.map((m) => m.data.event_id)).toEqual(all.map((e) => e.event_id));
+      const hers = await customer.until((m) => m.length > 0);
+      expect(hers.map((m) => m.data.ticket_id)).toEqual([mine.ticket_id]);
     });
 
     it('ends with event: expired when the token expires', async () => {

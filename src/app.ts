@@ -26,6 +26,9 @@ import { dashboardNotFoundPage, dashboardRoutes } from './web/dashboard.routes.j
 import { eventRoutes } from './events/event.routes.js';
 import { eventSchemas } from './events/event.schemas.js';
 import { webSchemas } from './web/web.schemas.js';
+import { liveRoutes } from './live/live.routes.js';
+import { liveSchemas } from './live/live.schemas.js';
+import { createLiveStreams } from './live/live.service.js';
 
 // The largest legal body, every character \u-escaped (an emoji is then 12 bytes: a client with
 // ASCII-only JSON, Python's default, sends that), is a new ticket at 245,677 bytes; the rest of
@@ -35,7 +38,7 @@ const MAX_PARAM_LENGTH = 200;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** Every schema with an $id: validated, serialized, documented and served from this one list. */
-const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas, ...eventSchemas, ...webSchemas];
+const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas, ...eventSchemas, ...liveSchemas, ...webSchemas];
 
 // What a browser client may read from a cross-origin response.
 const EXPOSED_HEADERS = ['location', 'etag', 'link', 'x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after'];
@@ -163,6 +166,9 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
   const devKeys = config.auth.mode === 'development' ? await loadOrCreateDevKeys(config.dataDir) : undefined;
   const verifyToken = options.verifyToken ?? (await createTokenVerifier(config.auth, devKeys));
   const rememberUser = createUserTracker(db);
+  const streams = createLiveStreams(db, config.live, (error) => app.log.error({ err: error }, 'reading the events feed for live streams failed; trying again'));
+  // Open streams would keep the server from closing: they end first.
+  app.addHook('preClose', async () => streams.close());
 
   await app.register(healthRoutes, { db });
   await app.register(async (api) => {
@@ -171,9 +177,15 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     api.addHook('onRequest', requireActor(verifyToken));
     api.addHook('onRequest', createRateLimiter(config.rateLimit));
     api.addHook('onRequest', async (request) => rememberUser(request.actor as Actor));
+    // A write through this instance is read for its streams at once, not at the next poll.
+    api.addHook('onResponse', (request, _reply, done) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') streams.wake();
+      done();
+    });
     await api.register(ticketRoutes, { db });
     await api.register(adminRoutes, { db, dialect: config.database.kind });
     await api.register(eventRoutes, { db });
+    await api.register(liveRoutes, { db, streams });
   }, { prefix: API_PREFIX });
   await openApiRoutes(app, NAMED_SCHEMAS);
   await app.register(dashboardRoutes, { config, devKeys });

@@ -46,6 +46,8 @@ export interface Config {
   readonly auth: AuthConfig;
   /** Days the events feed keeps an event (pruned in the background). */
   readonly eventRetentionDays: number;
+  /** Live streams (src/live): caps on open streams, and how often an instance with streams open reads the feed. */
+  readonly live: { readonly streamsPerUser: number; readonly streamsPerInstance: number; readonly pollMs: number };
 }
 
 /** Thrown when the environment cannot produce a valid configuration; lists every problem. */
@@ -103,6 +105,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(eventRetentionDays) || eventRetentionDays < 1 || eventRetentionDays > 36_500) {
     problems.push(`HELPDESK_EVENT_RETENTION_DAYS must be a whole number of days from 1 to 36500 (got "${env.HELPDESK_EVENT_RETENTION_DAYS}")`);
   }
+  const whole = (name: string, fallback: number, min: number, max: number, unit: string): number => {
+    const value = Number(env[name] ?? String(fallback));
+    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be a whole number of ${unit} from ${min} to ${max} (got "${env[name]}")`);
+    return value;
+  };
+  const live = {
+    streamsPerUser: whole('HELPDESK_LIVE_STREAMS_PER_USER', 5, 1, 1000, 'streams'),
+    streamsPerInstance: whole('HELPDESK_LIVE_STREAMS_PER_INSTANCE', 10_000, 1, 1_000_000, 'streams'),
+    pollMs: whole('HELPDESK_LIVE_POLL_MS', 500, 50, 60_000, 'milliseconds'),
+  };
   const corsOrigins = list(env.HELPDESK_CORS_ORIGINS);
   for (const origin of corsOrigins) {
     if (!/^https?:\/\/[^/]+$/.test(origin)) problems.push(`HELPDESK_CORS_ORIGINS entries must be origins like https://app.example.com (got "${origin}")`);
@@ -180,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: Object.freeze(database),
     auth: Object.freeze(auth),
     eventRetentionDays,
+    live: Object.freeze(live),
   });
 }
 

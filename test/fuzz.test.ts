@@ -158,9 +158,11 @@ describe.each(dialects())('%s: fuzzing every operation from the OpenAPI document
     const doc = (await t.app.inject({ url: '/api/v1/openapi.json' })).json();
     components = doc.components.schemas;
     ajv.addSchema({ $id: 'doc', components: doc.components });
-    operations = Object.entries(doc.paths as Record<string, Record<string, Operation>>).flatMap(([path, ops]) =>
-      Object.entries(ops).map(([method, op]) => ({ ...op, method: method.toUpperCase(), path })),
-    );
+    operations = Object.entries(doc.paths as Record<string, Record<string, Operation>>)
+      .flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ ...op, method: method.toUpperCase(), path })))
+      // A live stream that opens never ends, so app.inject cannot wait for it: its answers are
+      // checked against this document over a real port in src/live/live.routes.test.ts.
+      .filter((op) => !op.responses['200']?.content?.['text/event-stream']);
     await t.as(sam, { url: '/api/v1/admin/support/agents' });
     tickets = [(await createTicketAs(t, alice)).ticket_id, (await createTicketAs(t, carol)).ticket_id];
     loop.enable();

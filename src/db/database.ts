@@ -16,6 +16,7 @@ import type {
 import type { EventConsumerTable, TicketEventTable } from '../events/event.table.js';
 import type { IdempotencyKeyTable } from '../idempotency/idempotency.table.js';
 import type { UserTable } from '../users/user.table.js';
+import type { TicketPresenceTable } from '../live/presence.table.js';
 
 export interface Database {
   tickets: TicketTable;
@@ -31,6 +32,7 @@ export interface Database {
   ticket_owner_versions: TicketOwnerVersionTable;
   users: UserTable;
   idempotency_keys: IdempotencyKeyTable;
+  ticket_presence: TicketPresenceTable;
 }
 
 /** The SQL dialects helpdesk runs on; dialect-specific SQL is the exception (full-text search). */

@@ -20,6 +20,7 @@ import { postgresSearchFacetsMigration } from './migrations/016_search_facets_po
 import { ticketEventsMigration } from './migrations/017_ticket_events.js';
 import { ticketLimitsMigration } from './migrations/018_ticket_limits.js';
 import { idempotencyTenantMigration } from './migrations/019_idempotency_tenant.js';
+import { ticketPresenceMigration } from './migrations/022_ticket_presence.js';
 import { attentionMigration } from './migrations/026_attention.js';
 import { eventConsumersMigration } from './migrations/027_event_consumers.js';
 
@@ -45,6 +46,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '017_ticket_events': ticketEventsMigration(dialect),
     '018_ticket_limits': ticketLimitsMigration(dialect),
     '019_idempotency_tenant': idempotencyTenantMigration(dialect),
+    '022_ticket_presence': ticketPresenceMigration,
     '026_attention': attentionMigration(dialect),
     '027_event_consumers': eventConsumersMigration,
   };

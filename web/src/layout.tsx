@@ -5,6 +5,7 @@ import { ShortcutsDialog } from './components/shortcuts-dialog';
 import { clearDrafts } from './drafts';
 import { SHORTCUTS, useShortcuts } from './keyboard';
 import { useFocusOnNavigation } from './page';
+import { LiveIndicator, LiveProvider } from './live/live';
 import { useSession } from './session/session';
 
 /** The frame of every signed-in page: skip link, header with navigation and shortcuts, main content. */
@@ -30,7 +31,7 @@ export function Layout() {
         { to: '/tickets/new', label: 'New ticket' },
       ];
   return (
-    <>
+    <LiveProvider>
       <a className="skip-link" href="#main">
         Skip to content
       </a>
@@ -48,6 +49,7 @@ export function Layout() {
           </ul>
         </nav>
         <div className="who">
+          <LiveIndicator />
           <button type="button" className="link-button shortcuts-button" onClick={() => setHelpOpen(true)} aria-keyshortcuts="?">
             Shortcuts <kbd aria-hidden="true">?</kbd>
           </button>
@@ -68,6 +70,6 @@ export function Layout() {
         <Outlet />
       </main>
       <ShortcutsDialog open={isHelpOpen} sections={session.isStaff ? SHORTCUTS.staff : SHORTCUTS.customer} onClose={() => setHelpOpen(false)} />
-    </>
+    </LiveProvider>
   );
 }

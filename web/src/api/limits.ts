@@ -19,6 +19,9 @@ export const MAX_LENGTH = {
     "$schema": 500,
     "content": 20000
   },
+  "PresenceBody": {
+    "$schema": 500
+  },
   "CreateDevTokenBody": {
     "$schema": 500
   }

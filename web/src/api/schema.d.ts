@@ -269,6 +269,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/support/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow my tickets live (Server-Sent Events)
+         * @description What happens to the caller’s own tickets as it happens: the events a customer may see, never an internal note. Each message: `id:` the event’s feed cursor, `event:` its type, `data:` the event as in the events feed (one JSON line). Reconnecting with `Last-Event-ID` (or `last_event_id`) resumes after that event: nothing missed, nothing repeated, late commits included. A comment line every 15 s keeps the connection open; when the token expires the stream ends with `event: expired` (reconnect with a fresh token). Authenticated with the bearer token like every call (browsers: a fetch-based SSE client, since `EventSource` cannot send the header). A user may hold a few streams at once (429 beyond); the rate limit counts a stream as one request.
+         */
+        get: operations["stream-events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/support/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow the desk live (Server-Sent Events, staff)
+         * @description Every event of every ticket (or of one), as it happens, and `event: presence` messages (no `id:`; not in the log): `data` {ticket_id, agents: [{user_id, email, state, expires_at}]}, the agents on a ticket whenever they change, and all of them when the stream opens. Each message: `id:` the event’s feed cursor, `event:` its type, `data:` the event as in the events feed (one JSON line). Reconnecting with `Last-Event-ID` (or `last_event_id`) resumes after that event: nothing missed, nothing repeated, late commits included. A comment line every 15 s keeps the connection open; when the token expires the stream ends with `event: expired` (reconnect with a fresh token). Authenticated with the bearer token like every call (browsers: a fetch-based SSE client, since `EventSource` cannot send the header). A user may hold a few streams at once (429 beyond); the rate limit counts a stream as one request.
+         */
+        get: operations["stream-events-staff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/support/tickets/{ticketId}/presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Say I am viewing or replying to a ticket (staff)
+         * @description Puts the caller on the ticket for 30 s (renew it to stay), so that other agents see who else is there (`event: presence` on the staff stream). Not ticket data: no event, no history, never shown to customers.
+         */
+        post: operations["announce-presence-staff"];
+        /**
+         * Say I left a ticket (staff)
+         * @description Takes the caller off the ticket at once rather than when the announcement expires.
+         */
+        delete: operations["leave-presence-staff"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1067,6 +1131,49 @@ export interface components {
             next_cursor: string;
             /** @description Whether more events can be read right away */
             has_more: boolean;
+        };
+        PresenceBody: {
+            /**
+             * Format: uri-reference
+             * @description A URL to the JSON Schema for this object.
+             * @example /api/v1/schemas/PresenceBody.json
+             */
+            readonly $schema?: string;
+            /**
+             * @description `viewing` the ticket, or `replying` to it
+             * @enum {string}
+             */
+            state: "viewing" | "replying";
+        };
+        TicketPresence: {
+            /**
+             * Format: uri-reference
+             * @description A URL to the JSON Schema for this object.
+             * @example /api/v1/schemas/TicketPresence.json
+             */
+            readonly $schema: string;
+            /**
+             * Format: uuid
+             * @description The ticket
+             */
+            ticket_id: string;
+            /** @description Every agent on the ticket now, the caller included */
+            agents: {
+                /** @description The agent’s user ID */
+                user_id: string;
+                /** @description Their email */
+                email: string;
+                /**
+                 * @description `viewing` the ticket, or `replying` to it
+                 * @enum {string}
+                 */
+                state: "viewing" | "replying";
+                /**
+                 * Format: date-time
+                 * @description When they count as gone unless they announce themselves again
+                 */
+                expires_at: string;
+            }[];
         };
         DevIdentity: {
             /**
@@ -2320,6 +2427,351 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity: validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "stream-events": {
+        parameters: {
+            query?: {
+                /** @description Resume after this event (its `id:`, a feed cursor), as the `Last-Event-ID` header does for clients that cannot send it; the header wins when both are sent */
+                last_event_id?: string;
+            };
+            header?: {
+                /** @description Resume after this event: sent by an SSE client when it reconnects */
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless stream of events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity: validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "stream-events-staff": {
+        parameters: {
+            query?: {
+                /** @description Resume after this event (its `id:`, a feed cursor), as the `Last-Event-ID` header does for clients that cannot send it; the header wins when both are sent */
+                last_event_id?: string;
+                /** @description Only this ticket’s events and agents */
+                ticket_id?: string;
+            };
+            header?: {
+                /** @description Resume after this event: sent by an SSE client when it reconnects */
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless stream of events and presence */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity: validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "announce-presence-staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket UUID */
+                ticketId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PresenceBody"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketPresence"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity: validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "leave-presence-staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket UUID */
+                ticketId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Gone */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -64,6 +64,7 @@ function ClerkGate({ children }: { children: ReactNode }) {
     email: user.primaryEmailAddress?.emailAddress ?? '',
     isStaff: staff.data,
     api,
+    getToken: () => getToken(),
     signOut() {
       queryClient.clear();
       setNotice(undefined);

@@ -42,6 +42,7 @@ export function DevSession({ identities, children }: { identities: DevIdentity[]
       isStaff: stored.identity.is_staff,
       // A 401 means the token expired or the server no longer knows its key: back to sign-in.
       api: createApi(async () => stored.token, () => signOut(SESSION_ENDED_MESSAGE)),
+      getToken: async () => stored.token,
       signOut: () => signOut(),
     };
   }, [stored, queryClient]);

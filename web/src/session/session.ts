@@ -8,6 +8,8 @@ export interface Session {
   email: string;
   isStaff: boolean;
   api: Api;
+  /** The current bearer token (a fresh one in Clerk mode), for what the typed client does not carry: the live stream. */
+  getToken(): Promise<string | null>;
   signOut(): void;
 }
 

@@ -16,6 +16,7 @@ import { PageHeading, useDocumentTitle } from '../../page';
 import { useSession } from '../../session/session';
 import { EMPTY_VIEW, PAGE_SIZE, readQueueParams, SORTS, STATUS_CHOICES, viewCountQuery, VIEW_NAMES, VIEWS, type View } from './queue-params';
 import { loadTrail, saveTrail } from './queue-trail';
+import { useLive } from '../../live/live';
 
 type QueueTicket = components['schemas']['AdminTicketSummary'];
 
@@ -25,6 +26,7 @@ type QueueTicket = components['schemas']['AdminTicketSummary'];
  */
 export function QueuePage() {
   const { api, userId } = useSession();
+  const { arrived } = useLive();
   const navigate = useNavigate();
   const location = useLocation();
   const [params, setParams] = useSearchParams();
@@ -223,6 +225,7 @@ export function QueuePage() {
                 <tr
                   key={ticket.ticket_id}
                   className={[i === selectedIndex ? 'selected' : '', ticket.unread ? 'unread' : ''].join(' ').trim() || undefined}
+                  data-arrived={arrived.has(ticket.ticket_id) || undefined}
                   // The whole line opens the ticket for a mouse; the title link is its keyboard (and only Tab) stop.
                   onClick={(e) => {
                     if (!(e.target instanceof Element && e.target.closest('a, button'))) open(ticket, true);

@@ -12,6 +12,7 @@ import { WaitingBadge } from '../../components/waiting';
 import { humanize, personName, ticketNumber } from '../../format';
 import { useShortcuts } from '../../keyboard';
 import { PageHeading, useDocumentTitle } from '../../page';
+import { PresenceNote, useAnnouncePresence } from '../../live/presence';
 import { useSession } from '../../session/session';
 import { TicketNav, useTicketTrail } from './ticket-nav';
 import { TriagePanel } from './triage-panel';
@@ -30,6 +31,7 @@ function WorkspacePage({ ticketId }: { ticketId: string }) {
   const { api, userId } = useSession();
   const navigate = useNavigate();
   const work = useStaffTicket(ticketId);
+  useAnnouncePresence(ticketId);
   const nav = useTicketTrail(ticketId);
   const composer = useRef<ComposerHandle>(null);
   const [statusAfter, setStatusAfter] = useState<TicketStatus | ''>('');
@@ -87,6 +89,7 @@ function WorkspacePage({ ticketId }: { ticketId: string }) {
           <span className="ticket-number">{ticketNumber(current.number)}</span> · {humanize(current.type)} · <span title={current.created_by_email}>{personName(current.created_by_email)}</span> at <strong>{current.tenant_id}</strong> · opened{' '}
           <RelativeTime iso={current.created_at} /> · updated <RelativeTime iso={current.updated_at} />
         </p>
+        <PresenceNote ticketId={current.ticket_id} />
       </div>
       <TriagePanel
         ticket={current}

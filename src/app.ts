@@ -43,7 +43,7 @@ const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchema
 // What a browser client may read from a cross-origin response.
 const EXPOSED_HEADERS = ['location', 'etag', 'link', 'x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after'];
 // The request headers the API reads beyond the CORS-safelisted ones: a browser must be allowed to send each.
-const ALLOWED_HEADERS = ['authorization', 'content-type', 'if-match', 'idempotency-key'];
+const ALLOWED_HEADERS = ['authorization', 'content-type', 'if-match', 'idempotency-key', 'last-event-id'];
 
 export interface AppOptions {
   /** Where logs go (stdout by default); tests pass a stream to read what was logged, or false. */

@@ -136,5 +136,10 @@ describe.runIf(dialects().includes('postgres'))('PostgreSQL mistakes, told in wo
     expect(refused.stderr).toContain('Cannot reach PostgreSQL at 127.0.0.1:1');
     expect(refused.stderr).toContain('pg_isready');
     expect(refused.stderr).not.toMatch(STACK_FRAME);
+    // The server at start-up says the same, and exits rather than hang.
+    const serve = await outcome(['serve'], cliEnv({ DATABASE_URL: urlWith((u) => ((u.hostname = '127.0.0.1'), (u.port = '1'))) }));
+    expect(serve.code).toBe(1);
+    expect(serve.stderr).toContain('Cannot reach PostgreSQL at 127.0.0.1:1');
+    expect(serve.stderr).not.toMatch(STACK_FRAME);
   });
 });

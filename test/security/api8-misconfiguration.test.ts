@@ -54,7 +54,7 @@ describe.each(dialects())('%s', (dialect) => {
       expect(res.statusCode, `${method} ${p}`).toBe(204);
       expect(res.headers['access-control-allow-origin'], `${method} ${p}`).toBe(origin);
       expect(String(res.headers['access-control-allow-methods']).split(/,\s*/), `${method} ${p}`).toContain(method);
-      expect(String(res.headers['access-control-allow-headers']).split(/,\s*/)).toEqual(expect.arrayContaining(['authorization', 'content-type', 'if-match', 'idempotency-key']));
+      expect(String(res.headers['access-control-allow-headers']).split(/,\s*/)).toEqual(expect.arrayContaining(['authorization', 'content-type', 'if-match', 'idempotency-key', 'last-event-id']));
     }
     // The request itself, as Chromium sends it after the preflight: a staff triage change.
     const ticket = await createTicketAs(t, alice);

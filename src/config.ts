@@ -46,6 +46,19 @@ export interface Config {
   readonly auth: AuthConfig;
   /** Days the events feed keeps an event (pruned in the background). */
   readonly eventRetentionDays: number;
+  /** Signed webhooks: what endpoints may point at, and how many deliveries one endpoint gets at once. */
+  readonly webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** http:// endpoints allowed as well as https:// (development and tests). */
+  readonly allowHttp: boolean;
+  /** Loopback, private, link-local and other internal addresses allowed (development and tests only: SSRF). */
+  readonly allowPrivate: boolean;
+  /** Deliveries in flight to one endpoint at most, across every instance. */
+  readonly concurrency: number;
+  /** This API's public base URL, put before ticket links in payloads; undefined: links are paths. */
+  readonly publicUrl: string | undefined;
 }
 
 /** Thrown when the environment cannot produce a valid configuration; lists every problem. */
@@ -103,6 +116,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(eventRetentionDays) || eventRetentionDays < 1 || eventRetentionDays > 36_500) {
     problems.push(`HELPDESK_EVENT_RETENTION_DAYS must be a whole number of days from 1 to 36500 (got "${env.HELPDESK_EVENT_RETENTION_DAYS}")`);
   }
+  const flag = (name: string): boolean => {
+    const value = env[name]?.trim() ?? '';
+    if (!['', '0', '1'].includes(value)) problems.push(`${name} must be 1 or 0 (got "${value}")`);
+    return value === '1';
+  };
+  const webhookConcurrency = Number(env.HELPDESK_WEBHOOK_CONCURRENCY ?? '4');
+  if (!Number.isInteger(webhookConcurrency) || webhookConcurrency < 1 || webhookConcurrency > 100) {
+    problems.push(`HELPDESK_WEBHOOK_CONCURRENCY must be a whole number from 1 to 100 (got "${env.HELPDESK_WEBHOOK_CONCURRENCY}")`);
+  }
+  const publicUrl = nonEmpty(env.HELPDESK_PUBLIC_URL)?.replace(/\/+$/, '');
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) {
+    problems.push(`HELPDESK_PUBLIC_URL must be an http(s) URL like https://help.example.com (got "${publicUrl}")`);
+  }
+  const webhooks = {
+    allowHttp: flag('HELPDESK_WEBHOOK_ALLOW_HTTP'),
+    allowPrivate: flag('HELPDESK_WEBHOOK_ALLOW_PRIVATE'),
+    concurrency: webhookConcurrency,
+    publicUrl,
+  };
   const corsOrigins = list(env.HELPDESK_CORS_ORIGINS);
   for (const origin of corsOrigins) {
     if (!/^https?:\/\/[^/]+$/.test(origin)) problems.push(`HELPDESK_CORS_ORIGINS entries must be origins like https://app.example.com (got "${origin}")`);
@@ -180,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: Object.freeze(database),
     auth: Object.freeze(auth),
     eventRetentionDays,
+    webhooks: Object.freeze(webhooks),
   });
 }
 

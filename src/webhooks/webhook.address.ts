@@ -67,20 +67,25 @@ function expandIpv6(address: string): number[] | undefined {
 
 /** Why an IP address is refused, or undefined if a webhook may connect to it. */
 export function refusedAddress(address: string): string | undefined {
+  const kind = refusedKind(address);
+  return kind === undefined ? undefined : `${address} is a ${kind} address`;
+}
+
+function refusedKind(address: string): string | undefined {
   const family = net.isIP(address);
-  if (family === 0) return 'not an IP address';
+  if (family === 0) return 'malformed';
   if (family === 6) {
     const v4 = embeddedIpv4(address);
-    if (v4 !== undefined) return refusedAddress(v4);
+    if (v4 !== undefined) return refusedKind(v4);
   }
-  if (!refused.check(address, family === 4 ? 'ipv4' : 'ipv6')) return undefined;
-  const list = family === 4 ? V4 : V6;
-  const match = list.find(([net4, prefix]) => {
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (!refused.check(address, type)) return undefined;
+  const match = (family === 4 ? V4 : V6).find(([network, prefix]) => {
     const one = new net.BlockList();
-    one.addSubnet(net4, prefix, family === 4 ? 'ipv4' : 'ipv6');
-    return one.check(address, family === 4 ? 'ipv4' : 'ipv6');
+    one.addSubnet(network, prefix, type);
+    return one.check(address, type);
   });
-  return `${address} is a ${match?.[2] ?? 'reserved'} address`;
+  return match?.[2] ?? 'reserved';
 }
 
 /** A URL's host without IPv6 brackets. */

@@ -43,7 +43,7 @@ export function sendOnce(url: string, headers: Record<string, string>, body: str
       request?.destroy();
       resolve({ ...result, durationMs: elapsed() });
     };
-    let request: http.ClientRequest | undefined;
+    let request: http.ClientRequest | undefined = undefined;
     const timer = setTimeout(() => finish({ error: `no answer within ${options.timeoutMs / 1000} s` }), options.timeoutMs);
     let target: URL;
     try {

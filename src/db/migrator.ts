@@ -22,6 +22,7 @@ import { ticketLimitsMigration } from './migrations/018_ticket_limits.js';
 import { idempotencyTenantMigration } from './migrations/019_idempotency_tenant.js';
 import { webhooksMigration } from './migrations/020_webhooks.js';
 import { attentionMigration } from './migrations/026_attention.js';
+import { eventConsumersMigration } from './migrations/027_event_consumers.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -47,6 +48,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '019_idempotency_tenant': idempotencyTenantMigration(dialect),
     '020_webhooks': webhooksMigration(dialect),
     '026_attention': attentionMigration(dialect),
+    '027_event_consumers': eventConsumersMigration,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Insertable } from 'kysely';
 import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
+import { consumeEvents } from '../events/event.consumer.js';
 import type { FeedRow } from '../events/event.repository.js';
 import { API_PREFIX } from '../http/schemas.js';
 import { enabledEndpoints, insertDeliveries } from './webhook.repository.js';
@@ -59,4 +60,12 @@ export async function fanOutEvents(trx: Db, events: FeedRow[], publicUrl: string
     }
   }
   await insertDeliveries(trx, rows);
+}
+
+/** The events consumer webhooks read through (events/event.consumer.ts). */
+export const WEBHOOK_CONSUMER = 'webhooks';
+
+/** Makes deliveries from the next batch of new events; how many events it took. */
+export function fanOutNewEvents(db: Db, publicUrl: string | undefined, batch = 200): Promise<number> {
+  return consumeEvents(db, WEBHOOK_CONSUMER, (trx, rows) => fanOutEvents(trx, rows, publicUrl), { batch });
 }

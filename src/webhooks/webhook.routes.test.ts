@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { alice, buildTestApp, problem, sam, type TestApp } from '../../test/helpers.js';
+import { alice, buildTestApp, createTicketAs, problem, sam, TICKETS, type TestApp } from '../../test/helpers.js';
+import { feedSettled } from '../../test/events.js';
+import { fanOutNewEvents } from './webhook.fanout.js';
 import { dialects } from '../../test/dialects.js';
 import { startReceiver, type Receiver } from '../../test/webhook-receiver.js';
 import { refusedAddress } from './webhook.address.js';
@@ -302,6 +304,92 @@ describe.each(dialects())('%s: webhooks', (dialect) => {
       expect(await deliverDue(t.db, worker({ allowPrivate: false }))).toBe(1);
       expect(receiver.received).toEqual([]);
       expect((await log(id)).deliveries[0].attempts[0]).toMatchObject({ status_code: null, error: expect.stringMatching(/^refused: localhost resolves to .* loopback address$/) });
+    });
+  });
+
+  describe('events to deliveries', () => {
+    const ADMIN = '/api/v1/admin/support/tickets';
+    /** Makes deliveries from every event written so far. */
+    async function fanOut() {
+      await feedSettled(t.db);
+      while ((await fanOutNewEvents(t.db, 'https://help.example.com')) > 0);
+    }
+
+    it('sends each subscribed event once per endpoint; `*` leaves internal notes out, naming note.created lets them in', async () => {
+      const all = await create();
+      const notes = await create({ events: ['note.created'] });
+      const statuses = await create({ events: ['ticket.status_changed'] });
+      // The consumer starts at the end of the feed: events before it are not sent.
+      await createTicketAs(t, alice, { title: 'Before the consumer' });
+      await fanOut();
+      const { ticket_id: ticketId } = await createTicketAs(t, alice);
+      await t.as(alice, { method: 'POST', url: `${TICKETS}/${ticketId}/comments`, payload: { content: 'Customer words, secret plan' } });
+      await t.as(sam, { method: 'POST', url: `${ADMIN}/${ticketId}/comments`, payload: { content: 'Internal words, do not leak', is_internal: true } });
+      await t.as(sam, { method: 'PATCH', url: `${ADMIN}/${ticketId}`, payload: { status: 'in_progress' } });
+      await fanOut();
+      // One event of a ticket at a time per endpoint, in order: four rounds.
+      while ((await deliverDue(t.db, worker())) > 0);
+      const byEndpoint = new Map<string, Json[]>();
+      for (const { headers, body } of receiver.received) {
+        const secret = [all, notes, statuses].find((e) => {
+          try {
+            new Webhook(e.secret).verify(body, headers as Record<string, string>);
+            return true;
+          } catch {
+            return false;
+          }
+        });
+        expect(secret, 'verified with one endpoint’s secret').toBeDefined();
+        byEndpoint.set(secret.id, [...(byEndpoint.get(secret.id) ?? []), JSON.parse(body)]);
+      }
+      expect(byEndpoint.get(all.id)?.map((e) => e.type)).toEqual(['ticket.created', 'comment.created', 'ticket.status_changed']);
+      expect(byEndpoint.get(notes.id)?.map((e) => e.type)).toEqual(['note.created']);
+      expect(byEndpoint.get(statuses.id)?.map((e) => e.type)).toEqual(['ticket.status_changed']);
+      const [created, comment] = byEndpoint.get(all.id) as Json[];
+      expect(created.data).toEqual({
+        number: 2,
+        status: 'open',
+        priority: expect.any(String),
+        type: 'bug',
+        ticket_id: ticketId,
+        tenant_id: 'org_acme',
+        audience: 'customer',
+        actor: { id: alice.id, type: 'user' },
+        url: `https://help.example.com/api/v1/support/tickets/${ticketId}`,
+      });
+      expect(comment.data).toMatchObject({ comment_id: expect.any(String), length: 27, url: `https://help.example.com/api/v1/support/tickets/${ticketId}` });
+      const note = (byEndpoint.get(notes.id) as Json[])[0];
+      expect(note.data).toMatchObject({ audience: 'staff', url: `https://help.example.com/api/v1/admin/support/tickets/${ticketId}` });
+      // Thin payloads: no comment's text ever leaves, and each body is far under 20 kB.
+      const bodies = receiver.received.map((r) => r.body).join('\n');
+      expect(bodies).not.toContain('secret plan');
+      expect(bodies).not.toContain('do not leak');
+      expect(Math.max(...receiver.received.map((r) => Buffer.byteLength(r.body)))).toBeLessThan(20_000);
+      // Each event once per endpoint, and the same webhook-id the event has in the feed.
+      const ids = receiver.received.map((r) => `${r.headers['webhook-id']}`);
+      expect(ids).toHaveLength(5);
+      expect(new Set(ids).size).toBe(4);
+      const feed = (await t.as(sam, { url: `/api/v1/admin/support/events?ticket_id=${ticketId}` })).json().events.map((e: Json) => e.event_id);
+      expect(new Set(ids)).toEqual(new Set(feed));
+    });
+
+    it('keeps one ticket’s events in order while a slow one is in flight, and lets other tickets pass', async () => {
+      await create();
+      await fanOut();
+      const first = await createTicketAs(t, alice);
+      for (const n of [1, 2, 3]) await t.as(alice, { method: 'POST', url: `${TICKETS}/${first.ticket_id}/comments`, payload: { content: `comment ${n}` } });
+      const second = await createTicketAs(t, alice);
+      await fanOut();
+      // Round one: the first event of each ticket, nothing behind them.
+      expect(await deliverDue(t.db, worker())).toBe(2);
+      expect(await deliverDue(t.db, worker())).toBe(1);
+      expect(await deliverDue(t.db, worker())).toBe(1);
+      expect(await deliverDue(t.db, worker())).toBe(1);
+      expect(await deliverDue(t.db, worker())).toBe(0);
+      const ofFirst = receiver.received.map((r) => JSON.parse(r.body)).filter((e) => e.data.ticket_id === first.ticket_id);
+      expect(ofFirst.map((e) => `${e.type} ${e.data.length ?? ''}`)).toEqual(['ticket.created ', 'comment.created 9', 'comment.created 9', 'comment.created 9']);
+      expect(ofFirst.map((e) => e.timestamp)).toEqual([...ofFirst.map((e) => e.timestamp)].sort());
+      expect(receiver.received.filter((r) => JSON.parse(r.body).data.ticket_id === second.ticket_id)).toHaveLength(1);
     });
   });
 

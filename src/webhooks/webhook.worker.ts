@@ -136,8 +136,15 @@ export function startWebhookWorker(
   const maxInFlight = options.maxInFlight ?? 32;
   let inFlight = 0;
   let stopped = false;
+  let running = false;
   let timer: NodeJS.Timeout | undefined;
+  const schedule = (ms: number) => {
+    clearTimeout(timer);
+    if (!stopped) timer = setTimeout(() => void round(), ms).unref();
+  };
   const round = async () => {
+    if (running) return;
+    running = true;
     let busy = false;
     try {
       if (options.fanOut) busy = (await options.fanOut()) > 0;
@@ -149,15 +156,20 @@ export function startWebhookWorker(
           inFlight++;
           attemptDelivery(db, d, delivery)
             .catch((error: unknown) => options.onError?.(error))
-            .finally(() => inFlight--);
+            .finally(() => {
+              inFlight--;
+              // A finished attempt may free the next event of its ticket or a slot of its endpoint.
+              if (!running) schedule(0);
+            });
         }
       }
     } catch (error) {
       options.onError?.(error);
     }
-    if (!stopped) timer = setTimeout(() => void round(), busy ? 0 : (options.idleMs ?? 200)).unref();
+    running = false;
+    schedule(busy ? 0 : (options.idleMs ?? 200));
   };
-  timer = setTimeout(() => void round(), 0).unref();
+  schedule(0);
   return {
     stop() {
       stopped = true;

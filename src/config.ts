@@ -57,6 +57,8 @@ export interface WebhookConfig {
   readonly allowPrivate: boolean;
   /** Deliveries in flight to one endpoint at most, across every instance. */
   readonly concurrency: number;
+  /** Seconds a receiver has to answer; a claim's lease is twice that and 5 s more. */
+  readonly timeoutSeconds: number;
   /** This API's public base URL, put before ticket links in payloads; undefined: links are paths. */
   readonly publicUrl: string | undefined;
 }
@@ -125,6 +127,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(webhookConcurrency) || webhookConcurrency < 1 || webhookConcurrency > 100) {
     problems.push(`HELPDESK_WEBHOOK_CONCURRENCY must be a whole number from 1 to 100 (got "${env.HELPDESK_WEBHOOK_CONCURRENCY}")`);
   }
+  const webhookTimeout = Number(env.HELPDESK_WEBHOOK_TIMEOUT_SECONDS ?? '15');
+  if (!Number.isInteger(webhookTimeout) || webhookTimeout < 1 || webhookTimeout > 60) {
+    problems.push(`HELPDESK_WEBHOOK_TIMEOUT_SECONDS must be a whole number from 1 to 60 (got "${env.HELPDESK_WEBHOOK_TIMEOUT_SECONDS}")`);
+  }
   const publicUrl = nonEmpty(env.HELPDESK_PUBLIC_URL)?.replace(/\/+$/, '');
   if (publicUrl !== undefined && !/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) {
     problems.push(`HELPDESK_PUBLIC_URL must be an http(s) URL like https://help.example.com (got "${publicUrl}")`);
@@ -133,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowHttp: flag('HELPDESK_WEBHOOK_ALLOW_HTTP'),
     allowPrivate: flag('HELPDESK_WEBHOOK_ALLOW_PRIVATE'),
     concurrency: webhookConcurrency,
+    timeoutSeconds: webhookTimeout,
     publicUrl,
   };
   const corsOrigins = list(env.HELPDESK_CORS_ORIGINS);

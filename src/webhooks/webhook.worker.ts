@@ -42,7 +42,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** Claims up to `limit` due deliveries for this worker (a lease in the database). */
 export function claimDue(db: Db, options: DeliveryOptions, limit: number): Promise<ClaimedDelivery[]> {
   const now = clock(options);
-  const leaseMs = options.leaseMs ?? 2 * (options.timeoutMs ?? 15_000) + 30_000;
+  // Past the send's own timeout, so a live worker's claim never runs out under it.
+  const leaseMs = options.leaseMs ?? 2 * (options.timeoutMs ?? 15_000) + 5_000;
   return db.transaction().execute((trx) => claimDeliveries(trx, iso(now), iso(now + leaseMs), options.worker ?? 'worker', limit, options.concurrency));
 }
 
@@ -132,7 +133,13 @@ export function startWebhookWorker(
   config: WebhookConfig,
   options: { fanOut?: () => Promise<number>; idleMs?: number; maxInFlight?: number; onError?: (error: unknown) => void; onDisabled?: DeliveryOptions['onDisabled'] } = {},
 ): WebhookWorker {
-  const delivery: DeliveryOptions = { allowPrivate: config.allowPrivate, concurrency: config.concurrency, worker: randomUUID(), onDisabled: options.onDisabled };
+  const delivery: DeliveryOptions = {
+    allowPrivate: config.allowPrivate,
+    concurrency: config.concurrency,
+    timeoutMs: config.timeoutSeconds * 1000,
+    worker: randomUUID(),
+    onDisabled: options.onDisabled,
+  };
   const maxInFlight = options.maxInFlight ?? 32;
   let inFlight = 0;
   let stopped = false;

@@ -19,6 +19,16 @@ export const MAX_LENGTH = {
     "$schema": 500,
     "content": 20000
   },
+  "CreateWebhookBody": {
+    "$schema": 500,
+    "url": 2000,
+    "description": 500
+  },
+  "UpdateWebhookBody": {
+    "$schema": 500,
+    "url": 2000,
+    "description": 500
+  },
   "CreateDevTokenBody": {
     "$schema": 500
   }

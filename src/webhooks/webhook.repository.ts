@@ -37,6 +37,11 @@ export async function updateEndpoint(db: Db, id: string, patch: Updateable<Webho
   await db.updateTable('webhook_endpoints').set(patch).where('id', '=', id).execute();
 }
 
+/** Clears an endpoint's failure count after a success (a no-op, and no write, while it is healthy). */
+export async function markEndpointHealthy(db: Db, id: string): Promise<void> {
+  await db.updateTable('webhook_endpoints').set({ failing_since: null }).where('id', '=', id).where('failing_since', 'is not', null).execute();
+}
+
 /** Deletes an endpoint and (by cascade) its deliveries and their attempts; whether it was there. */
 export async function deleteEndpoint(db: Db, id: string): Promise<boolean> {
   const result = await db.deleteFrom('webhook_endpoints').where('id', '=', id).executeTakeFirst();

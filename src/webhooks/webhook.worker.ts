@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { WebhookConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
-import { claimDeliveries, insertAttempt, lockEndpoint, updateDelivery, updateEndpoint, type ClaimedDelivery } from './webhook.repository.js';
+import { claimDeliveries, insertAttempt, lockEndpoint, markEndpointHealthy, updateDelivery, updateEndpoint, type ClaimedDelivery } from './webhook.repository.js';
 import { sendOnce, type SendResult } from './webhook.sender.js';
 import { signatureHeaders } from './webhook.signing.js';
 
@@ -92,9 +92,6 @@ export async function attemptDelivery(db: Db, delivery: ClaimedDelivery, options
       response_body: result.body ?? null,
       error: result.error ?? null,
     });
-    const endpoint = await lockEndpoint(trx, delivery.endpoint_id);
-    // Deleted meanwhile: its deliveries went with it.
-    if (!endpoint) return;
     await updateDelivery(trx, delivery.id, {
       status: outcome.status,
       attempts,
@@ -104,9 +101,12 @@ export async function attemptDelivery(db: Db, delivery: ClaimedDelivery, options
       last_attempt_at: iso(attemptedAt),
     });
     if (outcome.status === 'succeeded') {
-      if (endpoint.failing_since !== null) await updateEndpoint(trx, endpoint.id, { failing_since: null });
+      await markEndpointHealthy(trx, delivery.endpoint_id);
       return;
     }
+    const endpoint = await lockEndpoint(trx, delivery.endpoint_id);
+    // Deleted meanwhile: its deliveries went with it.
+    if (!endpoint) return;
     const failingSince = endpoint.failing_since ?? iso(attemptedAt);
     if (endpoint.disabled_at === null && outcome.status === 'failed' && outcome.disable === 'gone') disabled = 'gone';
     else if (endpoint.disabled_at === null && Date.parse(failingSince) <= attemptedAt - FAILING_DISABLE_MS) disabled = 'failing';
@@ -149,12 +149,21 @@ export function startWebhookWorker(
     clearTimeout(timer);
     if (!stopped) timer = setTimeout(() => void round(), ms).unref();
   };
+  const idleMs = options.idleMs ?? 200;
+  let fannedOutAt = 0;
+  let isFanOutBehind = false;
   const round = async () => {
     if (running) return;
     running = true;
     let busy = false;
     try {
-      if (options.fanOut) busy = (await options.fanOut()) > 0;
+      // New events are looked for on the timer (or at once while a backlog remains), not on every
+      // finished attempt: each look is a transaction that would compete with the API's writes.
+      if (options.fanOut && (isFanOutBehind || Date.now() - fannedOutAt >= idleMs)) {
+        fannedOutAt = Date.now();
+        isFanOutBehind = (await options.fanOut()) > 0;
+        busy = isFanOutBehind;
+      }
       const room = maxInFlight - inFlight;
       if (room > 0 && !stopped) {
         const claimed = await claimDue(db, delivery, room);
@@ -174,7 +183,7 @@ export function startWebhookWorker(
       options.onError?.(error);
     }
     running = false;
-    schedule(busy ? 0 : (options.idleMs ?? 200));
+    schedule(busy ? 0 : idleMs);
   };
   schedule(0);
   return {

@@ -2,6 +2,7 @@ import type { WebhookConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import { newId, nowIso } from '../db/ids.js';
 import { AppError, conflict, notFound } from '../http/problem.js';
+import { schemaUrl } from '../http/schemas.js';
 import { hostOf, resolveAllowed } from './webhook.address.js';
 import { presentDelivery, presentDeliveryList, presentEndpoint, presentEndpointWithSecret } from './webhook.presenter.js';
 import {
@@ -84,7 +85,7 @@ export async function createWebhook(db: Db, config: WebhookConfig, body: CreateW
 
 export async function listWebhooks(db: Db): Promise<WebhookEndpointList> {
   const now = nowIso();
-  return { $schema: '/api/v1/schemas/WebhookEndpointList.json', endpoints: (await listEndpoints(db)).map((row) => presentEndpoint(row, now)) };
+  return { $schema: schemaUrl('WebhookEndpointList'), endpoints: (await listEndpoints(db)).map((row) => presentEndpoint(row, now)) };
 }
 
 export async function getWebhook(db: Db, id: string): Promise<WebhookEndpoint> {

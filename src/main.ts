@@ -39,6 +39,7 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
   // Webhooks: deliveries made from new events and sent off the request path, claimed in the database.
   const webhooks = startWebhookWorker(db, config.webhooks, {
     fanOut: () => fanOutNewEvents(db, config.webhooks.publicUrl),
+    retentionDays: config.eventRetentionDays,
     onError: (error) => app.log.error({ err: error }, 'a webhook round failed; trying again shortly'),
     onDisabled: (endpointId, reason) => app.log.warn({ endpointId, reason }, 'webhook endpoint disabled'),
   });

@@ -139,3 +139,12 @@ export async function claimDeliveries(trx: Db, now: string, leaseUntil: string, 
     .orderBy('d.seq')
     .execute();
 }
+
+/** Deletes up to `limit` finished deliveries last tried before `before` (their attempts go by cascade); how many went. */
+export async function pruneDeliveries(db: Db, before: string, limit: number): Promise<number> {
+  // Several instances may prune at once: on PostgreSQL each skips the rows another is deleting.
+  const lock = dialectOf(db) === 'postgres' ? sql`for update skip locked` : sql``;
+  const result = await sql`delete from webhook_deliveries where seq in (
+    select seq from webhook_deliveries where status <> 'pending' and last_attempt_at < ${before} limit ${limit} ${lock})`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}

@@ -6,7 +6,7 @@ import { fanOutNewEvents } from './webhook.fanout.js';
 import { dialects } from '../../test/dialects.js';
 import { startReceiver, type Receiver } from '../../test/webhook-receiver.js';
 import { refusedAddress } from './webhook.address.js';
-import { claimDue, deliverDue, FAILING_DISABLE_MS, JITTER, MAX_ATTEMPTS, RETRY_SCHEDULE_MS, type DeliveryOptions } from './webhook.worker.js';
+import { claimDue, deliverDue, FAILING_DISABLE_MS, JITTER, MAX_ATTEMPTS, pruneOldDeliveries, RETRY_SCHEDULE_MS, type DeliveryOptions } from './webhook.worker.js';
 
 const HOOKS = '/api/v1/admin/webhooks';
 const LOCAL = { HELPDESK_WEBHOOK_ALLOW_HTTP: '1', HELPDESK_WEBHOOK_ALLOW_PRIVATE: '1' };
@@ -283,6 +283,18 @@ describe.each(dialects())('%s: webhooks', (dialect) => {
       expect(page2.deliveries[0]).toMatchObject({ status: 'succeeded', attempts: [{ status_code: 500 }, { status_code: 204 }] });
       problem(await t.as(sam, { method: 'POST', url: `${HOOKS}/deliveries/01934e7a-0000-7000-8000-000000000000/retry` }), 404);
       problem(await t.as(sam, { url: `${HOOKS}/01934e7a-0000-7000-8000-000000000000/deliveries` }), 404);
+    });
+
+    it('forgets finished deliveries past the events’ retention, keeping pending ones', async () => {
+      const { id } = await create();
+      const sent = await test(id);
+      await deliverDue(t.db, worker());
+      const waiting = await test(id);
+      expect(await pruneOldDeliveries(t.db, 30)).toBe(0);
+      expect(await pruneOldDeliveries(t.db, 30, Date.now() + 31 * 86_400_000)).toBe(1);
+      const left = (await log(id)).deliveries.map((d: Json) => d.id);
+      expect(left).toEqual([waiting.id]);
+      expect(left).not.toContain(sent.id);
     });
 
     it('sends at most 4 deliveries at once to one endpoint, and takes over a claim whose lease ran out', async () => {

@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { WebhookConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
-import { claimDeliveries, insertAttempt, lockEndpoint, markEndpointHealthy, updateDelivery, updateEndpoint, type ClaimedDelivery } from './webhook.repository.js';
+import {
+  claimDeliveries,
+  insertAttempt,
+  lockEndpoint,
+  markEndpointHealthy,
+  pruneDeliveries,
+  updateDelivery,
+  updateEndpoint,
+  type ClaimedDelivery,
+} from './webhook.repository.js';
 import { sendOnce, type SendResult } from './webhook.sender.js';
 import { signatureHeaders } from './webhook.signing.js';
 
@@ -118,6 +127,19 @@ export async function attemptDelivery(db: Db, delivery: ClaimedDelivery, options
   if (disabled) options.onDisabled?.(delivery.endpoint_id, disabled);
 }
 
+const PRUNE_BATCH = 1_000;
+
+/**
+ * Deletes succeeded and failed deliveries (and their attempts) last tried more than
+ * `retentionDays` before `now`, in bounded batches; pending ones stay. Returns how many went.
+ */
+export async function pruneOldDeliveries(db: Db, retentionDays: number, now = Date.now()): Promise<number> {
+  const before = iso(now - retentionDays * 86_400_000);
+  let total = 0;
+  for (let n = PRUNE_BATCH; n >= PRUNE_BATCH; total += n) n = await pruneDeliveries(db, before, PRUNE_BATCH);
+  return total;
+}
+
 export interface WebhookWorker {
   /** Stops claiming; attempts in flight finish on their own (or their leases expire). */
   stop(): void;
@@ -131,7 +153,15 @@ export interface WebhookWorker {
 export function startWebhookWorker(
   db: Db,
   config: WebhookConfig,
-  options: { fanOut?: () => Promise<number>; idleMs?: number; maxInFlight?: number; onError?: (error: unknown) => void; onDisabled?: DeliveryOptions['onDisabled'] } = {},
+  options: {
+    fanOut?: () => Promise<number>;
+    idleMs?: number;
+    maxInFlight?: number;
+    /** Days a finished delivery stays in the log (pruned every 10 minutes); undefined: kept. */
+    retentionDays?: number;
+    onError?: (error: unknown) => void;
+    onDisabled?: DeliveryOptions['onDisabled'];
+  } = {},
 ): WebhookWorker {
   const delivery: DeliveryOptions = {
     allowPrivate: config.allowPrivate,
@@ -186,10 +216,16 @@ export function startWebhookWorker(
     schedule(busy ? 0 : idleMs);
   };
   schedule(0);
+  const { retentionDays } = options;
+  const pruner =
+    retentionDays === undefined
+      ? undefined
+      : setInterval(() => void pruneOldDeliveries(db, retentionDays).catch((error: unknown) => options.onError?.(error)), 600_000).unref();
   return {
     stop() {
       stopped = true;
       clearTimeout(timer);
+      clearInterval(pruner);
     },
   };
 }

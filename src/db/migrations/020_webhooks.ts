@@ -52,6 +52,8 @@ export function webhooksMigration(dialect: Dialect): Migration {
     // One endpoint's earlier deliveries of one ticket (ordering), and its delivery log.
     await sql`create index webhook_deliveries_by_ticket on webhook_deliveries (endpoint_id, ticket_id, seq)`.execute(db);
     await sql`create index webhook_deliveries_log on webhook_deliveries (endpoint_id, seq)`.execute(db);
+    // Pruning finished deliveries, oldest first.
+    await sql`create index webhook_deliveries_finished on webhook_deliveries (last_attempt_at) where status <> 'pending'`.execute(db);
     await sql`create table webhook_attempts (
       id text primary key,
       delivery_id text not null references webhook_deliveries (id) on delete cascade,

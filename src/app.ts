@@ -29,6 +29,8 @@ import { webSchemas } from './web/web.schemas.js';
 import { liveRoutes } from './live/live.routes.js';
 import { liveSchemas } from './live/live.schemas.js';
 import { createLiveStreams } from './live/live.service.js';
+import { webhookRoutes } from './webhooks/webhook.routes.js';
+import { webhookSchemas } from './webhooks/webhook.schemas.js';
 
 // The largest legal body, every character \u-escaped (an emoji is then 12 bytes: a client with
 // ASCII-only JSON, Python's default, sends that), is a new ticket at 245,677 bytes; the rest of
@@ -38,7 +40,7 @@ const MAX_PARAM_LENGTH = 200;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** Every schema with an $id: validated, serialized, documented and served from this one list. */
-const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas, ...eventSchemas, ...liveSchemas, ...webSchemas];
+const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas, ...eventSchemas, ...liveSchemas, ...webhookSchemas, ...webSchemas];
 
 // What a browser client may read from a cross-origin response.
 const EXPOSED_HEADERS = ['location', 'etag', 'link', 'x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after'];
@@ -186,6 +188,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     await api.register(adminRoutes, { db, dialect: config.database.kind });
     await api.register(eventRoutes, { db });
     await api.register(liveRoutes, { db, streams });
+    await api.register(webhookRoutes, { db, config: config.webhooks });
   }, { prefix: API_PREFIX });
   await openApiRoutes(app, NAMED_SCHEMAS);
   await app.register(dashboardRoutes, { config, devKeys });

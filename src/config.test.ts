@@ -18,6 +18,23 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('reads the webhook settings: https only, no private addresses, 4 at once, 15 s, unless told otherwise', () => {
+    expect(loadConfig({}).webhooks).toEqual({ allowHttp: false, allowPrivate: false, concurrency: 4, timeoutSeconds: 15, publicUrl: undefined });
+    expect(
+      loadConfig({
+        HELPDESK_WEBHOOK_ALLOW_HTTP: '1',
+        HELPDESK_WEBHOOK_ALLOW_PRIVATE: '1',
+        HELPDESK_WEBHOOK_CONCURRENCY: '8',
+        HELPDESK_WEBHOOK_TIMEOUT_SECONDS: '5',
+        HELPDESK_PUBLIC_URL: 'https://help.example.com/',
+      }).webhooks,
+    ).toEqual({ allowHttp: true, allowPrivate: true, concurrency: 8, timeoutSeconds: 5, publicUrl: 'https://help.example.com' });
+    expect(() => loadConfig({ HELPDESK_WEBHOOK_ALLOW_PRIVATE: 'yes' })).toThrow(/HELPDESK_WEBHOOK_ALLOW_PRIVATE must be 1 or 0/);
+    expect(() => loadConfig({ HELPDESK_WEBHOOK_CONCURRENCY: '0' })).toThrow(/HELPDESK_WEBHOOK_CONCURRENCY must be a whole number from 1 to 100/);
+    expect(() => loadConfig({ HELPDESK_WEBHOOK_TIMEOUT_SECONDS: '120' })).toThrow(/HELPDESK_WEBHOOK_TIMEOUT_SECONDS must be a whole number from 1 to 60/);
+    expect(() => loadConfig({ HELPDESK_PUBLIC_URL: 'help.example.com' })).toThrow(/HELPDESK_PUBLIC_URL must be an http\(s\) URL/);
+  });
+
   it('switches to Clerk when a key is set, turning escaped newlines into real ones', () => {
     const config = loadConfig({ CLERK_JWT_KEY: PEM, CLERK_AUTHORIZED_PARTIES: 'https://a.test, https://b.test', HELPDESK_STAFF_ROLES: 'agent' });
     expect(config.auth).toMatchObject({ mode: 'clerk', authorizedParties: ['https://a.test', 'https://b.test'], staffRoles: ['agent'] });

@@ -48,6 +48,21 @@ export interface Config {
   readonly eventRetentionDays: number;
   /** Live streams (src/live): caps on open streams, and how often an instance with streams open reads the feed. */
   readonly live: { readonly streamsPerUser: number; readonly streamsPerInstance: number; readonly pollMs: number };
+  /** Signed webhooks: what endpoints may point at, and how many deliveries one endpoint gets at once. */
+  readonly webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** http:// endpoints allowed as well as https:// (development and tests). */
+  readonly allowHttp: boolean;
+  /** Loopback, private, link-local and other internal addresses allowed (development and tests only: SSRF). */
+  readonly allowPrivate: boolean;
+  /** Deliveries in flight to one endpoint at most, across every instance. */
+  readonly concurrency: number;
+  /** Seconds a receiver has to answer; a claim's lease is twice that and 5 s more. */
+  readonly timeoutSeconds: number;
+  /** This API's public base URL, put before ticket links in payloads; undefined: links are paths. */
+  readonly publicUrl: string | undefined;
 }
 
 /** Thrown when the environment cannot produce a valid configuration; lists every problem. */
@@ -114,6 +129,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     streamsPerUser: whole('HELPDESK_LIVE_STREAMS_PER_USER', 5, 1, 1000, 'streams'),
     streamsPerInstance: whole('HELPDESK_LIVE_STREAMS_PER_INSTANCE', 10_000, 1, 1_000_000, 'streams'),
     pollMs: whole('HELPDESK_LIVE_POLL_MS', 500, 50, 60_000, 'milliseconds'),
+  };
+  const flag = (name: string): boolean => {
+    const value = env[name]?.trim() ?? '';
+    if (!['', '0', '1'].includes(value)) problems.push(`${name} must be 1 or 0 (got "${value}")`);
+    return value === '1';
+  };
+  const webhookConcurrency = Number(env.HELPDESK_WEBHOOK_CONCURRENCY ?? '4');
+  if (!Number.isInteger(webhookConcurrency) || webhookConcurrency < 1 || webhookConcurrency > 100) {
+    problems.push(`HELPDESK_WEBHOOK_CONCURRENCY must be a whole number from 1 to 100 (got "${env.HELPDESK_WEBHOOK_CONCURRENCY}")`);
+  }
+  const webhookTimeout = Number(env.HELPDESK_WEBHOOK_TIMEOUT_SECONDS ?? '15');
+  if (!Number.isInteger(webhookTimeout) || webhookTimeout < 1 || webhookTimeout > 60) {
+    problems.push(`HELPDESK_WEBHOOK_TIMEOUT_SECONDS must be a whole number from 1 to 60 (got "${env.HELPDESK_WEBHOOK_TIMEOUT_SECONDS}")`);
+  }
+  const publicUrl = nonEmpty(env.HELPDESK_PUBLIC_URL)?.replace(/\/+$/, '');
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) {
+    problems.push(`HELPDESK_PUBLIC_URL must be an http(s) URL like https://help.example.com (got "${publicUrl}")`);
+  }
+  const webhooks = {
+    allowHttp: flag('HELPDESK_WEBHOOK_ALLOW_HTTP'),
+    allowPrivate: flag('HELPDESK_WEBHOOK_ALLOW_PRIVATE'),
+    concurrency: webhookConcurrency,
+    timeoutSeconds: webhookTimeout,
+    publicUrl,
   };
   const corsOrigins = list(env.HELPDESK_CORS_ORIGINS);
   for (const origin of corsOrigins) {
@@ -193,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auth: Object.freeze(auth),
     eventRetentionDays,
     live: Object.freeze(live),
+    webhooks: Object.freeze(webhooks),
   });
 }
 

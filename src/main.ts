@@ -8,6 +8,8 @@ import { mergeSearchIndexWhenIdle } from './search/search.maintenance.js';
 import { startHousekeeping } from './desk/housekeeping.js';
 import { seedInterrupted } from './desk/seed.js';
 import { searchQueueIndexer } from './search/search.queue.js';
+import { fanOutNewEvents } from './webhooks/webhook.fanout.js';
+import { startWebhookWorker } from './webhooks/webhook.worker.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -41,6 +43,13 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
     onError: (error) => app.log.error({ err: error }, 'pruning old events and idempotency keys failed; trying again later'),
   });
 
+  // Webhooks: deliveries made from new events and sent off the request path, claimed in the database.
+  const webhooks = startWebhookWorker(db, config.webhooks, {
+    fanOut: () => fanOutNewEvents(db, config.webhooks.publicUrl),
+    retentionDays: config.eventRetentionDays,
+    onError: (error) => app.log.error({ err: error }, 'a webhook round failed; trying again shortly'),
+    onDisabled: (endpointId, reason) => app.log.warn({ endpointId, reason }, 'webhook endpoint disabled'),
+  });
   if (await seedInterrupted(db, config.database.kind)) {
     app.log.warn(
       'A SEED IS LOADING THIS DATABASE, OR ONE WAS KILLED WHILE IT DID: until a seed finishes, new tickets are not counted in totals, ' +
@@ -64,6 +73,7 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
     timer.unref();
     stopMerging();
     stopHousekeeping();
+    webhooks.stop();
     app
       .close()
       .then(() => db.destroy())

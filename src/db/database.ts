@@ -17,6 +17,7 @@ import type { EventConsumerTable, TicketEventTable } from '../events/event.table
 import type { IdempotencyKeyTable } from '../idempotency/idempotency.table.js';
 import type { UserTable } from '../users/user.table.js';
 import type { TicketPresenceTable } from '../live/presence.table.js';
+import type { WebhookAttemptTable, WebhookDeliveryTable, WebhookEndpointTable } from '../webhooks/webhook.table.js';
 
 export interface Database {
   tickets: TicketTable;
@@ -33,6 +34,9 @@ export interface Database {
   users: UserTable;
   idempotency_keys: IdempotencyKeyTable;
   ticket_presence: TicketPresenceTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
 }
 
 /** The SQL dialects helpdesk runs on; dialect-specific SQL is the exception (full-text search). */

@@ -21,6 +21,7 @@ import { ticketEventsMigration } from './migrations/017_ticket_events.js';
 import { ticketLimitsMigration } from './migrations/018_ticket_limits.js';
 import { idempotencyTenantMigration } from './migrations/019_idempotency_tenant.js';
 import { ticketPresenceMigration } from './migrations/022_ticket_presence.js';
+import { webhooksMigration } from './migrations/020_webhooks.js';
 import { attentionMigration } from './migrations/026_attention.js';
 import { eventConsumersMigration } from './migrations/027_event_consumers.js';
 
@@ -47,6 +48,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '018_ticket_limits': ticketLimitsMigration(dialect),
     '019_idempotency_tenant': idempotencyTenantMigration(dialect),
     '022_ticket_presence': ticketPresenceMigration,
+    '020_webhooks': webhooksMigration(dialect),
     '026_attention': attentionMigration(dialect),
     '027_event_consumers': eventConsumersMigration,
   };

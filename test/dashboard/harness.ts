@@ -36,9 +36,10 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-export async function startDashboard(): Promise<Dashboard> {
+/** `env` is added to the app's configuration (e.g. to let webhooks reach a receiver on loopback). */
+export async function startDashboard(env: Record<string, string> = {}): Promise<Dashboard> {
   await fs.mkdir(ARTIFACTS, { recursive: true });
-  const t = await buildTestApp('sqlite', DEVELOPMENT_SIGN_IN);
+  const t = await buildTestApp('sqlite', { ...DEVELOPMENT_SIGN_IN, ...env });
   const url = await t.app.listen({ host: '127.0.0.1', port: 0 });
   const browser = await launchChromium(inject('browserPath') ?? undefined);
   // Uncaught errors in each page's scripts, checked by checkPage (a listener that throws would only crash the runner).

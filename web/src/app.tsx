@@ -9,6 +9,7 @@ import { NewTicketPage } from './pages/portal/new-ticket';
 import { TicketRoute } from './pages/portal/ticket';
 import { QueuePage } from './pages/staff/queue';
 import { StatsPage } from './pages/staff/stats';
+import { WebhooksPage } from './pages/staff/webhooks';
 import { WorkspaceRoute } from './pages/staff/workspace';
 import { DevSession } from './session/dev-session';
 import { useSession } from './session/session';
@@ -67,6 +68,7 @@ function SignedInRoutes() {
         <Route path="staff/queue" element={staffOnly(<QueuePage />)} />
         <Route path="staff/tickets/:ticketId" element={staffOnly(<WorkspaceRoute />)} />
         <Route path="staff/stats" element={staffOnly(<StatsPage />)} />
+        <Route path="staff/webhooks" element={staffOnly(<WebhooksPage />)} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

@@ -25,6 +25,7 @@ export function Layout() {
     ? [
         { to: '/staff/queue', label: 'Queue' },
         { to: '/staff/stats', label: 'Stats' },
+        { to: '/staff/webhooks', label: 'Webhooks' },
       ]
     : [
         { to: '/tickets', label: 'My tickets', end: true },

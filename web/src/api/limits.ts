@@ -22,6 +22,16 @@ export const MAX_LENGTH = {
   "PresenceBody": {
     "$schema": 500
   },
+  "CreateWebhookBody": {
+    "$schema": 500,
+    "url": 2000,
+    "description": 500
+  },
+  "UpdateWebhookBody": {
+    "$schema": 500,
+    "url": 2000,
+    "description": 500
+  },
   "CreateDevTokenBody": {
     "$schema": 500
   }

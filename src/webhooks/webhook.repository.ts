@@ -1,0 +1,150 @@
+import { sql, type Insertable, type Updateable } from 'kysely';
+import { dialectOf, type Db } from '../db/database.js';
+import type {
+  DeliveryStatus,
+  WebhookAttemptRow,
+  WebhookAttemptTable,
+  WebhookDeliveryRow,
+  WebhookDeliveryTable,
+  WebhookEndpointRow,
+  WebhookEndpointTable,
+} from './webhook.table.js';
+
+export async function insertEndpoint(db: Db, row: Insertable<WebhookEndpointTable>): Promise<void> {
+  await db.insertInto('webhook_endpoints').values(row).execute();
+}
+
+export async function findEndpoint(db: Db, id: string): Promise<WebhookEndpointRow | undefined> {
+  return db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The endpoint's row, locked until the transaction ends (PostgreSQL; SQLite has one writer). */
+export async function lockEndpoint(db: Db, id: string): Promise<WebhookEndpointRow | undefined> {
+  const query = db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id);
+  return (dialectOf(db) === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+}
+
+export async function listEndpoints(db: Db): Promise<WebhookEndpointRow[]> {
+  return db.selectFrom('webhook_endpoints').selectAll().orderBy('created_at').orderBy('id').execute();
+}
+
+/** Endpoints that take new deliveries. */
+export async function enabledEndpoints(db: Db): Promise<WebhookEndpointRow[]> {
+  return db.selectFrom('webhook_endpoints').selectAll().where('disabled_at', 'is', null).execute();
+}
+
+export async function updateEndpoint(db: Db, id: string, patch: Updateable<WebhookEndpointTable>): Promise<void> {
+  await db.updateTable('webhook_endpoints').set(patch).where('id', '=', id).execute();
+}
+
+/** Clears an endpoint's failure count after a success (a no-op, and no write, while it is healthy). */
+export async function markEndpointHealthy(db: Db, id: string): Promise<void> {
+  await db.updateTable('webhook_endpoints').set({ failing_since: null }).where('id', '=', id).where('failing_since', 'is not', null).execute();
+}
+
+/** Deletes an endpoint and (by cascade) its deliveries and their attempts; whether it was there. */
+export async function deleteEndpoint(db: Db, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('webhook_endpoints').where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Adds deliveries; one already made for the same event and endpoint is left as it is. */
+export async function insertDeliveries(db: Db, rows: Insertable<WebhookDeliveryTable>[]): Promise<void> {
+  // Bounded statements: SQLite allows 32,766 parameters, each row takes 10.
+  for (let i = 0; i < rows.length; i += 500) {
+    await db
+      .insertInto('webhook_deliveries')
+      .values(rows.slice(i, i + 500))
+      .onConflict((oc) => oc.columns(['endpoint_id', 'event_id']).doNothing())
+      .execute();
+  }
+}
+
+export async function findDelivery(db: Db, id: string): Promise<WebhookDeliveryRow | undefined> {
+  return db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function updateDelivery(db: Db, id: string, patch: Updateable<WebhookDeliveryTable>): Promise<void> {
+  await db.updateTable('webhook_deliveries').set(patch).where('id', '=', id).execute();
+}
+
+/** One page of an endpoint's deliveries, newest first, older than `beforeSeq` if given. */
+export async function listDeliveries(
+  db: Db,
+  endpointId: string,
+  filter: { status?: DeliveryStatus | undefined; beforeSeq?: string | undefined },
+  limit: number,
+): Promise<WebhookDeliveryRow[]> {
+  let query = db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.beforeSeq !== undefined) query = query.where('seq', '<', filter.beforeSeq);
+  return query.orderBy('seq', 'desc').limit(limit).execute();
+}
+
+export async function attemptsOf(db: Db, deliveryIds: string[]): Promise<WebhookAttemptRow[]> {
+  if (deliveryIds.length === 0) return [];
+  return db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', deliveryIds).orderBy('attempted_at').orderBy('id').execute();
+}
+
+export async function insertAttempt(db: Db, row: Insertable<WebhookAttemptTable>): Promise<void> {
+  await db.insertInto('webhook_attempts').values(row).execute();
+}
+
+/** A claimed delivery, with what sending it needs from its endpoint. */
+export type ClaimedDelivery = WebhookDeliveryRow & Pick<WebhookEndpointRow, 'url' | 'secret' | 'previous_secret' | 'previous_secret_expires_at'>;
+
+/**
+ * Claims up to `limit` due deliveries for `worker` until `leaseUntil`, at most `perEndpoint` in
+ * flight per endpoint counting every instance's, and none while an earlier delivery of the
+ * same ticket to the same endpoint has not been tried yet or is being sent (per-ticket order
+ * while the endpoint is healthy). On PostgreSQL candidates are locked with SKIP LOCKED, so
+ * instances claiming at once take different rows, and the endpoints' rows are locked so their
+ * in-flight counts are read one claim at a time. Run it in a transaction.
+ */
+export async function claimDeliveries(trx: Db, now: string, leaseUntil: string, worker: string, limit: number, perEndpoint: number): Promise<ClaimedDelivery[]> {
+  const postgres = dialectOf(trx) === 'postgres';
+  const { rows: candidates } = await sql<{ id: string; endpoint_id: string }>`
+    select d.id, d.endpoint_id from webhook_deliveries d
+    where d.status = 'pending' and d.next_attempt_at <= ${now} and (d.locked_until is null or d.locked_until < ${now})
+      and exists (select 1 from webhook_endpoints e where e.id = d.endpoint_id and e.disabled_at is null)
+      and not exists (select 1 from webhook_deliveries p
+        where p.endpoint_id = d.endpoint_id and p.ticket_id = d.ticket_id and p.seq < d.seq and p.status = 'pending'
+          and (p.attempts = 0 or p.locked_until >= ${now}))
+    order by d.next_attempt_at, d.seq limit ${limit * 4}
+    ${postgres ? sql`for update of d skip locked` : sql``}`.execute(trx);
+  if (candidates.length === 0) return [];
+  const endpointIds = [...new Set(candidates.map((c) => c.endpoint_id))].sort();
+  if (postgres) await sql`select id from webhook_endpoints where id in (${sql.join(endpointIds)}) order by id for update`.execute(trx);
+  const { rows: busy } = await sql<{ endpoint_id: string; n: number | string }>`
+    select endpoint_id, count(*) as n from webhook_deliveries
+    where endpoint_id in (${sql.join(endpointIds)}) and status = 'pending' and locked_until >= ${now}
+    group by endpoint_id`.execute(trx);
+  const room = new Map(endpointIds.map((id) => [id, perEndpoint]));
+  for (const { endpoint_id: id, n } of busy) room.set(id, perEndpoint - Number(n));
+  const chosen: string[] = [];
+  for (const { id, endpoint_id: endpoint } of candidates) {
+    const left = room.get(endpoint) ?? 0;
+    if (left <= 0 || chosen.length >= limit) continue;
+    room.set(endpoint, left - 1);
+    chosen.push(id);
+  }
+  if (chosen.length === 0) return [];
+  await trx.updateTable('webhook_deliveries').set({ locked_until: leaseUntil, locked_by: worker }).where('id', 'in', chosen).execute();
+  return trx
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+    .selectAll('d')
+    .select(['e.url', 'e.secret', 'e.previous_secret', 'e.previous_secret_expires_at'])
+    .where('d.id', 'in', chosen)
+    .orderBy('d.seq')
+    .execute();
+}
+
+/** Deletes up to `limit` finished deliveries last tried before `before` (their attempts go by cascade); how many went. */
+export async function pruneDeliveries(db: Db, before: string, limit: number): Promise<number> {
+  // Several instances may prune at once: on PostgreSQL each skips the rows another is deleting.
+  const lock = dialectOf(db) === 'postgres' ? sql`for update skip locked` : sql``;
+  const result = await sql`delete from webhook_deliveries where seq in (
+    select seq from webhook_deliveries where status <> 'pending' and last_attempt_at < ${before} limit ${limit} ${lock})`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}

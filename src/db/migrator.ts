@@ -20,6 +20,8 @@ import { postgresSearchFacetsMigration } from './migrations/016_search_facets_po
 import { ticketEventsMigration } from './migrations/017_ticket_events.js';
 import { ticketLimitsMigration } from './migrations/018_ticket_limits.js';
 import { idempotencyTenantMigration } from './migrations/019_idempotency_tenant.js';
+import { mailOutboxMigration } from './migrations/024_mail_outbox.js';
+import { mailInboundMigration } from './migrations/025_mail_inbound.js';
 import { attentionMigration } from './migrations/026_attention.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
@@ -44,6 +46,8 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '017_ticket_events': ticketEventsMigration(dialect),
     '018_ticket_limits': ticketLimitsMigration(dialect),
     '019_idempotency_tenant': idempotencyTenantMigration(dialect),
+    '024_mail_outbox': mailOutboxMigration(dialect),
+    '025_mail_inbound': mailInboundMigration(dialect),
     '026_attention': attentionMigration(dialect),
   };
 }

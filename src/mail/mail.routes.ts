@@ -1,0 +1,52 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AppError } from '../http/problem.js';
+import { problemResponses } from '../http/schemas.js';
+import { receiveInboundOverHttp } from './mail.service.js';
+import type { InboundContext } from './mail.inbound.js';
+
+/** The header carrying the shared secret of the inbound endpoint. */
+export const INBOUND_SECRET_HEADER = 'x-helpdesk-inbound-secret';
+
+const InboundEmailResult = Type.Object(
+  {
+    outcome: Type.Union([Type.Literal('comment'), Type.Literal('note'), Type.Literal('ticket'), Type.Literal('refused'), Type.Literal('ignored')], {
+      description: 'What became of the message: a comment or note on a ticket, a new ticket, refused (recorded, nothing created) or ignored (a loop or a duplicate)',
+    }),
+    reason: Type.Optional(Type.String({ description: 'Why it was refused or ignored' })),
+    ticket_id: Type.Optional(Type.String({ description: 'The ticket it was matched to or opened' })),
+  },
+  { additionalProperties: false },
+);
+
+// Compared as digests, so the comparison takes the same time whatever the lengths.
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * POST /inbound/email: a raw RFC 822 message forwarded by a mail provider, authenticated by a
+ * shared secret header (no user token: the provider is the caller). Exists only when
+ * HELPDESK_MAIL_INBOUND_SECRET is set.
+ */
+export const inboundMailRoutes: FastifyPluginAsyncTypebox<{ context: InboundContext; secret: string }> = async (app, { context, secret }) => {
+  const expected = digest(secret);
+  app.addContentTypeParser('message/rfc822', { parseAs: 'buffer', bodyLimit: context.config.maxMessageBytes }, (_request, body, done) => done(null, body));
+  app.addHook('onRequest', async (request) => {
+    const given = request.headers[INBOUND_SECRET_HEADER];
+    if (typeof given !== 'string' || !timingSafeEqual(digest(given), expected)) throw new AppError(401, `missing or wrong ${INBOUND_SECRET_HEADER} header`);
+  });
+  app.post(
+    '/inbound/email',
+    {
+      schema: {
+        operationId: 'receive-email',
+        summary: 'Take in a reply or a new ticket by e-mail (mail providers)',
+        description: `The raw message as \`message/rfc822\`, with the shared secret in \`${INBOUND_SECRET_HEADER}\`.`,
+        tags: ['E-mail'],
+        security: [],
+        response: { 202: InboundEmailResult, ...problemResponses(400, 401, 413, 415, 422, 500) },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await receiveInboundOverHttp(context, request.body)),
+  );
+};

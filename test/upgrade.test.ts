@@ -1,6 +1,11 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Db } from '../src/db/database.js';
-import { dialects } from './dialects.js';
+import { createDb, type Db } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrator.js';
+import { createPostgresDatabase, dialects } from './dialects.js';
 import { alice, buildTestApp, carol, sam, TICKETS, type TestApp } from './helpers.js';
 
 const ADMIN = '/api/v1/admin/support/tickets';
@@ -79,5 +84,43 @@ describe.each(dialects())('%s: upgrading a desk made before tallies and search d
     expect(await total(alice, `${TICKETS}?status=open`)).toBe(0);
     expect(await total(sam, `${ADMIN}?q=invoice&status=open`)).toBe(1);
     expect(await total(sam, `${ADMIN}?q=invoice&status=closed`)).toBe(1);
+  });
+
+  it('gives the old tickets numbers in the order they were made, and says whose move it is', async () => {
+    t = await buildTestApp(dialect, { HELPDESK_RATE_LIMIT: '0' }, { migration: '003_idempotency', fill: oldDesk });
+    const queue = (await t.as(sam, { url: `${ADMIN}?sort=created_at&limit=10` })).json().tickets as Record<string, unknown>[];
+    const byId = new Map(queue.map((ticket) => [ticket.ticket_id, ticket]));
+    const first = byId.get('0190a000-0000-7000-8000-000000000001');
+    const closed = byId.get('0190a000-0000-7000-8000-000000000002');
+    const third = byId.get('0190a000-0000-7000-8000-000000000003');
+    expect([first?.number, closed?.number, third?.number]).toEqual([1, 2, 3]);
+    // Staff answered the open ones last: the customer's move, since that answer.
+    expect(first).toMatchObject({ waiting_on: 'customer', waiting_since: at(10), last_message_from: 'staff', last_message_preview: 'Looked at the webhook logs' });
+    expect(closed).toMatchObject({ waiting_on: null, waiting_since: null });
+    // The next ticket carries on from the old ones.
+    const created = await t.as(alice, { method: 'POST', url: TICKETS, payload: { title: 'After the upgrade', description: 'New', type: 'bug' } });
+    expect(created.json().number).toBe(4);
+  });
+});
+
+describe.each(dialects())('%s: a batch of migrations that fails', (dialect) => {
+  it('leaves the database as it was before the batch', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helpdesk-upgrade-'));
+    const postgres = dialect === 'postgres' ? await createPostgresDatabase() : undefined;
+    const db = createDb(postgres ? { kind: 'postgres', url: postgres.url, poolSize: 2 } : { kind: 'sqlite', path: path.join(dir, 'helpdesk.db') });
+    try {
+      await migrateToLatest(db, dialect, '016_search_facets_postgres');
+      // Something in the way of a later migration of the batch (027 creates this table).
+      await sql`create table event_consumers (name text)`.execute(db);
+      await expect(migrateToLatest(db, dialect)).rejects.toThrow(/027_event_consumers/);
+      const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
+      expect(rows.at(-1)?.name).toBe('016_search_facets_postgres');
+      // Migration 017's table, made earlier in the same batch, is not there either.
+      await expect(sql`select count(*) from ticket_events`.execute(db)).rejects.toThrow(/ticket_events/);
+    } finally {
+      await db.destroy();
+      await postgres?.drop();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

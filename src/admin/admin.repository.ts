@@ -1,6 +1,6 @@
 import { sql, type QueryCreator, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { countRows, type Database, type Db, type Dialect } from '../db/database.js';
-import type { TicketPriority, TicketRow, TicketStatus, TicketType, WaitingOn } from '../tickets/ticket.table.js';
+import { UNSOLVED_STATUSES, type TicketPriority, type TicketRow, type TicketStatus, type TicketType, type WaitingOn } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
 import { countFromTallies } from '../tickets/ticket.tallies.js';
 import { indexQueuedSearches } from '../search/search.queue.js';
@@ -190,7 +190,7 @@ async function denseSearch(db: Db, filter: QueueFilter, sort: QueueSort, page: {
 
 /** Whether only tickets someone waits on can match: unsolved statuses, or whose move it is. */
 function waitsOnly(filter: QueueFilter): boolean {
-  return filter.waitingOn !== undefined || (filter.status !== undefined && filter.status.every((status) => status === 'open' || status === 'in_progress'));
+  return filter.waitingOn !== undefined || (filter.status !== undefined && filter.status.every((status) => UNSOLVED_STATUSES.has(status)));
 }
 
 /** The queue's order and one page of it. */

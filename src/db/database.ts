@@ -13,7 +13,7 @@ import type {
   TicketTallyTable,
   UserTicketTallyTable,
 } from '../tickets/ticket.table.js';
-import type { TicketEventTable } from '../events/event.table.js';
+import type { EventConsumerTable, TicketEventTable } from '../events/event.table.js';
 import type { IdempotencyKeyTable } from '../idempotency/idempotency.table.js';
 import type { UserTable } from '../users/user.table.js';
 import type { MailInboundTable, MailOutboxTable } from '../mail/mail.table.js';
@@ -23,6 +23,7 @@ export interface Database {
   ticket_comments: TicketCommentTable;
   ticket_history: TicketHistoryTable;
   ticket_events: TicketEventTable;
+  event_consumers: EventConsumerTable;
   ticket_reads: TicketReadTable;
   counters: CounterTable;
   ticket_tallies: TicketTallyTable;

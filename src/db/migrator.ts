@@ -23,6 +23,7 @@ import { idempotencyTenantMigration } from './migrations/019_idempotency_tenant.
 import { mailOutboxMigration } from './migrations/024_mail_outbox.js';
 import { mailInboundMigration } from './migrations/025_mail_inbound.js';
 import { attentionMigration } from './migrations/026_attention.js';
+import { eventConsumersMigration } from './migrations/027_event_consumers.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -49,6 +50,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '024_mail_outbox': mailOutboxMigration(dialect),
     '025_mail_inbound': mailInboundMigration(dialect),
     '026_attention': attentionMigration(dialect),
+    '027_event_consumers': eventConsumersMigration,
   };
 }
 

@@ -4,8 +4,10 @@ import SQLite from 'better-sqlite3';
 import {
   CompiledQuery,
   Kysely,
+  SqliteAdapter,
   SqliteDialect,
   type DatabaseConnection,
+  type DialectAdapter,
   type Driver,
   type QueryResult,
   type TransactionSettings,
@@ -64,10 +66,25 @@ export function openSqlite<DB>(file: string, options: SqliteOptions = {}): Kysel
       override createDriver(): Driver {
         return driver;
       }
+      override createAdapter(): DialectAdapter {
+        return new TransactionalDdlAdapter();
+      }
     })({ database: sqlite }),
   });
   if (group) groups.set(db as Kysely<unknown>, group);
   return db;
+}
+
+/**
+ * SQLite's schema changes are transactional, though Kysely's adapter says otherwise to be safe:
+ * saying so makes the migrator run each batch of migrations in one transaction, so a process
+ * killed halfway through one (a table copied, the old one dropped, the new one not yet renamed)
+ * leaves the database as it was before the batch.
+ */
+class TransactionalDdlAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
 }
 
 /**

@@ -34,3 +34,11 @@ export interface TicketEventTable {
 
 export type TicketEventRow = Selectable<TicketEventTable>;
 export type NewTicketEvent = Omit<Insertable<TicketEventTable>, 'seq'>;
+
+/** Where a reader that acts on events has got to in the feed (migration 027, event.consumer.ts). */
+export interface EventConsumerTable {
+  name: string;
+  /** A feed cursor, "txid.seq". */
+  position: string;
+  updated_at: string;
+}

@@ -2,7 +2,7 @@ import type { ActorType, Audience, EventType, NewTicketEvent } from '../events/e
 import { newId } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
 import { AppError, conflict } from '../http/problem.js';
-import type { MessageFrom, TicketCommentRow, TicketHistoryRow, TicketPriority, TicketRow, TicketStatus, TicketType, WaitingOn } from './ticket.table.js';
+import { UNSOLVED_STATUSES, type MessageFrom, type TicketCommentRow, type TicketHistoryRow, type TicketPriority, type TicketRow, type TicketStatus, type TicketType, type WaitingOn } from './ticket.table.js';
 
 /**
  * Every change a ticket can go through, each described once: what it refuses, which columns it
@@ -54,7 +54,6 @@ export function firstChars(text: string, n: number): string {
   return text.length <= n ? text : Array.from(text).slice(0, n).join('');
 }
 
-const UNSOLVED: ReadonlySet<TicketStatus> = new Set(['open', 'in_progress']);
 
 /**
  * What needs attention next, after a public message by `from` at `at` on `ticket` (whose
@@ -69,7 +68,7 @@ export function afterMessage(ticket: Pick<TicketRow, 'status' | 'waiting_on' | '
     ...message,
     last_message_from: from,
     last_message_preview: firstChars(text, PREVIEW_CHARS),
-    ...(UNSOLVED.has(ticket.status)
+    ...(UNSOLVED_STATUSES.has(ticket.status)
       ? { waiting_on: waiting, waiting_since: ticket.waiting_on === waiting ? ticket.waiting_since : at }
       : { waiting_on: null, waiting_since: null }),
   };
@@ -81,8 +80,8 @@ export function afterMessage(ticket: Pick<TicketRow, 'status' | 'waiting_on' | '
  * speak last; open and in progress are the same wait.
  */
 export function afterStatus(ticket: Pick<TicketRow, 'status' | 'last_message_from'>, to: TicketStatus, at: string): TicketChange['patch'] {
-  if (!UNSOLVED.has(to)) return { waiting_on: null, waiting_since: null };
-  if (UNSOLVED.has(ticket.status)) return {};
+  if (!UNSOLVED_STATUSES.has(to)) return { waiting_on: null, waiting_since: null };
+  if (UNSOLVED_STATUSES.has(ticket.status)) return {};
   return { waiting_on: ticket.last_message_from === 'customer' ? 'support' : 'customer', waiting_since: at };
 }
 

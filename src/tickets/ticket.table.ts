@@ -6,6 +6,9 @@ export const TICKET_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export const AUTHOR_TYPES = ['user', 'staff'] as const;
 
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
+
+/** Statuses in which one side waits on the other (the rest are solved). */
+export const UNSOLVED_STATUSES: ReadonlySet<TicketStatus> = new Set(['open', 'in_progress']);
 export type TicketType = (typeof TICKET_TYPES)[number];
 export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
 export type AuthorType = (typeof AUTHOR_TYPES)[number];

@@ -32,8 +32,11 @@ const sqlite: Migration = {
 const postgres: Migration = {
   async up(db: Kysely<any>) {
     await sql`alter table idempotency_keys add column tenant_id text not null default ''`.execute(db);
-    await sql`update idempotency_keys k set tenant_id = coalesce(k.response_body::jsonb ->> 'tenant_id',
-      (select t.tenant_id from tickets t where t.id = k.response_body::jsonb ->> 'ticket_id'), '')`.execute(db);
+    // jsonb refuses \u0000 and unpaired surrogate escapes, which an answer stored before they
+    // were refused may hold: such a key (24 h of retries at most) is kept under no tenant.
+    const body = sql`(case when k.response_body ~ ${'\\\\u(0000|[dD][89a-fA-F])'} then null else k.response_body::jsonb end)`;
+    await sql`update idempotency_keys k set tenant_id = coalesce(${body} ->> 'tenant_id',
+      (select t.tenant_id from tickets t where t.id = ${body} ->> 'ticket_id'), '')`.execute(db);
     await sql`alter table idempotency_keys drop constraint idempotency_keys_pk,
       add constraint idempotency_keys_pk primary key (tenant_id, user_id, key)`.execute(db);
     await sql`alter table idempotency_keys alter column tenant_id drop default`.execute(db);

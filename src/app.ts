@@ -26,6 +26,8 @@ import { dashboardRoutes } from './web/dashboard.routes.js';
 import { eventRoutes } from './events/event.routes.js';
 import { eventSchemas } from './events/event.schemas.js';
 import { webSchemas } from './web/web.schemas.js';
+import { inboundMailRoutes } from './mail/mail.routes.js';
+import { createMailContext } from './mail/mail.service.js';
 
 // The largest legal body, every character \u-escaped (an emoji is then 12 bytes: a client with
 // ASCII-only JSON, Python's default, sends that), is a new ticket at 245,677 bytes; the rest of
@@ -162,6 +164,10 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     await api.register(adminRoutes, { db, dialect: config.database.kind });
     await api.register(eventRoutes, { db });
   }, { prefix: API_PREFIX });
+  // Mail providers post replies here with a shared secret, not a user's token.
+  if (config.mail.inboundSecret) {
+    await app.register(inboundMailRoutes, { prefix: API_PREFIX, context: await createMailContext(config, db), secret: config.mail.inboundSecret });
+  }
   await openApiRoutes(app, NAMED_SCHEMAS);
   await app.register(dashboardRoutes, { config, devKeys });
 

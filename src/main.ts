@@ -7,6 +7,7 @@ import { mergeSearchIndexWhenIdle } from './search/search.maintenance.js';
 import { startHousekeeping } from './desk/housekeeping.js';
 import { seedInterrupted } from './desk/seed.js';
 import { searchQueueIndexer } from './search/search.queue.js';
+import { startMail } from './mail/mail.worker.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -34,6 +35,8 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
     onError: (error) => app.log.error({ err: error }, 'pruning old events and idempotency keys failed; trying again later'),
   });
 
+  const mail = await startMail(config, db, app.log);
+
   if (await seedInterrupted(db, config.database.kind)) {
     app.log.warn(
       'A SEED IS LOADING THIS DATABASE, OR ONE WAS KILLED WHILE IT DID: until a seed finishes, new tickets are not counted in totals, ' +
@@ -59,6 +62,7 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
     stopHousekeeping();
     app
       .close()
+      .then(() => mail.stop())
       .then(() => db.destroy())
       .then(() => process.exit(0))
       .catch((error: unknown) => {

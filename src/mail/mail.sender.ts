@@ -48,7 +48,15 @@ function messageOf(config: Config, row: MailOutboxRow): SendMailOptions {
  */
 export function createMailTransport(config: Config): MailTransport {
   if (config.mail.smtpUrl) {
-    const smtp: Transporter = nodemailer.createTransport(config.mail.smtpUrl, { disableFileAccess: true, disableUrlAccess: true });
+    // Short timeouts: a hung server delays the next messages, and a failed try is retried anyway.
+    const smtp: Transporter = nodemailer.createTransport({
+      url: config.mail.smtpUrl,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    });
     return {
       async deliver(row) {
         await smtp.sendMail(messageOf(config, row));

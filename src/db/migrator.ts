@@ -47,8 +47,8 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '017_ticket_events': ticketEventsMigration(dialect),
     '018_ticket_limits': ticketLimitsMigration(dialect),
     '019_idempotency_tenant': idempotencyTenantMigration(dialect),
-    '024_mail_outbox': mailOutboxMigration(dialect),
-    '025_mail_inbound': mailInboundMigration(dialect),
+    '024_mail_outbox': mailOutboxMigration,
+    '025_mail_inbound': mailInboundMigration,
     '026_attention': attentionMigration(dialect),
     '027_event_consumers': eventConsumersMigration,
   };

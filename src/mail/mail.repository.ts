@@ -22,9 +22,10 @@ export async function claimDueMail(db: Db, now: string, leaseUntil: string, limi
   const { rows } = await sql<MailOutboxRow>`update mail_outbox set locked_until = ${leaseUntil}, attempts = attempts + 1
     where id in (select id from mail_outbox
       where status = 'pending' and next_attempt_at <= ${now} and (locked_until is null or locked_until <= ${now})
-      order by next_attempt_at limit ${limit} ${lock})
+      order by next_attempt_at, id limit ${limit} ${lock})
     returning *`.execute(db);
-  return rows;
+  // RETURNING keeps no order: a thread's messages go out in the order they were made.
+  return rows.sort((a, b) => (a.next_attempt_at < b.next_attempt_at ? -1 : a.next_attempt_at > b.next_attempt_at ? 1 : a.id < b.id ? -1 : 1));
 }
 
 /** Records the end of an attempt on a row still held by the lease `leaseUntil`. */

@@ -1,5 +1,4 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { Dialect } from '../database.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -10,29 +9,25 @@ import type { Dialect } from '../database.js';
  * serves the per-sender rate limit; `message_id` the check for a message delivered twice.
  * Tickets gain an index by their creator's address: who a message's sender is.
  */
-export function mailInboundMigration(dialect: Dialect): Migration {
-  return {
-    up: (db: Kysely<any>) => (dialect === 'sqlite' ? db.transaction().execute(up) : up(db)),
-  };
-}
-
-async function up(db: Kysely<any>): Promise<void> {
-  await sql`create table mail_inbound (
-    id text primary key,
-    received_at text not null,
-    via text not null,
-    message_id text,
-    sender text,
-    subject text,
-    outcome text not null,
-    reason text,
-    ticket_id text,
-    comment_id text,
-    raw text not null,
-    raw_bytes integer not null)`.execute(db);
-  await sql`create index mail_inbound_by_sender on mail_inbound (sender, received_at)`.execute(db);
-  await sql`create index mail_inbound_by_message on mail_inbound (message_id)`.execute(db);
-  await sql`create index mail_inbound_by_comment on mail_inbound (comment_id)`.execute(db);
-  // A message from an address that matches no ticket opens one for the customer behind it.
-  await sql`create index tickets_by_creator_email on tickets (lower(created_by_email), created_at)`.execute(db);
-}
+export const mailInboundMigration: Migration = {
+  async up(db: Kysely<any>) {
+    await sql`create table mail_inbound (
+      id text primary key,
+      received_at text not null,
+      via text not null,
+      message_id text,
+      sender text,
+      subject text,
+      outcome text not null,
+      reason text,
+      ticket_id text,
+      comment_id text,
+      raw text not null,
+      raw_bytes integer not null)`.execute(db);
+    await sql`create index mail_inbound_by_sender on mail_inbound (sender, received_at)`.execute(db);
+    await sql`create index mail_inbound_by_message on mail_inbound (message_id)`.execute(db);
+    await sql`create index mail_inbound_by_comment on mail_inbound (comment_id)`.execute(db);
+    // A message from an address that matches no ticket opens one for the customer behind it.
+    await sql`create index tickets_by_creator_email on tickets (lower(created_by_email), created_at)`.execute(db);
+  },
+};

@@ -26,7 +26,8 @@ import { dashboardRoutes } from './web/dashboard.routes.js';
 import { eventRoutes } from './events/event.routes.js';
 import { eventSchemas } from './events/event.schemas.js';
 import { webSchemas } from './web/web.schemas.js';
-import { inboundMailRoutes } from './mail/mail.routes.js';
+import { devOutboxRoutes, inboundMailRoutes } from './mail/mail.routes.js';
+import { mailSchemas } from './mail/mail.schemas.js';
 import { createMailContext } from './mail/mail.service.js';
 
 // The largest legal body, every character \u-escaped (an emoji is then 12 bytes: a client with
@@ -37,7 +38,7 @@ const MAX_PARAM_LENGTH = 200;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** Every schema with an $id: validated, serialized, documented and served from this one list. */
-const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas, ...eventSchemas, ...webSchemas];
+const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas, ...eventSchemas, ...webSchemas, ...mailSchemas];
 
 // What a browser client may read from a cross-origin response.
 const EXPOSED_HEADERS = ['location', 'etag', 'link', 'x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after'];
@@ -163,6 +164,8 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     await api.register(ticketRoutes, { db });
     await api.register(adminRoutes, { db, dialect: config.database.kind });
     await api.register(eventRoutes, { db });
+    // Without SMTP, notifications are files that staff read here; with it, neither exists.
+    if (!config.mail.smtpUrl) await api.register(devOutboxRoutes, { dataDir: config.dataDir });
   }, { prefix: API_PREFIX });
   // Mail providers post replies here with a shared secret, not a user's token.
   if (config.mail.inboundSecret) {

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alice, buildTestApp, carol, createTicketAs, sam, TICKETS, type TestApp } from '../../test/helpers.js';
+import { alice, buildTestApp, carol, createTicketAs, problem, sam, TICKETS, type TestApp } from '../../test/helpers.js';
 import { dialects } from '../../test/dialects.js';
 import { feedSettled } from '../../test/events.js';
 import { memoryLog, TestMta, type Received } from '../../test/mail.js';
@@ -172,6 +172,26 @@ describe('without SMTP: the development outbox', () => {
       expect(files).toHaveLength(2);
       const texts = await Promise.all(files.map((f) => fs.readFile(path.join(t.dir, 'outbox', f), 'utf8')));
       expect(texts.some((text) => text.includes(`To: ${alice.email}`) && text.includes('Try the new export'))).toBe(true);
+
+      // Staff read them in the dashboard's outbox; customers may not.
+      const outbox = await t.as(sam, { url: '/api/v1/admin/mail/outbox' });
+      expect(outbox.statusCode).toBe(200);
+      const messages = outbox.json<{ messages: Array<{ to: string; subject: string; text: string }> }>().messages;
+      expect(messages.map((m) => m.to)).toEqual([alice.email, TEAM]);
+      expect(messages[0]?.text).toContain('Try the new export');
+      expect(messages[0]?.subject).toMatch(/^\[#\d+\] Re: Cannot export invoices$/);
+      problem(await t.as(alice, { url: '/api/v1/admin/mail/outbox' }), 403);
+      expect((await t.as(null, { url: '/api/v1/dashboard/config' })).json()).toMatchObject({ dev_outbox: true });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('has no outbox page when SMTP is configured', async () => {
+    const t = await buildTestApp('sqlite', { ...mailEnv(undefined), HELPDESK_SMTP_URL: 'smtp://127.0.0.1:1' });
+    try {
+      problem(await t.as(sam, { url: '/api/v1/admin/mail/outbox' }), 404);
+      expect((await t.as(null, { url: '/api/v1/dashboard/config' })).json()).toMatchObject({ dev_outbox: false });
     } finally {
       await t.close();
     }

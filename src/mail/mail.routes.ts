@@ -2,7 +2,10 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '../http/problem.js';
-import { problemResponses } from '../http/schemas.js';
+import { requireStaff } from '../http/auth.js';
+import { problemResponses, Ref } from '../http/schemas.js';
+import { listDevOutbox } from './mail.outbox.js';
+import { DevOutboxResponse } from './mail.schemas.js';
 import { receiveInboundOverHttp } from './mail.service.js';
 import type { InboundContext } from './mail.inbound.js';
 
@@ -48,5 +51,26 @@ export const inboundMailRoutes: FastifyPluginAsyncTypebox<{ context: InboundCont
       },
     },
     async (request, reply) => reply.code(202).send(await receiveInboundOverHttp(context, request.body)),
+  );
+};
+
+/**
+ * GET /admin/mail/outbox: the development outbox, for staff. Exists only while no SMTP server is
+ * configured (messages are then files in the data directory).
+ */
+export const devOutboxRoutes: FastifyPluginAsyncTypebox<{ dataDir: string }> = async (app, { dataDir }) => {
+  app.addHook('onRequest', requireStaff);
+  app.get(
+    '/admin/mail/outbox',
+    {
+      schema: {
+        operationId: 'list-dev-outbox',
+        summary: 'Read the development outbox (staff; only without SMTP)',
+        tags: ['E-mail'],
+        security: [{ bearerClerk: [] }],
+        response: { 200: Ref(DevOutboxResponse), ...problemResponses(401, 403, 429, 500) },
+      },
+    },
+    async () => listDevOutbox(dataDir),
   );
 };

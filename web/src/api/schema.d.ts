@@ -219,9 +219,26 @@ export interface paths {
         };
         /**
          * Read the events feed (staff)
-         * @description Every change to every ticket, in the order it was committed, from a cursor. Poll from `next_cursor` to follow it; a cursor never skips an event whose transaction committed late.
+         * @description Every change to every ticket, from a cursor: one ticket’s in the order its changes were made, across tickets in the order their transactions began. Poll from `next_cursor` to follow it; a cursor never skips an event whose transaction committed late. Cursors belong to one database: after an export and import, read from the beginning.
          */
         get: operations["list-events-staff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/mail/outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read the development outbox (staff; only without SMTP) */
+        get: operations["list-dev-outbox"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1013,7 +1030,7 @@ export interface components {
              * @example /api/v1/schemas/EventFeedResponse.json
              */
             readonly $schema: string;
-            /** @description Events after the cursor, in the order they were committed */
+            /** @description Events after the cursor: one ticket’s in the order its changes were made; across tickets, in the order their transactions began. A cursor never skips an event committed late */
             events: components["schemas"]["TicketEvent"][];
             /** @description Where to read from next; always present, so a reader at the end polls from it */
             next_cursor: string;
@@ -1053,6 +1070,8 @@ export interface components {
             clerk_publishable_key: string | null;
             /** @description Demo identities (development sign-in only, and only to requests from the server’s own machine; empty otherwise) */
             dev_identities: components["schemas"]["DevIdentity"][];
+            /** @description Whether notifications are kept as files for staff to read (no SMTP server configured) */
+            dev_outbox: boolean;
         };
         CreateDevTokenBody: {
             /**
@@ -1082,6 +1101,31 @@ export interface components {
              */
             expires_at: string;
             identity: components["schemas"]["DevIdentity"];
+        };
+        DevOutboxMessage: {
+            /** @description The file’s name in the outbox folder, without .eml */
+            id: string;
+            /** @description Recipients */
+            to: string;
+            /** @description Subject */
+            subject: string;
+            /**
+             * Format: date-time
+             * @description When it was written
+             */
+            date: string;
+            /** @description The plain-text part */
+            text: string;
+        };
+        DevOutboxResponse: {
+            /**
+             * Format: uri-reference
+             * @description A URL to the JSON Schema for this object.
+             * @example /api/v1/schemas/DevOutboxResponse.json
+             */
+            readonly $schema: string;
+            /** @description The latest 50 messages, newest first */
+            messages: components["schemas"]["DevOutboxMessage"][];
         };
     };
     responses: never;
@@ -1952,6 +1996,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity: validation failed */
             422: {
                 headers: {
@@ -2263,6 +2325,62 @@ export interface operations {
             };
             /** @description Unprocessable Entity: validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-dev-outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DevOutboxResponse"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

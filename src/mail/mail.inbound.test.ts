@@ -179,9 +179,18 @@ describe.each(dialects())('%s: replies and new tickets by e-mail', (dialect) => 
     await expect(smtp(huge, { from: alice.email, to: [tokenAddress(alice.email)] })).rejects.toMatchObject({ responseCode: 552 });
     await expect(smtp({ from: alice.email, to: 'someone@elsewhere.test', subject: 'x', text: 'x' })).rejects.toMatchObject({ responseCode: 550 });
     expect(await smtp({ from: alice.email, to: tokenAddress(alice.email), subject: 'Re', text: 'Still here' })).toMatch(/^250/);
-    expect((await customerComments()).map((c) => c.content)).toEqual(['Still here']);
     problem(await http(Buffer.from('garbage without headers')), 422);
     problem(await http(huge), 413);
+    // Well past the JSON body limit, well below the mail one: taken in, attachment and all.
+    const withAttachment = await compose({
+      from: alice.email,
+      to: tokenAddress(alice.email),
+      subject: 'Re',
+      text: 'Log attached',
+      attachments: [{ filename: 'app.log', content: Buffer.alloc(2 * 1024 * 1024, 'log line\n') }],
+    });
+    expect((await http(withAttachment)).json()).toEqual({ outcome: 'comment', ticket_id: ticketId });
+    expect((await customerComments()).map((c) => c.content)).toEqual(['Still here', 'Log attached']);
   });
 
   it('answers the HTTP endpoint only with its shared secret', async () => {

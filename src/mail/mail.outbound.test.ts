@@ -9,7 +9,7 @@ import { createDb } from '../db/database.js';
 import { createMailTransport, sendDueMail } from './mail.sender.js';
 import { createMailContext } from './mail.service.js';
 import { readReplyToken, tokenOfAddress } from './mail.tokens.js';
-import { queueMailFromEvents } from './mail.worker.js';
+import { pruneOldMail, queueMailFromEvents } from './mail.worker.js';
 import type { MailContext } from './mail.notifications.js';
 
 const ADMIN = '/api/v1/admin/support/tickets';
@@ -28,9 +28,10 @@ describe.each(dialects())('%s: e-mail notifications', (dialect) => {
   let t: TestApp;
   let mta: TestMta;
   let context: MailContext;
-  const log = memoryLog();
+  let log = memoryLog();
 
   beforeEach(async () => {
+    log = memoryLog();
     mta = new TestMta((address) => address.startsWith('bounce'));
     await mta.start();
     t = await buildTestApp(dialect, mailEnv(mta));
@@ -126,6 +127,17 @@ describe.each(dialects())('%s: e-mail notifications', (dialect) => {
     expect(row).toMatchObject({ status: 'failed', attempts: 1 });
     expect(row.last_error).toContain('550');
     expect(await deliver(new Date(Date.now() + 86_400_000))).toEqual({ sent: 0, retrying: 0, failed: 0 });
+  });
+
+  it('prunes sent messages past the retention, never one still waiting to be sent', async () => {
+    const ticket = await createTicketAs(t, alice);
+    await deliver();
+    await mta.stop();
+    await reply(ticket.ticket_id, 'Queued while the relay is down');
+    expect(await deliver()).toMatchObject({ retrying: 1 });
+    expect(await pruneOldMail(t.db, 30, Date.now() + 29 * 86_400_000)).toBe(0);
+    expect(await pruneOldMail(t.db, 30, Date.now() + 31 * 86_400_000)).toBe(1);
+    expect(await t.db.selectFrom('mail_outbox').select(['recipient', 'status']).execute()).toEqual([{ recipient: alice.email, status: 'pending' }]);
   });
 
   it('delivers every notification exactly once after the relay comes back, with two instances sending', async () => {

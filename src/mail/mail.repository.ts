@@ -116,3 +116,16 @@ export async function wasTakenIn(db: Db, messageId: string): Promise<boolean> {
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/**
+ * Deletes up to `limit` of the oldest finished outbox rows (sent or failed) and received
+ * messages from before `before`; returns how many went. Pending rows stay whatever their age.
+ */
+export async function pruneMail(db: Db, before: string, limit: number): Promise<number> {
+  const lock = dialectOf(db) === 'postgres' ? sql`for update skip locked` : sql``;
+  const outbox = await sql`delete from mail_outbox where id in (select id from mail_outbox
+    where created_at < ${before} and status <> 'pending' order by created_at limit ${limit} ${lock})`.execute(db);
+  const inbound = await sql`delete from mail_inbound where id in (select id from mail_inbound
+    where received_at < ${before} order by received_at limit ${limit} ${lock})`.execute(db);
+  return Number(outbox.numAffectedRows ?? 0) + Number(inbound.numAffectedRows ?? 0);
+}

@@ -35,5 +35,7 @@ export const mailOutboxMigration: Migration = {
       unique (event_id, recipient))`.execute(db);
     await sql`create index mail_outbox_due on mail_outbox (next_attempt_at) where status = 'pending'`.execute(db);
     await sql`create index mail_outbox_by_ticket on mail_outbox (ticket_id)`.execute(db);
+    // Old rows are pruned oldest first.
+    await sql`create index mail_outbox_by_time on mail_outbox (created_at)`.execute(db);
   },
 };

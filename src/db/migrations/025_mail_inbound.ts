@@ -27,6 +27,7 @@ export const mailInboundMigration: Migration = {
     await sql`create index mail_inbound_by_sender on mail_inbound (sender, received_at)`.execute(db);
     await sql`create index mail_inbound_by_message on mail_inbound (message_id)`.execute(db);
     await sql`create index mail_inbound_by_comment on mail_inbound (comment_id)`.execute(db);
+    await sql`create index mail_inbound_by_time on mail_inbound (received_at)`.execute(db);
     // A message from an address that matches no ticket opens one for the customer behind it.
     await sql`create index tickets_by_creator_email on tickets (lower(created_by_email), created_at)`.execute(db);
   },

@@ -26,7 +26,7 @@ import { dashboardRoutes } from './web/dashboard.routes.js';
 import { eventRoutes } from './events/event.routes.js';
 import { eventSchemas } from './events/event.schemas.js';
 import { webSchemas } from './web/web.schemas.js';
-import { devOutboxRoutes, inboundMailRoutes } from './mail/mail.routes.js';
+import { devOutboxRoutes, inboundMailRoutes, mailPreferenceRoutes } from './mail/mail.routes.js';
 import { mailSchemas } from './mail/mail.schemas.js';
 import { createMailContext } from './mail/mail.service.js';
 
@@ -164,6 +164,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     await api.register(ticketRoutes, { db });
     await api.register(adminRoutes, { db, dialect: config.database.kind });
     await api.register(eventRoutes, { db });
+    await api.register(mailPreferenceRoutes, { db });
     // Without SMTP, notifications are files that staff read here; with it, neither exists.
     if (!config.mail.smtpUrl) await api.register(devOutboxRoutes, { dataDir: config.dataDir });
   }, { prefix: API_PREFIX });

@@ -16,7 +16,7 @@ import type {
 import type { EventConsumerTable, TicketEventTable } from '../events/event.table.js';
 import type { IdempotencyKeyTable } from '../idempotency/idempotency.table.js';
 import type { UserTable } from '../users/user.table.js';
-import type { MailInboundTable, MailOutboxTable } from '../mail/mail.table.js';
+import type { MailInboundTable, MailOutboxTable, MailPreferenceTable } from '../mail/mail.table.js';
 
 export interface Database {
   tickets: TicketTable;
@@ -34,6 +34,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeyTable;
   mail_outbox: MailOutboxTable;
   mail_inbound: MailInboundTable;
+  mail_preferences: MailPreferenceTable;
 }
 
 /** The SQL dialects helpdesk runs on; dialect-specific SQL is the exception (full-text search). */

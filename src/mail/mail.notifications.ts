@@ -5,7 +5,7 @@ import type { FeedRow } from '../events/event.repository.js';
 import type { EventType } from '../events/event.table.js';
 import { ALL_TENANTS, findTicket } from '../tickets/ticket.repository.js';
 import type { TicketRow } from '../tickets/ticket.table.js';
-import { findComment, insertOutbox } from './mail.repository.js';
+import { findComment, findMailLevel, insertOutbox } from './mail.repository.js';
 import type { MailKind, MailOutboxTable } from './mail.table.js';
 import { renderTemplate, type MailTemplates } from './mail.templates.js';
 import { replyAddress, replyToken } from './mail.tokens.js';
@@ -55,6 +55,12 @@ async function noticeOf(db: Db, event: FeedRow, ticket: TicketRow, config: MailC
   return undefined;
 }
 
+/** Whether the ticket's customer chose to be mailed this kind of message (GET/PUT /me/mail). */
+async function customerWants(db: Db, ticket: TicketRow, kind: MailKind): Promise<boolean> {
+  const level = (await findMailLevel(db, ticket.tenant_id, ticket.created_by)) ?? 'all';
+  return level === 'all' || (level === 'replies' && kind === 'staff_reply');
+}
+
 /**
  * Turns events into outbox rows, rendered now (the message says what the event said, however
  * the ticket moves on). Runs inside the consumer's transaction: sending happens later.
@@ -71,6 +77,7 @@ export async function queueNotifications(trx: Db, events: FeedRow[], context: Ma
     const recipients = [...new Set(notice.recipients.map((r) => r.toLowerCase()))].filter((r) => r !== actor);
     for (const recipient of recipients) {
       const toCustomer = recipient === ticket.created_by_email.toLowerCase();
+      if (toCustomer && !(await customerWants(trx, ticket, notice.kind))) continue;
       const values = {
         product: config.fromName,
         ticket_title: ticket.title,

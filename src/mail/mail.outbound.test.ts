@@ -118,6 +118,26 @@ describe.each(dialects())('%s: e-mail notifications', (dialect) => {
     expect(mta.to(carol.email)).toEqual([]);
   });
 
+  it('mails a customer only what they chose: all updates, only replies, or nothing, per tenant', async () => {
+    const ticket = await createTicketAs(t, alice);
+    const resolve = (status: string) => t.as(sam, { method: 'PATCH', url: `${ADMIN}/${ticket.ticket_id}`, payload: { status } });
+    expect((await t.as(alice, { url: '/api/v1/me/mail' })).json()).toMatchObject({ email: 'all' });
+    const set = await t.as(alice, { method: 'PUT', url: '/api/v1/me/mail', payload: { email: 'replies' } });
+    expect(set.json()).toMatchObject({ email: 'replies' });
+    await reply(ticket.ticket_id, 'First answer');
+    await resolve('resolved');
+    await deliver();
+    expect(mta.to(alice.email).map((r) => r.mail.subject?.replace(/^\[#\d+\] /, ''))).toEqual(['Re: Cannot export invoices']);
+    await t.as(alice, { method: 'PUT', url: '/api/v1/me/mail', payload: { email: 'none' } });
+    await reply(ticket.ticket_id, 'Second answer');
+    await deliver();
+    expect(mta.to(alice.email)).toHaveLength(1);
+    // The choice is alice's in her organization only.
+    expect((await t.as({ ...alice, org: 'org_other' }, { url: '/api/v1/me/mail' })).json()).toMatchObject({ email: 'all' });
+    problem(await t.as(alice, { method: 'PUT', url: '/api/v1/me/mail', payload: { email: 'sometimes' } }), 422);
+    expect((await t.as(alice, { url: '/api/v1/me/mail' })).json()).toMatchObject({ email: 'none' });
+  });
+
   it('records a refusal (5xx) on the delivery and does not retry it', async () => {
     const ticket = await createTicketAs(t, { id: 'user_bounce', email: 'bounce@acme.test', org: 'org_acme' });
     await deliver();

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { dialectOf, type Db } from '../db/database.js';
 import type { TicketCommentRow, TicketRow } from '../tickets/ticket.table.js';
-import type { MailInboundTable, MailOutboxRow, MailOutboxTable } from './mail.table.js';
+import type { MailInboundTable, MailLevel, MailOutboxRow, MailOutboxTable } from './mail.table.js';
 
 /** Adds outbox rows; one an event already has for that recipient is left as it is. */
 export async function insertOutbox(db: Db, rows: MailOutboxTable[]): Promise<void> {
@@ -128,4 +128,19 @@ export async function pruneMail(db: Db, before: string, limit: number): Promise<
   const inbound = await sql`delete from mail_inbound where id in (select id from mail_inbound
     where received_at < ${before} order by received_at limit ${limit} ${lock})`.execute(db);
   return Number(outbox.numAffectedRows ?? 0) + Number(inbound.numAffectedRows ?? 0);
+}
+
+/** A customer's mail level in a tenant; undefined when they never chose. */
+export async function findMailLevel(db: Db, tenantId: string, userId: string): Promise<MailLevel | undefined> {
+  const row = await db.selectFrom('mail_preferences').select('level').where('tenant_id', '=', tenantId).where('user_id', '=', userId).executeTakeFirst();
+  return row?.level;
+}
+
+/** Sets a customer's mail level in a tenant. */
+export async function saveMailLevel(db: Db, tenantId: string, userId: string, level: MailLevel, at: string): Promise<void> {
+  await db
+    .insertInto('mail_preferences')
+    .values({ tenant_id: tenantId, user_id: userId, level, updated_at: at })
+    .onConflict((oc) => oc.columns(['tenant_id', 'user_id']).doUpdateSet({ level, updated_at: at }))
+    .execute();
 }

@@ -5,8 +5,10 @@ import { AppError } from '../http/problem.js';
 import { requireStaff } from '../http/auth.js';
 import { problemResponses, Ref } from '../http/schemas.js';
 import { listDevOutbox } from './mail.outbox.js';
-import { DevOutboxResponse } from './mail.schemas.js';
-import { receiveInboundOverHttp } from './mail.service.js';
+import { DevOutboxResponse, MailPreference, UpdateMailPreferenceBody } from './mail.schemas.js';
+import type { Db } from '../db/database.js';
+import type { Actor } from '../http/auth.js';
+import { getMyMailPreference, receiveInboundOverHttp, setMyMailPreference } from './mail.service.js';
 import type { InboundContext } from './mail.inbound.js';
 
 /** The header carrying the shared secret of the inbound endpoint. */
@@ -72,5 +74,40 @@ export const devOutboxRoutes: FastifyPluginAsyncTypebox<{ dataDir: string }> = a
       },
     },
     async () => listDevOutbox(dataDir),
+  );
+};
+
+/** GET and PUT /me/mail: what the caller is mailed about, per tenant. */
+export const mailPreferenceRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+  const actorOf = (request: { actor: Actor | null }): Actor => request.actor as Actor;
+  const security = [{ bearerClerk: [] }];
+  const tags = ['E-mail'];
+  app.get(
+    '/me/mail',
+    {
+      schema: {
+        operationId: 'get-my-mail-preference',
+        summary: 'What I am sent by e-mail',
+        tags,
+        security,
+        response: { 200: Ref(MailPreference), ...problemResponses(401, 429, 500) },
+      },
+    },
+    async (request) => getMyMailPreference(db, actorOf(request)),
+  );
+  app.put(
+    '/me/mail',
+    {
+      schema: {
+        operationId: 'set-my-mail-preference',
+        summary: 'Choose what I am sent by e-mail',
+        description: 'Applies to the caller in their current organization.',
+        tags,
+        security,
+        body: Ref(UpdateMailPreferenceBody),
+        response: { 200: Ref(MailPreference), ...problemResponses(400, 401, 413, 415, 422, 429, 500) },
+      },
+    },
+    async (request) => setMyMailPreference(db, actorOf(request), request.body),
   );
 };

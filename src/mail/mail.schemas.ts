@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Ref, SchemaLink } from '../http/schemas.js';
+import { InputSchemaLink, Ref, SchemaLink } from '../http/schemas.js';
+import { MAIL_LEVELS, type MailLevel } from './mail.table.js';
 
 export const DevOutboxMessage = Type.Object(
   {
@@ -22,4 +23,22 @@ export const DevOutboxResponse = Type.Object(
 );
 export type DevOutboxResponse = Static<typeof DevOutboxResponse>;
 
-export const mailSchemas = [DevOutboxMessage, DevOutboxResponse];
+const Level = Type.Unsafe<MailLevel>({
+  type: 'string',
+  enum: [...MAIL_LEVELS],
+  description: '`all`: replies, and the ticket resolved or closed by support; `replies`: support’s replies only; `none`: no e-mail',
+});
+
+export const MailPreference = Type.Object(
+  { $schema: SchemaLink('MailPreference'), email: Level },
+  { $id: 'MailPreference', additionalProperties: false },
+);
+export type MailPreference = Static<typeof MailPreference>;
+
+export const UpdateMailPreferenceBody = Type.Object(
+  { $schema: InputSchemaLink('UpdateMailPreferenceBody'), email: Level },
+  { $id: 'UpdateMailPreferenceBody', additionalProperties: false },
+);
+export type UpdateMailPreferenceBody = Static<typeof UpdateMailPreferenceBody>;
+
+export const mailSchemas = [DevOutboxMessage, DevOutboxResponse, MailPreference, UpdateMailPreferenceBody];

@@ -1,5 +1,10 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
+import { nowIso } from '../db/ids.js';
+import type { Actor } from '../http/auth.js';
+import { schemaUrl } from '../http/schemas.js';
+import { findMailLevel, saveMailLevel } from './mail.repository.js';
+import type { MailPreference, UpdateMailPreferenceBody } from './mail.schemas.js';
 import { AppError } from '../http/problem.js';
 import { MalformedMail, receiveMail, type InboundContext } from './mail.inbound.js';
 import type { MailContext } from './mail.notifications.js';
@@ -33,4 +38,15 @@ export async function receiveInboundOverHttp(context: InboundContext, body: unkn
     if (error instanceof MalformedMail) throw new AppError(422, error.message);
     throw error;
   }
+}
+
+/** What the caller wants to be mailed about in their current tenant (all, unless they chose). */
+export async function getMyMailPreference(db: Db, actor: Actor): Promise<MailPreference> {
+  return { $schema: schemaUrl('MailPreference'), email: (await findMailLevel(db, actor.tenantId, actor.userId)) ?? 'all' };
+}
+
+/** Sets what the caller is mailed about in their current tenant. */
+export async function setMyMailPreference(db: Db, actor: Actor, body: UpdateMailPreferenceBody): Promise<MailPreference> {
+  await saveMailLevel(db, actor.tenantId, actor.userId, body.email, nowIso());
+  return { $schema: schemaUrl('MailPreference'), email: body.email };
 }

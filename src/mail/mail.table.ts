@@ -52,3 +52,15 @@ export interface MailInboundTable {
   raw_bytes: number;
 }
 export type MailInboundRow = Selectable<MailInboundTable>;
+
+/** What a customer is mailed about: every update, only staff replies, or nothing. */
+export const MAIL_LEVELS = ['all', 'replies', 'none'] as const;
+export type MailLevel = (typeof MAIL_LEVELS)[number];
+
+/** A customer's choice (migration 025); no row: all. */
+export interface MailPreferenceTable {
+  tenant_id: string;
+  user_id: string;
+  level: MailLevel;
+  updated_at: string;
+}

@@ -38,8 +38,12 @@ describe('the development outbox in Chromium', () => {
     expect(await page.getByText('Internal only').count()).toBe(0);
     await d.checkPage(page, 'staff-dev-outbox');
 
-    // Customers have no such page.
+    // Customers have no such page; they choose what they are mailed about.
     const alice = await d.signIn(/Alice/);
     expect(await alice.getByRole('link', { name: 'Outbox' }).count()).toBe(0);
+    await alice.getByLabel('E-mail me about my tickets:').selectOption('replies');
+    await alice.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    await d.checkPage(alice, 'portal-mail-preference');
+    expect((await d.api(customer, 'GET', '/api/v1/me/mail')).body).toMatchObject({ email: 'replies' });
   });
 });

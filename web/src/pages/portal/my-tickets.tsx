@@ -10,6 +10,7 @@ import { humanize } from '../../format';
 import { PageHeading, useDocumentTitle } from '../../page';
 import { oneOf, pageNumber } from '../../search-params';
 import { useSession } from '../../session/session';
+import { MailPreference } from './mail-preference';
 
 const PAGE_SIZE = 20;
 
@@ -100,6 +101,7 @@ export function MyTicketsPage() {
           <Pager page={page} pageSize={PAGE_SIZE} total={tickets.data.total} onPage={(p) => setParam('page', String(p))} />
         </>
       )}
+      <MailPreference />
     </>
   );
 }

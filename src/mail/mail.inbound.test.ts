@@ -62,7 +62,7 @@ describe.each(dialects())('%s: replies and new tickets by e-mail', (dialect) => 
   const http = (raw: Buffer, secret = INBOUND_SECRET) =>
     t.app.inject({ method: 'POST', url: '/api/v1/inbound/email', headers: { 'content-type': 'message/rfc822', [INBOUND_SECRET_HEADER]: secret }, payload: raw });
   const customerComments = async (id = ticketId) =>
-    (await t.as(alice, { url: `${TICKETS}/${id}` })).json<{ ticket: { comments: Array<{ content: string; author_type: string }> } }>().ticket.comments;
+    (await t.as(alice, { url: `${TICKETS}/${id}` })).json<{ ticket: { comments: Array<{ comment_id: string; content: string; author_type: string }> } }>().ticket.comments;
   const allComments = async (id = ticketId) =>
     t.db.selectFrom('ticket_comments').select(['content', 'is_internal', 'author_type']).where('ticket_id', '=', id).orderBy('created_at').execute();
   const tokenAddress = (recipient: string, secret = SECRET, id = ticketId) => replyAddress(t.config.mail, replyToken(secret, id, recipient));
@@ -77,7 +77,11 @@ describe.each(dialects())('%s: replies and new tickets by e-mail', (dialect) => 
       text: 'Still broken after the update.\n\nOn Mon, 7 Dec 2026 at 10:00, Acme Support <support@desk.test> wrote:\n> Please update and try again.\n> \n> -- \n> Acme Support',
     });
     expect(response).toMatch(/^250 .*comment/);
-    expect((await customerComments()).map((c) => [c.author_type, c.content])).toEqual([['user', 'Still broken after the update.']]);
+    const comments = await customerComments();
+    expect(comments.map((c) => [c.author_type, c.content])).toEqual([['user', 'Still broken after the update.']]);
+    // Staff see that it came by mail.
+    const staffView = (await t.as(sam, { url: `${ADMIN}/${ticketId}` })).json<{ emailed_comment_ids: string[] }>();
+    expect(staffView.emailed_comment_ids).toEqual([comments[0]?.comment_id]);
     const [record] = await inbound();
     expect(record).toMatchObject({ via: 'smtp', outcome: 'comment', sender: alice.email, ticket_id: ticketId });
     expect(Buffer.from(record?.raw ?? '', 'base64').toString()).toContain('Please update and try again.');

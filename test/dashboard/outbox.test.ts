@@ -2,6 +2,7 @@
 // fresh clone), a staff reply becomes a message staff can read on the Outbox page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMailTransport, sendDueMail } from '../../src/mail/mail.sender.js';
+import { receiveMail } from '../../src/mail/mail.inbound.js';
 import { createMailContext } from '../../src/mail/mail.service.js';
 import { queueMailFromEvents } from '../../src/mail/mail.worker.js';
 import { memoryLog } from '../mail.js';
@@ -37,6 +38,14 @@ describe('the development outbox in Chromium', () => {
     await message.getByText(REPLY).waitFor();
     expect(await page.getByText('Internal only').count()).toBe(0);
     await d.checkPage(page, 'staff-dev-outbox');
+
+    // The customer answers by mail: staff see the comment marked "via e-mail".
+    const raw = Buffer.from(`From: alice@acme.test\r\nTo: helpdesk@localhost\r\nSubject: ${'Re: [#1] Re: Export is empty'}\r\n\r\nAll there now, thanks!\r\n`);
+    expect(await receiveMail(context, raw, 'http')).toMatchObject({ outcome: 'comment', ticketId });
+    await page.goto(`${d.url}/staff/tickets/${ticketId}`);
+    const answer = page.locator('article.message').filter({ hasText: 'All there now, thanks!' });
+    expect(await answer.locator('.via-email').textContent()).toBe('via e-mail');
+    expect(await page.locator('article.message').filter({ hasText: REPLY }).locator('.via-email').count()).toBe(0);
 
     // Customers have no such page; they choose what they are mailed about.
     const alice = await d.signIn(/Alice/);

@@ -844,6 +844,8 @@ export interface components {
             /** @description Changes to the ticket, oldest first */
             history: components["schemas"]["TicketHistoryEntry"][];
             ticket: components["schemas"]["StaffTicket"];
+            /** @description The comments that came in by e-mail (shown “via e-mail”) */
+            emailed_comment_ids: string[];
         };
         AdminTicketListResponse: {
             /**

@@ -17,6 +17,8 @@ export interface TicketChanges {
 export interface StaffDetail {
   ticket: Ticket;
   history: HistoryEntry[];
+  /** The comments that came in by e-mail. */
+  emailed_comment_ids?: string[] | undefined;
   etag: string | undefined;
 }
 

@@ -24,6 +24,7 @@ export class TestMta {
     const server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['AUTH', 'STARTTLS'],
+      disableReverseLookup: true,
       logger: false,
       onRcptTo: (address, _session, callback) =>
         this.refuse(address.address) ? callback(Object.assign(new Error('No such user'), { responseCode: 550 })) : callback(),

@@ -49,8 +49,11 @@ function messageOf(config: Config, row: MailOutboxRow): SendMailOptions {
 export function createMailTransport(config: Config): MailTransport {
   if (config.mail.smtpUrl) {
     // Short timeouts: a hung server delays the next messages, and a failed try is retried anyway.
+    // One pooled connection, reused: a new connection per message costs several times the message.
     const smtp: Transporter = nodemailer.createTransport({
       url: config.mail.smtpUrl,
+      pool: true,
+      maxConnections: 1,
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 30_000,

@@ -31,6 +31,8 @@ export function createSmtpReceiver(context: InboundContext, options: { tls?: { k
     disabledCommands: options.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     ...tls,
     socketTimeout: 60_000,
+    // The client's host name is not used: no DNS query per connection.
+    disableReverseLookup: true,
     logger: false,
     onRcptTo(address, _session, callback) {
       if (!address.address.toLowerCase().endsWith(`@${config.replyDomain}`)) return callback(smtpError(550, 'No such recipient here'));

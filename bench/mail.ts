@@ -55,8 +55,8 @@ start = performance.now();
 await receiveMail(context, big, 'http');
 const bigMs = performance.now() - start;
 
-console.log(
-  JSON.stringify({ dialect, notifications: n, sent: round.sent, fan_out_ms: Math.round(fanOutMs), send_ms: Math.round(sendMs), sent_per_s: Math.round(round.sent / (sendMs / 1000)), inbound_ms_each: +inboundMs.toFixed(1), inbound_20mib_ms: Math.round(bigMs) }),
+process.stdout.write(
+  `${JSON.stringify({ dialect, notifications: n, sent: round.sent, fan_out_ms: Math.round(fanOutMs), send_ms: Math.round(sendMs), sent_per_s: Math.round(round.sent / (sendMs / 1000)), inbound_ms_each: +inboundMs.toFixed(1), inbound_20mib_ms: Math.round(bigMs) })}\n`,
 );
 await t.close();
 await mta.stop();

@@ -6,6 +6,7 @@ import { dialects } from '../../test/dialects.js';
 import { feedSettled } from '../../test/events.js';
 import { memoryLog, TestMta, type Received } from '../../test/mail.js';
 import { createDb } from '../db/database.js';
+import { claimDueMail } from './mail.repository.js';
 import { createMailTransport, sendDueMail } from './mail.sender.js';
 import { createMailContext } from './mail.service.js';
 import { readReplyToken, tokenOfAddress } from './mail.tokens.js';
@@ -158,6 +159,18 @@ describe.each(dialects())('%s: e-mail notifications', (dialect) => {
     expect(await pruneOldMail(t.db, 30, Date.now() + 29 * 86_400_000)).toBe(0);
     expect(await pruneOldMail(t.db, 30, Date.now() + 31 * 86_400_000)).toBe(1);
     expect(await t.db.selectFrom('mail_outbox').select(['recipient', 'status']).execute()).toEqual([{ recipient: alice.email, status: 'pending' }]);
+  });
+
+  it('sends what a killed sender had claimed once its lease has run out, and not before', async () => {
+    await createTicketAs(t, alice);
+    await feedSettled(t.db);
+    await queueMailFromEvents(t.db, context);
+    // A sender claims the row, then dies (kill -9) before sending it.
+    const claimed = await claimDueMail(t.db, new Date().toISOString(), new Date(Date.now() + 120_000).toISOString(), 10);
+    expect(claimed).toHaveLength(1);
+    expect(await deliver()).toEqual({ sent: 0, retrying: 0, failed: 0 });
+    expect(await deliver(new Date(Date.now() + 121_000))).toEqual({ sent: 1, retrying: 0, failed: 0 });
+    expect(mta.to(TEAM)).toHaveLength(1);
   });
 
   it('delivers every notification exactly once after the relay comes back, with two instances sending', async () => {

@@ -31,6 +31,9 @@ import { liveSchemas } from './live/live.schemas.js';
 import { createLiveStreams } from './live/live.service.js';
 import { webhookRoutes } from './webhooks/webhook.routes.js';
 import { webhookSchemas } from './webhooks/webhook.schemas.js';
+import { devOutboxRoutes, inboundMailRoutes, mailPreferenceRoutes } from './mail/mail.routes.js';
+import { mailSchemas } from './mail/mail.schemas.js';
+import { createMailContext } from './mail/mail.service.js';
 
 // The largest legal body, every character \u-escaped (an emoji is then 12 bytes: a client with
 // ASCII-only JSON, Python's default, sends that), is a new ticket at 245,677 bytes; the rest of
@@ -40,7 +43,7 @@ const MAX_PARAM_LENGTH = 200;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** Every schema with an $id: validated, serialized, documented and served from this one list. */
-const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas, ...eventSchemas, ...liveSchemas, ...webhookSchemas, ...webSchemas];
+const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas, ...eventSchemas, ...liveSchemas, ...webhookSchemas, ...webSchemas, ...mailSchemas];
 
 // What a browser client may read from a cross-origin response.
 const EXPOSED_HEADERS = ['location', 'etag', 'link', 'x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after'];
@@ -189,7 +192,14 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     await api.register(eventRoutes, { db });
     await api.register(liveRoutes, { db, streams });
     await api.register(webhookRoutes, { db, config: config.webhooks });
+    await api.register(mailPreferenceRoutes, { db });
+    // Without SMTP, notifications are files that staff read here; with it, neither exists.
+    if (!config.mail.smtpUrl) await api.register(devOutboxRoutes, { dataDir: config.dataDir });
   }, { prefix: API_PREFIX });
+  // Mail providers post replies here with a shared secret, not a user's token.
+  if (config.mail.inboundSecret) {
+    await app.register(inboundMailRoutes, { prefix: API_PREFIX, context: await createMailContext(config, db), secret: config.mail.inboundSecret });
+  }
   await openApiRoutes(app, NAMED_SCHEMAS);
   await app.register(dashboardRoutes, { config, devKeys });
 

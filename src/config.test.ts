@@ -95,6 +95,45 @@ describe('loadConfig', () => {
     expect(clerk.message).toContain('staff are tokens whose metadata.role is support');
   });
 
+  it('reads mail settings: .eml files by default, the reply address split, every bad value named', () => {
+    const mail = loadConfig({}).mail;
+    expect(mail).toMatchObject({ smtpUrl: undefined, fromAddress: 'helpdesk@localhost', replyLocal: 'helpdesk', replyDomain: 'localhost', inboundPort: undefined });
+    expect(mail.publicUrl).toBe('http://127.0.0.1:8080');
+    const set = loadConfig({
+      HELPDESK_SMTP_URL: 'smtps://u:p@mail.example.com:465',
+      HELPDESK_MAIL_FROM: 'support@example.com',
+      HELPDESK_MAIL_REPLY_TO: 'desk@Reply.Example.com',
+      HELPDESK_MAIL_TEAM: 'a@example.com, b@example.com',
+      HELPDESK_PUBLIC_URL: 'https://desk.example.com/',
+      HELPDESK_SMTP_INBOUND_PORT: '2525',
+    }).mail;
+    expect(set).toMatchObject({ replyLocal: 'desk', replyDomain: 'reply.example.com', team: ['a@example.com', 'b@example.com'], publicUrl: 'https://desk.example.com', inboundPort: 2525 });
+    const problems = (() => {
+      try {
+        loadConfig({
+          HELPDESK_SMTP_URL: 'http://u:secret@x',
+          HELPDESK_MAIL_FROM: 'nobody',
+          HELPDESK_MAIL_REPLY_TO: 'a+b@example.com',
+          HELPDESK_MAIL_SECRET: 'short',
+          HELPDESK_SMTP_INBOUND_PORT: '70000',
+          HELPDESK_SMTP_INBOUND_TLS_KEY: 'key.pem',
+        });
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+      return [];
+    })();
+    expect(problems.map((p) => p.split(' ')[0])).toEqual([
+      'HELPDESK_SMTP_URL',
+      'HELPDESK_MAIL_FROM',
+      'HELPDESK_MAIL_REPLY_TO',
+      'HELPDESK_MAIL_SECRET',
+      'HELPDESK_SMTP_INBOUND_PORT',
+      'HELPDESK_SMTP_INBOUND_TLS_KEY',
+    ]);
+    expect(problems.join('\n')).not.toContain('secret@');
+  });
+
   it('lists every problem at once', () => {
     try {
       loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', CLERK_JWT_KEY: 'abc' });

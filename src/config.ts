@@ -29,6 +29,35 @@ export type AuthConfig =
       readonly staffRoles: readonly string[];
     };
 
+/** E-mail notifications out and replies in (docs/EMAIL.md). */
+export interface MailConfig {
+  /** SMTP server to send through (smtp:// or smtps://, with user:password); undefined: .eml files in the data directory. */
+  readonly smtpUrl: string | undefined;
+  readonly fromName: string;
+  readonly fromAddress: string;
+  /** The reply address's local part and domain: replies go to `<local>+<token>@<domain>`. */
+  readonly replyLocal: string;
+  readonly replyDomain: string;
+  /** Addresses told about new tickets (and customer replies on unassigned tickets). */
+  readonly team: readonly string[];
+  /** The dashboard's origin, for links in messages. */
+  readonly publicUrl: string;
+  /** Key of the reply tokens' HMAC; undefined: one kept in the data directory. */
+  readonly secret: string | undefined;
+  /** A folder of templates overriding the built-in ones. */
+  readonly templatesDir: string | undefined;
+  /** Port of the built-in SMTP receiver; undefined: none. */
+  readonly inboundPort: number | undefined;
+  readonly inboundHost: string;
+  readonly inboundTls: { readonly key: string; readonly cert: string } | undefined;
+  /** Shared secret of POST /api/v1/inbound/email; undefined: the endpoint does not exist. */
+  readonly inboundSecret: string | undefined;
+  /** The largest message accepted, in bytes. */
+  readonly maxMessageBytes: number;
+  /** Messages one sender may send in an hour before the rest are refused. */
+  readonly senderHourlyLimit: number;
+}
+
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
   /** Browser origins allowed to call the API cross-origin; empty = no CORS headers at all. */
@@ -50,6 +79,7 @@ export interface Config {
   readonly live: { readonly streamsPerUser: number; readonly streamsPerInstance: number; readonly pollMs: number };
   /** Signed webhooks: what endpoints may point at, and how many deliveries one endpoint gets at once. */
   readonly webhooks: WebhookConfig;
+  readonly mail: MailConfig;
 }
 
 export interface WebhookConfig {
@@ -216,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auth = { mode: 'development', ...shared };
   }
   const host = env.HOST ?? (auth.mode === 'development' ? '127.0.0.1' : '0.0.0.0');
+  const mail = parseMail(env, host, port, publicUrl, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -233,7 +264,59 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventRetentionDays,
     live: Object.freeze(live),
     webhooks: Object.freeze(webhooks),
+    mail: Object.freeze(mail),
   });
+}
+
+const ADDRESS = /^[^\s@<>()",;:]+@[a-z0-9.-]+\.?[a-z0-9-]*$/i;
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+  const text = env[name];
+  const value = text === undefined || text.trim() === '' ? fallback : Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be a whole number from ${min} to ${max} (got "${text}")`);
+  return value;
+}
+
+function parseMail(env: NodeJS.ProcessEnv, host: string, port: number, configuredPublicUrl: string | undefined, problems: string[]): MailConfig {
+  const smtpUrl = nonEmpty(env.HELPDESK_SMTP_URL);
+  if (smtpUrl && !/^smtps?:\/\/[^/]/.test(smtpUrl)) problems.push(`HELPDESK_SMTP_URL must start with smtp:// or smtps:// (got "${redactUrl(smtpUrl)}")`);
+  const fromAddress = nonEmpty(env.HELPDESK_MAIL_FROM) ?? 'helpdesk@localhost';
+  if (!ADDRESS.test(fromAddress)) problems.push(`HELPDESK_MAIL_FROM must be an e-mail address like support@example.com (got "${fromAddress}")`);
+  const replyTo = nonEmpty(env.HELPDESK_MAIL_REPLY_TO) ?? fromAddress;
+  if (!ADDRESS.test(replyTo) || replyTo.includes('+')) {
+    problems.push(`HELPDESK_MAIL_REPLY_TO must be an e-mail address without "+", like support@example.com (got "${replyTo}")`);
+  }
+  const at = replyTo.lastIndexOf('@');
+  const team = list(env.HELPDESK_MAIL_TEAM);
+  for (const address of team) if (!ADDRESS.test(address)) problems.push(`HELPDESK_MAIL_TEAM entries must be e-mail addresses (got "${address}")`);
+  // Links in messages need an origin: this server's own when none is configured.
+  const publicUrl = configuredPublicUrl ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+  const secret = nonEmpty(env.HELPDESK_MAIL_SECRET);
+  if (secret !== undefined && secret.length < 32) problems.push('HELPDESK_MAIL_SECRET must be at least 32 characters (openssl rand -hex 32)');
+  const inboundSecret = nonEmpty(env.HELPDESK_MAIL_INBOUND_SECRET);
+  if (inboundSecret !== undefined && inboundSecret.length < 32) problems.push('HELPDESK_MAIL_INBOUND_SECRET must be at least 32 characters (openssl rand -hex 32)');
+  const inboundPortText = nonEmpty(env.HELPDESK_SMTP_INBOUND_PORT);
+  const inboundPort = inboundPortText === undefined ? undefined : wholeNumber(env, 'HELPDESK_SMTP_INBOUND_PORT', 0, 0, 65535, problems);
+  const tlsKey = nonEmpty(env.HELPDESK_SMTP_INBOUND_TLS_KEY);
+  const tlsCert = nonEmpty(env.HELPDESK_SMTP_INBOUND_TLS_CERT);
+  if ((tlsKey === undefined) !== (tlsCert === undefined)) problems.push('HELPDESK_SMTP_INBOUND_TLS_KEY and HELPDESK_SMTP_INBOUND_TLS_CERT go together: set both or neither');
+  return {
+    smtpUrl,
+    fromName: nonEmpty(env.HELPDESK_MAIL_FROM_NAME) ?? 'Helpdesk',
+    fromAddress,
+    replyLocal: replyTo.slice(0, at),
+    replyDomain: replyTo.slice(at + 1).toLowerCase(),
+    team: Object.freeze(team),
+    publicUrl,
+    secret,
+    templatesDir: nonEmpty(env.HELPDESK_MAIL_TEMPLATES) === undefined ? undefined : path.resolve(env.HELPDESK_MAIL_TEMPLATES as string),
+    inboundPort,
+    inboundHost: nonEmpty(env.HELPDESK_SMTP_INBOUND_HOST) ?? host,
+    inboundTls: tlsKey && tlsCert ? Object.freeze({ key: path.resolve(tlsKey), cert: path.resolve(tlsCert) }) : undefined,
+    inboundSecret,
+    maxMessageBytes: wholeNumber(env, 'HELPDESK_MAIL_MAX_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024, problems),
+    senderHourlyLimit: wholeNumber(env, 'HELPDESK_MAIL_SENDER_HOURLY_LIMIT', 30, 1, 1_000_000, problems),
+  };
 }
 
 /** Which sign-in is on and why, said at start: loudly (a warning) for development sign-in. */

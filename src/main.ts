@@ -10,6 +10,7 @@ import { seedInterrupted } from './desk/seed.js';
 import { searchQueueIndexer } from './search/search.queue.js';
 import { fanOutNewEvents } from './webhooks/webhook.fanout.js';
 import { startWebhookWorker } from './webhooks/webhook.worker.js';
+import { startMail } from './mail/mail.worker.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -50,6 +51,8 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
     onError: (error) => app.log.error({ err: error }, 'a webhook round failed; trying again shortly'),
     onDisabled: (endpointId, reason) => app.log.warn({ endpointId, reason }, 'webhook endpoint disabled'),
   });
+  const mail = await startMail(config, db, app.log);
+
   if (await seedInterrupted(db, config.database.kind)) {
     app.log.warn(
       'A SEED IS LOADING THIS DATABASE, OR ONE WAS KILLED WHILE IT DID: until a seed finishes, new tickets are not counted in totals, ' +
@@ -76,6 +79,7 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
     webhooks.stop();
     app
       .close()
+      .then(() => mail.stop())
       .then(() => db.destroy())
       .then(() => process.exit(0))
       .catch((error: unknown) => {

@@ -24,8 +24,8 @@ export function presentStaffTicket(row: TicketRow, comments: TicketCommentRow[],
   return { ...presentTicket(row, comments), comment_count: row.comment_count + row.internal_comment_count, ...presentAttention(row, readAt) };
 }
 
-export function presentStaffDetail(ticket: StaffTicket, history: TicketHistoryRow[]): StaffTicketDetailResponse {
-  return { $schema: schemaUrl('StaffTicketDetailResponse'), history: history.map(presentHistory), ticket };
+export function presentStaffDetail(ticket: StaffTicket, history: TicketHistoryRow[], emailedCommentIds: string[]): StaffTicketDetailResponse {
+  return { $schema: schemaUrl('StaffTicketDetailResponse'), history: history.map(presentHistory), ticket, emailed_comment_ids: emailedCommentIds };
 }
 
 /** A page of the queue, for the agent whose reads (ticket id to when they last opened it) are given. */

@@ -36,6 +36,7 @@ export const StaffTicketDetailResponse = Type.Object(
     $schema: SchemaLink('StaffTicketDetailResponse'),
     history: Type.Array(Ref(TicketHistoryEntry), { description: 'Changes to the ticket, oldest first' }),
     ticket: Ref(StaffTicket),
+    emailed_comment_ids: Type.Array(Type.String(), { description: 'The comments that came in by e-mail (shown “via e-mail”)' }),
   },
   { $id: 'StaffTicketDetailResponse', additionalProperties: false },
 );

@@ -27,6 +27,7 @@ import {
   type QueueFilter,
   type QueueSort,
 } from './admin.repository.js';
+import { commentsReceivedByMail } from '../mail/mail.repository.js';
 import { etagOf, presentAgents, presentQueue, presentStaffDetail, presentStaffTicket } from './admin.presenter.js';
 import type { AdminListTicketsQuery, AdminTicketListResponse, AgentListResponse, StaffTicket, StaffTicketDetailResponse, SupportStats, UpdateTicketBody } from './admin.schemas.js';
 
@@ -124,7 +125,8 @@ export async function getTicketForStaff(db: Db, actor: Actor, ticketId: string):
       listHistory(trx, ticket.id),
       readsOf(trx, actor.userId, [ticket.id]),
     ]);
-    return { body: presentStaffDetail(presentStaffTicket(ticket, comments, reads.get(ticket.id)), history), etag: etagOf(ticket.version) };
+    const emailed = await commentsReceivedByMail(trx, comments.map((c) => c.id));
+    return { body: presentStaffDetail(presentStaffTicket(ticket, comments, reads.get(ticket.id)), history, emailed), etag: etagOf(ticket.version) };
   });
 }
 

@@ -18,6 +18,7 @@ import type { IdempotencyKeyTable } from '../idempotency/idempotency.table.js';
 import type { UserTable } from '../users/user.table.js';
 import type { TicketPresenceTable } from '../live/presence.table.js';
 import type { WebhookAttemptTable, WebhookDeliveryTable, WebhookEndpointTable } from '../webhooks/webhook.table.js';
+import type { MailInboundTable, MailOutboxTable, MailPreferenceTable } from '../mail/mail.table.js';
 
 export interface Database {
   tickets: TicketTable;
@@ -37,6 +38,9 @@ export interface Database {
   webhook_endpoints: WebhookEndpointTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;
+  mail_outbox: MailOutboxTable;
+  mail_inbound: MailInboundTable;
+  mail_preferences: MailPreferenceTable;
 }
 
 /** The SQL dialects helpdesk runs on; dialect-specific SQL is the exception (full-text search). */

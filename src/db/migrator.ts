@@ -22,6 +22,8 @@ import { ticketLimitsMigration } from './migrations/018_ticket_limits.js';
 import { idempotencyTenantMigration } from './migrations/019_idempotency_tenant.js';
 import { ticketPresenceMigration } from './migrations/022_ticket_presence.js';
 import { webhooksMigration } from './migrations/020_webhooks.js';
+import { mailOutboxMigration } from './migrations/024_mail_outbox.js';
+import { mailInboundMigration } from './migrations/025_mail_inbound.js';
 import { attentionMigration } from './migrations/026_attention.js';
 import { eventConsumersMigration } from './migrations/027_event_consumers.js';
 
@@ -49,6 +51,8 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '019_idempotency_tenant': idempotencyTenantMigration(dialect),
     '022_ticket_presence': ticketPresenceMigration,
     '020_webhooks': webhooksMigration(dialect),
+    '024_mail_outbox': mailOutboxMigration,
+    '025_mail_inbound': mailInboundMigration,
     '026_attention': attentionMigration(dialect),
     '027_event_consumers': eventConsumersMigration,
   };

@@ -183,6 +183,7 @@ describe.each(dialects())('%s', (dialect) => {
           auth_mode: 'development',
           clerk_publishable_key: null,
           dev_identities: [],
+          dev_outbox: true,
         });
       }
     });

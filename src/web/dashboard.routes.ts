@@ -31,6 +31,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ config: Config; devKey
     auth_mode: auth.mode,
     clerk_publishable_key: auth.mode === 'clerk' ? (auth.publishableKey?.key ?? null) : null,
     dev_identities: auth.mode === 'development' ? [...DEV_IDENTITIES] : [],
+    dev_outbox: config.mail.smtpUrl === undefined,
   };
   // The demo identities are offered only to whoever may sign in as them (dev-sign-in.ts); anyone
   // else learns the mode, which the API's own document shows too, and no way in.

@@ -27,6 +27,7 @@ export const DashboardConfig = Type.Object(
     dev_identities: Type.Array(Ref(DevIdentity), {
       description: 'Demo identities (development sign-in only, and only to requests from the server’s own machine; empty otherwise)',
     }),
+    dev_outbox: Type.Boolean({ description: 'Whether notifications are kept as files for staff to read (no SMTP server configured)' }),
   },
   { $id: 'DashboardConfig', additionalProperties: false },
 );

@@ -7,6 +7,7 @@ import { Layout } from './layout';
 import { MyTicketsPage } from './pages/portal/my-tickets';
 import { NewTicketPage } from './pages/portal/new-ticket';
 import { TicketRoute } from './pages/portal/ticket';
+import { OutboxPage } from './pages/staff/outbox';
 import { QueuePage } from './pages/staff/queue';
 import { StatsPage } from './pages/staff/stats';
 import { WebhooksPage } from './pages/staff/webhooks';
@@ -69,6 +70,7 @@ function SignedInRoutes() {
         <Route path="staff/tickets/:ticketId" element={staffOnly(<WorkspaceRoute />)} />
         <Route path="staff/stats" element={staffOnly(<StatsPage />)} />
         <Route path="staff/webhooks" element={staffOnly(<WebhooksPage />)} />
+        <Route path="staff/outbox" element={staffOnly(<OutboxPage />)} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

@@ -1,5 +1,7 @@
+import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
+import { unwrap } from './api/client';
 import { preloadMarkdown } from './components/markdown';
 import { ShortcutsDialog } from './components/shortcuts-dialog';
 import { clearDrafts } from './drafts';
@@ -21,11 +23,14 @@ export function Layout() {
     // A customer's c is a new ticket anywhere (staff compose on a ticket, where the page takes c).
     ...(session.isStaff ? {} : { c: () => void navigate('/tickets/new') }),
   });
+  // Whether there is a development outbox to link to (no SMTP server configured).
+  const devOutbox = useQuery({ queryKey: ['dashboard-config', 'signed-in'], queryFn: () => unwrap(session.api.GET('/api/v1/dashboard/config')), enabled: session.isStaff }).data?.dev_outbox;
   const links = session.isStaff
     ? [
         { to: '/staff/queue', label: 'Queue' },
         { to: '/staff/stats', label: 'Stats' },
         { to: '/staff/webhooks', label: 'Webhooks' },
+        ...(devOutbox ? [{ to: '/staff/outbox', label: 'Outbox' }] : []),
       ]
     : [
         { to: '/tickets', label: 'My tickets', end: true },

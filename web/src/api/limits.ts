@@ -34,5 +34,8 @@ export const MAX_LENGTH = {
   },
   "CreateDevTokenBody": {
     "$schema": 500
+  },
+  "UpdateMailPreferenceBody": {
+    "$schema": 500
   }
 } as const;

@@ -444,6 +444,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What I am sent by e-mail */
+        get: operations["get-my-mail-preference"];
+        /**
+         * Choose what I am sent by e-mail
+         * @description Applies to the caller in their current organization.
+         */
+        put: operations["set-my-mail-preference"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/mail/outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read the development outbox (staff; only without SMTP) */
+        get: operations["list-dev-outbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1029,6 +1067,8 @@ export interface components {
             /** @description Changes to the ticket, oldest first */
             history: components["schemas"]["TicketHistoryEntry"][];
             ticket: components["schemas"]["StaffTicket"];
+            /** @description The comments that came in by e-mail (shown “via e-mail”) */
+            emailed_comment_ids: string[];
         };
         AdminTicketListResponse: {
             /**
@@ -1520,6 +1560,8 @@ export interface components {
             clerk_publishable_key: string | null;
             /** @description Demo identities (development sign-in only, and only to requests from the server’s own machine; empty otherwise) */
             dev_identities: components["schemas"]["DevIdentity"][];
+            /** @description Whether notifications are kept as files for staff to read (no SMTP server configured) */
+            dev_outbox: boolean;
         };
         CreateDevTokenBody: {
             /**
@@ -1549,6 +1591,57 @@ export interface components {
              */
             expires_at: string;
             identity: components["schemas"]["DevIdentity"];
+        };
+        DevOutboxMessage: {
+            /** @description The file’s name in the outbox folder, without .eml */
+            id: string;
+            /** @description Recipients */
+            to: string;
+            /** @description Subject */
+            subject: string;
+            /**
+             * Format: date-time
+             * @description When it was written
+             */
+            date: string;
+            /** @description The plain-text part */
+            text: string;
+        };
+        DevOutboxResponse: {
+            /**
+             * Format: uri-reference
+             * @description A URL to the JSON Schema for this object.
+             * @example /api/v1/schemas/DevOutboxResponse.json
+             */
+            readonly $schema: string;
+            /** @description The latest 50 messages, newest first */
+            messages: components["schemas"]["DevOutboxMessage"][];
+        };
+        MailPreference: {
+            /**
+             * Format: uri-reference
+             * @description A URL to the JSON Schema for this object.
+             * @example /api/v1/schemas/MailPreference.json
+             */
+            readonly $schema: string;
+            /**
+             * @description `all`: replies, and the ticket resolved or closed by support; `replies`: support’s replies only; `none`: no e-mail
+             * @enum {string}
+             */
+            email: "all" | "replies" | "none";
+        };
+        UpdateMailPreferenceBody: {
+            /**
+             * Format: uri-reference
+             * @description A URL to the JSON Schema for this object.
+             * @example /api/v1/schemas/UpdateMailPreferenceBody.json
+             */
+            readonly $schema?: string;
+            /**
+             * @description `all`: replies, and the ticket resolved or closed by support; `replies`: support’s replies only; `none`: no e-mail
+             * @enum {string}
+             */
+            email: "all" | "replies" | "none";
         };
     };
     responses: never;
@@ -3946,6 +4039,196 @@ export interface operations {
             };
             /** @description Unprocessable Entity: validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-my-mail-preference": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailPreference"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "set-my-mail-preference": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMailPreferenceBody"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailPreference"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity: validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-dev-outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DevOutboxResponse"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -24,11 +24,13 @@ type Item = { kind: 'comment'; at: string; comment: Comment } | { kind: 'change'
  * A ticket's description, then its conversation with its status and assignment changes in
  * between, oldest first. A long one shows its latest items, with the rest a click away.
  */
-export function TicketThread({ description, comments, history, describers, toolbar }: {
+export function TicketThread({ description, comments, history, describers, toolbar, emailedCommentIds }: {
   description: string;
   comments: Comment[];
   history: HistoryEntry[];
   describers: Describers;
+  /** Comments that came in by e-mail (staff only), marked "via e-mail". */
+  emailedCommentIds?: ReadonlySet<string> | undefined;
   /** Buttons above the conversation, before "Jump to latest" (the page's "Reply"). */
   toolbar?: ReactNode;
 }) {
@@ -79,7 +81,7 @@ export function TicketThread({ description, comments, history, describers, toolb
             {shown.map((item) =>
               item.kind === 'comment' ? (
                 <li key={item.comment.comment_id} id={itemId(item.comment.comment_id)} tabIndex={-1}>
-                  <Message comment={item.comment} authorName={describers.authorName} />
+                  <Message comment={item.comment} authorName={describers.authorName} isEmailed={emailedCommentIds?.has(item.comment.comment_id) ?? false} />
                 </li>
               ) : (
                 <li key={item.entry.history_id} id={itemId(item.entry.history_id)} tabIndex={-1} className="change">
@@ -102,13 +104,14 @@ function jumpTo(item: Item | undefined) {
   element?.focus({ preventScroll: true });
 }
 
-function Message({ comment, authorName }: { comment: Comment; authorName: (comment: Comment) => string }) {
+function Message({ comment, authorName, isEmailed = false }: { comment: Comment; authorName: (comment: Comment) => string; isEmailed?: boolean }) {
   return (
     <article className={comment.is_internal ? 'message internal' : `message from-${comment.author_type}`}>
       <header>
         {comment.is_internal ? <strong className="internal-label">Internal note · not visible to the customer</strong> : null}
         <span className="author">{authorName(comment)}</span>
         <RelativeTime iso={comment.created_at} />
+        {isEmailed ? <span className="via-email">via e-mail</span> : null}
       </header>
       <Markdown text={comment.content} className="message-body" />
     </article>

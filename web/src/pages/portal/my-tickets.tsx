@@ -13,6 +13,7 @@ import { PageHeading, useDocumentTitle } from '../../page';
 import { oneOf, pageNumber } from '../../search-params';
 import { useSession } from '../../session/session';
 import { hasNewReply, loadSeen } from './seen';
+import { MailPreference } from './mail-preference';
 
 const PAGE_SIZE = 20;
 
@@ -113,6 +114,7 @@ export function MyTicketsPage() {
           <Pager page={page} pageSize={PAGE_SIZE} total={tickets.data.total} onPage={(p) => setParam('page', String(p))} />
         </>
       )}
+      <MailPreference />
     </>
   );
 }

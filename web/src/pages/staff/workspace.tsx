@@ -72,6 +72,7 @@ function WorkspacePage({ ticketId }: { ticketId: string }) {
     );
   }
   const { history } = work.detail.data;
+  const emailed = new Set<string>(work.detail.data.emailed_comment_ids ?? []);
   const current = work.detail.data.ticket;
   return (
     <div className="workspace">
@@ -107,6 +108,7 @@ function WorkspacePage({ ticketId }: { ticketId: string }) {
           comments={current.comments}
           history={history}
           describers={describers}
+          emailedCommentIds={emailed}
           toolbar={
             <button type="button" className="quiet" onClick={() => composer.current?.focus('reply')} aria-keyshortcuts="r">
               Reply <kbd aria-hidden="true">r</kbd>

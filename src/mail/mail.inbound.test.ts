@@ -1,0 +1,215 @@
+import type { AddressInfo } from 'node:net';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
+import type { SMTPServer } from 'smtp-server';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { alice, buildTestApp, carol, createTicketAs, problem, sam, TICKETS, type TestApp } from '../../test/helpers.js';
+import { dialects } from '../../test/dialects.js';
+import { feedSettled } from '../../test/events.js';
+import { memoryLog } from '../../test/mail.js';
+import { INBOUND_SECRET_HEADER } from './mail.routes.js';
+import { createMailContext } from './mail.service.js';
+import { createSmtpReceiver } from './mail.smtp-receiver.js';
+import { replyAddress, replyToken } from './mail.tokens.js';
+import { queueMailFromEvents } from './mail.worker.js';
+
+const ADMIN = '/api/v1/admin/support/tickets';
+const SECRET = 's'.repeat(40);
+const INBOUND_SECRET = 'i'.repeat(40);
+const SUPPORT = 'support@desk.test';
+const MAX_BYTES = 25 * 1024 * 1024;
+
+/** Builds a raw RFC 822 message as a mail client would. */
+async function compose(message: SendMailOptions): Promise<Buffer> {
+  const info = await nodemailer.createTransport({ streamTransport: true, buffer: true }).sendMail(message);
+  return info.message as Buffer;
+}
+
+describe.each(dialects())('%s: replies and new tickets by e-mail', (dialect) => {
+  let t: TestApp;
+  let receiver: SMTPServer;
+  let port: number;
+  let ticketId: string;
+
+  beforeEach(async () => {
+    t = await buildTestApp(dialect, {
+      HELPDESK_MAIL_FROM: SUPPORT,
+      HELPDESK_MAIL_SECRET: SECRET,
+      HELPDESK_MAIL_INBOUND_SECRET: INBOUND_SECRET,
+      HELPDESK_PUBLIC_URL: 'https://desk.test',
+    });
+    const context = await createMailContext(t.config, t.db);
+    receiver = createSmtpReceiver(context, {}, memoryLog());
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
+    port = (receiver.server.address() as AddressInfo).port;
+    ticketId = (await createTicketAs(t, alice, { title: 'Export broken', description: 'The export button does nothing.' })).ticket_id;
+    await t.as(sam, { url: ADMIN }); // sam is known as staff from his verified token
+  });
+  afterEach(async () => {
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    await t.close();
+  });
+
+  /** Sends over SMTP to the built-in receiver; resolves to the server's reply or rejects with its error. */
+  const smtp = async (message: SendMailOptions | Buffer, envelope?: { from: string; to: string[] }) => {
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+    try {
+      const raw = Buffer.isBuffer(message) ? { raw: message, envelope } : message;
+      return (await transport.sendMail(raw as SendMailOptions)).response;
+    } finally {
+      transport.close();
+    }
+  };
+  const http = (raw: Buffer, secret = INBOUND_SECRET) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/inbound/email', headers: { 'content-type': 'message/rfc822', [INBOUND_SECRET_HEADER]: secret }, payload: raw });
+  const customerComments = async (id = ticketId) =>
+    (await t.as(alice, { url: `${TICKETS}/${id}` })).json<{ ticket: { comments: Array<{ comment_id: string; content: string; author_type: string }> } }>().ticket.comments;
+  const allComments = async (id = ticketId) =>
+    t.db.selectFrom('ticket_comments').select(['content', 'is_internal', 'author_type']).where('ticket_id', '=', id).orderBy('created_at').execute();
+  const tokenAddress = (recipient: string, secret = SECRET, id = ticketId) => replyAddress(t.config.mail, replyToken(secret, id, recipient));
+  const numberOf = async (id = ticketId) => (await t.db.selectFrom('tickets').select('number').where('id', '=', id).executeTakeFirstOrThrow()).number;
+  const inbound = () => t.db.selectFrom('mail_inbound').selectAll().orderBy('received_at').execute();
+
+  it('takes a reply matched by its token over SMTP, keeping only the new text and the raw message', async () => {
+    const response = await smtp({
+      from: alice.email,
+      to: tokenAddress(alice.email),
+      subject: 'Re: [#1] Re: Export broken',
+      text: 'Still broken after the update.\n\nOn Mon, 7 Dec 2026 at 10:00, Acme Support <support@desk.test> wrote:\n> Please update and try again.\n> \n> -- \n> Acme Support',
+    });
+    expect(response).toMatch(/^250 .*comment/);
+    const comments = await customerComments();
+    expect(comments.map((c) => [c.author_type, c.content])).toEqual([['user', 'Still broken after the update.']]);
+    // Staff see that it came by mail.
+    const staffView = (await t.as(sam, { url: `${ADMIN}/${ticketId}` })).json<{ emailed_comment_ids: string[] }>();
+    expect(staffView.emailed_comment_ids).toEqual([comments[0]?.comment_id]);
+    const [record] = await inbound();
+    expect(record).toMatchObject({ via: 'smtp', outcome: 'comment', sender: alice.email, ticket_id: ticketId });
+    expect(Buffer.from(record?.raw ?? '', 'base64').toString()).toContain('Please update and try again.');
+  });
+
+  it('matches by In-Reply-To, by References alone (Outlook) and by the subject tag', async () => {
+    await queueMailFromEvents(t.db, await createMailContext(t.config, t.db));
+    await t.as(sam, { method: 'POST', url: `${ADMIN}/${ticketId}/comments`, payload: { content: 'Please update.' } });
+    await feedSettled(t.db);
+    await queueMailFromEvents(t.db, await createMailContext(t.config, t.db));
+    const sent = await t.db.selectFrom('mail_outbox').select('message_id').where('recipient', '=', alice.email).executeTakeFirstOrThrow();
+
+    const byInReplyTo = await http(await compose({ from: alice.email, to: SUPPORT, subject: 'Re: hi', inReplyTo: `<${sent.message_id}>`, text: 'One' }));
+    expect(byInReplyTo.json()).toEqual({ outcome: 'comment', ticket_id: ticketId });
+    const outlook = await compose({
+      from: alice.email,
+      to: SUPPORT,
+      subject: 'RE: hi',
+      references: [`<unrelated@mail.example>`, `<ticket-${ticketId}@desk.test>`],
+      headers: { 'Thread-Index': 'AQHa1b2c3d4e5f6g7h8i9j0k==' },
+      text: 'Two\r\n\r\n________________________________\r\nFrom: Acme Support <support@desk.test>\r\nSent: Monday, December 7, 2026 10:00\r\nSubject: Export broken\r\n\r\nPlease update.',
+    });
+    expect((await http(outlook)).json()).toEqual({ outcome: 'comment', ticket_id: ticketId });
+    const byTag = await http(await compose({ from: alice.email, to: SUPPORT, subject: `Re: [#${await numberOf()}] Export broken`, text: 'Three' }));
+    expect(byTag.json()).toEqual({ outcome: 'comment', ticket_id: ticketId });
+    expect((await customerComments()).map((c) => c.content)).toEqual(['Please update.', 'One', 'Two', 'Three']);
+  });
+
+  it('refuses a forged token, a CC’d stranger and an unknown sender, and adds nothing', async () => {
+    const forged = await http(await compose({ from: carol.email, to: tokenAddress(carol.email, 'f'.repeat(40)), subject: 'hi', text: 'Let me in' }));
+    expect(forged.json()).toEqual({ outcome: 'refused', reason: 'reply token not issued to this sender' });
+    const borrowed = await http(await compose({ from: carol.email, to: tokenAddress(alice.email), subject: 'hi', text: 'Let me in' }));
+    expect(borrowed.json()).toMatchObject({ outcome: 'refused' });
+    const stranger = await http(
+      await compose({ from: 'dave@acme.test', to: SUPPORT, cc: alice.email, subject: `Re: [#${await numberOf()}] Export broken`, text: 'Me too!' }),
+    );
+    expect(stranger.json()).toEqual({ outcome: 'refused', reason: 'the sender may not act on this ticket' });
+    const unknown = await http(await compose({ from: 'eve@nowhere.test', to: SUPPORT, subject: 'Help', text: 'New problem' }));
+    expect(unknown.json()).toEqual({ outcome: 'refused', reason: 'unknown sender' });
+    expect(await allComments()).toEqual([]);
+    expect((await t.as(sam, { url: ADMIN })).json<{ total: number }>().total).toBe(1);
+    expect((await inbound()).map((r) => r.outcome)).toEqual(['refused', 'refused', 'refused', 'refused']);
+  });
+
+  it('takes a staff reply as public, or as an internal note the customer never sees', async () => {
+    await http(await compose({ from: sam.email, to: tokenAddress(sam.email), subject: 'Re: Export broken', text: 'We are on it.' }));
+    await http(await compose({ from: sam.email, to: tokenAddress(sam.email), subject: 'Re: Export broken', text: '#internal\nLegacy plan customer.' }));
+    expect(await allComments()).toEqual([
+      { content: 'We are on it.', is_internal: 0, author_type: 'staff' },
+      { content: 'Legacy plan customer.', is_internal: 1, author_type: 'staff' },
+    ]);
+    expect((await customerComments()).map((c) => c.content)).toEqual(['We are on it.']);
+  });
+
+  it('opens a new ticket, naming the old one, for a reply to a closed ticket; and one for a known customer’s new mail', async () => {
+    await t.as(alice, { method: 'POST', url: `${TICKETS}/${ticketId}/close` });
+    const reply = (await http(await compose({ from: alice.email, to: tokenAddress(alice.email), subject: 'Re: Export broken', text: 'It is back.' }))).json();
+    expect(reply.outcome).toBe('ticket');
+    expect(reply.ticket_id).not.toBe(ticketId);
+    const followUp = (await t.as(alice, { url: `${TICKETS}/${reply.ticket_id}` })).json<{ ticket: { title: string; description: string } }>().ticket;
+    expect(followUp).toMatchObject({ title: 'Re: Export broken', description: `Follow-up to #${await numberOf()} (closed):\n\nIt is back.` });
+    expect(await allComments()).toEqual([]);
+    const fresh = (await smtp({ from: alice.email, to: SUPPORT, subject: 'Fwd: Billing question', text: 'Why two invoices?' })) as string;
+    expect(fresh).toMatch(/ticket/);
+    const list = (await t.as(alice, { url: TICKETS })).json<{ tickets: Array<{ title: string }> }>();
+    expect(list.tickets.map((x) => x.title).sort()).toEqual(['Billing question', 'Export broken', 'Re: Export broken']);
+  });
+
+  it('ignores auto-replies, bulk mail, our own messages and a second delivery of the same message', async () => {
+    const auto = await compose({ from: alice.email, to: tokenAddress(alice.email), subject: 'Out of office', headers: { 'Auto-Submitted': 'auto-replied' }, text: 'Away' });
+    expect((await http(auto)).json()).toMatchObject({ outcome: 'ignored' });
+    const bulk = await compose({ from: alice.email, to: tokenAddress(alice.email), subject: 'News', headers: { Precedence: 'bulk' }, text: 'Sale' });
+    expect((await http(bulk)).json()).toMatchObject({ outcome: 'ignored' });
+    const ours = await compose({ from: SUPPORT, to: tokenAddress(alice.email), subject: 'Loop', text: 'Echo' });
+    expect((await http(ours)).json()).toMatchObject({ outcome: 'ignored', reason: 'sent from our own address' });
+    const once = await compose({ from: alice.email, to: tokenAddress(alice.email), subject: 'Re', messageId: '<once@mail.example>', text: 'Once' });
+    expect((await http(once)).json().outcome).toBe('comment');
+    expect((await http(once)).json()).toEqual({ outcome: 'ignored', reason: 'already received' });
+    expect((await customerComments()).map((c) => c.content)).toEqual(['Once']);
+  });
+
+  it('reads ISO-8859-1 and Shift_JIS messages', async () => {
+    const raw = (charset: string, body: Buffer) =>
+      Buffer.concat([
+        Buffer.from(`From: ${alice.email}\r\nTo: ${tokenAddress(alice.email)}\r\nSubject: Re\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=${charset}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n`),
+        body,
+        Buffer.from('\r\n'),
+      ]);
+    expect((await http(raw('ISO-8859-1', Buffer.from([0x47, 0x72, 0xfc, 0xdf, 0x65])))).json().outcome).toBe('comment');
+    const konnichiwa = Buffer.from([0x82, 0xb1, 0x82, 0xf1, 0x82, 0xc9, 0x82, 0xbf, 0x82, 0xcd]);
+    expect((await http(raw('Shift_JIS', konnichiwa))).json().outcome).toBe('comment');
+    expect((await customerComments()).map((c) => c.content)).toEqual(['Grüße', 'こんにちは']);
+  });
+
+  it('refuses malformed and oversized messages with an SMTP error and stays up', async () => {
+    await expect(smtp(Buffer.from('this is not an e-mail at all\r\n'), { from: alice.email, to: [SUPPORT] })).rejects.toMatchObject({ responseCode: 550 });
+    const huge = await compose({ from: alice.email, to: tokenAddress(alice.email), subject: 'Big', text: 'x'.repeat(30 * 1024 * 1024) });
+    expect(huge.length).toBeGreaterThan(MAX_BYTES);
+    await expect(smtp(huge, { from: alice.email, to: [tokenAddress(alice.email)] })).rejects.toMatchObject({ responseCode: 552 });
+    await expect(smtp({ from: alice.email, to: 'someone@elsewhere.test', subject: 'x', text: 'x' })).rejects.toMatchObject({ responseCode: 550 });
+    expect(await smtp({ from: alice.email, to: tokenAddress(alice.email), subject: 'Re', text: 'Still here' })).toMatch(/^250/);
+    problem(await http(Buffer.from('garbage without headers')), 422);
+    problem(await http(huge), 413);
+    // Well past the JSON body limit, well below the mail one: taken in, attachment and all.
+    const withAttachment = await compose({
+      from: alice.email,
+      to: tokenAddress(alice.email),
+      subject: 'Re',
+      text: 'Log attached',
+      attachments: [{ filename: 'app.log', content: Buffer.alloc(2 * 1024 * 1024, 'log line\n') }],
+    });
+    expect((await http(withAttachment)).json()).toEqual({ outcome: 'comment', ticket_id: ticketId });
+    expect((await customerComments()).map((c) => c.content)).toEqual(['Still here', 'Log attached']);
+  });
+
+  it('answers the HTTP endpoint only with its shared secret', async () => {
+    const message = await compose({ from: alice.email, to: tokenAddress(alice.email), subject: 'Re', text: 'Hi' });
+    problem(await http(message, 'wrong'), 401);
+    problem(await t.app.inject({ method: 'POST', url: '/api/v1/inbound/email', headers: { 'content-type': 'message/rfc822' }, payload: message }), 401);
+    expect(await allComments()).toEqual([]);
+  });
+});
+
+describe('the HTTP endpoint without its secret configured', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await buildTestApp('sqlite')));
+  afterAll(() => t.close());
+  it('does not exist', async () => {
+    problem(await t.app.inject({ method: 'POST', url: '/api/v1/inbound/email', headers: { 'content-type': 'message/rfc822' }, payload: 'From: a@b.c\r\n\r\nhi' }), 404);
+  });
+});

@@ -4,6 +4,9 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { adminRoutes } from './admin/admin.routes.js';
+import { attachmentRoutes } from './attachments/attachment.routes.js';
+import { attachmentSchemas } from './attachments/attachment.schemas.js';
+import { fileBlobStore } from './attachments/attachment.store.js';
 import { adminSchemas } from './admin/admin.schemas.js';
 import type { Config } from './config.js';
 import { durable, type Db } from './db/database.js';
@@ -35,7 +38,7 @@ const MAX_PARAM_LENGTH = 200;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** Every schema with an $id: validated, serialized, documented and served from this one list. */
-const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas, ...eventSchemas, ...webSchemas];
+const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...attachmentSchemas, ...ticketSchemas, ...adminSchemas, ...eventSchemas, ...webSchemas];
 
 // What a browser client may read from a cross-origin response.
 const EXPOSED_HEADERS = ['location', 'etag', 'link', 'x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after'];
@@ -161,6 +164,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     await api.register(ticketRoutes, { db });
     await api.register(adminRoutes, { db, dialect: config.database.kind });
     await api.register(eventRoutes, { db });
+    await api.register(attachmentRoutes, { db, store: fileBlobStore(config.dataDir), limits: config.attachments });
   }, { prefix: API_PREFIX });
   await openApiRoutes(app, NAMED_SCHEMAS);
   await app.register(dashboardRoutes, { config, devKeys });

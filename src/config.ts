@@ -46,6 +46,8 @@ export interface Config {
   readonly auth: AuthConfig;
   /** Days the events feed keeps an event (pruned in the background). */
   readonly eventRetentionDays: number;
+  /** Attachments: the largest file, and how many bytes one user may upload in 24 hours. */
+  readonly attachments: { readonly maxBytes: number; readonly dailyBytes: number };
 }
 
 /** Thrown when the environment cannot produce a valid configuration; lists every problem. */
@@ -102,6 +104,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const eventRetentionDays = Number(env.HELPDESK_EVENT_RETENTION_DAYS ?? '30');
   if (!Number.isInteger(eventRetentionDays) || eventRetentionDays < 1 || eventRetentionDays > 36_500) {
     problems.push(`HELPDESK_EVENT_RETENTION_DAYS must be a whole number of days from 1 to 36500 (got "${env.HELPDESK_EVENT_RETENTION_DAYS}")`);
+  }
+  const maxBytes = Number(env.HELPDESK_ATTACHMENT_MAX_BYTES ?? String(25 * 1024 * 1024));
+  if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > 1024 ** 3) {
+    problems.push(`HELPDESK_ATTACHMENT_MAX_BYTES must be a whole number of bytes from 1 to 1073741824 (got "${env.HELPDESK_ATTACHMENT_MAX_BYTES}")`);
+  }
+  const dailyBytes = Number(env.HELPDESK_ATTACHMENT_DAILY_BYTES ?? String(500 * 1024 * 1024));
+  if (!Number.isInteger(dailyBytes) || dailyBytes < 1) {
+    problems.push(`HELPDESK_ATTACHMENT_DAILY_BYTES must be a whole number of bytes, at least 1 (got "${env.HELPDESK_ATTACHMENT_DAILY_BYTES}")`);
   }
   const corsOrigins = list(env.HELPDESK_CORS_ORIGINS);
   for (const origin of corsOrigins) {
@@ -180,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: Object.freeze(database),
     auth: Object.freeze(auth),
     eventRetentionDays,
+    attachments: Object.freeze({ maxBytes, dailyBytes }),
   });
 }
 

@@ -5,6 +5,7 @@ import { createDb } from './db/database.js';
 import { migrateToLatest } from './db/migrator.js';
 import { mergeSearchIndexWhenIdle } from './search/search.maintenance.js';
 import { startHousekeeping } from './desk/housekeeping.js';
+import { fileBlobStore } from './attachments/attachment.store.js';
 import { seedInterrupted } from './desk/seed.js';
 import { searchQueueIndexer } from './search/search.queue.js';
 
@@ -31,7 +32,8 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
   });
   const stopHousekeeping = startHousekeeping(db, {
     eventRetentionDays: config.eventRetentionDays,
-    onError: (error) => app.log.error({ err: error }, 'pruning old events and idempotency keys failed; trying again later'),
+    attachments: fileBlobStore(config.dataDir),
+    onError: (error) => app.log.error({ err: error }, 'pruning old events, idempotency keys and attachments failed; trying again later'),
   });
 
   if (await seedInterrupted(db, config.database.kind)) {

@@ -16,6 +16,7 @@ import type {
 import type { TicketEventTable } from '../events/event.table.js';
 import type { IdempotencyKeyTable } from '../idempotency/idempotency.table.js';
 import type { UserTable } from '../users/user.table.js';
+import type { TicketAttachmentTable, UploadTable } from '../attachments/attachment.table.js';
 
 export interface Database {
   tickets: TicketTable;
@@ -30,6 +31,8 @@ export interface Database {
   ticket_owner_versions: TicketOwnerVersionTable;
   users: UserTable;
   idempotency_keys: IdempotencyKeyTable;
+  uploads: UploadTable;
+  ticket_attachments: TicketAttachmentTable;
 }
 
 /** The SQL dialects helpdesk runs on; dialect-specific SQL is the exception (full-text search). */

@@ -20,6 +20,7 @@ import { postgresSearchFacetsMigration } from './migrations/016_search_facets_po
 import { ticketEventsMigration } from './migrations/017_ticket_events.js';
 import { ticketLimitsMigration } from './migrations/018_ticket_limits.js';
 import { idempotencyTenantMigration } from './migrations/019_idempotency_tenant.js';
+import { attachmentsMigration } from './migrations/021_attachments.js';
 import { attentionMigration } from './migrations/026_attention.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
@@ -44,6 +45,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '017_ticket_events': ticketEventsMigration(dialect),
     '018_ticket_limits': ticketLimitsMigration(dialect),
     '019_idempotency_tenant': idempotencyTenantMigration(dialect),
+    '021_attachments': attachmentsMigration(dialect),
     '026_attention': attentionMigration(dialect),
   };
 }

@@ -219,9 +219,89 @@ export interface paths {
         };
         /**
          * Read the events feed (staff)
-         * @description Every change to every ticket, in the order it was committed, from a cursor. Poll from `next_cursor` to follow it; a cursor never skips an event whose transaction committed late.
+         * @description Every change to every ticket, from a cursor: one ticket’s in the order its changes were made, across tickets in the order their transactions began. Poll from `next_cursor` to follow it; a cursor never skips an event whose transaction committed late. Cursors belong to one database: after an export and import, read from the beginning.
          */
         get: operations["list-events-staff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/support/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file to attach
+         * @description Send one file as `multipart/form-data`, in a field named `file`. Its type is decided from its content; the answer’s `upload_id` goes in `attachments` of a new ticket or comment within an hour, after which an unattached upload is deleted.
+         */
+        post: operations["upload-file"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/support/attachments/{attachmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an attachment
+         * @description Served with its sniffed type, as a download unless it is a raster image or PDF, in a sandbox.
+         */
+        get: operations["download-attachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/support/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file to attach (staff)
+         * @description Send one file as `multipart/form-data`, in a field named `file`. Its type is decided from its content; the answer’s `upload_id` goes in `attachments` of a new ticket or comment within an hour, after which an unattached upload is deleted.
+         */
+        post: operations["upload-file-staff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/support/attachments/{attachmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an attachment (staff)
+         * @description Served with its sniffed type, as a download unless it is a raster image or PDF, in a sandbox.
+         */
+        get: operations["download-attachment-staff"];
         put?: never;
         post?: never;
         delete?: never;
@@ -372,6 +452,56 @@ export interface components {
             /** @description Optional list of individual error details */
             errors?: components["schemas"]["ErrorDetail"][];
         };
+        Attachment: {
+            /**
+             * Format: uuid
+             * @description Attachment ID (the upload it was made from)
+             */
+            attachment_id: string;
+            /** @description File name as uploaded, sanitized for display */
+            filename: string;
+            /** @description Media type, decided from the file’s content */
+            content_type: string;
+            /**
+             * Format: int64
+             * @description Size in bytes
+             */
+            size: number;
+            /**
+             * Format: uri-reference
+             * @description Where to download it, with the same credentials as the ticket
+             */
+            url: string;
+        };
+        Upload: {
+            /**
+             * Format: uri-reference
+             * @description A URL to the JSON Schema for this object.
+             * @example /api/v1/schemas/Upload.json
+             */
+            readonly $schema: string;
+            /**
+             * Format: uuid
+             * @description Name it in `attachments` when creating a ticket or comment
+             */
+            upload_id: string;
+            /** @description File name as uploaded, sanitized for display */
+            filename: string;
+            /** @description Media type, decided from the file’s content (not the client’s header or the name) */
+            content_type: string;
+            /**
+             * Format: int64
+             * @description Size in bytes
+             */
+            size: number;
+            /** @description SHA-256 of the content, hex */
+            sha256: string;
+            /**
+             * Format: date-time
+             * @description Deleted after this unless attached to a ticket or comment
+             */
+            expires_at: string;
+        };
         SupportTicketComment: {
             /**
              * Format: uri-reference
@@ -383,6 +513,8 @@ export interface components {
             author_email: string;
             /** @description User ID of the comment author */
             author_id: string;
+            /** @description Files attached to the comment */
+            attachments: components["schemas"]["Attachment"][];
             /**
              * @description Whether a customer (user) or the support team (staff) wrote it
              * @enum {string}
@@ -419,6 +551,8 @@ export interface components {
             assigned_to: string | null;
             /** @description Email of the assigned support agent */
             assigned_to_email: string | null;
+            /** @description Files attached when the ticket was opened (those of comments are listed with them) */
+            attachments: components["schemas"]["Attachment"][];
             /**
              * Format: int64
              * @description Number of comments on the ticket
@@ -606,6 +740,8 @@ export interface components {
              * @enum {string}
              */
             type: "support" | "bug" | "feature_request" | "billing" | "account" | "other";
+            /** @description Upload IDs (from the uploads operation) to attach, at most 10; each must be yours, unattached and unexpired */
+            attachments?: string[];
         };
         CreateCommentBody: {
             /**
@@ -616,6 +752,8 @@ export interface components {
             readonly $schema?: string;
             /** @description Comment text */
             content: string;
+            /** @description Upload IDs (from the uploads operation) to attach, at most 10; each must be yours, unattached and unexpired */
+            attachments?: string[];
         };
         AdminTicketSummary: {
             /** @description Email of the assigned support agent */
@@ -709,6 +847,8 @@ export interface components {
             assigned_to: string | null;
             /** @description Email of the assigned support agent */
             assigned_to_email: string | null;
+            /** @description Files attached when the ticket was opened (those of comments are listed with them) */
+            attachments: components["schemas"]["Attachment"][];
             /**
              * Format: int64
              * @description Number of comments on the ticket
@@ -863,6 +1003,8 @@ export interface components {
              * @default false
              */
             is_internal: boolean;
+            /** @description Upload IDs (from the uploads operation) to attach, at most 10; each must be yours, unattached and unexpired */
+            attachments?: string[];
         };
         SupportStats: {
             /**
@@ -1013,7 +1155,7 @@ export interface components {
              * @example /api/v1/schemas/EventFeedResponse.json
              */
             readonly $schema: string;
-            /** @description Events after the cursor, in the order they were committed */
+            /** @description Events after the cursor: one ticket’s in the order its changes were made; across tickets, in the order their transactions began. A cursor never skips an event committed late */
             events: components["schemas"]["TicketEvent"][];
             /** @description Where to read from next; always present, so a reader at the end polls from it */
             next_cursor: string;
@@ -1952,6 +2094,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity: validation failed */
             422: {
                 headers: {
@@ -2254,6 +2414,408 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity: validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "upload-file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Upload"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity: validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "download-attachment": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description One byte range, `bytes=START-END` */
+                range?: string;
+                /** @description An ETag from an earlier download */
+                "if-none-match"?: string;
+            };
+            path: {
+                /** @description Attachment ID */
+                attachmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The requested range of the file */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Not modified (If-None-Match matched the ETag) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Range Not Satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity: validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "upload-file-staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Upload"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity: validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "download-attachment-staff": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description One byte range, `bytes=START-END` */
+                range?: string;
+                /** @description An ETag from an earlier download */
+                "if-none-match"?: string;
+            };
+            path: {
+                /** @description Attachment ID */
+                attachmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The requested range of the file */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Not modified (If-None-Match matched the ETag) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Range Not Satisfiable */
+            416: {
                 headers: {
                     [name: string]: unknown;
                 };

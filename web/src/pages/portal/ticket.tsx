@@ -68,6 +68,7 @@ function TicketPage({ ticketId }: { ticketId: string }) {
       </p>
       <TicketThread
         description={ticket.description}
+        attachments={ticket.attachments}
         comments={ticket.comments}
         history={history}
         describers={describers}

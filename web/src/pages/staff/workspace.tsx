@@ -99,6 +99,7 @@ function WorkspacePage({ ticketId }: { ticketId: string }) {
       <div className="workspace-thread">
         <TicketThread
           description={current.description}
+          attachments={current.attachments}
           comments={current.comments}
           history={history}
           describers={describers}

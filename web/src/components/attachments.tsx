@@ -165,7 +165,7 @@ export function AttachmentPicker({ staff = false, onChange }: { staff?: boolean;
     >
       <label className="button">
         Attach files
-        <input type="file" multiple hidden onChange={(event) => void add(event.target.files).then(() => (event.target.value = ''))} />
+        <input type="file" multiple className="visually-hidden" onChange={(event) => void add(event.target.files).then(() => (event.target.value = ''))} />
       </label>
       <span className="muted small"> or drop them here (up to {MAX_FILES})</span>
       {files.length > 0 ? (

@@ -206,7 +206,7 @@ export async function addStaffComment(
       ),
     respond: (_ticket, change) => presentComment(change?.comment as NonNullable<TicketChange['comment']>, attachedRows(change?.attachments, uploads), 'staff'),
     idempotency: { key: idempotency, status: 201 },
-  }).catch(rethrowAttachRace);
+  }).catch((error: unknown) => rethrowAttachRace(error, uploads.length > 0));
 }
 
 function median(values: number[]): number | null {

@@ -284,6 +284,16 @@ describe.each(dialects())('%s: attachments', (dialect) => {
       expect(tooMany.errors?.[0]?.location).toBe('body.attachments');
     });
 
+    it('lets one of two concurrent comments attach an upload; the other is a 422 that writes nothing', async () => {
+      const ticket = await createTicketAs(t, alice);
+      const up = await upload(alice, PNG);
+      const results = await Promise.all([1, 2].map((n) => comment(alice, ticket.ticket_id, { content: `take ${n}`, attachments: [up.upload_id] })));
+      expect(results.map((r) => r.statusCode).sort()).toEqual([201, 422]);
+      const detail = (await t.as(alice, { url: `${TICKETS}/${ticket.ticket_id}` })).json<{ ticket: { comments: Array<{ attachments: AttachmentBody[] }> } }>();
+      expect(detail.ticket.comments).toHaveLength(1);
+      expect(detail.ticket.comments[0]?.attachments.map((a) => a.attachment_id)).toEqual([up.upload_id]);
+    });
+
     it('answers another tenant and another user of the tenant with the 404 of an unknown id', async () => {
       const up = await upload(alice, PNG);
       const ticket = await createTicketAs(t, alice, { attachments: [up.upload_id] });

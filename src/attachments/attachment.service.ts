@@ -178,9 +178,11 @@ export function ticketAttachments(db: Db, ticketId: string, side: AttachmentSide
 
 /**
  * A write that lost a race for an upload (another request attached it first, or housekeeping
- * deleted it at its expiry) is the same 422 as naming it when already taken.
+ * deleted it at its expiry) is the same 422 as naming it when already taken. Only a write that
+ * attaches something can lose one.
  */
-export function rethrowAttachRace(error: unknown): never {
+export function rethrowAttachRace(error: unknown, attaching: boolean): never {
+  if (!attaching) throw error;
   const { code, constraint, message } = (error ?? {}) as { code?: unknown; constraint?: unknown; message?: unknown };
   const onAttachments =
     (code === '23505' && constraint === 'ticket_attachments_pkey') ||

@@ -136,7 +136,7 @@ export async function createTicket(db: Db, actor: Actor, input: CreateTicketBody
   const { ticket, attachments, events } = planNewTicket(asCustomer(actor), actor.tenantId, input, nowIso(), await nextTicketNumber(db), uploadIds);
   const body = presentTicket(ticket, [], attachedRows(attachments, uploads));
   const record = idempotency ? [idempotencyRow(idempotency, { status: 201, body, headers: { location: ticketLocation(ticket.id) } })] : [];
-  await writeNewTicket(db, ticket, { ticket_attachments: attachments, ticket_events: events, idempotency_keys: record }).catch(rethrowAttachRace);
+  await writeNewTicket(db, ticket, { ticket_attachments: attachments, ticket_events: events, idempotency_keys: record }).catch((error: unknown) => rethrowAttachRace(error, uploads.length > 0));
   return body;
 }
 
@@ -173,7 +173,7 @@ export async function addMyComment(
       ),
     respond: (_ticket, change) => presentComment(change?.comment as NonNullable<TicketChange['comment']>, attachedRows(change?.attachments, uploads)),
     idempotency: { key: idempotency, status: 201 },
-  }).catch(rethrowAttachRace);
+  }).catch((error: unknown) => rethrowAttachRace(error, uploads.length > 0));
 }
 
 /** A response with the version of the data it was read from (see ResponseCache). */

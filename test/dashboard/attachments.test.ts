@@ -37,7 +37,12 @@ describe('attachments in the dashboard', () => {
 
     const thumbnail = page.getByRole('img', { name: 'chart.png' });
     await thumbnail.waitFor();
-    await expect.poll(() => thumbnail.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
+    const loaded = () =>
+      thumbnail.evaluate((element) => {
+        const img = element as unknown as { complete: boolean; naturalWidth: number };
+        return img.complete ? img.naturalWidth : 0;
+      });
+    await expect.poll(loaded).toBe(1);
     await d.checkPage(page, 'portal-ticket-attachment');
   });
 

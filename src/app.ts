@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { adminRoutes } from './admin/admin.routes.js';
 import { attachmentRoutes } from './attachments/attachment.routes.js';
 import { attachmentSchemas } from './attachments/attachment.schemas.js';
-import { fileBlobStore } from './attachments/attachment.store.js';
+import { createBlobStore } from './attachments/attachment.db-store.js';
 import { adminSchemas } from './admin/admin.schemas.js';
 import type { Config } from './config.js';
 import { durable, type Db } from './db/database.js';
@@ -164,7 +164,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     await api.register(ticketRoutes, { db });
     await api.register(adminRoutes, { db, dialect: config.database.kind });
     await api.register(eventRoutes, { db });
-    await api.register(attachmentRoutes, { db, store: fileBlobStore(config.dataDir), limits: config.attachments });
+    await api.register(attachmentRoutes, { db, store: createBlobStore(config, db), limits: config.attachments });
   }, { prefix: API_PREFIX });
   await openApiRoutes(app, NAMED_SCHEMAS);
   await app.register(dashboardRoutes, { config, devKeys });

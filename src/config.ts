@@ -47,7 +47,7 @@ export interface Config {
   /** Days the events feed keeps an event (pruned in the background). */
   readonly eventRetentionDays: number;
   /** Attachments: the largest file, and how many bytes one user may upload in 24 hours. */
-  readonly attachments: { readonly maxBytes: number; readonly dailyBytes: number };
+  readonly attachments: { readonly maxBytes: number; readonly dailyBytes: number; readonly store: 'filesystem' | 'database' };
 }
 
 /** Thrown when the environment cannot produce a valid configuration; lists every problem. */
@@ -112,6 +112,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dailyBytes = Number(env.HELPDESK_ATTACHMENT_DAILY_BYTES ?? String(500 * 1024 * 1024));
   if (!Number.isInteger(dailyBytes) || dailyBytes < 1) {
     problems.push(`HELPDESK_ATTACHMENT_DAILY_BYTES must be a whole number of bytes, at least 1 (got "${env.HELPDESK_ATTACHMENT_DAILY_BYTES}")`);
+  }
+  const attachmentStore = env.HELPDESK_ATTACHMENT_STORE ?? 'filesystem';
+  if (attachmentStore !== 'filesystem' && attachmentStore !== 'database') {
+    problems.push(`HELPDESK_ATTACHMENT_STORE must be filesystem or database (got "${attachmentStore}")`);
   }
   const corsOrigins = list(env.HELPDESK_CORS_ORIGINS);
   for (const origin of corsOrigins) {
@@ -190,7 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: Object.freeze(database),
     auth: Object.freeze(auth),
     eventRetentionDays,
-    attachments: Object.freeze({ maxBytes, dailyBytes }),
+    attachments: Object.freeze({ maxBytes, dailyBytes, store: attachmentStore as Config['attachments']['store'] }),
   });
 }
 

@@ -5,7 +5,7 @@ import { createDb } from './db/database.js';
 import { migrateToLatest } from './db/migrator.js';
 import { mergeSearchIndexWhenIdle } from './search/search.maintenance.js';
 import { startHousekeeping } from './desk/housekeeping.js';
-import { fileBlobStore } from './attachments/attachment.store.js';
+import { createBlobStore } from './attachments/attachment.db-store.js';
 import { seedInterrupted } from './desk/seed.js';
 import { searchQueueIndexer } from './search/search.queue.js';
 
@@ -32,7 +32,7 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
   });
   const stopHousekeeping = startHousekeeping(db, {
     eventRetentionDays: config.eventRetentionDays,
-    attachments: fileBlobStore(config.dataDir),
+    attachments: createBlobStore(config, db),
     onError: (error) => app.log.error({ err: error }, 'pruning old events, idempotency keys and attachments failed; trying again later'),
   });
 

@@ -236,7 +236,7 @@ export async function downloadAttachment(
   if (range === 'unsatisfiable') {
     throw new AppError(416, `range not satisfiable: the file has ${size} bytes`, undefined, { 'content-range': `bytes */${size}` });
   }
-  const body = size === 0 ? undefined : deps.store.read(row.sha256, range);
+  const body = size === 0 ? undefined : await deps.store.read(row.sha256, range);
   if (size > 0 && !body) throw new AppError(500, 'attachment bytes missing from the store', undefined, undefined, new Error(`blob ${row.sha256} missing`));
   if (range) {
     return {

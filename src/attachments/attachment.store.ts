@@ -18,10 +18,11 @@ export interface BlobStore {
   /** Removes a staging file (a refused or aborted upload); missing is fine. */
   discard(stagedPath: string): Promise<void>;
   /** The blob's bytes from `start` to `end` inclusive (all by default); undefined if it is missing. */
-  read(sha256: string, range?: { start: number; end: number }): Readable | undefined;
+  read(sha256: string, range?: { start: number; end: number }): Promise<Readable | undefined>;
   /**
-   * Deletes the blob unless `isReferenced` says an upload names it, or it was written in the
-   * last `graceMs` (an upload in flight may be about to name it).
+   * Deletes the blob unless an upload names it (`isReferenced`, for a store that cannot ask
+   * the database in the same statement), or it was stored in the last `graceMs` (an upload in
+   * flight may be about to name it). Returns whether it went.
    */
   collect(sha256: string, isReferenced: () => Promise<boolean>, graceMs: number): Promise<boolean>;
   /** Removes staging files older than `graceMs` (uploads killed mid-way). Returns how many. */
@@ -72,10 +73,16 @@ export function fileBlobStore(dataDir: string): BlobStore {
       await fsp.rm(stagedPath, { force: true });
     },
 
-    read(sha256, range) {
+    async read(sha256, range) {
       const file = blobPath(sha256);
-      if (!fs.existsSync(file)) return undefined;
-      return fs.createReadStream(file, range ? { start: range.start, end: range.end } : {});
+      try {
+        // Opened before answering, so that a missing file is known before any header is sent.
+        const handle = await fsp.open(file, 'r');
+        return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw error;
+      }
     },
 
     async collect(sha256, isReferenced, graceMs) {

@@ -31,3 +31,18 @@ export type UploadRow = Selectable<UploadTable>;
 export type TicketAttachmentRow = Selectable<TicketAttachmentTable>;
 /** An attachment as read: the link and its upload. */
 export type AttachmentRow = TicketAttachmentRow & Pick<UploadRow, 'filename' | 'content_type' | 'size' | 'sha256'>;
+
+/** A blob kept in the database (the database store). */
+export interface AttachmentBlobTable {
+  sha256: string;
+  size: number;
+  /** When it was last stored: the collector spares a blob stored within the grace period. */
+  stored_at: string;
+}
+
+/** One chunk of a blob, numbered from 0. */
+export interface AttachmentChunkTable {
+  sha256: string;
+  n: number;
+  data: Buffer;
+}

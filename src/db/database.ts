@@ -16,7 +16,7 @@ import type {
 import type { TicketEventTable } from '../events/event.table.js';
 import type { IdempotencyKeyTable } from '../idempotency/idempotency.table.js';
 import type { UserTable } from '../users/user.table.js';
-import type { TicketAttachmentTable, UploadTable } from '../attachments/attachment.table.js';
+import type { AttachmentBlobTable, AttachmentChunkTable, TicketAttachmentTable, UploadTable } from '../attachments/attachment.table.js';
 
 export interface Database {
   tickets: TicketTable;
@@ -33,6 +33,8 @@ export interface Database {
   idempotency_keys: IdempotencyKeyTable;
   uploads: UploadTable;
   ticket_attachments: TicketAttachmentTable;
+  attachment_blobs: AttachmentBlobTable;
+  attachment_chunks: AttachmentChunkTable;
 }
 
 /** The SQL dialects helpdesk runs on; dialect-specific SQL is the exception (full-text search). */

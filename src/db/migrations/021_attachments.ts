@@ -41,5 +41,14 @@ export function attachmentsMigration(dialect: Dialect): Migration {
       is_internal integer not null,
       created_at text not null)`.execute(db);
     await sql`create index ticket_attachments_by_ticket on ticket_attachments (ticket_id, created_at)`.execute(db);
+    await sql`create table attachment_blobs (
+      sha256 text primary key,
+      size integer not null,
+      stored_at text not null)`.execute(db);
+    await sql`create table attachment_chunks (
+      sha256 text not null,
+      n integer not null,
+      data ${sql.raw(dialect === 'postgres' ? 'bytea' : 'blob')} not null,
+      primary key (sha256, n))`.execute(db);
   }
 }

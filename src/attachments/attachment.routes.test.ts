@@ -202,6 +202,7 @@ describe.each(dialects().flatMap((d) => STORES.map((s) => [d, s] as const)))('%s
       });
       clearInterval(sampler);
       expect(uploaded).toMatchObject({ content_type: 'text/plain', size: length, sha256: digest });
+      process.stdout.write(`20 MB upload (${dialect}, ${store} store): RSS at most ${((peak - idle) / 1024 / 1024).toFixed(1)} MB above idle\n`);
       expect(peak - idle).toBeLessThan(64 * 1024 * 1024);
 
       const ticket = await createTicketAs(t, alice, { attachments: [uploaded.upload_id] });

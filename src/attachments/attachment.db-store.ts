@@ -40,7 +40,8 @@ export function databaseBlobStore(db: Db, dataDir: string): BlobStore {
           const buffer = Buffer.alloc(CHUNK_BYTES);
           for (let n = 0; n < expected; n++) {
             const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, n * CHUNK_BYTES);
-            await trx.insertInto('attachment_chunks').values({ sha256, n, data: Buffer.from(buffer.subarray(0, bytesRead)) }).execute();
+            // One buffer for every chunk: each insert is awaited before the next read refills it.
+            await trx.insertInto('attachment_chunks').values({ sha256, n, data: buffer.subarray(0, bytesRead) }).execute();
           }
         });
       } finally {

@@ -4,6 +4,9 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { adminRoutes } from './admin/admin.routes.js';
+import { attachmentRoutes } from './attachments/attachment.routes.js';
+import { attachmentSchemas } from './attachments/attachment.schemas.js';
+import { createBlobStore } from './attachments/attachment.db-store.js';
 import { adminSchemas } from './admin/admin.schemas.js';
 import type { Config } from './config.js';
 import { durable, type Db } from './db/database.js';
@@ -43,7 +46,7 @@ const MAX_PARAM_LENGTH = 200;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** Every schema with an $id: validated, serialized, documented and served from this one list. */
-const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...ticketSchemas, ...adminSchemas, ...eventSchemas, ...liveSchemas, ...webhookSchemas, ...webSchemas, ...mailSchemas];
+const NAMED_SCHEMAS = [ErrorDetail, ErrorModel, ...attachmentSchemas, ...ticketSchemas, ...adminSchemas, ...eventSchemas, ...liveSchemas, ...webhookSchemas, ...webSchemas, ...mailSchemas];
 
 // What a browser client may read from a cross-origin response.
 const EXPOSED_HEADERS = ['location', 'etag', 'link', 'x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after'];
@@ -195,6 +198,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     await api.register(mailPreferenceRoutes, { db });
     // Without SMTP, notifications are files that staff read here; with it, neither exists.
     if (!config.mail.smtpUrl) await api.register(devOutboxRoutes, { dataDir: config.dataDir });
+    await api.register(attachmentRoutes, { db, store: createBlobStore(config, db), limits: config.attachments });
   }, { prefix: API_PREFIX });
   // Mail providers post replies here with a shared secret, not a user's token.
   if (config.mail.inboundSecret) {

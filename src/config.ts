@@ -80,6 +80,8 @@ export interface Config {
   /** Signed webhooks: what endpoints may point at, and how many deliveries one endpoint gets at once. */
   readonly webhooks: WebhookConfig;
   readonly mail: MailConfig;
+  /** Attachments: the largest file, and how many bytes one user may upload in 24 hours. */
+  readonly attachments: { readonly maxBytes: number; readonly dailyBytes: number; readonly store: 'filesystem' | 'database' };
 }
 
 export interface WebhookConfig {
@@ -184,6 +186,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     timeoutSeconds: webhookTimeout,
     publicUrl,
   };
+  const maxBytes = Number(env.HELPDESK_ATTACHMENT_MAX_BYTES ?? String(25 * 1024 * 1024));
+  if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > 1024 ** 3) {
+    problems.push(`HELPDESK_ATTACHMENT_MAX_BYTES must be a whole number of bytes from 1 to 1073741824 (got "${env.HELPDESK_ATTACHMENT_MAX_BYTES}")`);
+  }
+  const dailyBytes = Number(env.HELPDESK_ATTACHMENT_DAILY_BYTES ?? String(500 * 1024 * 1024));
+  if (!Number.isInteger(dailyBytes) || dailyBytes < 1) {
+    problems.push(`HELPDESK_ATTACHMENT_DAILY_BYTES must be a whole number of bytes, at least 1 (got "${env.HELPDESK_ATTACHMENT_DAILY_BYTES}")`);
+  }
+  const attachmentStore = env.HELPDESK_ATTACHMENT_STORE ?? 'filesystem';
+  if (attachmentStore !== 'filesystem' && attachmentStore !== 'database') {
+    problems.push(`HELPDESK_ATTACHMENT_STORE must be filesystem or database (got "${attachmentStore}")`);
+  }
   const corsOrigins = list(env.HELPDESK_CORS_ORIGINS);
   for (const origin of corsOrigins) {
     if (!/^https?:\/\/[^/]+$/.test(origin)) problems.push(`HELPDESK_CORS_ORIGINS entries must be origins like https://app.example.com (got "${origin}")`);
@@ -265,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     live: Object.freeze(live),
     webhooks: Object.freeze(webhooks),
     mail: Object.freeze(mail),
+    attachments: Object.freeze({ maxBytes, dailyBytes, store: attachmentStore as Config['attachments']['store'] }),
   });
 }
 

@@ -6,6 +6,7 @@ import { createDb } from './db/database.js';
 import { migrateToLatest } from './db/migrator.js';
 import { mergeSearchIndexWhenIdle } from './search/search.maintenance.js';
 import { startHousekeeping } from './desk/housekeeping.js';
+import { createBlobStore } from './attachments/attachment.db-store.js';
 import { seedInterrupted } from './desk/seed.js';
 import { searchQueueIndexer } from './search/search.queue.js';
 import { fanOutNewEvents } from './webhooks/webhook.fanout.js';
@@ -41,7 +42,8 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
   });
   const stopHousekeeping = startHousekeeping(db, {
     eventRetentionDays: config.eventRetentionDays,
-    onError: (error) => app.log.error({ err: error }, 'pruning old events and idempotency keys failed; trying again later'),
+    attachments: createBlobStore(config, db),
+    onError: (error) => app.log.error({ err: error }, 'pruning old events, idempotency keys and attachments failed; trying again later'),
   });
 
   // Webhooks: deliveries made from new events and sent off the request path, claimed in the database.

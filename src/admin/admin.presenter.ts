@@ -1,3 +1,4 @@
+import type { AttachmentRow } from '../attachments/attachment.table.js';
 import { schemaUrl } from '../http/schemas.js';
 import { presentHistory, presentSummary, presentTicket } from '../tickets/ticket.presenter.js';
 import type { TicketCommentRow, TicketHistoryRow, TicketRow } from '../tickets/ticket.table.js';
@@ -20,8 +21,8 @@ function presentAttention(row: AttentionRow, readAt: string | undefined) {
 }
 
 /** The staff view of a ticket: internal notes listed and counted, and what needs attention. */
-export function presentStaffTicket(row: TicketRow, comments: TicketCommentRow[], readAt: string | undefined): StaffTicket {
-  return { ...presentTicket(row, comments), comment_count: row.comment_count + row.internal_comment_count, ...presentAttention(row, readAt) };
+export function presentStaffTicket(row: TicketRow, comments: TicketCommentRow[], readAt: string | undefined, attachments: readonly AttachmentRow[] = []): StaffTicket {
+  return { ...presentTicket(row, comments, attachments, 'staff'), comment_count: row.comment_count + row.internal_comment_count, ...presentAttention(row, readAt) };
 }
 
 export function presentStaffDetail(ticket: StaffTicket, history: TicketHistoryRow[], emailedCommentIds: string[]): StaffTicketDetailResponse {

@@ -135,8 +135,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
       },
     },
     async (request, reply) => {
-      const { content, is_internal: isInternal = false } = request.body;
-      const comment = await addStaffComment(db, actorOf(request), request.params.ticketId, { content, isInternal }, request.idempotency).catch(
+      const { content, is_internal: isInternal = false, attachments } = request.body;
+      const comment = await addStaffComment(db, actorOf(request), request.params.ticketId, { content, isInternal, attachments }, request.idempotency).catch(
         rethrowDuplicateAsConflict,
       );
       return reply.code(201).send(comment);

@@ -1,3 +1,4 @@
+import { AttachmentIds } from '../attachments/attachment.schemas.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { InputSchemaLink, Nullable, Ref, SchemaLink } from '../http/schemas.js';
 import { NonBlank, PageParams, SupportTicket, SupportTicketSummary, TicketHistoryEntry, TicketPage } from '../tickets/ticket.schemas.js';
@@ -99,6 +100,7 @@ export const CreateStaffCommentBody = Type.Object(
     is_internal: Type.Optional(
       Type.Boolean({ default: false, description: 'An internal note for the support team; never shown to the customer' }),
     ),
+    attachments: AttachmentIds,
   },
   { $id: 'CreateStaffCommentBody', additionalProperties: false },
 );

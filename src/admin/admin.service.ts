@@ -1,3 +1,4 @@
+import { attachedRows, rethrowAttachRace, ticketAttachments, uploadsToAttach } from '../attachments/attachment.service.js';
 import { databaseVersion, readSnapshot, type Db, type Dialect } from '../db/database.js';
 import { batchedByTurn } from '../db/turn-batch.js';
 import { nowIso } from '../db/ids.js';
@@ -120,13 +121,14 @@ export async function getTicketForStaff(db: Db, actor: Actor, ticketId: string):
   return readSnapshot(db, async (trx) => {
     const ticket = await findTicket(trx, ticketId, ALL_TENANTS);
     if (!ticket) throw notFound();
-    const [comments, history, reads] = await Promise.all([
+    const [comments, history, reads, attachments] = await Promise.all([
       listComments(trx, ticket.id, { includeInternal: true }),
       listHistory(trx, ticket.id),
       readsOf(trx, actor.userId, [ticket.id]),
+      ticketAttachments(trx, ticket.id, 'staff'),
     ]);
     const emailed = await commentsReceivedByMail(trx, comments.map((c) => c.id));
-    return { body: presentStaffDetail(presentStaffTicket(ticket, comments, reads.get(ticket.id)), history, emailed), etag: etagOf(ticket.version) };
+    return { body: presentStaffDetail(presentStaffTicket(ticket, comments, reads.get(ticket.id), attachments), history, emailed), etag: etagOf(ticket.version) };
   });
 }
 
@@ -173,8 +175,12 @@ export async function updateTicketAsStaff(
       return planTriage(ticket, asStaff(actor), triage, nowIso());
     },
     respond: async (ticket, _change, conn) => {
-      const [comments, reads] = await Promise.all([listComments(conn, ticket.id, { includeInternal: true }), readsOf(conn, actor.userId, [ticket.id])]);
-      return { body: presentStaffTicket(ticket, comments, reads.get(ticket.id)), etag: etagOf(ticket.version) };
+      const [comments, reads, attachments] = await Promise.all([
+        listComments(conn, ticket.id, { includeInternal: true }),
+        readsOf(conn, actor.userId, [ticket.id]),
+        ticketAttachments(conn, ticket.id, 'staff'),
+      ]);
+      return { body: presentStaffTicket(ticket, comments, reads.get(ticket.id), attachments), etag: etagOf(ticket.version) };
     },
   });
 }
@@ -183,18 +189,26 @@ export async function updateTicketAsStaff(
  * Adds a support-team comment: a public reply or an internal note (ticket.changes.ts
  * planStaffComment), on a ticket of any status.
  */
-export function addStaffComment(
+export async function addStaffComment(
   db: Db,
   actor: Actor,
   ticketId: string,
-  input: { content: string; isInternal: boolean },
+  input: { content: string; isInternal: boolean; attachments?: string[] | undefined },
   idempotency?: Idempotency | null,
 ): Promise<SupportTicketComment> {
+  const uploads = await uploadsToAttach(db, actor, input.attachments);
   return changeTicket(db, ticketId, ALL_TENANTS, {
-    plan: (ticket) => planStaffComment(ticket, asStaff(actor), input, nowIso()),
-    respond: (_ticket, change) => presentComment(change?.comment as NonNullable<TicketChange['comment']>),
+    plan: (ticket) =>
+      planStaffComment(
+        ticket,
+        asStaff(actor),
+        input,
+        nowIso(),
+        uploads.map((upload) => upload.id),
+      ),
+    respond: (_ticket, change) => presentComment(change?.comment as NonNullable<TicketChange['comment']>, attachedRows(change?.attachments, uploads), 'staff'),
     idempotency: { key: idempotency, status: 201 },
-  });
+  }).catch((error: unknown) => rethrowAttachRace(error, uploads.length > 0));
 }
 
 function median(values: number[]): number | null {

@@ -19,6 +19,7 @@ import type { UserTable } from '../users/user.table.js';
 import type { TicketPresenceTable } from '../live/presence.table.js';
 import type { WebhookAttemptTable, WebhookDeliveryTable, WebhookEndpointTable } from '../webhooks/webhook.table.js';
 import type { MailInboundTable, MailOutboxTable, MailPreferenceTable } from '../mail/mail.table.js';
+import type { AttachmentBlobTable, AttachmentChunkTable, TicketAttachmentTable, UploadTable } from '../attachments/attachment.table.js';
 
 export interface Database {
   tickets: TicketTable;
@@ -41,6 +42,10 @@ export interface Database {
   mail_outbox: MailOutboxTable;
   mail_inbound: MailInboundTable;
   mail_preferences: MailPreferenceTable;
+  uploads: UploadTable;
+  ticket_attachments: TicketAttachmentTable;
+  attachment_blobs: AttachmentBlobTable;
+  attachment_chunks: AttachmentChunkTable;
 }
 
 /** The SQL dialects helpdesk runs on; dialect-specific SQL is the exception (full-text search). */

@@ -24,6 +24,7 @@ import { ticketPresenceMigration } from './migrations/022_ticket_presence.js';
 import { webhooksMigration } from './migrations/020_webhooks.js';
 import { mailOutboxMigration } from './migrations/024_mail_outbox.js';
 import { mailInboundMigration } from './migrations/025_mail_inbound.js';
+import { attachmentsMigration } from './migrations/021_attachments.js';
 import { attentionMigration } from './migrations/026_attention.js';
 import { eventConsumersMigration } from './migrations/027_event_consumers.js';
 
@@ -53,6 +54,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '020_webhooks': webhooksMigration(dialect),
     '024_mail_outbox': mailOutboxMigration,
     '025_mail_inbound': mailInboundMigration,
+    '021_attachments': attachmentsMigration(dialect),
     '026_attention': attentionMigration(dialect),
     '027_event_consumers': eventConsumersMigration,
   };

@@ -1,3 +1,5 @@
+import { pruneAttachments } from '../attachments/attachment.service.js';
+import type { BlobStore } from '../attachments/attachment.store.js';
 import type { Db } from '../db/database.js';
 import { pruneEvents } from '../events/event.repository.js';
 import { pruneIdempotencyKeys } from '../idempotency/idempotency.repository.js';
@@ -13,6 +15,8 @@ export interface HousekeepingOptions {
   idempotencyHours?: number;
   /** How often to look, in ms. */
   everyMs?: number;
+  /** Where attachments are kept: unattached uploads past their hour and unnamed blobs go. */
+  attachments?: BlobStore;
   /** Told of a round that failed (the next is tried at the usual time). */
   onError?: (error: unknown) => void;
 }
@@ -21,7 +25,13 @@ export interface HousekeepingOptions {
  * One round of pruning: events past their retention and expired idempotency keys, each in
  * bounded batches until none is left. Returns how many rows went.
  */
-export async function pruneOnce(db: Db, options: HousekeepingOptions, now = Date.now()): Promise<{ events: number; idempotencyKeys: number }> {
+export async function pruneOnce(
+  db: Db,
+  options: HousekeepingOptions,
+  now = Date.now(),
+  /** Check every stored blob, not only those of uploads deleted now (the first round after a start). */
+  everyBlob = false,
+): Promise<{ events: number; idempotencyKeys: number; uploads?: number }> {
   const drain = async (prune: () => Promise<number>) => {
     let total = 0;
     for (let n = BATCH; n >= BATCH; total += n) n = await prune();
@@ -32,6 +42,7 @@ export async function pruneOnce(db: Db, options: HousekeepingOptions, now = Date
   return {
     events: await drain(() => pruneEvents(db, eventsBefore, BATCH)),
     idempotencyKeys: await drain(() => pruneIdempotencyKeys(db, keysBefore, BATCH)),
+    ...(options.attachments ? { uploads: (await pruneAttachments(db, options.attachments, now, everyBlob)).uploads } : {}),
   };
 }
 
@@ -39,9 +50,11 @@ export async function pruneOnce(db: Db, options: HousekeepingOptions, now = Date
 export function startHousekeeping(db: Db, options: HousekeepingOptions): () => void {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let first = true;
   const round = async () => {
     try {
-      await pruneOnce(db, options);
+      await pruneOnce(db, options, Date.now(), first);
+      first = false;
     } catch (error) {
       options.onError?.(error);
     }

@@ -113,6 +113,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   412: 'Precondition Failed',
   413: 'Request Entity Too Large',
   415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
   422: 'Unprocessable Entity: validation failed',
   429: 'Too Many Requests: per-user rate limit exceeded; see Retry-After',
   500: 'Internal Server Error',

@@ -181,7 +181,7 @@ async function decide(context: InboundContext, mail: ParsedMail, sender: string,
       // Closed is final (the API refuses comments on it too): the reply becomes a new ticket
       // that names the old one, so nothing the customer wrote is lost.
       if (ticket.status === 'closed') return await openTicket(customer, `Re: ${ticket.title}`, `Follow-up to #${ticket.number} (closed):\n\n${text}`, db);
-      const comment = await addMyComment(db, customer, ticket.id, text);
+      const comment = await addMyComment(db, customer, ticket.id, { content: text });
       return { outcome: 'comment', ticketId: ticket.id, commentId: comment.comment_id };
     } catch (error) {
       if (error instanceof AppError && error.status < 500) return { outcome: 'refused', reason: error.message, ticketId: ticket.id };

@@ -1,3 +1,4 @@
+import type { TicketAttachmentRow } from '../attachments/attachment.table.js';
 import type { ActorType, Audience, EventType, NewTicketEvent } from '../events/event.table.js';
 import { newId } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
@@ -42,6 +43,8 @@ export interface TicketChange {
   /** The ticket as written: `before` with `patch`, one version on. */
   after: TicketRow;
   comment?: TicketCommentRow;
+  /** Uploads the comment attaches (already checked to be the author's, unattached). */
+  attachments?: TicketAttachmentRow[];
   history: TicketHistoryRow[];
   events: NewTicketEvent[];
 }
@@ -88,8 +91,17 @@ export function afterStatus(ticket: Pick<TicketRow, 'status' | 'last_message_fro
 /** A planned new ticket. */
 export interface NewTicket {
   ticket: TicketRow;
+  attachments: TicketAttachmentRow[];
   events: NewTicketEvent[];
 }
+
+/** The rows attaching uploads to a ticket (`comment` null) or to a comment, as visible as it is. */
+function attach(uploadIds: readonly string[], ticketId: string, comment: TicketCommentRow | null, at: string): TicketAttachmentRow[] {
+  return uploadIds.map((id) => ({ upload_id: id, ticket_id: ticketId, comment_id: comment?.id ?? null, is_internal: comment?.is_internal ?? 0, created_at: at }));
+}
+
+/** Event data naming the attachments, only when there are some (events without them are unchanged). */
+const attachmentData = (uploadIds: readonly string[]) => (uploadIds.length > 0 ? { attachment_ids: [...uploadIds] } : {});
 
 /** Characters as the API's length limits count them (code points, as JSON Schema and SQL do). */
 export function charCount(text: string): number {
@@ -149,7 +161,7 @@ function historyOf(ticket: TicketRow, by: ChangeActor, field: string, oldValue: 
   };
 }
 
-function changeOf(before: TicketRow, patch: TicketChange['patch'], rest: Pick<TicketChange, 'history' | 'events'> & { comment?: TicketCommentRow }): TicketChange {
+function changeOf(before: TicketRow, patch: TicketChange['patch'], rest: Pick<TicketChange, 'history' | 'events' | 'comment' | 'attachments'>): TicketChange {
   return { before, patch, after: { ...before, ...patch, version: before.version + 1 }, ...rest };
 }
 
@@ -165,7 +177,14 @@ function statusChange(ticket: TicketRow, by: ChangeActor, to: TicketStatus, at: 
  * Opens a ticket for a customer: status open, priority normal, unassigned, waiting on support.
  * `number` is the next of the desk's ticket numbers (ticket.numbers.ts).
  */
-export function planNewTicket(by: ChangeActor, tenantId: string, input: { title: string; description: string; type: TicketType }, at: string, number: number): NewTicket {
+export function planNewTicket(
+  by: ChangeActor,
+  tenantId: string,
+  input: { title: string; description: string; type: TicketType },
+  at: string,
+  number: number,
+  uploadIds: readonly string[] = [],
+): NewTicket {
   const ticket: TicketRow = {
     id: newId(),
     tenant_id: tenantId,
@@ -194,8 +213,8 @@ export function planNewTicket(by: ChangeActor, tenantId: string, input: { title:
     last_staff_reply_at: null,
     last_message_preview: firstChars(input.description, PREVIEW_CHARS),
   };
-  const data = { number, status: ticket.status, priority: ticket.priority, type: ticket.type };
-  return { ticket, events: [eventOf('ticket.created', ticket, by, 'customer', data, at)] };
+  const data = { number, status: ticket.status, priority: ticket.priority, type: ticket.type, ...attachmentData(uploadIds) };
+  return { ticket, attachments: attach(uploadIds, ticket.id, null, at), events: [eventOf('ticket.created', ticket, by, 'customer', data, at)] };
 }
 
 const CLOSED_TAKES_NO_COMMENTS = 'ticket is closed and takes no more comments; open a new ticket';
@@ -227,7 +246,7 @@ function commentOn(ticket: TicketRow, by: ChangeActor, content: string, isIntern
  * A customer's comment on their ticket. A closed ticket takes no more comments; a comment on a
  * resolved ticket reopens it, because the customer says it is not solved.
  */
-export function planCustomerComment(ticket: TicketRow, by: ChangeActor, content: string, at: string): TicketChange {
+export function planCustomerComment(ticket: TicketRow, by: ChangeActor, content: string, at: string, uploadIds: readonly string[] = []): TicketChange {
   if (ticket.status === 'closed') throw conflict(CLOSED_TAKES_NO_COMMENTS);
   const comment = commentOn(ticket, by, content, false, at);
   const status: TicketStatus = ticket.status === 'resolved' ? 'open' : ticket.status;
@@ -237,7 +256,7 @@ export function planCustomerComment(ticket: TicketRow, by: ChangeActor, content:
     updated_at: at,
     ...afterMessage({ ...ticket, status }, 'customer', content, at),
   };
-  const events = [eventOf('comment.created', ticket, by, 'customer', commentData(comment), at)];
+  const events = [eventOf('comment.created', ticket, by, 'customer', commentData(comment, uploadIds), at)];
   const history: TicketHistoryRow[] = [];
   if (status !== ticket.status) {
     Object.assign(patch, { status, resolved_at: null });
@@ -245,7 +264,7 @@ export function planCustomerComment(ticket: TicketRow, by: ChangeActor, content:
     history.push(reopened.history);
     events.push(reopened.event);
   }
-  return changeOf(ticket, patch, { comment, history, events });
+  return changeOf(ticket, patch, { comment, attachments: attach(uploadIds, ticket.id, comment, at), history, events });
 }
 
 /**
@@ -253,12 +272,19 @@ export function planCustomerComment(ticket: TicketRow, by: ChangeActor, content:
  * changes nothing a customer can see (not even `updated_at`); the first public reply stamps
  * the ticket's first-response time.
  */
-export function planStaffComment(ticket: TicketRow, by: ChangeActor, input: { content: string; isInternal: boolean }, at: string): TicketChange {
+export function planStaffComment(
+  ticket: TicketRow,
+  by: ChangeActor,
+  input: { content: string; isInternal: boolean },
+  at: string,
+  uploadIds: readonly string[] = [],
+): TicketChange {
   const comment = commentOn(ticket, by, input.content, input.isInternal, at);
+  const attachments = attach(uploadIds, ticket.id, comment, at);
   const comment_chars = ticket.comment_chars + charCount(input.content);
   if (input.isInternal) {
-    const event = eventOf('note.created', ticket, by, 'staff', commentData(comment), at);
-    return changeOf(ticket, { internal_comment_count: ticket.internal_comment_count + 1, comment_chars }, { comment, history: [], events: [event] });
+    const event = eventOf('note.created', ticket, by, 'staff', commentData(comment, uploadIds), at);
+    return changeOf(ticket, { internal_comment_count: ticket.internal_comment_count + 1, comment_chars }, { comment, attachments, history: [], events: [event] });
   }
   const patch = {
     comment_count: ticket.comment_count + 1,
@@ -267,11 +293,12 @@ export function planStaffComment(ticket: TicketRow, by: ChangeActor, input: { co
     first_response_at: ticket.first_response_at ?? at,
     ...afterMessage(ticket, 'staff', input.content, at),
   };
-  return changeOf(ticket, patch, { comment, history: [], events: [eventOf('comment.created', ticket, by, 'customer', commentData(comment), at)] });
+  const event = eventOf('comment.created', ticket, by, 'customer', commentData(comment, uploadIds), at);
+  return changeOf(ticket, patch, { comment, attachments, history: [], events: [event] });
 }
 
-function commentData(comment: TicketCommentRow) {
-  return { comment_id: comment.id, author_type: comment.author_type, length: charCount(comment.content) };
+function commentData(comment: TicketCommentRow, uploadIds: readonly string[]) {
+  return { comment_id: comment.id, author_type: comment.author_type, length: charCount(comment.content), ...attachmentData(uploadIds) };
 }
 
 /** Closes a customer's ticket from any other status; a second close is a 409 that changes nothing. */

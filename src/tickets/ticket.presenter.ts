@@ -1,3 +1,5 @@
+import { presentAttachment, type AttachmentSide } from '../attachments/attachment.presenter.js';
+import type { AttachmentRow } from '../attachments/attachment.table.js';
 import { schemaUrl } from '../http/schemas.js';
 import type { TicketSummaryRow } from './ticket.repository.js';
 import type {
@@ -12,9 +14,11 @@ import type { TicketCommentRow, TicketHistoryRow, TicketRow } from './ticket.tab
 
 // One function per API shape: only the fields named here ever leave the service.
 
-export function presentComment(row: TicketCommentRow): SupportTicketComment {
+/** A comment with those of `attachments` that are its own. */
+export function presentComment(row: TicketCommentRow, attachments: readonly AttachmentRow[] = [], side: AttachmentSide = 'customer'): SupportTicketComment {
   return {
     $schema: schemaUrl('SupportTicketComment'),
+    attachments: attachments.filter((a) => a.comment_id === row.id).map((a) => presentAttachment(a, side)),
     author_email: row.author_email,
     author_id: row.author_id,
     author_type: row.author_type,
@@ -26,13 +30,18 @@ export function presentComment(row: TicketCommentRow): SupportTicketComment {
   };
 }
 
-export function presentTicket(row: TicketRow, comments: TicketCommentRow[]): SupportTicket {
+/**
+ * A ticket with its comments; `attachments` are the ticket's as its reader may see them (those
+ * on internal notes only for staff), each listed with the comment it belongs to.
+ */
+export function presentTicket(row: TicketRow, comments: TicketCommentRow[], attachments: readonly AttachmentRow[] = [], side: AttachmentSide = 'customer'): SupportTicket {
   return {
     $schema: schemaUrl('SupportTicket'),
     assigned_to: row.assigned_to,
     assigned_to_email: row.assigned_to_email,
+    attachments: attachments.filter((a) => a.comment_id === null).map((a) => presentAttachment(a, side)),
     comment_count: row.comment_count,
-    comments: comments.map(presentComment),
+    comments: comments.map((comment) => presentComment(comment, attachments, side)),
     created_at: row.created_at,
     created_by: row.created_by,
     created_by_email: row.created_by_email,

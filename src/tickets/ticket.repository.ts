@@ -2,6 +2,7 @@ import { sql, type QueryCreator, type Updateable } from 'kysely';
 import { countRows, dialectOf, type Database, type Db } from '../db/database.js';
 import type { NewTicketEvent } from '../events/event.table.js';
 import type { IdempotencyKeyRow } from '../idempotency/idempotency.table.js';
+import type { TicketAttachmentRow } from '../attachments/attachment.table.js';
 import { PREVIEW_CHARS, type TicketChange } from './ticket.changes.js';
 import { canonicalUuid } from '../db/ids.js';
 import { countFromTallies, rebuildTallies } from './ticket.tallies.js';
@@ -97,6 +98,7 @@ export interface ChangeRows {
   ticket_history?: TicketHistoryRow[];
   ticket_events?: NewTicketEvent[];
   idempotency_keys?: IdempotencyKeyRow[];
+  ticket_attachments?: TicketAttachmentRow[];
 }
 
 const COLUMNS: { [T in keyof ChangeRows]-?: ReadonlyArray<string> } = {
@@ -104,6 +106,7 @@ const COLUMNS: { [T in keyof ChangeRows]-?: ReadonlyArray<string> } = {
   ticket_history: ['id', 'ticket_id', 'field_changed', 'old_value', 'new_value', 'changed_by', 'changed_by_email', 'created_at'],
   ticket_events: ['event_id', 'type', 'ticket_id', 'tenant_id', 'actor_id', 'actor_email', 'actor_type', 'audience', 'occurred_at', 'data'],
   idempotency_keys: ['tenant_id', 'user_id', 'key', 'request_hash', 'status_code', 'response_body', 'response_headers', 'created_at'],
+  ticket_attachments: ['upload_id', 'ticket_id', 'comment_id', 'is_internal', 'created_at'],
 };
 
 const nonEmpty = (rows: ChangeRows) =>
@@ -127,6 +130,8 @@ export async function writeChange(db: Db, change: TicketChange, extra: ChangeRow
   const patch = Object.fromEntries(Object.entries(change.patch).filter(([column, value]) => before[column as keyof TicketRow] !== value));
   const rows: ChangeRows = {
     ticket_comments: change.comment ? [change.comment] : [],
+    // After the comment: an attachment row names it.
+    ticket_attachments: change.attachments ?? [],
     ticket_history: change.history,
     ticket_events: change.events,
     ...extra,

@@ -32,6 +32,7 @@ describe.each(dialects())('%s', (dialect) => {
     '$schema',
     'assigned_to',
     'assigned_to_email',
+    'attachments',
     'comment_count',
     'comments',
     'created_at',
@@ -49,7 +50,7 @@ describe.each(dialects())('%s', (dialect) => {
     'updated_at',
     'waiting_on',
   ];
-  const COMMENT_FIELDS = ['$schema', 'author_email', 'author_id', 'author_type', 'comment_id', 'content', 'created_at', 'is_internal', 'ticket_id'];
+  const COMMENT_FIELDS = ['$schema', 'attachments', 'author_email', 'author_id', 'author_type', 'comment_id', 'content', 'created_at', 'is_internal', 'ticket_id'];
   const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
   const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

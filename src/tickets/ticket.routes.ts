@@ -117,7 +117,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, {
       },
     },
     async (request, reply) => {
-      const comment = await addMyComment(db, actorOf(request), request.params.ticketId, request.body.content, request.idempotency).catch(
+      const comment = await addMyComment(db, actorOf(request), request.params.ticketId, request.body, request.idempotency).catch(
         rethrowDuplicateAsConflict,
       );
       return reply.code(201).send(comment);

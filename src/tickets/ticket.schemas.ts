@@ -1,4 +1,5 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { Attachment, AttachmentIds } from '../attachments/attachment.schemas.js';
 import { InputSchemaLink, Nullable, Ref, SchemaLink } from '../http/schemas.js';
 import { AUTHOR_TYPES, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, WAITING_ON } from './ticket.table.js';
 
@@ -23,6 +24,7 @@ export const SupportTicketComment = Type.Object(
     $schema: SchemaLink('SupportTicketComment'),
     author_email: Type.String({ description: 'Email of the comment author' }),
     author_id: Type.String({ description: 'User ID of the comment author' }),
+    attachments: Type.Array(Ref(Attachment), { description: 'Files attached to the comment' }),
     author_type: { ...AuthorType, description: 'Whether a customer (user) or the support team (staff) wrote it' },
     comment_id: Uuid('Comment UUID'),
     content: Type.String({ description: 'Comment text, exactly as written' }),
@@ -38,6 +40,7 @@ export const SupportTicket = Type.Object(
     $schema: SchemaLink('SupportTicket'),
     assigned_to: Nullable(Type.String({ description: 'User ID of the assigned support agent' })),
     assigned_to_email: Nullable(Type.String({ description: 'Email of the assigned support agent' })),
+    attachments: Type.Array(Ref(Attachment), { description: 'Files attached when the ticket was opened (those of comments are listed with them)' }),
     comment_count: Type.Integer({ format: 'int64', minimum: 0, description: 'Number of comments on the ticket' }),
     comments: Type.Array(Ref(SupportTicketComment), { description: 'Comments, oldest first' }),
     created_at: Timestamp('When the ticket was created'),
@@ -120,6 +123,7 @@ export const CreateTicketBody = Type.Object(
     title: NonBlank(200, 'Short summary of the problem'),
     description: NonBlank(20000, 'What happened, what you expected, steps to reproduce'),
     type: { ...TicketType, description: 'Ticket type' },
+    attachments: AttachmentIds,
   },
   { $id: 'CreateTicketBody', additionalProperties: false },
 );
@@ -129,6 +133,7 @@ export const CreateCommentBody = Type.Object(
   {
     $schema: InputSchemaLink('CreateCommentBody'),
     content: NonBlank(20000, 'Comment text'),
+    attachments: AttachmentIds,
   },
   { $id: 'CreateCommentBody', additionalProperties: false },
 );

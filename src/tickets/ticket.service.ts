@@ -1,3 +1,4 @@
+import { attachedRows, rethrowAttachRace, ticketAttachments, uploadsToAttach } from '../attachments/attachment.service.js';
 import { dialectOf, exclusively, readSnapshot, type Db } from '../db/database.js';
 import { batchedByTurn } from '../db/turn-batch.js';
 import { canonicalUuid, nowIso } from '../db/ids.js';
@@ -130,10 +131,12 @@ async function oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
 
 /** Opens a ticket for the caller: status open, priority normal, unassigned. */
 export async function createTicket(db: Db, actor: Actor, input: CreateTicketBody, idempotency?: Idempotency | null): Promise<SupportTicket> {
-  const { ticket, events } = planNewTicket(asCustomer(actor), actor.tenantId, input, nowIso(), await nextTicketNumber(db));
-  const body = presentTicket(ticket, []);
+  const uploads = await uploadsToAttach(db, actor, input.attachments);
+  const uploadIds = uploads.map((upload) => upload.id);
+  const { ticket, attachments, events } = planNewTicket(asCustomer(actor), actor.tenantId, input, nowIso(), await nextTicketNumber(db), uploadIds);
+  const body = presentTicket(ticket, [], attachedRows(attachments, uploads));
   const record = idempotency ? [idempotencyRow(idempotency, { status: 201, body, headers: { location: ticketLocation(ticket.id) } })] : [];
-  await writeNewTicket(db, ticket, { ticket_events: events, idempotency_keys: record });
+  await writeNewTicket(db, ticket, { ticket_attachments: attachments, ticket_events: events, idempotency_keys: record }).catch((error: unknown) => rethrowAttachRace(error, uploads.length > 0));
   return body;
 }
 
@@ -141,7 +144,8 @@ export async function createTicket(db: Db, actor: Actor, input: CreateTicketBody
 export function closeMyTicket(db: Db, actor: Actor, ticketId: string, idempotency?: Idempotency | null): Promise<SupportTicket> {
   return changeTicket(db, ticketId, scopeOf(actor), {
     plan: (ticket) => planClose(ticket, asCustomer(actor), nowIso()),
-    respond: async (ticket, _change, conn) => presentTicket(ticket, await listComments(conn, ticket.id, { includeInternal: false })),
+    respond: async (ticket, _change, conn) =>
+      presentTicket(ticket, await listComments(conn, ticket.id, { includeInternal: false }), await ticketAttachments(conn, ticket.id, 'customer')),
     idempotency: { key: idempotency, status: 200 },
   });
 }
@@ -150,12 +154,26 @@ export function closeMyTicket(db: Db, actor: Actor, ticketId: string, idempotenc
  * Adds a customer's comment to their own ticket. A closed ticket takes no more comments;
  * a comment on a resolved ticket reopens it (ticket.changes.ts).
  */
-export function addMyComment(db: Db, actor: Actor, ticketId: string, content: string, idempotency?: Idempotency | null): Promise<SupportTicketComment> {
+export async function addMyComment(
+  db: Db,
+  actor: Actor,
+  ticketId: string,
+  input: { content: string; attachments?: string[] | undefined },
+  idempotency?: Idempotency | null,
+): Promise<SupportTicketComment> {
+  const uploads = await uploadsToAttach(db, actor, input.attachments);
   return changeTicket(db, ticketId, scopeOf(actor), {
-    plan: (ticket) => planCustomerComment(ticket, asCustomer(actor), content, nowIso()),
-    respond: (_ticket, change) => presentComment(change?.comment as NonNullable<TicketChange['comment']>),
+    plan: (ticket) =>
+      planCustomerComment(
+        ticket,
+        asCustomer(actor),
+        input.content,
+        nowIso(),
+        uploads.map((upload) => upload.id),
+      ),
+    respond: (_ticket, change) => presentComment(change?.comment as NonNullable<TicketChange['comment']>, attachedRows(change?.attachments, uploads)),
     idempotency: { key: idempotency, status: 201 },
-  });
+  }).catch((error: unknown) => rethrowAttachRace(error, uploads.length > 0));
 }
 
 /** A response with the version of the data it was read from (see ResponseCache). */
@@ -189,8 +207,12 @@ export async function getMyTicket(db: Db, actor: Actor, ticketId: string): Promi
   return readSnapshot(db, async (trx) => {
     const ticket = await findTicket(trx, ticketId, scopeOf(actor));
     if (!ticket) throw notFound();
-    const [comments, history] = await Promise.all([listComments(trx, ticket.id, { includeInternal: false }), listHistory(trx, ticket.id)]);
-    return { version: String(ticket.version), body: presentDetail(presentTicket(ticket, comments), history) };
+    const [comments, history, attachments] = await Promise.all([
+      listComments(trx, ticket.id, { includeInternal: false }),
+      listHistory(trx, ticket.id),
+      ticketAttachments(trx, ticket.id, 'customer'),
+    ]);
+    return { version: String(ticket.version), body: presentDetail(presentTicket(ticket, comments, attachments), history) };
   });
 }
 

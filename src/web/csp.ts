@@ -13,12 +13,13 @@ const CLOUDFLARE_CHALLENGES = 'https://challenges.cloudflare.com';
 export function cspDirectives(config: Config): Record<string, string[] | null> {
   const insecureRequests: Record<string, null> = config.env === 'production' ? {} : { 'upgrade-insecure-requests': null };
   const clerk = config.auth.mode === 'clerk' ? config.auth.publishableKey?.frontendApi : undefined;
-  if (!clerk) return insecureRequests;
+  // blob: for the thumbnails of attachments, fetched with the session's token.
+  if (!clerk) return { ...insecureRequests, 'img-src': ["'self'", 'data:', 'blob:'] };
   return {
     ...insecureRequests,
     'script-src': ["'self'", clerk, CLOUDFLARE_CHALLENGES],
     'connect-src': ["'self'", clerk],
-    'img-src': ["'self'", 'data:', 'https://img.clerk.com'],
+    'img-src': ["'self'", 'data:', 'blob:', 'https://img.clerk.com'],
     'worker-src': ["'self'", 'blob:'],
     'frame-src': [CLOUDFLARE_CHALLENGES],
   };

@@ -78,7 +78,8 @@ export function createApi(getToken: () => Promise<string | null>, onUnauthorized
     },
   };
   client.use(auth);
-  return client;
+  // The token for the few requests openapi-fetch cannot make (an upload with its progress).
+  return Object.assign(client, { token: getToken });
 }
 
 /** The data of an openapi-fetch result and its response, or an ApiError; a network failure becomes status 0. */

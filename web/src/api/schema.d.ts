@@ -482,6 +482,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/support/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file to attach
+         * @description Send one file as `multipart/form-data`, in a field named `file`. Its type is decided from its content; the answer’s `upload_id` goes in `attachments` of a new ticket or comment within an hour, after which an unattached upload is deleted.
+         */
+        post: operations["upload-file"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/support/attachments/{attachmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an attachment
+         * @description Served with its sniffed type, as a download unless it is a raster image or PDF, in a sandbox.
+         */
+        get: operations["download-attachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/support/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file to attach (staff)
+         * @description Send one file as `multipart/form-data`, in a field named `file`. Its type is decided from its content; the answer’s `upload_id` goes in `attachments` of a new ticket or comment within an hour, after which an unattached upload is deleted.
+         */
+        post: operations["upload-file-staff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/support/attachments/{attachmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an attachment (staff)
+         * @description Served with its sniffed type, as a download unless it is a raster image or PDF, in a sandbox.
+         */
+        get: operations["download-attachment-staff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -633,6 +713,56 @@ export interface components {
             /** @description Optional list of individual error details */
             errors?: components["schemas"]["ErrorDetail"][];
         };
+        Attachment: {
+            /**
+             * Format: uuid
+             * @description Attachment ID (the upload it was made from)
+             */
+            attachment_id: string;
+            /** @description File name as uploaded, sanitized for display */
+            filename: string;
+            /** @description Media type, decided from the file’s content */
+            content_type: string;
+            /**
+             * Format: int64
+             * @description Size in bytes
+             */
+            size: number;
+            /**
+             * Format: uri-reference
+             * @description Where to download it, with the same credentials as the ticket
+             */
+            url: string;
+        };
+        Upload: {
+            /**
+             * Format: uri-reference
+             * @description A URL to the JSON Schema for this object.
+             * @example /api/v1/schemas/Upload.json
+             */
+            readonly $schema: string;
+            /**
+             * Format: uuid
+             * @description Name it in `attachments` when creating a ticket or comment
+             */
+            upload_id: string;
+            /** @description File name as uploaded, sanitized for display */
+            filename: string;
+            /** @description Media type, decided from the file’s content (not the client’s header or the name) */
+            content_type: string;
+            /**
+             * Format: int64
+             * @description Size in bytes
+             */
+            size: number;
+            /** @description SHA-256 of the content, hex */
+            sha256: string;
+            /**
+             * Format: date-time
+             * @description Deleted after this unless attached to a ticket or comment
+             */
+            expires_at: string;
+        };
         SupportTicketComment: {
             /**
              * Format: uri-reference
@@ -644,6 +774,8 @@ export interface components {
             author_email: string;
             /** @description User ID of the comment author */
             author_id: string;
+            /** @description Files attached to the comment */
+            attachments: components["schemas"]["Attachment"][];
             /**
              * @description Whether a customer (user) or the support team (staff) wrote it
              * @enum {string}
@@ -680,6 +812,8 @@ export interface components {
             assigned_to: string | null;
             /** @description Email of the assigned support agent */
             assigned_to_email: string | null;
+            /** @description Files attached when the ticket was opened (those of comments are listed with them) */
+            attachments: components["schemas"]["Attachment"][];
             /**
              * Format: int64
              * @description Number of comments on the ticket
@@ -867,6 +1001,8 @@ export interface components {
              * @enum {string}
              */
             type: "support" | "bug" | "feature_request" | "billing" | "account" | "other";
+            /** @description Upload IDs (from the uploads operation) to attach, at most 10; each must be yours, unattached and unexpired */
+            attachments?: string[];
         };
         CreateCommentBody: {
             /**
@@ -877,6 +1013,8 @@ export interface components {
             readonly $schema?: string;
             /** @description Comment text */
             content: string;
+            /** @description Upload IDs (from the uploads operation) to attach, at most 10; each must be yours, unattached and unexpired */
+            attachments?: string[];
         };
         AdminTicketSummary: {
             /** @description Email of the assigned support agent */
@@ -970,6 +1108,8 @@ export interface components {
             assigned_to: string | null;
             /** @description Email of the assigned support agent */
             assigned_to_email: string | null;
+            /** @description Files attached when the ticket was opened (those of comments are listed with them) */
+            attachments: components["schemas"]["Attachment"][];
             /**
              * Format: int64
              * @description Number of comments on the ticket
@@ -1126,6 +1266,8 @@ export interface components {
              * @default false
              */
             is_internal: boolean;
+            /** @description Upload IDs (from the uploads operation) to attach, at most 10; each must be yours, unattached and unexpired */
+            attachments?: string[];
         };
         SupportStats: {
             /**
@@ -4229,6 +4371,428 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "upload-file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The file; its name is kept for display
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Upload"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity: validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "download-attachment": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description One byte range, `bytes=START-END` */
+                range?: string;
+                /** @description An ETag from an earlier download */
+                "if-none-match"?: string;
+            };
+            path: {
+                /** @description Attachment ID */
+                attachmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The requested range of the file */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Not modified (If-None-Match matched the ETag) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Range Not Satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity: validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "upload-file-staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The file; its name is kept for display
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Upload"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity: validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests: per-user rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "download-attachment-staff": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description One byte range, `bytes=START-END` */
+                range?: string;
+                /** @description An ETag from an earlier download */
+                "if-none-match"?: string;
+            };
+            path: {
+                /** @description Attachment ID */
+                attachmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The requested range of the file */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Not modified (If-None-Match matched the ETag) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized: missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Range Not Satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity: validation failed */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,6 +3,7 @@ import { clearDraft, loadDraft, saveDraft } from '../drafts';
 import { isSendKey } from '../keyboard';
 import { useLeaveWarning } from '../page';
 import { checkText, describeFormError, type TextRule } from '../validation';
+import { AttachmentPicker } from './attachments';
 import { CharacterCount, Field, FormError } from './field';
 import { Markdown } from './markdown';
 
@@ -30,8 +31,8 @@ export function Composer({ ref, userId, ticketId, rule, label, submitLabel, canW
   canWriteNotes?: boolean;
   /** What a 409 means here. */
   conflict: string;
-  /** Sends it; rejects when it was not sent (the text then stays). */
-  onSend: (content: string, isInternal: boolean) => Promise<unknown>;
+  /** Sends it with the IDs of the files attached; rejects when it was not sent (the text then stays). */
+  onSend: (content: string, isInternal: boolean, attachments: string[]) => Promise<unknown>;
   /** Above the box (the reply/note choice is drawn here by the composer itself). */
   children?: ReactNode;
   /** Beside the send button (the staff's "status after sending"). */
@@ -43,6 +44,9 @@ export function Composer({ ref, userId, ticketId, rule, label, submitLabel, canW
   const [isPreview, setPreview] = useState(false);
   const [error, setError] = useState<{ field: string | undefined; form: string | undefined }>({ field: undefined, form: undefined });
   const [pending, setPending] = useState(false);
+  const [attachments, setAttachments] = useState<string[]>([]);
+  // A new picker (no files) after each message sent.
+  const [sent, setSent] = useState(0);
   const textarea = useRef<HTMLTextAreaElement>(null);
   const form = useRef<HTMLFormElement>(null);
 
@@ -81,7 +85,8 @@ export function Composer({ ref, userId, ticketId, rule, label, submitLabel, canW
     setPending(true);
     setError({ field: undefined, form: undefined });
     try {
-      await onSend(content, isInternal);
+      await onSend(content, isInternal, attachments);
+      setSent((n) => n + 1);
       setContent('');
       setPreview(false);
       clearDraft(userId, ticketId);
@@ -140,6 +145,7 @@ export function Composer({ ref, userId, ticketId, rule, label, submitLabel, canW
           )}
         </Field>
       )}
+      <AttachmentPicker key={sent} staff={canWriteNotes} onChange={setAttachments} />
       <div className="composer-actions">
         <button type="button" className="quiet" aria-pressed={isPreview} onClick={() => setPreview(!isPreview)}>
           Preview

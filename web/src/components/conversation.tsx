@@ -1,6 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import type { Comment, HistoryEntry } from '../api/client';
 import { humanize } from '../format';
+import { AttachmentList } from './attachments';
 import { Markdown } from './markdown';
 import { RelativeTime } from './time';
 
@@ -24,8 +25,10 @@ type Item = { kind: 'comment'; at: string; comment: Comment } | { kind: 'change'
  * A ticket's description, then its conversation with its status and assignment changes in
  * between, oldest first. A long one shows its latest items, with the rest a click away.
  */
-export function TicketThread({ description, comments, history, describers, toolbar, emailedCommentIds }: {
+export function TicketThread({ description, attachments, comments, history, describers, toolbar, emailedCommentIds }: {
   description: string;
+  /** Files attached when the ticket was opened. */
+  attachments?: Comment['attachments'];
   comments: Comment[];
   history: HistoryEntry[];
   describers: Describers;
@@ -52,6 +55,7 @@ export function TicketThread({ description, comments, history, describers, toolb
           Description
         </h2>
         <Markdown text={description} className="message-body" />
+        <AttachmentList attachments={attachments} />
       </section>
       <section aria-labelledby="conversation-title" className="thread">
         <div className="thread-head">
@@ -114,6 +118,7 @@ function Message({ comment, authorName, isEmailed = false }: { comment: Comment;
         {isEmailed ? <span className="via-email">via e-mail</span> : null}
       </header>
       <Markdown text={comment.content} className="message-body" />
+      <AttachmentList attachments={comment.attachments} />
     </article>
   );
 }

@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { TYPES, unwrap, type TicketType } from '../../api/client';
 import { MAX_LENGTH } from '../../api/limits';
+import { AttachmentPicker } from '../../components/attachments';
 import { CharacterCount, Field, FormError } from '../../components/field';
 import { humanize } from '../../format';
 import { PageHeading, useDocumentTitle, useLeaveWarning } from '../../page';
@@ -32,10 +33,11 @@ export function NewTicketPage() {
   const [title, setTitle] = useState('');
   const [description, setDescription] = useState('');
   const [type, setType] = useState<TicketType>('support');
+  const [attachments, setAttachments] = useState<string[]>([]);
   // The fields' problems as found before sending; cleared field by field as they are edited.
   const [checked, setChecked] = useState<Record<string, string>>({});
   const create = useMutation({
-    mutationFn: () => unwrap(api.POST('/api/v1/support/tickets', { body: { title, description, type } })),
+    mutationFn: () => unwrap(api.POST('/api/v1/support/tickets', { body: { title, description, type, ...(attachments.length > 0 ? { attachments } : {}) } })),
     onSuccess: async (ticket) => {
       await queryClient.invalidateQueries({ queryKey: ['my-tickets'] });
       void navigate(`/tickets/${ticket.ticket_id}`);
@@ -93,6 +95,7 @@ export function NewTicketPage() {
           )}
         </Field>
         <p className="muted small">You can use Markdown: **bold**, _italic_, `code`, - lists, [links](https://…).</p>
+        <AttachmentPicker onChange={setAttachments} />
         <div className="actions">
           <button type="submit" className="primary" disabled={create.isPending}>
             {create.isPending ? 'Creating…' : 'Create ticket'}

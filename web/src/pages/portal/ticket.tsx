@@ -80,6 +80,7 @@ function TicketPage({ ticketId }: { ticketId: string }) {
       </p>
       <TicketThread
         description={ticket.description}
+        attachments={ticket.attachments}
         comments={ticket.comments}
         history={history}
         describers={describers}
@@ -106,7 +107,9 @@ function TicketPage({ ticketId }: { ticketId: string }) {
             label={() => (ticket.status === 'resolved' ? 'Your reply (reopens the ticket)' : 'Your reply')}
             submitLabel={() => (ticket.status === 'resolved' ? 'Send and reopen' : 'Send reply')}
             conflict="This ticket was closed in the meantime, so it takes no more replies. Please open a new ticket."
-            onSend={(content) => unwrap(api.POST('/api/v1/support/tickets/{ticketId}/comments', { params: { path }, body: { content } })).then(refresh)}
+            onSend={(content, _isInternal, attachments) =>
+              unwrap(api.POST('/api/v1/support/tickets/{ticketId}/comments', { params: { path }, body: { content, ...(attachments.length > 0 ? { attachments } : {}) } })).then(refresh)
+            }
           />
           <FormError message={close.error ? describeRequestError(close.error, 'This ticket is already closed.') : undefined} />
           <div className="actions">

@@ -164,9 +164,9 @@ export function useStaffTicket(ticketId: string) {
    * was read: then the reply stands and the conflict says what happened. Rejects when the reply
    * was not sent.
    */
-  async function send(content: string, isInternal: boolean, statusAfter: TicketStatus | undefined): Promise<void> {
+  async function send(content: string, isInternal: boolean, statusAfter: TicketStatus | undefined, attachments: string[] = []): Promise<void> {
     const held = queryClient.getQueryData<StaffDetail>(key);
-    const comment = await unwrap(api.POST('/api/v1/admin/support/tickets/{ticketId}/comments', { params: { path }, body: { content, is_internal: isInternal } }));
+    const comment = await unwrap(api.POST('/api/v1/admin/support/tickets/{ticketId}/comments', { params: { path }, body: { content, is_internal: isInternal, ...(attachments.length > 0 ? { attachments } : {}) } }));
     if (!held || statusAfter === undefined || statusAfter === held.ticket.status) {
       await refresh();
       return;

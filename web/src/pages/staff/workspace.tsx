@@ -105,6 +105,7 @@ function WorkspacePage({ ticketId }: { ticketId: string }) {
       <div className="workspace-thread">
         <TicketThread
           description={current.description}
+          attachments={current.attachments}
           comments={current.comments}
           history={history}
           describers={describers}
@@ -124,8 +125,8 @@ function WorkspacePage({ ticketId }: { ticketId: string }) {
           label={(isInternal) => (isInternal ? 'Internal note (only the support team sees it)' : 'Reply to the customer')}
           submitLabel={(isInternal) => `${isInternal ? 'Add internal note' : 'Send reply'}${statusAfter ? ` and set ${humanize(statusAfter)}` : ''}`}
           conflict="The ticket changed while you were writing. Your text is still here: please send it again."
-          onSend={async (content, isInternal) => {
-            await work.send(content, isInternal, statusAfter || undefined);
+          onSend={async (content, isInternal, attachments) => {
+            await work.send(content, isInternal, statusAfter || undefined, attachments);
             setStatusAfter('');
           }}
           footer={() => (

@@ -14,9 +14,8 @@ import type { Dialect } from '../database.js';
  *   read filters on one table.
  */
 export function attachmentsMigration(dialect: Dialect): Migration {
-  return {
-    up: (db: Kysely<any>) => (dialect === 'sqlite' ? db.transaction().execute(up) : up(db)),
-  };
+  // The migrator runs each batch in one transaction, on both databases.
+  return { up };
 
   async function up(db: Kysely<any>): Promise<void> {
     await sql`create table uploads (

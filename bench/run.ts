@@ -149,7 +149,8 @@ function startProcess(command: string[], env: NodeJS.ProcessEnv): ChildProcess {
 }
 
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  // Gone already: by its own exit, or by a signal (then exitCode stays null).
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
@@ -306,6 +307,10 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
     const population = await makePopulation(keys, call, API, POPULATION, `${Date.now()}`);
     log(`${kind}: population of ${population.all.length} customers, ${population.tickets} tickets`);
     const listOf = (who: Array<Record<string, string>>) => ({ ...get([API], who[0] as Record<string, string>), rotate: who });
+    // The population's tickets were just written: the server's search index merge and checkpoint
+    // run once writes stop, and would take CPU from the next rows.
+    await settle();
+    await quiet();
     await measure('user list, no tickets (20 customers)', listOf(population.none.slice(0, 20)), { method: 'GET', path: API, who: population.none[0] as Record<string, string> });
     await measure('user list, one ticket (20 customers)', listOf(population.one.slice(0, 20)), { method: 'GET', path: API, who: population.one[0] as Record<string, string> });
     // Warm: each customer has been seen once (the storm below measures the first visit).

@@ -31,7 +31,8 @@ import { eventSchemas } from './events/event.schemas.js';
 import { webSchemas } from './web/web.schemas.js';
 import { liveRoutes } from './live/live.routes.js';
 import { liveSchemas } from './live/live.schemas.js';
-import { createLiveStreams } from './live/live.service.js';
+import { createLiveStreams, LIVE_CHANNEL } from './live/live.service.js';
+import { listenPostgres } from './db/notifications.js';
 import { webhookRoutes } from './webhooks/webhook.routes.js';
 import { webhookSchemas } from './webhooks/webhook.schemas.js';
 import { devOutboxRoutes, inboundMailRoutes, mailPreferenceRoutes } from './mail/mail.routes.js';
@@ -175,8 +176,17 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
   const verifyToken = options.verifyToken ?? (await createTokenVerifier(config.auth, devKeys));
   const rememberUser = createUserTracker(db);
   const streams = createLiveStreams(db, config.live, (error) => app.log.error({ err: error }, 'reading the events feed for live streams failed; trying again'));
+  // Changes made through other instances: PostgreSQL notifies `helpdesk_live` when a
+  // transaction writes events or presence (migration 023), and the streams read the feed at once.
+  const listener =
+    config.database.kind === 'postgres'
+      ? listenPostgres(config.database.url, LIVE_CHANNEL, () => streams.wake(), (error) => app.log.warn({ err: error }, 'listening for changes made through other instances failed; listening again shortly'))
+      : undefined;
   // Open streams would keep the server from closing: they end first.
-  app.addHook('preClose', async () => streams.close());
+  app.addHook('preClose', async () => {
+    await listener?.stop();
+    await streams.close();
+  });
 
   await app.register(healthRoutes, { db });
   await app.register(async (api) => {

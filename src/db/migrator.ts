@@ -21,6 +21,7 @@ import { ticketEventsMigration } from './migrations/017_ticket_events.js';
 import { ticketLimitsMigration } from './migrations/018_ticket_limits.js';
 import { idempotencyTenantMigration } from './migrations/019_idempotency_tenant.js';
 import { ticketPresenceMigration } from './migrations/022_ticket_presence.js';
+import { liveNotifyMigration } from './migrations/023_live_notify.js';
 import { webhooksMigration } from './migrations/020_webhooks.js';
 import { mailOutboxMigration } from './migrations/024_mail_outbox.js';
 import { mailInboundMigration } from './migrations/025_mail_inbound.js';
@@ -51,6 +52,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '018_ticket_limits': ticketLimitsMigration(dialect),
     '019_idempotency_tenant': idempotencyTenantMigration(dialect),
     '022_ticket_presence': ticketPresenceMigration,
+    '023_live_notify': liveNotifyMigration(dialect),
     '020_webhooks': webhooksMigration(dialect),
     '024_mail_outbox': mailOutboxMigration,
     '025_mail_inbound': mailInboundMigration,

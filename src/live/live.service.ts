@@ -30,6 +30,9 @@ export interface StreamStart {
   query: string | undefined;
 }
 
+/** The PostgreSQL channel notified when a transaction writes events or presence (migration 023). */
+export const LIVE_CHANNEL = 'helpdesk_live';
+
 export interface LiveStreams {
   /** Answers the request with an event stream for `actor` (or a problem before anything is sent). */
   open(request: FastifyRequest, reply: FastifyReply, audience: Audience, start: StreamStart): void;

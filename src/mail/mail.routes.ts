@@ -68,6 +68,7 @@ export const devOutboxRoutes: FastifyPluginAsyncTypebox<{ dataDir: string }> = a
       schema: {
         operationId: 'list-dev-outbox',
         summary: 'Read the development outbox (staff; only without SMTP)',
+        description: 'The notifications written as `.eml` files because no SMTP server is configured, newest first; the route does not exist once `HELPDESK_SMTP_URL` is set.',
         tags: ['E-mail'],
         security: [{ bearerClerk: [] }],
         response: { 200: Ref(DevOutboxResponse), ...problemResponses(401, 403, 429, 500) },
@@ -88,6 +89,7 @@ export const mailPreferenceRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async
       schema: {
         operationId: 'get-my-mail-preference',
         summary: 'What I am sent by e-mail',
+        description: 'Which notifications the caller receives by e-mail in their current organization: `all`, `replies` (staff replies only) or `none`.',
         tags,
         security,
         response: { 200: Ref(MailPreference), ...problemResponses(401, 429, 500) },

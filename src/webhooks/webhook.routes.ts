@@ -58,6 +58,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: WebhookC
       schema: {
         operationId: 'list-webhooks',
         summary: 'List webhook endpoints (staff)',
+        description: 'Every endpoint with its URL, subscribed event types, state and failure count; never a secret.',
         tags,
         security,
         response: { 200: Ref(WebhookEndpointList), ...problemResponses(401, 403, 429, 500) },
@@ -72,10 +73,11 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: WebhookC
       schema: {
         operationId: 'get-webhook',
         summary: 'Get a webhook endpoint (staff)',
+        description: 'One endpoint with its URL, subscribed event types, state and failure count; never its secret.',
         tags,
         security,
         params: WebhookParams,
-        response: { 200: Ref(WebhookEndpoint), ...problemResponses(401, 403, 404, 422, 429, 500) },
+        response: { 200: Ref(WebhookEndpoint), ...problemResponses(400, 401, 403, 404, 422, 429, 500) },
       },
     },
     async (request) => getWebhook(db, request.params.webhookId),
@@ -87,6 +89,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: WebhookC
       schema: {
         operationId: 'update-webhook',
         summary: 'Change a webhook endpoint, or disable or enable it (staff)',
+        description: 'Changes the URL, event types or description, or disables (`disabled: true`) or re-enables the endpoint; deliveries waiting for a disabled endpoint wait until it is enabled.',
         tags,
         security,
         params: WebhookParams,
@@ -103,6 +106,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: WebhookC
       schema: {
         operationId: 'delete-webhook',
         summary: 'Delete a webhook endpoint and its delivery log (staff)',
+        description: 'Removes the endpoint, its pending deliveries and its delivery log.',
         tags,
         security,
         params: WebhookParams,
@@ -137,6 +141,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: WebhookC
       schema: {
         operationId: 'test-webhook',
         summary: 'Send a webhook.test event to an endpoint now (staff)',
+        description: 'Queues a signed `webhook.test` event for this endpoint alone; its delivery shows in the log like any other.',
         tags,
         security,
         params: WebhookParams,
@@ -152,11 +157,12 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: WebhookC
       schema: {
         operationId: 'list-webhook-deliveries',
         summary: 'A webhook endpoint’s delivery log (staff)',
+        description: 'Deliveries newest first, each with its attempts (status code, duration, the first 1 kB of the answer, error); filter by `status`, page with `after`.',
         tags,
         security,
         params: WebhookParams,
         querystring: DeliveryListQuery,
-        response: { 200: Ref(WebhookDeliveryList), ...problemResponses(401, 403, 404, 422, 429, 500) },
+        response: { 200: Ref(WebhookDeliveryList), ...problemResponses(400, 401, 403, 404, 422, 429, 500) },
       },
     },
     async (request) => listWebhookDeliveries(db, request.params.webhookId, request.query),
@@ -168,6 +174,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: WebhookC
       schema: {
         operationId: 'retry-webhook-delivery',
         summary: 'Send a delivery again now (staff)',
+        description: 'Makes a failed or pending delivery due now; it is sent by the next worker round.',
         tags,
         security,
         params: DeliveryParams,

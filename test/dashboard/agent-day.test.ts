@@ -221,9 +221,11 @@ describe.skipIf(!inject('browserPath'))('the agent’s day and the customer’s 
     expect(await customer.locator('.meta').textContent()).toContain(`Ticket #${number}`);
 
     // Another answer after she looked: a new reply, until she reads it. A change without a message is none.
-    await d.api(sam, 'POST', `${ADMIN}/${older}/comments`, { content: 'Also: which version of the app?' });
+    // (She has left the ticket first: a reply arriving live on the open ticket is one she has seen.)
     const mine = customer.getByRole('row', { name: /Zeppelin one/ });
     await customer.getByRole('link', { name: 'My tickets' }).first().click();
+    await mine.waitFor();
+    await d.api(sam, 'POST', `${ADMIN}/${older}/comments`, { content: 'Also: which version of the app?' });
     await expect.poll(() => mine.locator('.wait').textContent()).toBe('New reply');
     expect(await other.locator('.wait').textContent()).toBe('With support');
     await mine.getByRole('link').click();

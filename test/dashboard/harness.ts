@@ -39,7 +39,8 @@ export interface Dashboard {
 /** `env` is added to the app's configuration (e.g. to let webhooks reach a receiver on loopback). */
 export async function startDashboard(env: Record<string, string> = {}): Promise<Dashboard> {
   await fs.mkdir(ARTIFACTS, { recursive: true });
-  const t = await buildTestApp('sqlite', { ...DEVELOPMENT_SIGN_IN, ...env });
+  // No rate limit: a file of browser tests signs the same demo agent in again and again (rate limits have their own tests).
+  const t = await buildTestApp('sqlite', { ...DEVELOPMENT_SIGN_IN, HELPDESK_RATE_LIMIT: '0', ...env });
   const url = await t.app.listen({ host: '127.0.0.1', port: 0 });
   const browser = await launchChromium(inject('browserPath') ?? undefined);
   // Uncaught errors in each page's scripts, checked by checkPage (a listener that throws would only crash the runner).

@@ -340,7 +340,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List webhook endpoints (staff) */
+        /**
+         * List webhook endpoints (staff)
+         * @description Every endpoint with its URL, subscribed event types, state and failure count; never a secret.
+         */
         get: operations["list-webhooks"];
         put?: never;
         /**
@@ -361,15 +364,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a webhook endpoint (staff) */
+        /**
+         * Get a webhook endpoint (staff)
+         * @description One endpoint with its URL, subscribed event types, state and failure count; never its secret.
+         */
         get: operations["get-webhook"];
         put?: never;
         post?: never;
-        /** Delete a webhook endpoint and its delivery log (staff) */
+        /**
+         * Delete a webhook endpoint and its delivery log (staff)
+         * @description Removes the endpoint, its pending deliveries and its delivery log.
+         */
         delete: operations["delete-webhook"];
         options?: never;
         head?: never;
-        /** Change a webhook endpoint, or disable or enable it (staff) */
+        /**
+         * Change a webhook endpoint, or disable or enable it (staff)
+         * @description Changes the URL, event types or description, or disables (`disabled: true`) or re-enables the endpoint; deliveries waiting for a disabled endpoint wait until it is enabled.
+         */
         patch: operations["update-webhook"];
         trace?: never;
     };
@@ -402,7 +414,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a webhook.test event to an endpoint now (staff) */
+        /**
+         * Send a webhook.test event to an endpoint now (staff)
+         * @description Queues a signed `webhook.test` event for this endpoint alone; its delivery shows in the log like any other.
+         */
         post: operations["test-webhook"];
         delete?: never;
         options?: never;
@@ -417,7 +432,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A webhook endpoint’s delivery log (staff) */
+        /**
+         * A webhook endpoint’s delivery log (staff)
+         * @description Deliveries newest first, each with its attempts (status code, duration, the first 1 kB of the answer, error); filter by `status`, page with `after`.
+         */
         get: operations["list-webhook-deliveries"];
         put?: never;
         post?: never;
@@ -436,7 +454,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a delivery again now (staff) */
+        /**
+         * Send a delivery again now (staff)
+         * @description Makes a failed or pending delivery due now; it is sent by the next worker round.
+         */
         post: operations["retry-webhook-delivery"];
         delete?: never;
         options?: never;
@@ -451,7 +472,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What I am sent by e-mail */
+        /**
+         * What I am sent by e-mail
+         * @description Which notifications the caller receives by e-mail in their current organization: `all`, `replies` (staff replies only) or `none`.
+         */
         get: operations["get-my-mail-preference"];
         /**
          * Choose what I am sent by e-mail
@@ -472,7 +496,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read the development outbox (staff; only without SMTP) */
+        /**
+         * Read the development outbox (staff; only without SMTP)
+         * @description The notifications written as `.eml` files because no SMTP server is configured, newest first; the route does not exist once `HELPDESK_SMTP_URL` is set.
+         */
         get: operations["list-dev-outbox"];
         put?: never;
         post?: never;
@@ -3528,6 +3555,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized: missing, expired or invalid bearer token */
             401: {
                 headers: {
@@ -4037,6 +4073,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
             /** @description Unauthorized: missing, expired or invalid bearer token */

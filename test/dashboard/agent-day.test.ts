@@ -311,6 +311,8 @@ describe.skipIf(!inject('browserPath'))('the agent’s day and the customer’s 
   it('names the other agent when a triage change meets theirs, re-applies in one click, and undoes', async () => {
     const id = await createTicket('Conflict test: refund twice');
     const page = await d.signIn(/Sam/);
+    // Live updates down on this page (they would show Kai's change before ours is tried).
+    await page.route('**/events/stream**', (route) => route.abort());
     await page.goto(`${d.url}/staff/tickets/${id}`);
     await page.getByRole('heading', { name: 'Conflict test: refund twice', level: 1 }).waitFor();
     const kai = await d.tokenFor({ id: 'user_kai', email: 'kai@helpdesk.test', isStaff: true });

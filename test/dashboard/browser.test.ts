@@ -127,6 +127,9 @@ describe.skipIf(!inject('browserPath'))('the dashboard in Chromium', () => {
 
   it('explains a change refused because someone else changed the ticket first, naming them', async () => {
     const page = await signIn(/Sam/);
+    // A page whose live stream is down (a proxy that buffers, a dropped connection): live updates
+    // would otherwise show the other agent's change before this one is tried.
+    await page.route('**/events/stream**', (route) => route.abort());
     await page.goto(url + ticketPath.replace('/tickets/', '/staff/tickets/'));
     await page.getByRole('heading', { name: TITLE, level: 1 }).waitFor();
     // Another agent changes the type while this page still shows the old version.

@@ -152,29 +152,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(eventRetentionDays) || eventRetentionDays < 1 || eventRetentionDays > 36_500) {
     problems.push(`HELPDESK_EVENT_RETENTION_DAYS must be a whole number of days from 1 to 36500 (got "${env.HELPDESK_EVENT_RETENTION_DAYS}")`);
   }
-  const whole = (name: string, fallback: number, min: number, max: number, unit: string): number => {
-    const value = Number(env[name] ?? String(fallback));
-    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be a whole number of ${unit} from ${min} to ${max} (got "${env[name]}")`);
-    return value;
-  };
   const live = {
-    streamsPerUser: whole('HELPDESK_LIVE_STREAMS_PER_USER', 5, 1, 1000, 'streams'),
-    streamsPerInstance: whole('HELPDESK_LIVE_STREAMS_PER_INSTANCE', 10_000, 1, 1_000_000, 'streams'),
-    pollMs: whole('HELPDESK_LIVE_POLL_MS', 500, 50, 60_000, 'milliseconds'),
+    streamsPerUser: wholeNumber(env, 'HELPDESK_LIVE_STREAMS_PER_USER', 5, 1, 1000, problems),
+    streamsPerInstance: wholeNumber(env, 'HELPDESK_LIVE_STREAMS_PER_INSTANCE', 10_000, 1, 1_000_000, problems),
+    pollMs: wholeNumber(env, 'HELPDESK_LIVE_POLL_MS', 500, 50, 60_000, problems),
   };
   const flag = (name: string): boolean => {
     const value = env[name]?.trim() ?? '';
     if (!['', '0', '1'].includes(value)) problems.push(`${name} must be 1 or 0 (got "${value}")`);
     return value === '1';
   };
-  const webhookConcurrency = Number(env.HELPDESK_WEBHOOK_CONCURRENCY ?? '4');
-  if (!Number.isInteger(webhookConcurrency) || webhookConcurrency < 1 || webhookConcurrency > 100) {
-    problems.push(`HELPDESK_WEBHOOK_CONCURRENCY must be a whole number from 1 to 100 (got "${env.HELPDESK_WEBHOOK_CONCURRENCY}")`);
-  }
-  const webhookTimeout = Number(env.HELPDESK_WEBHOOK_TIMEOUT_SECONDS ?? '15');
-  if (!Number.isInteger(webhookTimeout) || webhookTimeout < 1 || webhookTimeout > 60) {
-    problems.push(`HELPDESK_WEBHOOK_TIMEOUT_SECONDS must be a whole number from 1 to 60 (got "${env.HELPDESK_WEBHOOK_TIMEOUT_SECONDS}")`);
-  }
+  const webhookConcurrency = wholeNumber(env, 'HELPDESK_WEBHOOK_CONCURRENCY', 4, 1, 100, problems);
+  const webhookTimeout = wholeNumber(env, 'HELPDESK_WEBHOOK_TIMEOUT_SECONDS', 15, 1, 60, problems);
   const publicUrl = nonEmpty(env.HELPDESK_PUBLIC_URL)?.replace(/\/+$/, '');
   if (publicUrl !== undefined && !/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) {
     problems.push(`HELPDESK_PUBLIC_URL must be an http(s) URL like https://help.example.com (got "${publicUrl}")`);

@@ -20,6 +20,7 @@ import { createRateLimiter } from './http/rate-limit.js';
 import { redactTokens } from './http/redact.js';
 import { API_PREFIX, ErrorDetail, ErrorModel } from './http/schemas.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
+import { createSerializerCompiler } from './http/serializer.js';
 import { createValidatorCompiler } from './http/validator.js';
 import { ticketRoutes } from './tickets/ticket.routes.js';
 import { ticketSchemas } from './tickets/ticket.schemas.js';
@@ -107,6 +108,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler(NAMED_SCHEMAS));
+  app.setSerializerCompiler(createSerializerCompiler(NAMED_SCHEMAS));
   app.setErrorHandler(handleError);
   // A handler still running after 15 s is answered 503 (and logged) rather than left hanging.
   installHandlerTimeout(app, 15_000);

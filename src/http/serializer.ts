@@ -1,4 +1,4 @@
-import fastJsonStringify from 'fast-json-stringify';
+import fastJsonStringify, { type Schema } from 'fast-json-stringify';
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifySerializerCompiler } from 'fastify';
 
@@ -23,16 +23,16 @@ export function createSerializerCompiler(sharedSchemas: TSchema[]): FastifySeria
   return ({ schema }) => {
     const known = built.get(schema);
     if (known) return known;
-    const external: Record<string, TSchema> = {};
+    const external: Record<string, Schema> = {};
     const pending = [...refsOf(schema)];
     while (pending.length > 0) {
       const id = pending.pop() as string;
       const named = byId.get(id);
       if (!named || external[id] || id === schema.$id) continue;
-      external[id] = named;
+      external[id] = named as Schema;
       pending.push(...refsOf(named));
     }
-    const serializer = fastJsonStringify(schema, { schema: external }) as Serializer;
+    const serializer = fastJsonStringify(schema as Schema, { schema: external }) as Serializer;
     built.set(schema, serializer);
     return serializer;
   };

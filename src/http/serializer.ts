@@ -29,14 +29,17 @@ export function createSerializerCompiler(sharedSchemas: TSchema[]): FastifySeria
       const id = pending.pop() as string;
       const named = byId.get(id);
       if (!named || external[id] || id === schema.$id) continue;
-      external[id] = named as Schema;
+      external[id] = asSchema(named);
       pending.push(...refsOf(named));
     }
-    const serializer = fastJsonStringify(schema as Schema, { schema: external }) as Serializer;
+    const serializer = fastJsonStringify(asSchema(schema), { schema: external }) as Serializer;
     built.set(schema, serializer);
     return serializer;
   };
 }
+
+/** A TypeBox schema is a JSON Schema; fast-json-stringify's type wants a `type` on each. */
+const asSchema = (schema: TSchema): Schema => schema as unknown as Schema;
 
 /** The schema ids a schema names in its `$ref`s (`Ticket#`, `Ticket#/properties/x` → `Ticket`). */
 function refsOf(schema: unknown): Set<string> {

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countQueue } from '../src/admin/admin.repository.js';
+import { createBlobStore } from '../src/attachments/attachment.db-store.js';
+import type { BlobStore } from '../src/attachments/attachment.store.js';
 import { createDb, type Db, type Dialect } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
 import { exportDatabase, importDatabase } from '../src/desk/transfer.js';
@@ -11,11 +13,19 @@ import { createPostgresDatabase, dialects } from './dialects.js';
 import { alice, bob, buildTestApp, carol, createTicketAs, sam, TICKETS, type TestApp } from './helpers.js';
 import { cliEnv, runCli } from './processes.js';
 
-async function exportLines(db: Db): Promise<string[]> {
+/** A database with the attachment store it uses. */
+interface Desk {
+  db: Db;
+  store: BlobStore;
+}
+
+async function exportLines(desk: Desk): Promise<string[]> {
   const lines: string[] = [];
-  await exportDatabase(db, (line) => void lines.push(line));
+  await exportDatabase(desk.db, desk.store, (line) => void lines.push(line));
   return lines;
 }
+
+const importInto = (desk: Desk, lines: string[]) => importDatabase(desk.db, desk.store, iterate(lines));
 
 async function* iterate(lines: string[]): AsyncIterable<string> {
   yield* lines;
@@ -27,23 +37,24 @@ const rowsOf = (lines: string[]) => lines.slice(1).map((line) => JSON.parse(line
 let source: TestApp;
 let cleanup: Array<() => Promise<void>> = [];
 
-/** A fresh, migrated, empty database of the given kind. */
-async function emptyDb(dialect: Dialect): Promise<{ db: Db; url: string; dialect: Dialect }> {
-  let url: string;
+/** A fresh, migrated, empty database of the given kind, with its own data directory and attachment store. */
+async function emptyDb(dialect: Dialect, store: 'filesystem' | 'database' = 'filesystem'): Promise<Desk & { url: string; dialect: Dialect; dir: string }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helpdesk-transfer-'));
+  cleanup.push(() => fs.rm(dir, { recursive: true, force: true }));
+  let url = `sqlite:${path.join(dir, 'helpdesk.db')}`;
   if (dialect === 'postgres') {
     const database = await createPostgresDatabase();
     url = database.url;
     cleanup.push(database.drop);
-  } else {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helpdesk-transfer-'));
-    url = `sqlite:${path.join(dir, 'helpdesk.db')}`;
-    cleanup.push(() => fs.rm(dir, { recursive: true, force: true }));
   }
   const db = createDb(url.startsWith('sqlite:') ? { kind: 'sqlite', path: url.slice(7) } : { kind: 'postgres', url, poolSize: 2 });
   cleanup.unshift(() => db.destroy());
   await migrateToLatest(db, dialect);
-  return { db, url, dialect };
+  return { db, store: createBlobStore({ dataDir: dir, attachments: { store } }, db), url, dialect, dir };
 }
+
+const deskOf = (t: TestApp): Desk => ({ db: t.db, store: createBlobStore(t.config, t.db) });
+const NO_ATTACHMENTS = { uploads: 0, ticket_attachments: 0, files: 0 };
 
 beforeAll(async () => {
   // A desk with some history: every table, nulls, internal notes, unicode.
@@ -65,7 +76,7 @@ afterAll(async () => {
 
 describe('helpdesk export / import', () => {
   it('round-trips SQLite → PostgreSQL → SQLite with ids, timestamps, events and counters preserved', async () => {
-    const original = await exportLines(source.db);
+    const original = await exportLines(deskOf(source));
     const rows = rowsOf(original);
     expect(new Set(rows.map((r) => r.table))).toEqual(new Set(['users', 'tickets', 'ticket_comments', 'ticket_history', 'ticket_events']));
     expect(rows.filter((r) => r.table === 'tickets')).toHaveLength(3);
@@ -76,13 +87,13 @@ describe('helpdesk export / import', () => {
 
     // Through PostgreSQL when this run has it; SQLite → SQLite → SQLite otherwise.
     const middle = await emptyDb(dialects().includes('postgres') ? 'postgres' : 'sqlite');
-    expect(await importDatabase(middle.db, iterate(original))).toEqual({ users: 4, tickets: 3, ticket_comments: 2, ticket_history: 3, ticket_events: 7 });
-    const viaMiddle = await exportLines(middle.db);
+    expect(await importInto(middle, original)).toEqual({ users: 4, tickets: 3, ticket_comments: 2, ticket_history: 3, ticket_events: 7, ...NO_ATTACHMENTS });
+    const viaMiddle = await exportLines(middle);
     expect(rowsOf(viaMiddle)).toEqual(rows);
 
     const back = await emptyDb('sqlite');
-    await importDatabase(back.db, iterate(viaMiddle));
-    expect(rowsOf(await exportLines(back.db))).toEqual(rows);
+    await importInto(back, viaMiddle);
+    expect(rowsOf(await exportLines(back))).toEqual(rows);
 
     // The search index is derived, not exported: it is rebuilt on the way in.
     expect(await countQueue(middle.db, middle.dialect, { words: ['secret', 'note'] })).toBe(1);
@@ -94,7 +105,7 @@ describe('helpdesk export / import', () => {
   });
 
   it('refuses rows the API would never have written, naming the line, and writes nothing', async () => {
-    const lines = await exportLines(source.db);
+    const lines = await exportLines(deskOf(source));
     const [header, ...rows] = lines as [string, ...string[]];
     const ticketLine = rows.find((line) => line.startsWith('{"table":"tickets"')) as string;
     const ticket = JSON.parse(ticketLine).row;
@@ -111,12 +122,12 @@ describe('helpdesk export / import', () => {
       ['null', /line 2: unknown table undefined/],
     ];
     const target = await emptyDb('sqlite');
-    for (const [bad, message] of hostile) await expect(importDatabase(target.db, iterate([header, bad]))).rejects.toThrow(message);
-    expect(rowsOf(await exportLines(target.db))).toEqual([]);
+    for (const [bad, message] of hostile) await expect(importInto(target, [header, bad])).rejects.toThrow(message);
+    expect(rowsOf(await exportLines(target))).toEqual([]);
   });
 
   it('still reads a version-1 export, recounting the counters it carried', async () => {
-    const lines = await exportLines(source.db);
+    const lines = await exportLines(deskOf(source));
     const v1 = lines.map((text, index) => {
       const parsed = JSON.parse(text);
       if (index === 0) return JSON.stringify({ ...parsed, version: 1 });
@@ -130,7 +141,7 @@ describe('helpdesk export / import', () => {
       return text;
     }).filter((text): text is string => text !== undefined);
     const target = await emptyDb('sqlite');
-    expect(await importDatabase(target.db, iterate(v1))).toEqual({ users: 4, tickets: 3, ticket_comments: 2, ticket_history: 3, ticket_events: 0 });
+    expect(await importInto(target, v1)).toEqual({ users: 4, tickets: 3, ticket_comments: 2, ticket_history: 3, ticket_events: 0, ...NO_ATTACHMENTS });
     const counters = (db: Db) =>
       db
         .selectFrom('tickets')
@@ -141,17 +152,17 @@ describe('helpdesk export / import', () => {
   });
 
   it('refuses a non-empty target or a broken file, writing nothing', async () => {
-    const lines = await exportLines(source.db);
+    const lines = await exportLines(deskOf(source));
     const target = await emptyDb('sqlite');
-    await expect(importDatabase(target.db, iterate([lines[0] as string, '{"table":"tickets","row":{"id":"x"}}']))).rejects.toThrow(
+    await expect(importInto(target, [lines[0] as string, '{"table":"tickets","row":{"id":"x"}}'])).rejects.toThrow(
       /line 2: not a valid tickets row/,
     );
-    await expect(importDatabase(target.db, iterate(['{"hello":1}']))).rejects.toThrow(/not a helpdesk-export file of version 1 or 2/);
+    await expect(importInto(target, ['{"hello":1}'])).rejects.toThrow(/not a helpdesk-export file of version 1 or 2 or 3/);
     // A failure half-way leaves nothing behind.
-    await expect(importDatabase(target.db, iterate([...lines, 'not json']))).rejects.toThrow(/not valid JSON/);
-    expect(rowsOf(await exportLines(target.db))).toEqual([]);
-    await importDatabase(target.db, iterate(lines));
-    await expect(importDatabase(target.db, iterate(lines))).rejects.toThrow(/not empty/);
+    await expect(importInto(target, [...lines, 'not json'])).rejects.toThrow(/not valid JSON/);
+    expect(rowsOf(await exportLines(target))).toEqual([]);
+    await importInto(target, lines);
+    await expect(importInto(target, lines)).rejects.toThrow(/not empty/);
   });
 
   it('works as CLI commands, through a file', async () => {
@@ -165,8 +176,8 @@ describe('helpdesk export / import', () => {
     expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
     const target = await emptyDb(dialects().includes('postgres') ? 'postgres' : 'sqlite');
     const imported = await runCli(['import', '--in', file], cliEnv({ HELPDESK_DATA_DIR: dir, DATABASE_URL: target.url }));
-    expect(imported.stderr).toContain('imported {"users":4,"tickets":3,"ticket_comments":2,"ticket_history":3,"ticket_events":7}');
-    expect(rowsOf(await exportLines(target.db))).toEqual(rowsOf(await exportLines(source.db)));
+    expect(imported.stderr).toContain('imported {"users":4,"tickets":3,"ticket_comments":2,"ticket_history":3,"ticket_events":7,"uploads":0,"ticket_attachments":0,"files":0}');
+    expect(rowsOf(await exportLines(target))).toEqual(rowsOf(await exportLines(deskOf(source))));
     const again = await runCli(['import', '--in', file], cliEnv({ HELPDESK_DATA_DIR: dir, DATABASE_URL: target.url })).catch((e: { code: number; stderr: string }) => e);
     expect(again).toMatchObject({ code: 1 });
     expect((again as { stderr: string }).stderr).toContain('not empty');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,9 +9,10 @@ import { createBlobStore } from '../src/attachments/attachment.db-store.js';
 import type { BlobStore } from '../src/attachments/attachment.store.js';
 import { createDb, type Db, type Dialect } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
+import { pruneOnce } from '../src/desk/housekeeping.js';
 import { exportDatabase, importDatabase } from '../src/desk/transfer.js';
 import { createPostgresDatabase, dialects } from './dialects.js';
-import { alice, bob, buildTestApp, carol, createTicketAs, sam, TICKETS, type TestApp } from './helpers.js';
+import { alice, bob, buildTestApp, carol, createTicketAs, sam, TICKETS, type TestApp, type TestUser } from './helpers.js';
 import { cliEnv, runCli } from './processes.js';
 
 /** A database with the attachment store it uses. */
@@ -181,6 +183,179 @@ describe('helpdesk export / import', () => {
     const again = await runCli(['import', '--in', file], cliEnv({ HELPDESK_DATA_DIR: dir, DATABASE_URL: target.url })).catch((e: { code: number; stderr: string }) => e);
     expect(again).toMatchObject({ code: 1 });
     expect((again as { stderr: string }).stderr).toContain('not empty');
+  });
+});
+
+// A 1x1 PNG.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+const HOUR = 3_600_000;
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Uploads `data` as `user` (staff through their own route); answers the upload's id. */
+async function upload(t: TestApp, user: TestUser, data: Buffer, filename: string): Promise<string> {
+  const boundary = 'helpdesktransferboundary';
+  const payload = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+    data,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  const url = user === sam ? '/api/v1/admin/support/uploads' : '/api/v1/support/uploads';
+  const res = await t.as(user, { method: 'POST', url, payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+  expect(res.statusCode).toBe(201);
+  return res.json<{ upload_id: string }>().upload_id;
+}
+
+describe('helpdesk export / import: attachments', () => {
+  /** Each attached file: its bytes, the customer who may read it (none for a note's). */
+  const attached: Array<{ id: string; bytes: Buffer; reader?: TestUser }> = [];
+  let desk: TestApp;
+
+  beforeAll(async () => {
+    desk = await buildTestApp('sqlite');
+    cleanup.push(() => desk.close());
+    // Seven pieces of 192 KiB and a bit: a file cut into many lines.
+    const log = Buffer.from(Array.from({ length: 1_400_000 }, (_, i) => (i % 80 === 79 ? '\n' : String.fromCharCode(97 + ((i * 7) % 26)))).join(''));
+    const png = await upload(desk, alice, PNG, 'screenshot.png');
+    const big = await upload(desk, alice, log, 'server.log');
+    const ticket = await createTicketAs(desk, alice, { attachments: [png, big] });
+    const csv = Buffer.from('date,amount\n2026-12-01,10\n');
+    const csvId = await upload(desk, alice, csv, 'invoices.csv');
+    const empty = await upload(desk, alice, Buffer.alloc(0), 'empty.txt');
+    expect((await desk.as(alice, { method: 'POST', url: `${TICKETS}/${ticket.ticket_id}/comments`, payload: { content: 'the export', attachments: [csvId, empty] } })).statusCode).toBe(201);
+    const secret = Buffer.from('ERROR secret internal stack trace\n');
+    const note = await upload(desk, sam, secret, 'internal.log');
+    const noted = await desk.as(sam, { method: 'POST', url: `/api/v1/admin/support/tickets/${ticket.ticket_id}/comments`, payload: { content: 'see the log', is_internal: true, attachments: [note] } });
+    expect(noted.statusCode).toBe(201);
+    // The same bytes from another customer: one file.
+    const twin = await upload(desk, bob, PNG, 'same.png');
+    await createTicketAs(desk, bob, { attachments: [twin] });
+    attached.push(
+      { id: png, bytes: PNG, reader: alice },
+      { id: big, bytes: log, reader: alice },
+      { id: csvId, bytes: csv, reader: alice },
+      { id: empty, bytes: Buffer.alloc(0), reader: alice },
+      { id: note, bytes: secret },
+      { id: twin, bytes: PNG, reader: bob },
+    );
+    // Not attached yet: carried. Not attached and expired: housekeeping's, left out.
+    await upload(desk, carol, Buffer.from('still to attach\n'), 'pending.txt');
+    const expired = await upload(desk, carol, Buffer.from('gone soon\n'), 'expired.txt');
+    await desk.db.updateTable('uploads').set({ expires_at: new Date(Date.now() - 60_000).toISOString() }).where('id', '=', expired).execute();
+  });
+
+  /** Every attached file is served with its bytes to staff and to its customer, and a note's to no customer. */
+  async function expectServed(t: TestApp): Promise<void> {
+    for (const file of attached) {
+      const staff = await t.as(sam, { url: `/api/v1/admin/support/attachments/${file.id}` });
+      expect(staff.statusCode).toBe(200);
+      expect(sha256(staff.rawPayload)).toBe(sha256(file.bytes));
+      for (const customer of [alice, bob, carol]) {
+        const res = await t.as(customer, { url: `/api/v1/support/attachments/${file.id}` });
+        expect(res.statusCode).toBe(customer === file.reader ? 200 : 404);
+        if (customer === file.reader) expect(res.rawPayload.equals(file.bytes)).toBe(true);
+      }
+    }
+  }
+
+  it('carries every attachment’s file from either store to the other, each served with identical bytes', { timeout: 60_000 }, async () => {
+    const original = await exportLines(deskOf(desk));
+    const rows = rowsOf(original);
+    const files = rows.filter((r) => r.blob);
+    expect(new Set(files.map((r) => r.blob))).toEqual(new Set([PNG, ...attached.slice(1, 5).map((f) => f.bytes), Buffer.from('still to attach\n')].map(sha256)));
+    expect(rows.filter((r) => r.table === 'uploads').map((r) => r.row.filename).sort()).toEqual(
+      ['empty.txt', 'internal.log', 'invoices.csv', 'pending.txt', 'same.png', 'screenshot.png', 'server.log'],
+    );
+    // A file is cut into pieces: no line holds more than 192 KiB of it, so neither side holds a whole 25 MB file.
+    expect(files.filter((r) => r.blob === sha256(attached[1]?.bytes as Buffer))).toHaveLength(8);
+    expect(Math.max(...original.map((line) => line.length))).toBeLessThan(270_000);
+
+    // Into the database store, through PostgreSQL when this run has it.
+    const middle = await buildTestApp(dialects().includes('postgres') ? 'postgres' : 'sqlite', { HELPDESK_ATTACHMENT_STORE: 'database' });
+    cleanup.push(() => middle.close());
+    expect(await importInto(deskOf(middle), original)).toMatchObject({ uploads: 7, ticket_attachments: 6, files: 6 });
+    const viaMiddle = await exportLines(deskOf(middle));
+    expect(rowsOf(viaMiddle)).toEqual(rows);
+    // Served (which notes when each reader was last seen: exported first).
+    await expectServed(middle);
+
+    // And back into the filesystem store of a SQLite desk.
+    const back = await buildTestApp('sqlite');
+    cleanup.push(() => back.close());
+    expect(await importInto(deskOf(back), viaMiddle)).toMatchObject({ uploads: 7, ticket_attachments: 6, files: 6 });
+    expect(rowsOf(await exportLines(deskOf(back)))).toEqual(rows);
+    await expectServed(back);
+
+    // Housekeeping hours later, every blob checked: the unattached upload goes, no attached file does.
+    const later = Date.now() + 2 * HOUR + 60_000;
+    const old = new Date(Date.now() - 3 * HOUR);
+    for await (const hash of deskOf(back).store.list()) await fs.utimes(path.join(back.dir, 'attachments', hash.slice(0, 2), hash.slice(2, 4), hash), old, old);
+    await middle.db.updateTable('attachment_blobs').set({ stored_at: old.toISOString() }).execute();
+    for (const t of [middle, back]) {
+      expect(await pruneOnce(t.db, { eventRetentionDays: 3650, attachments: deskOf(t).store }, later, true)).toMatchObject({ uploads: 1 });
+      await expectServed(t);
+    }
+    const left: string[] = [];
+    for await (const hash of deskOf(back).store.list()) left.push(hash);
+    expect(left.sort()).toEqual([...new Set(attached.map((f) => sha256(f.bytes)))].sort());
+    expect((await middle.db.selectFrom('attachment_blobs').select('sha256').execute()).map((r) => r.sha256).sort()).toEqual(left.sort());
+  });
+
+  it('refuses files that do not add up, naming the line, and writes nothing', async () => {
+    const lines = await exportLines(deskOf(desk));
+    const parsed = lines.map((line) => JSON.parse(line));
+    const blobLines = (bytes: Buffer) => parsed.flatMap((p, i) => (p.blob === sha256(bytes) ? [i] : []));
+    const rowIndex = (table: string, match: (row: Record<string, unknown>) => boolean) => parsed.findIndex((p) => p.table === table && match(p.row));
+    const edit = (index: number, change: (p: Record<string, unknown>) => Record<string, unknown>) => lines.map((line, i) => (i === index ? JSON.stringify(change(parsed[i])) : line));
+    const without = (indexes: number[]) => lines.filter((_, i) => !indexes.includes(i));
+    const csv = attached[2]?.bytes as Buffer;
+    const csvLine = blobLines(csv)[0] as number;
+    const bigLines = blobLines(attached[1]?.bytes as Buffer);
+    const html = Buffer.from('<html><script>alert(1)</script></html>');
+    const noteAttachment = rowIndex('ticket_attachments', (row) => row.upload_id === attached[4]?.id);
+    const cases: Array<[string, string[], RegExp]> = [
+      ['bytes changed', edit(csvLine, (p) => ({ ...p, data: Buffer.from('date,amount\n2026-12-01,99\n').toString('base64') })), /line \d+: blob [0-9a-f]{64} does not hold the bytes it names/],
+      ['a file left out', without(blobLines(csv)), /upload [0-9a-f-]+: its file \(blob [0-9a-f]{64}\) is not in the export/],
+      ['a file cut short', without([bigLines[3] as number]), /line \d+: blob [0-9a-f]{64} is cut short: 589824 of its 1400000 bytes came/],
+      ['a file cut short at the end', lines.slice(0, bigLines[2]), /blob [0-9a-f]{64} is cut short at the end of the file: 393216 of its 1400000 bytes came/],
+      ['a file twice', [...lines, lines[csvLine] as string], /line \d+: blob [0-9a-f]{64} comes a second time/],
+      ['not base64', edit(csvLine, (p) => ({ ...p, data: '<script>' })), /line \d+: not a valid blob line: data must match pattern/],
+      ['a type its bytes deny', edit(rowIndex('uploads', (row) => row.filename === 'invoices.csv'), (p) => ({ ...p, row: { ...(p.row as object), content_type: 'image/png' } })), /content_type image\/png where its file is text\/plain/],
+      ['a type no upload may have', edit(rowIndex('uploads', (row) => row.filename === 'invoices.csv'), (p) => ({ ...p, row: { ...(p.row as object), content_type: 'text/html' } })), /not a valid uploads row: content_type must be equal to one of the allowed values/],
+      [
+        'HTML passed off as a file',
+        edit(csvLine, () => ({ blob: sha256(html), size: html.length, n: 0, data: html.toString('base64') })).map((line) => line.replaceAll(sha256(csv), sha256(html)).replace(`"size":${csv.length},`, `"size":${html.length},`)),
+        /line \d+: blob [0-9a-f]{64} is of a type no upload may have/,
+      ],
+      ['a note’s file shown to the customer', edit(noteAttachment, (p) => ({ ...p, row: { ...(p.row as object), is_internal: 0 } })), /attachment [0-9a-f-]+ does not match its comment/],
+      ['a path for a name', edit(rowIndex('uploads', (row) => row.filename === 'invoices.csv'), (p) => ({ ...p, row: { ...(p.row as object), filename: '../../etc/passwd' } })), /line \d+: not a valid uploads row: filename is not one an upload keeps/],
+    ];
+    for (const store of ['filesystem', 'database'] as const) {
+      const target = await emptyDb('sqlite', store);
+      for (const [what, file, message] of cases) await expect(importInto(target, file), what).rejects.toThrow(message);
+      expect(rowsOf(await exportLines(target))).toEqual([]);
+      expect(await target.db.selectFrom('attachment_chunks').select('n').execute()).toEqual([]);
+      // No half-received file is left staged.
+      expect(await fs.readdir(path.join(target.dir, 'attachments', 'staging'))).toEqual([]);
+      expect(await importInto(target, lines)).toMatchObject({ uploads: 7, files: 6 });
+    }
+  });
+
+  it('works as CLI commands, from the filesystem store to the database store', { timeout: 60_000 }, async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helpdesk-transfer-cli-'));
+    cleanup.push(() => fs.rm(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'export.ndjson');
+    const exported = await runCli(['export', '--out', file], cliEnv({ HELPDESK_DATA_DIR: desk.dir, DATABASE_URL: `sqlite:${path.join(desk.dir, 'helpdesk.db')}` }));
+    expect(exported.stderr).toContain('"uploads":7,"ticket_attachments":6,"files":6}');
+    const target = await emptyDb(dialects().includes('postgres') ? 'postgres' : 'sqlite', 'database');
+    const env = cliEnv({ HELPDESK_DATA_DIR: target.dir, DATABASE_URL: target.url, HELPDESK_ATTACHMENT_STORE: 'database' });
+    const imported = await runCli(['import', '--in', file], env);
+    expect(imported.stderr).toContain('"uploads":7,"ticket_attachments":6,"files":6}');
+    for (const { id, bytes } of attached) {
+      const { sha256: hash } = await target.db.selectFrom('uploads').select('sha256').where('id', '=', id).executeTakeFirstOrThrow();
+      const chunks: Buffer[] = [];
+      for await (const chunk of (await target.store.read(hash)) ?? []) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+    }
   });
 });
 

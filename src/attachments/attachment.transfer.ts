@@ -124,8 +124,8 @@ export class BlobReceiver {
 
   /**
    * After the last line: no blob may be cut short, every upload must have its blob with its
-   * size and a type its bytes agree with, and every attachment must match its ticket (the same
-   * tenant as its upload; on a comment of that ticket, internal exactly when the comment is).
+   * size and a type its bytes agree with, and every attachment on a comment must be on a
+   * comment of its ticket, internal exactly when the comment is (a customer reads by that flag).
    */
   async finish(): Promise<void> {
     if (this.current) throw new BlobImportError(`blob ${this.current.sha256} is cut short at the end of the file: ${this.current.written} of its ${this.current.size} bytes came`);
@@ -143,20 +143,17 @@ export class BlobReceiver {
     }
     const misfit = await this.trx
       .selectFrom('ticket_attachments as a')
-      .innerJoin('uploads as u', 'u.id', 'a.upload_id')
-      .innerJoin('tickets as t', 't.id', 'a.ticket_id')
       .leftJoin('ticket_comments as c', 'c.id', 'a.comment_id')
       .select('a.upload_id')
       .where((eb) =>
         eb.or([
-          eb('u.tenant_id', '<>', eb.ref('t.tenant_id')),
           eb.and([eb('a.comment_id', 'is', null), eb('a.is_internal', '<>', 0)]),
           eb.and([eb('a.comment_id', 'is not', null), eb.or([eb('c.id', 'is', null), eb('c.ticket_id', '<>', eb.ref('a.ticket_id')), eb('c.is_internal', '<>', eb.ref('a.is_internal'))])]),
         ]),
       )
       .limit(1)
       .executeTakeFirst();
-    if (misfit) throw new BlobImportError(`attachment ${misfit.upload_id} does not match its ticket (another tenant, or not on a comment of it, or marked internal unlike it)`);
+    if (misfit) throw new BlobImportError(`attachment ${misfit.upload_id} does not match its comment (none of its ticket, or marked internal unlike it)`);
   }
 
   /** After a failed import: removes the staging file of a blob half received. */

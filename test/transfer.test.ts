@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
+import { once } from 'node:events';
+import readline from 'node:readline';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -298,6 +301,58 @@ describe('helpdesk export / import: attachments', () => {
     for await (const hash of deskOf(back).store.list()) left.push(hash);
     expect(left.sort()).toEqual([...new Set(attached.map((f) => sha256(f.bytes)))].sort());
     expect((await middle.db.selectFrom('attachment_blobs').select('sha256').execute()).map((r) => r.sha256).sort()).toEqual(left.sort());
+  });
+
+  it('moves a 20 MB file through an export file and an import with memory bounded', { timeout: 120_000 }, async () => {
+    const t = await buildTestApp('sqlite');
+    cleanup.push(() => t.close());
+    const size = 20 * 1024 * 1024;
+    const log = path.join(t.dir, 'big.log');
+    const out = createWriteStream(log);
+    const hash = createHash('sha256');
+    const line = Buffer.from('2026-12-06T05:00:00Z INFO request completed in 12 ms with nothing unusual to report\n');
+    for (let written = 0; written < size; written += line.length) {
+      hash.update(line);
+      if (!out.write(line)) await once(out, 'drain');
+    }
+    await new Promise<void>((resolve) => out.end(() => resolve()));
+    const digest = hash.digest('hex');
+    const length = (await fs.stat(log)).size;
+    // Put in place as an upload would (the upload's own memory is measured in attachment.routes.test.ts).
+    const source = deskOf(t);
+    const staged = source.store.stage();
+    await fs.copyFile(log, staged.path);
+    await source.store.commit(staged.path, digest);
+    const id = '01934e7a-0000-7000-8000-0000000000aa';
+    const now = new Date().toISOString();
+    await t.db.insertInto('uploads').values({ id, tenant_id: alice.org as string, uploader_id: alice.id, filename: 'big.log', content_type: 'text/plain', size: length, sha256: digest, created_at: now, expires_at: new Date(Date.now() + HOUR).toISOString() }).execute();
+    await createTicketAs(t, alice, { attachments: [id] });
+    const target = await emptyDb(dialects().includes('postgres') ? 'postgres' : 'sqlite', 'database');
+    const file = path.join(t.dir, 'export.ndjson');
+
+    global.gc?.();
+    const idle = process.memoryUsage.rss();
+    let peak = idle;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
+    try {
+      const sink = createWriteStream(file);
+      await exportDatabase(t.db, source.store, async (text) => {
+        if (!sink.write(`${text}\n`)) await once(sink, 'drain');
+      });
+      await new Promise<void>((resolve) => sink.end(() => resolve()));
+      expect(await importDatabase(target.db, target.store, readline.createInterface({ input: createReadStream(file), crlfDelay: Infinity }))).toMatchObject({ uploads: 1, files: 1 });
+    } finally {
+      clearInterval(sampler);
+    }
+    process.stdout.write(`20 MB attachment through export and import (${target.dialect}, database store): RSS at most ${((peak - idle) / 1024 / 1024).toFixed(1)} MB above idle\n`);
+    expect(peak - idle).toBeLessThan(64 * 1024 * 1024);
+    const copied = createHash('sha256');
+    let copiedBytes = 0;
+    for await (const chunk of (await target.store.read(digest)) ?? []) {
+      copied.update(chunk as Buffer);
+      copiedBytes += (chunk as Buffer).length;
+    }
+    expect({ digest: copied.digest('hex'), size: copiedBytes }).toEqual({ digest, size: length });
   });
 
   it('refuses files that do not add up, naming the line, and writes nothing', async () => {

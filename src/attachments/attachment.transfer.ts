@@ -6,10 +6,11 @@ import type { BlobStore } from './attachment.store.js';
 import { fitsSniffed, sniffContentType } from './attachment.types.js';
 
 /**
- * Raw bytes per blob line of an export (256 KiB once in base64): whoever writes or reads an
- * export holds one line of a file at a time, never the whole file.
+ * Raw bytes per blob line of an export (64 KiB once in base64): whoever writes or reads an
+ * export holds a line of a file at a time, never the whole file. Small enough that a line's
+ * strings are ordinary young objects for V8, collected quickly, not large objects.
  */
-export const BLOB_LINE_BYTES = 192 * 1024;
+export const BLOB_LINE_BYTES = 48 * 1024;
 
 /** One line of a blob's bytes in an export: piece `n` (from 0) of blob `blob`, `size` bytes in all, in base64. */
 export interface BlobLine {

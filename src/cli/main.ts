@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import readline from 'node:readline';
 import { once } from 'node:events';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createBlobStore } from '../attachments/attachment.db-store.js';
@@ -9,7 +8,7 @@ import { createDb } from '../db/database.js';
 import { migrateToLatest } from '../db/migrator.js';
 import { createPostgresDatabaseOf } from '../db/postgres.js';
 import { seedDatabase } from '../desk/seed.js';
-import { exportDatabase, importDatabase, ImportError } from '../desk/transfer.js';
+import { exportDatabase, importDatabase, ImportError, linesOf } from '../desk/transfer.js';
 import { indexQueuedSearches } from '../search/search.queue.js';
 import { loadOrCreateDevKeys, signDevToken } from '../http/dev-keys.js';
 
@@ -144,14 +143,6 @@ async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
 }
 
-/**
- * The lines of a stream, read only once iteration starts: a readline interface created early
- * would emit lines (and 'close') before the importer, still checking the target, listens.
- */
-async function* readLines(input: NodeJS.ReadableStream): AsyncIterable<string> {
-  yield* readline.createInterface({ input, crlfDelay: Infinity });
-}
-
 async function transfer(command: 'export' | 'import', values: { out?: string; in?: string }): Promise<number> {
   const config = openedConfig();
   const { database } = config;
@@ -170,7 +161,7 @@ async function transfer(command: 'export' | 'import', values: { out?: string; in
       console.error(`exported ${JSON.stringify(counts)}`);
     } else {
       const input = values.in ? fs.createReadStream(values.in) : process.stdin;
-      const counts = await importDatabase(db, store, readLines(input));
+      const counts = await importDatabase(db, store, linesOf(input));
       // Index the imported tickets now rather than in the first search.
       await db.transaction().execute((trx) => indexQueuedSearches(trx, database.kind));
       console.error(`imported ${JSON.stringify(counts)}`);

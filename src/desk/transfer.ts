@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -195,6 +196,33 @@ export async function exportDatabase(db: Db, store: BlobStore, write: (line: str
 
 /** Thrown for an export file that cannot be imported; says which line and why. */
 export class ImportError extends Error {}
+
+/** Longer than any line an export writes (a blob line is 64 KiB, a row at most a few tens). */
+const MAX_LINE_CHARS = 1024 * 1024;
+
+/**
+ * The lines of an export file as the import reads them (`\n` or `\r\n`), pulled from `input`
+ * one chunk at a time: the stream is read no faster than the import takes lines, so a file's
+ * pieces never pile up in memory (readline's iterator reads megabytes ahead). Read
+ * only once iteration starts. A line longer than any export writes is an ImportError.
+ */
+export async function* linesOf(input: AsyncIterable<Buffer | string>): AsyncIterable<string> {
+  const decoder = new StringDecoder('utf8');
+  const strip = (line: string) => (line.endsWith('\r') ? line.slice(0, -1) : line);
+  let rest = '';
+  let lineNumber = 0;
+  for await (const chunk of input) {
+    const lines = (rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk))).split('\n');
+    rest = lines.pop() as string;
+    if (rest.length > MAX_LINE_CHARS) throw new ImportError(`line ${lineNumber + lines.length + 1}: longer than ${MAX_LINE_CHARS} characters`);
+    for (const line of lines) {
+      lineNumber++;
+      yield strip(line);
+    }
+  }
+  rest += decoder.end();
+  if (rest !== '') yield strip(rest);
+}
 
 let validators: (Record<TableName, ValidateFunction> & { ticketsV1: ValidateFunction; blob: ValidateFunction }) | undefined;
 function compiled() {

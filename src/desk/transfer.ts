@@ -132,7 +132,7 @@ const ORDER_BY: Record<TableName, string> = {
 };
 
 /**
- * A line of a file's bytes (attachment_transfer.ts): its blob, its total size, the piece's
+ * A line of a file's bytes (attachment.transfer.ts): its blob, its total size, the piece's
  * number and the piece in base64, at most BLOB_LINE_BYTES of it.
  */
 const BlobLineSchema = Row({
@@ -197,7 +197,7 @@ export async function exportDatabase(db: Db, store: BlobStore, write: (line: str
 /** Thrown for an export file that cannot be imported; says which line and why. */
 export class ImportError extends Error {}
 
-/** Longer than any line an export writes (a blob line is 64 KiB, a row at most a few tens). */
+/** Longer than any line an export writes (a blob line is 64 KiB, a row some tens of kilobytes at most). */
 const MAX_LINE_CHARS = 1024 * 1024;
 
 /**

@@ -19,12 +19,12 @@ export function databaseBlobStore(db: Db, dataDir: string): BlobStore {
     discard: (stagedPath) => staging.discard(stagedPath),
     sweep: (graceMs) => staging.sweep(graceMs),
 
-    async commit(stagedPath, sha256) {
+    async commit(stagedPath, sha256, within) {
       const handle = await fsp.open(stagedPath, 'r');
       try {
         const { size } = await handle.stat();
         const storedAt = new Date().toISOString();
-        await db.transaction().execute(async (trx) => {
+        const write = async (trx: Db) => {
           // The blob's row first: a collector deleting this blob holds it, so the chunks below
           // are written after its delete, never beside it. Stored again, it is fresh again.
           await trx
@@ -43,7 +43,8 @@ export function databaseBlobStore(db: Db, dataDir: string): BlobStore {
             // One buffer for every chunk: each insert is awaited before the next read refills it.
             await trx.insertInto('attachment_chunks').values({ sha256, n, data: buffer.subarray(0, bytesRead) }).execute();
           }
-        });
+        };
+        await (within ? write(within) : db.transaction().execute(write));
       } finally {
         await handle.close();
       }

@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { Db } from '../db/database.js';
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { Database, Db } from '../db/database.js';
 import type { AttachmentRow, UploadRow } from './attachment.table.js';
 
 /** Records an upload whose bytes are already durable in the blob store. */
@@ -103,4 +103,30 @@ export async function referencedBlobs(db: Db, sha256s: string[]): Promise<Set<st
   if (sha256s.length === 0) return new Set();
   const rows = await db.selectFrom('uploads').select('sha256').distinct().where('sha256', 'in', sha256s).execute();
   return new Set(rows.map((row) => row.sha256));
+}
+
+/**
+ * The uploads an export carries: attached, or not expired yet. The rest are about to be
+ * deleted by housekeeping (an hour past expiry at the earliest), and with them their files.
+ */
+export function isExportedUpload(now: string) {
+  return (eb: ExpressionBuilder<Database, 'uploads'>) =>
+    eb.or([
+      eb('uploads.expires_at', '>', now),
+      eb.exists(eb.selectFrom('ticket_attachments').select('ticket_attachments.upload_id').whereRef('ticket_attachments.upload_id', '=', 'uploads.id')),
+    ]);
+}
+
+/** A page of the blobs exported uploads name, by hash, with their size. */
+export async function exportedBlobs(db: Db, now: string, after: string, limit: number): Promise<Array<{ sha256: string; size: number }>> {
+  const rows = await db
+    .selectFrom('uploads')
+    .select((eb) => ['uploads.sha256', eb.fn.max('uploads.size').as('size')])
+    .where(isExportedUpload(now))
+    .where('uploads.sha256', '>', after)
+    .groupBy('uploads.sha256')
+    .orderBy('uploads.sha256')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({ sha256: row.sha256, size: Number(row.size) }));
 }

@@ -9,7 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { alice, bob, buildTestApp, carol, createTicketAs, problem, sam, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
 import { dialects } from '../../test/dialects.js';
+import { feedSettled } from '../../test/events.js';
+import { memoryLog, TestMta } from '../../test/mail.js';
+import { SseStream } from '../../test/sse.js';
 import { pruneOnce } from '../desk/housekeeping.js';
+import { createMailTransport, sendDueMail } from '../mail/mail.sender.js';
+import { createMailContext } from '../mail/mail.service.js';
+import { queueMailFromEvents } from '../mail/mail.worker.js';
 import { createBlobStore } from './attachment.db-store.js';
 import { fileBlobStore } from './attachment.store.js';
 
@@ -317,6 +323,68 @@ describe.each(dialects().flatMap((d) => STORES.map((s) => [d, s] as const)))('%s
         expect(detail.ticket.comments[0]?.attachments.map((a) => a.attachment_id)).toEqual([up.upload_id]);
       });
 
+      it('keeps a note’s attachment out of the customer’s live stream and e-mail, which carry the public reply’s', { timeout: 30_000 }, async () => {
+        const mta = new TestMta();
+        await mta.start();
+        try {
+          await t.close();
+          t = await buildTestApp(dialect, {
+            HELPDESK_SMTP_URL: `smtp://127.0.0.1:${mta.port}`,
+            HELPDESK_MAIL_FROM: 'support@desk.test',
+            HELPDESK_MAIL_TEAM: 'team@desk.test',
+            HELPDESK_PUBLIC_URL: 'https://desk.test',
+            HELPDESK_MAIL_SECRET: 's'.repeat(40),
+          });
+          const mail = await createMailContext(t.config, t.db);
+          await queueMailFromEvents(t.db, mail); // the consumer starts at the end of the feed
+          const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+          const ticket = await createTicketAs(t, alice);
+          await feedSettled(t.db);
+          const customer = await SseStream.open(`${base}/api/v1/support/events/stream`, await t.tokenFor(alice));
+          const staff = await SseStream.open(`${base}/api/v1/admin/support/events/stream`, await t.tokenFor(sam));
+          try {
+            const log = await upload(sam, 'ERROR secret internal stack trace\n', 'internal.log', STAFF_UPLOADS);
+            expect((await staffComment(ticket.ticket_id, { content: 'See the log', is_internal: true, attachments: [log.upload_id] })).statusCode).toBe(201);
+            const steps = await upload(sam, 'Step 1: reinstall\n', 'steps.txt', STAFF_UPLOADS);
+            expect((await staffComment(ticket.ticket_id, { content: 'Try these steps', attachments: [steps.upload_id] })).statusCode).toBe(201);
+
+            const carries = (id: string) => (messages: Array<{ data: Record<string, unknown> }>) => JSON.stringify(messages).includes(id);
+            const staffSaw = JSON.stringify(await staff.until(carries(steps.upload_id)));
+            expect(staffSaw).toContain(log.upload_id);
+            const customerSaw = JSON.stringify(await customer.until(carries(steps.upload_id)));
+            expect(customerSaw).not.toContain(log.upload_id);
+            expect(customerSaw).not.toContain('note.created');
+
+            await feedSettled(t.db);
+            while ((await queueMailFromEvents(t.db, mail)) > 0);
+            const transport = createMailTransport(t.config);
+            try {
+              await sendDueMail(t.db, transport, memoryLog());
+            } finally {
+              transport.close();
+            }
+            const toAlice = mta.received.filter((r) => r.to.includes(alice.email));
+            expect(toAlice.map((r) => r.mail.text?.includes('Try these steps'))).toEqual([true]);
+            for (const { raw } of toAlice) {
+              for (const secret of [log.upload_id, 'internal.log', 'ERROR secret', 'See the log']) expect(raw).not.toContain(secret);
+            }
+          } finally {
+            customer.close();
+            staff.close();
+          }
+        } finally {
+          await mta.stop();
+        }
+      });
+
+      it('refuses an upload past its hour even before housekeeping deletes it', async () => {
+        const up = await upload(alice, PNG);
+        await t.db.updateTable('uploads').set({ expires_at: new Date(Date.now() - 1_000).toISOString() }).where('id', '=', up.upload_id).execute();
+        const refused = problem(await t.as(alice, { method: 'POST', url: TICKETS, payload: { title: 'x', description: 'y', type: 'bug', attachments: [up.upload_id] } }), 422);
+        expect(refused.errors).toEqual([{ location: 'body.attachments[0]', message: 'expected the ID of your own upload, not attached yet and not expired', value: up.upload_id }]);
+        expect((await t.as(alice, { url: TICKETS })).json<{ tickets: unknown[] }>().tickets).toEqual([]);
+      });
+
       it('answers another tenant and another user of the tenant with the 404 of an unknown id', async () => {
         const up = await upload(alice, PNG);
         const ticket = await createTicketAs(t, alice, { attachments: [up.upload_id] });
@@ -401,13 +469,20 @@ describe.each(dialects().flatMap((d) => STORES.map((s) => [d, s] as const)))('%s
         expect(await fsp.readdir(staging())).toEqual([]);
       });
 
+      it('refuses a body of 1,000 parts, files (413) or fields (422), and keeps nothing', async () => {
+        const files = multipart(Array.from({ length: 1_000 }, (_, i) => ({ filename: `f${i}.txt`, data: 'x' })));
+        const tooMany = problem(await t.as(alice, { method: 'POST', url: UPLOADS, ...files }), 413);
+        expect(tooMany.detail).toBe('send exactly one part: the file, in a field named `file`');
+        problem(await send(alice, Array.from({ length: 1_000 }, (_, i) => ({ name: `f${i}`, data: 'x' }))), 422);
+        expect(await uploadRows()).toBe(0);
+        expect(await fsp.readdir(staging())).toEqual([]);
+        expect(await fsp.readdir(path.join(t.dir, 'attachments'))).toEqual(['staging']);
+      });
+
       it('takes one file part only: more parts after it are 413, a field or no file first 422, JSON 415', async () => {
-        const many = Array.from({ length: 1_000 }, (_, i) => ({ filename: `f${i}.txt`, data: 'x' }));
-        problem(await send(alice, many), 413);
         problem(await send(alice, [{ filename: 'a.txt', data: 'a' }, { filename: 'b.txt', data: 'b' }]), 413);
         problem(await send(alice, [{ filename: 'a.txt', data: 'a' }, { name: 'note', data: 'hello' }]), 413);
         problem(await send(alice, [{ name: 'note', data: 'hello' }, { filename: 'a.txt', data: 'a' }]), 422);
-        problem(await send(alice, Array.from({ length: 1_000 }, (_, i) => ({ name: `f${i}`, data: 'x' }))), 422);
         problem(await send(alice, [{ name: 'other', filename: 'a.txt', data: 'a' }]), 422);
         problem(await send(alice, []), 422);
         problem(await t.as(alice, { method: 'POST', url: UPLOADS, payload: { file: 'x' } }), 415);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import type { Db } from '../db/database.js';
 
 /**
  * Where attachment bytes live, named by their SHA-256 (so the same file is stored once).
@@ -13,8 +14,12 @@ import type { Readable } from 'node:stream';
 export interface BlobStore {
   /** A new staging file to write an upload to. */
   stage(): { path: string };
-  /** Moves a durable staging file in as the blob `sha256` (replacing an identical one). */
-  commit(stagedPath: string, sha256: string): Promise<void>;
+  /**
+   * Moves a durable staging file in as the blob `sha256` (replacing an identical one). A store
+   * in the database writes it in `within`, the caller's transaction, when given (an import:
+   * the blobs land with the rows or not at all); the filesystem has no transaction to join.
+   */
+  commit(stagedPath: string, sha256: string, within?: Db): Promise<void>;
   /** Removes a staging file (a refused or aborted upload); missing is fine. */
   discard(stagedPath: string): Promise<void>;
   /** The blob's bytes from `start` to `end` inclusive (all by default); undefined if it is missing. */

@@ -27,6 +27,19 @@ const ALLOWED_BINARY = new Set([
   'application/vnd.oasis.opendocument.presentation',
 ]);
 
+const TEXT_TYPES = ['text/plain', 'text/csv', 'application/json'];
+
+/** Every type an upload may have: the binary allow-list and the text types. */
+export const STORED_TYPES: readonly string[] = [...ALLOWED_BINARY, ...TEXT_TYPES];
+
+/**
+ * Whether an upload's `contentType` fits bytes that `sniffContentType` calls `sniffed` when
+ * given no name: the same type, or any text type for text (the name picked among those).
+ */
+export function fitsSniffed(contentType: string, sniffed: string): boolean {
+  return contentType === sniffed || (sniffed === 'text/plain' && TEXT_TYPES.includes(contentType));
+}
+
 /** Shown by a browser in place (inline): raster images and PDF. Everything else is downloaded. */
 const INLINE = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/bmp', 'image/avif', 'application/pdf']);
 

@@ -1,14 +1,14 @@
 import fs from 'node:fs';
-import readline from 'node:readline';
 import { once } from 'node:events';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, loadConfig, type DatabaseConfig } from '../config.js';
+import { createBlobStore } from '../attachments/attachment.db-store.js';
+import { ConfigError, loadConfig, type Config, type DatabaseConfig } from '../config.js';
 import { describeDatabaseError } from '../db/connection-errors.js';
 import { createDb } from '../db/database.js';
 import { migrateToLatest } from '../db/migrator.js';
 import { createPostgresDatabaseOf } from '../db/postgres.js';
 import { seedDatabase } from '../desk/seed.js';
-import { exportDatabase, importDatabase, ImportError } from '../desk/transfer.js';
+import { exportDatabase, importDatabase, ImportError, linesOf } from '../desk/transfer.js';
 import { indexQueuedSearches } from '../search/search.queue.js';
 import { loadOrCreateDevKeys, signDevToken } from '../http/dev-keys.js';
 
@@ -18,8 +18,13 @@ const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import
 /** The database the running command opened, so an error from it can be told in words (describeDatabaseError). */
 let openedDatabase: DatabaseConfig | undefined;
 function databaseConfig(): DatabaseConfig {
-  openedDatabase = loadConfig().database;
-  return openedDatabase;
+  return openedConfig().database;
+}
+/** The whole configuration, its database remembered as the one opened. */
+function openedConfig(): Config {
+  const config = loadConfig();
+  openedDatabase = config.database;
+  return config;
 }
 
 /** Option values that must be whole numbers of at least `min`: a bad one is a usage error (exit 2), not a stack trace. */
@@ -101,7 +106,7 @@ function program(): Command {
 
   cli
     .command('export')
-    .description('write the whole database as newline-delimited JSON (standard output by default)')
+    .description('write the whole database, attachments’ files included, as newline-delimited JSON (standard output by default)')
     .option('--out <file>', 'write to this file instead (created readable by its owner only)')
     .action(async (options: { out?: string }) => {
       process.exitCode = await transfer('export', options);
@@ -138,30 +143,25 @@ async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
 }
 
-/**
- * The lines of a stream, read only once iteration starts: a readline interface created early
- * would emit lines (and 'close') before the importer, still checking the target, listens.
- */
-async function* readLines(input: NodeJS.ReadableStream): AsyncIterable<string> {
-  yield* readline.createInterface({ input, crlfDelay: Infinity });
-}
-
 async function transfer(command: 'export' | 'import', values: { out?: string; in?: string }): Promise<number> {
-  const database = databaseConfig();
+  const config = openedConfig();
+  const { database } = config;
   const db = createDb(database);
+  // Attachments' files: read from, or written to, the store HELPDESK_ATTACHMENT_STORE names.
+  const store = createBlobStore(config, db);
   try {
     await migrateToLatest(db, database.kind);
     if (command === 'export') {
       // Every tenant's tickets and internal notes: readable by the owner only, like the database.
       const out = values.out ? fs.createWriteStream(values.out, { mode: 0o600 }) : process.stdout;
-      const counts = await exportDatabase(db, async (line) => {
+      const counts = await exportDatabase(db, store, async (line) => {
         if (!out.write(`${line}\n`)) await once(out, 'drain');
       });
       if (out !== process.stdout) await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
       console.error(`exported ${JSON.stringify(counts)}`);
     } else {
       const input = values.in ? fs.createReadStream(values.in) : process.stdin;
-      const counts = await importDatabase(db, readLines(input));
+      const counts = await importDatabase(db, store, linesOf(input));
       // Index the imported tickets now rather than in the first search.
       await db.transaction().execute((trx) => indexQueuedSearches(trx, database.kind));
       console.error(`imported ${JSON.stringify(counts)}`);

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alice, buildTestApp, carol, createTicketAs, problem, sam, TICKETS, type TestApp } from '../../test/helpers.js';
+import { alice, bob, buildTestApp, carol, createTicketAs, problem, sam, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
 import { dialects } from '../../test/dialects.js';
 import { feedSettled } from '../../test/events.js';
 import { memoryLog, TestMta, type Received } from '../../test/mail.js';
@@ -137,6 +137,25 @@ describe.each(dialects())('%s: e-mail notifications', (dialect) => {
     expect((await t.as({ ...alice, org: 'org_other' }, { url: '/api/v1/me/mail' })).json()).toMatchObject({ email: 'all' });
     problem(await t.as(alice, { method: 'PUT', url: '/api/v1/me/mail', payload: { email: 'sometimes' } }), 422);
     expect((await t.as(alice, { url: '/api/v1/me/mail' })).json()).toMatchObject({ email: 'none' });
+  });
+
+  it('makes one batch of events over many tickets into each customer’s own messages, as each chose', async () => {
+    await t.as(alice, { method: 'PUT', url: '/api/v1/me/mail', payload: { email: 'replies' } });
+    await t.as(bob, { method: 'PUT', url: '/api/v1/me/mail', payload: { email: 'none' } });
+    const owners = [alice, bob, carol];
+    const tickets = [];
+    for (const owner of owners) tickets.push((await createTicketAs(t, owner, { title: `Problem of ${owner.id}` })).ticket_id);
+    for (const [i, id] of tickets.entries()) await reply(id, `Answer for ${owners[i]?.id}`);
+    for (const id of tickets) await t.as(sam, { method: 'PATCH', url: `${ADMIN}/${id}`, payload: { status: 'resolved' } });
+    await deliver(); // one fan-out round takes all nine events
+    const seen = (user: TestUser) => mta.to(user.email).map((r) => [r.mail.subject?.replace(/^\[#\d+\] /, ''), r.mail.text?.includes(`Answer for ${user.id}`)]);
+    expect(seen(alice)).toEqual([[`Re: Problem of ${alice.id}`, true]]);
+    expect(seen(bob)).toEqual([]);
+    expect(seen(carol)).toEqual([
+      [`Re: Problem of ${carol.id}`, true],
+      [`Resolved: Problem of ${carol.id}`, false],
+    ]);
+    expect(mta.to(TEAM)).toHaveLength(3);
   });
 
   it('records a refusal (5xx) on the delivery and does not retry it', async () => {

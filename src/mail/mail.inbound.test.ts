@@ -11,6 +11,7 @@ import { createMailContext } from './mail.service.js';
 import { createSmtpReceiver } from './mail.smtp-receiver.js';
 import { replyAddress, replyToken } from './mail.tokens.js';
 import { queueMailFromEvents } from './mail.worker.js';
+import { createTicket } from '../tickets/ticket.service.js';
 
 const ADMIN = '/api/v1/admin/support/tickets';
 const SECRET = 's'.repeat(40);
@@ -63,6 +64,8 @@ describe.each(dialects())('%s: replies and new tickets by e-mail', (dialect) => 
     t.app.inject({ method: 'POST', url: '/api/v1/inbound/email', headers: { 'content-type': 'message/rfc822', [INBOUND_SECRET_HEADER]: secret }, payload: raw });
   const customerComments = async (id = ticketId) =>
     (await t.as(alice, { url: `${TICKETS}/${id}` })).json<{ ticket: { comments: Array<{ comment_id: string; content: string; author_type: string }> } }>().ticket.comments;
+  const staffComments = async (id = ticketId) =>
+    (await t.as(sam, { url: `${ADMIN}/${id}` })).json<{ ticket: { comments: Array<{ content: string; channel: string; is_internal: boolean }> } }>().ticket.comments;
   const allComments = async (id = ticketId) =>
     t.db.selectFrom('ticket_comments').select(['content', 'is_internal', 'author_type']).where('ticket_id', '=', id).orderBy('created_at').execute();
   const tokenAddress = (recipient: string, secret = SECRET, id = ticketId) => replyAddress(t.config.mail, replyToken(secret, id, recipient));
@@ -79,9 +82,13 @@ describe.each(dialects())('%s: replies and new tickets by e-mail', (dialect) => 
     expect(response).toMatch(/^250 .*comment/);
     const comments = await customerComments();
     expect(comments.map((c) => [c.author_type, c.content])).toEqual([['user', 'Still broken after the update.']]);
-    // Staff see that it came by mail.
-    const staffView = (await t.as(sam, { url: `${ADMIN}/${ticketId}` })).json<{ emailed_comment_ids: string[] }>();
-    expect(staffView.emailed_comment_ids).toEqual([comments[0]?.comment_id]);
+    // Staff see that it came by mail; the customer's view of the comment is the contract's shape.
+    expect(comments[0]).not.toHaveProperty('channel');
+    await t.as(sam, { method: 'POST', url: `${ADMIN}/${ticketId}/comments`, payload: { content: 'Looking.' } });
+    expect((await staffComments()).map((c) => [c.content, c.channel])).toEqual([
+      ['Still broken after the update.', 'email'],
+      ['Looking.', 'web'],
+    ]);
     const [record] = await inbound();
     expect(record).toMatchObject({ via: 'smtp', outcome: 'comment', sender: alice.email, ticket_id: ticketId });
     expect(Buffer.from(record?.raw ?? '', 'base64').toString()).toContain('Please update and try again.');
@@ -134,6 +141,10 @@ describe.each(dialects())('%s: replies and new tickets by e-mail', (dialect) => 
       { content: 'Legacy plan customer.', is_internal: 1, author_type: 'staff' },
     ]);
     expect((await customerComments()).map((c) => c.content)).toEqual(['We are on it.']);
+    expect((await staffComments()).map((c) => [c.is_internal, c.channel])).toEqual([
+      [false, 'email'],
+      [true, 'email'],
+    ]);
   });
 
   it('opens a new ticket, naming the old one, for a reply to a closed ticket; and one for a known customer’s new mail', async () => {
@@ -197,6 +208,14 @@ describe.each(dialects())('%s: replies and new tickets by e-mail', (dialect) => 
     expect((await customerComments()).map((c) => c.content)).toEqual(['Still here', 'Log attached']);
   });
 
+  it('records the channel itself: a request body naming one is refused', async () => {
+    problem(await t.as(alice, { method: 'POST', url: `${TICKETS}/${ticketId}/comments`, payload: { content: 'Hi', channel: 'email' } }), 422);
+    problem(await t.as(sam, { method: 'POST', url: `${ADMIN}/${ticketId}/comments`, payload: { content: 'Hi', channel: 'email' } }), 422);
+    const created = await t.as(sam, { method: 'POST', url: `${ADMIN}/${ticketId}/comments`, payload: { content: 'Hi' } });
+    expect(created.json()).toMatchObject({ channel: 'web', $schema: expect.stringContaining('StaffTicketComment') });
+    expect(await allComments()).toHaveLength(1);
+  });
+
   it('answers the HTTP endpoint only with its shared secret', async () => {
     const message = await compose({ from: alice.email, to: tokenAddress(alice.email), subject: 'Re', text: 'Hi' });
     problem(await http(message, 'wrong'), 401);
@@ -211,5 +230,51 @@ describe('the HTTP endpoint without its secret configured', () => {
   afterAll(() => t.close());
   it('does not exist', async () => {
     problem(await t.app.inject({ method: 'POST', url: '/api/v1/inbound/email', headers: { 'content-type': 'message/rfc822' }, payload: 'From: a@b.c\r\n\r\nhi' }), 404);
+  });
+});
+
+describe.each(dialects())('%s: upgrading to comments that record their channel (migration 028)', (dialect) => {
+  it('marks the comments that came by mail before the upgrade, and only those', async () => {
+    let ticketId = '';
+    const t = await buildTestApp(
+      dialect,
+      {},
+      {
+        migration: '027_event_consumers',
+        fill: async (db) => {
+          ticketId = (await createTicket(db, { userId: alice.id, tenantId: 'org_acme', email: alice.email, isStaff: false }, { title: 'Old', description: 'Old', type: 'bug' }))
+            .ticket_id;
+          const comment = (id: string, content: string, minute: number) => ({
+            id,
+            ticket_id: ticketId,
+            author_id: alice.id,
+            author_email: alice.email,
+            author_type: 'user',
+            content,
+            is_internal: 0,
+            created_at: `2026-06-01T10:0${minute}:00.000Z`,
+            indexed_chars: null,
+          });
+          await db
+            .insertInto('ticket_comments')
+            .values([comment('0190a000-0000-7000-8000-000000000101', 'Typed in the portal', 1), comment('0190a000-0000-7000-8000-000000000102', 'Sent by mail', 2)] as never)
+            .execute();
+          await db
+            .insertInto('mail_inbound')
+            .values({ id: 'in-1', received_at: '2026-06-01T10:02:00.000Z', via: 'smtp', message_id: 'm@x', sender: alice.email, subject: 'Re', outcome: 'comment', reason: null, ticket_id: ticketId, comment_id: '0190a000-0000-7000-8000-000000000102', raw: '', raw_bytes: 0 })
+            .execute();
+        },
+      },
+    );
+    try {
+      await t.as(sam, { url: ADMIN }); // sam is known as staff
+      const comments = (await t.as(sam, { url: `${ADMIN}/${ticketId}` })).json<{ ticket: { comments: Array<{ content: string; channel: string }> } }>().ticket.comments;
+      expect(comments.map((c) => [c.content, c.channel])).toEqual([
+        ['Typed in the portal', 'web'],
+        ['Sent by mail', 'email'],
+      ]);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -174,14 +174,14 @@ async function decide(context: InboundContext, mail: ParsedMail, sender: string,
     try {
       if (author.kind === 'staff') {
         const staff = { userId: author.id, tenantId: ticket.tenant_id, email: author.email, isStaff: true };
-        const comment = await addStaffComment(db, staff, ticket.id, { content: text, isInternal });
+        const comment = await addStaffComment(db, staff, ticket.id, { content: text, isInternal }, null, 'email');
         return { outcome: isInternal ? 'note' : 'comment', ticketId: ticket.id, commentId: comment.comment_id };
       }
       const customer = { userId: ticket.created_by, tenantId: ticket.tenant_id, email: ticket.created_by_email, isStaff: false };
       // Closed is final (the API refuses comments on it too): the reply becomes a new ticket
       // that names the old one, so nothing the customer wrote is lost.
       if (ticket.status === 'closed') return await openTicket(customer, `Re: ${ticket.title}`, `Follow-up to #${ticket.number} (closed):\n\n${text}`, db);
-      const comment = await addMyComment(db, customer, ticket.id, { content: text });
+      const comment = await addMyComment(db, customer, ticket.id, { content: text }, null, 'email');
       return { outcome: 'comment', ticketId: ticket.id, commentId: comment.comment_id };
     } catch (error) {
       if (error instanceof AppError && error.status < 500) return { outcome: 'refused', reason: error.message, ticketId: ticket.id };

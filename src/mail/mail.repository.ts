@@ -167,11 +167,3 @@ export async function saveMailLevel(db: Db, tenantId: string, userId: string, le
     .onConflict((oc) => oc.columns(['tenant_id', 'user_id']).doUpdateSet({ level, updated_at: at }))
     .execute();
 }
-
-/** Which of these comments came in by mail, in the order given. */
-export async function commentsReceivedByMail(db: Db, commentIds: string[]): Promise<string[]> {
-  if (commentIds.length === 0) return [];
-  const rows = await db.selectFrom('mail_inbound').select('comment_id').where('comment_id', 'in', commentIds).execute();
-  const emailed = new Set(rows.map((row) => row.comment_id));
-  return commentIds.filter((id) => emailed.has(id));
-}

@@ -278,3 +278,94 @@ describe.each(dialects())('%s: upgrading to comments that record their channel (
     }
   });
 });
+
+describe.each(dialects())('%s: mail from unknown senders, when the operator opts in', (dialect) => {
+  let t: TestApp;
+  let receiver: SMTPServer;
+  let port: number;
+  const dave = 'dave@nowhere.test';
+  beforeEach(async () => {
+    t = await buildTestApp(dialect, {
+      HELPDESK_MAIL_FROM: SUPPORT,
+      HELPDESK_MAIL_SECRET: SECRET,
+      HELPDESK_MAIL_INBOUND_SECRET: INBOUND_SECRET,
+      HELPDESK_MAIL_UNKNOWN_SENDERS: 'open',
+      HELPDESK_MAIL_INBOUND_TENANT: 'org_inbox',
+      HELPDESK_MAIL_INBOUND_TENANTS: 'acme@desk.test=org_acme, help@globex.example=org_globex',
+    });
+    receiver = createSmtpReceiver(await createMailContext(t.config, t.db), {}, memoryLog());
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
+    port = (receiver.server.address() as AddressInfo).port;
+    await t.as(sam, { url: ADMIN }); // sam is known as staff
+  });
+  afterEach(async () => {
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    await t.close();
+  });
+  const smtp = async (message: SendMailOptions) => {
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+    try {
+      return (await transport.sendMail(message)).response as string;
+    } finally {
+      transport.close();
+    }
+  };
+  const http = async (message: SendMailOptions) =>
+    (
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/inbound/email',
+        headers: { 'content-type': 'message/rfc822', [INBOUND_SECRET_HEADER]: INBOUND_SECRET },
+        payload: await compose(message),
+      })
+    ).json<{ outcome: string; reason?: string; ticket_id?: string }>();
+  const staffTicket = async (id: string) =>
+    (await t.as(sam, { url: `${ADMIN}/${id}` })).json<{ ticket: { tenant_id: string; created_by: string; created_by_email: string; title: string; comments: Array<{ content: string; channel: string }> } }>().ticket;
+  const ticketsOf = async (sender: string) => t.db.selectFrom('tickets').select(['id', 'tenant_id']).where('created_by_email', '=', sender).execute();
+
+  it('opens a stranger’s ticket in the tenant of the address they wrote to, and takes their reply to it', async () => {
+    expect(await smtp({ from: dave, to: SUPPORT, subject: 'Pricing question', text: 'Do you have a plan for schools?' })).toMatch(/^250 .*ticket/);
+    const [first] = await ticketsOf(dave);
+    expect(first?.tenant_id).toBe('org_inbox');
+    expect(await staffTicket(first?.id ?? '')).toMatchObject({ created_by: `email:${dave}`, created_by_email: dave, title: 'Pricing question' });
+
+    // Written to the address that names a tenant: the ticket opens there.
+    const mapped = await http({ from: 'erin@elsewhere.test', to: 'acme@desk.test', subject: 'Invoice', text: 'Where is my invoice?' });
+    expect(mapped.outcome).toBe('ticket');
+    expect(await staffTicket(mapped.ticket_id ?? '')).toMatchObject({ tenant_id: 'org_acme', created_by_email: 'erin@elsewhere.test' });
+    // The receiver takes mail for a named address off the reply domain too.
+    expect(await smtp({ from: 'frank@elsewhere.test', to: 'help@globex.example', subject: 'Login', text: 'Cannot log in.' })).toMatch(/^250 .*ticket/);
+    expect((await ticketsOf('frank@elsewhere.test')).map((x) => x.tenant_id)).toEqual(['org_globex']);
+
+    // The stranger is now the ticket's customer: their answer to our reply is a comment on it.
+    const reply = await http({ from: dave, to: replyAddress(t.config.mail, replyToken(SECRET, first?.id ?? '', dave)), subject: 'Re: Pricing question', text: 'Thanks!' });
+    expect(reply).toEqual({ outcome: 'comment', ticket_id: first?.id });
+    expect((await staffTicket(first?.id ?? '')).comments.map((c) => [c.content, c.channel])).toEqual([['Thanks!', 'email']]);
+    expect(await ticketsOf(dave)).toHaveLength(1);
+  });
+
+  it('opens it as the customer who signed in with that address, seen in their portal', async () => {
+    expect((await t.as(alice, { url: TICKETS })).json().total).toBe(0); // alice signed in, never opened a ticket
+    const opened = await http({ from: alice.email, to: 'acme@desk.test', subject: 'Hello', text: 'First time writing.' });
+    expect(opened.outcome).toBe('ticket');
+    const mine = (await t.as(alice, { url: TICKETS })).json<{ tickets: Array<{ ticket_id: string }> }>().tickets;
+    expect(mine.map((x) => x.ticket_id)).toEqual([opened.ticket_id]);
+  });
+
+  it('still refuses a stranger on someone else’s ticket, auto-replies, and staff mail that answers no ticket', async () => {
+    const alices = await createTicketAs(t, alice, { title: 'Export broken' });
+    const number = (await t.db.selectFrom('tickets').select('number').where('id', '=', alices.ticket_id).executeTakeFirstOrThrow()).number;
+    const cced = await http({ from: dave, to: SUPPORT, cc: alice.email, subject: `Re: [#${number}] Export broken`, text: 'Me too!' });
+    expect(cced).toEqual({ outcome: 'refused', reason: 'the sender may not act on this ticket' });
+    const borrowed = await http({ from: dave, to: replyAddress(t.config.mail, replyToken(SECRET, alices.ticket_id, alice.email)), subject: 'Re', text: 'Me too!' });
+    expect(borrowed.outcome).toBe('refused');
+    const auto = await http({ from: dave, to: SUPPORT, subject: 'Out of office', headers: { 'Auto-Submitted': 'auto-replied' }, text: 'Away' });
+    expect(auto.outcome).toBe('ignored');
+    const staff = await http({ from: sam.email, to: SUPPORT, subject: 'Note to self', text: 'Hello' });
+    expect(staff).toEqual({ outcome: 'refused', reason: 'a staff message that answers no ticket' });
+    expect(await ticketsOf(dave)).toEqual([]);
+    expect(await t.db.selectFrom('ticket_comments').select('id').execute()).toEqual([]);
+    const recorded = await t.db.selectFrom('mail_inbound').select(['sender', 'outcome']).orderBy('received_at').execute();
+    expect(recorded.map((r) => r.outcome)).toEqual(['refused', 'refused', 'ignored', 'refused']);
+  });
+});

@@ -10,6 +10,7 @@ import type { TicketRow } from '../tickets/ticket.table.js';
 import {
   countInboundSince,
   findCustomerByEmail,
+  findSignedInCustomerByEmail,
   findStaffByEmail,
   findTicketByNumber,
   insertInbound,
@@ -70,6 +71,26 @@ async function loopReason(context: InboundContext, mail: ParsedMail, sender: str
   return undefined;
 }
 
+/** Every address a message was sent to: the envelope's, To, Cc and Delivered-To, in lower case. */
+function recipientsOf(mail: ParsedMail, envelope: string[]): string[] {
+  const deliveredTo = headerText(mail, 'delivered-to');
+  return [...envelope, ...addressesOf(mail.to), ...addressesOf(mail.cc), ...(deliveredTo ? [deliveredTo.trim().toLowerCase()] : [])];
+}
+
+/**
+ * Where a stranger's message opens a ticket, when the operator lets strangers in
+ * (HELPDESK_MAIL_UNKNOWN_SENDERS=open): the tenant of the first address it was sent to that
+ * HELPDESK_MAIL_INBOUND_TENANTS names, else HELPDESK_MAIL_INBOUND_TENANT.
+ */
+function strangerTenant(config: MailConfig, recipients: string[]): string | undefined {
+  if (config.unknownSenders !== 'open') return undefined;
+  for (const address of recipients) {
+    const tenant = config.inboundTenants.get(address);
+    if (tenant !== undefined) return tenant;
+  }
+  return config.inboundTenant;
+}
+
 /** Who may act on a ticket by mail: its customer, or staff. */
 type Author = { kind: 'customer' } | { kind: 'staff'; id: string; email: string };
 
@@ -84,9 +105,8 @@ async function authorOn(db: Db, ticket: TicketRow, sender: string): Promise<Auth
  * of our Message-IDs in In-Reply-To or References, then (c) the `[#number]` subject tag. A
  * token whose HMAC does not hold for the sender is only believed from staff (a reply-all).
  */
-async function findTarget(context: InboundContext, mail: ParsedMail, sender: string, envelope: string[]): Promise<{ ticket?: TicketRow; refused?: string }> {
+async function findTarget(context: InboundContext, mail: ParsedMail, sender: string, recipients: string[]): Promise<{ ticket?: TicketRow; refused?: string }> {
   const { db, config, secret } = context;
-  const recipients = [...envelope, ...addressesOf(mail.to), ...addressesOf(mail.cc), ...(headerText(mail, 'delivered-to') ? [String(headerText(mail, 'delivered-to'))] : [])];
   for (const address of recipients) {
     const token = tokenOfAddress(config, address);
     if (token === undefined) continue;
@@ -161,7 +181,8 @@ async function decide(context: InboundContext, mail: ParsedMail, sender: string,
   const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
   if ((await countInboundSince(db, sender, hourAgo)) >= config.senderHourlyLimit) return { outcome: 'refused', reason: 'too many messages from this sender' };
 
-  const target = await findTarget(context, mail, sender, envelope);
+  const recipients = recipientsOf(mail, envelope);
+  const target = await findTarget(context, mail, sender, recipients);
   if (target.refused) return { outcome: 'refused', reason: target.refused };
   let text = newTextOf(mail);
   const ticket = target.ticket;
@@ -188,11 +209,27 @@ async function decide(context: InboundContext, mail: ParsedMail, sender: string,
       throw error;
     }
   }
-  const customer = await findCustomerByEmail(db, sender);
-  if (!customer) return { outcome: 'refused', reason: 'unknown sender' };
+  let customer = await findCustomerByEmail(db, sender);
+  if (!customer) {
+    // Staff answer tickets by mail; a staff message that answers none does not open one.
+    if (await findStaffByEmail(db, sender)) return { outcome: 'refused', reason: 'a staff message that answers no ticket' };
+    customer = await strangerAsCustomer(db, config, sender, recipients);
+    if (!customer) return { outcome: 'refused', reason: 'unknown sender' };
+  }
   if (text === '') return { outcome: 'refused', reason: 'empty message' };
   const title = (mail.subject ?? '').replace(/^\s*((re|fwd?|aw|sv):\s*)+/i, '').trim() || text.split('\n')[0] || 'Message by e-mail';
   return openTicket({ ...customer, isStaff: false }, title, text, db);
+}
+
+/**
+ * The customer a stranger's message opens a ticket as, when the operator lets strangers in: in
+ * the tenant their mail's address names; as the customer who signed in with that address, or
+ * else `email:<address>` (the sender is the ticket's customer by address: replies by mail match).
+ */
+async function strangerAsCustomer(db: Db, config: MailConfig, sender: string, recipients: string[]): Promise<{ userId: string; tenantId: string; email: string } | undefined> {
+  const tenantId = strangerTenant(config, recipients);
+  if (tenantId === undefined) return undefined;
+  return { userId: (await findSignedInCustomerByEmail(db, sender)) ?? `email:${sender}`, tenantId, email: sender };
 }
 
 async function openTicket(customer: { userId: string; tenantId: string; email: string; isStaff: boolean }, title: string, text: string, db: Db): Promise<InboundResult> {

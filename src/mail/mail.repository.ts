@@ -87,6 +87,19 @@ export async function findStaffByEmail(db: Db, email: string): Promise<{ id: str
     .executeTakeFirst();
 }
 
+/** A customer with this address who signed in (with a verified token) but may never have opened a ticket. */
+export async function findSignedInCustomerByEmail(db: Db, email: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('users')
+    .select('id')
+    .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+    .where('is_staff', '=', 0)
+    .orderBy('last_seen_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id;
+}
+
 /** The customer behind an address: who opened the latest ticket from it, and in which tenant. */
 export async function findCustomerByEmail(db: Db, email: string): Promise<{ userId: string; tenantId: string; email: string } | undefined> {
   const row = await db

@@ -161,6 +161,40 @@ describe.each(dialects())('%s: replies and new tickets by e-mail', (dialect) => 
     expect(list.tickets.map((x) => x.title).sort()).toEqual(['Billing question', 'Export broken', 'Re: Export broken']);
   });
 
+  it('keeps only the new text of a reply that quotes the whole thread, in HTML alone or in plain text', async () => {
+    // Gmail's HTML-only reply: each earlier message nested in a blockquote under its attribution.
+    const gmail = await compose({
+      from: alice.email,
+      to: tokenAddress(alice.email),
+      subject: 'Re: [#1] Re: Export broken',
+      html:
+        '<div dir="ltr">Still failing on Firefox.<br><b>Chrome</b> works.</div><br><div class="gmail_quote"><div class="gmail_attr">On Tue, Dec 8, 2026 at 9:12 AM Acme Support &lt;support@desk.test&gt; wrote:<br></div>' +
+        '<blockquote class="gmail_quote">Please clear the cache.<br><br><div class="gmail_quote"><div class="gmail_attr">On Mon, Dec 7, 2026 at 5:00 PM Alice &lt;alice@acme.test&gt; wrote:<br></div>' +
+        '<blockquote class="gmail_quote">The export button does nothing.</blockquote></div></blockquote></div>',
+    });
+    expect((await smtp(gmail as Buffer, { from: alice.email, to: [tokenAddress(alice.email)] })) as string).toMatch(/^250/);
+    // A plain-text reply on top of the whole thread, each level quoted once more.
+    const thread = await compose({
+      from: alice.email,
+      to: tokenAddress(alice.email),
+      subject: 'Re: Re: Export broken',
+      text: [
+        'Cleared it, same result.',
+        '',
+        'On Tue, 8 Dec 2026 at 10:00, Acme Support <support@desk.test> wrote:',
+        '> Did clearing the cache help?',
+        '>',
+        '> On Tue, 8 Dec 2026 at 09:30, Alice <alice@acme.test> wrote:',
+        '>> Still failing on Firefox.',
+        '>>',
+        '>> On Mon, 7 Dec 2026, Acme Support <support@desk.test> wrote:',
+        '>>> Please clear the cache.',
+      ].join('\r\n'),
+    });
+    expect((await http(thread)).json()).toEqual({ outcome: 'comment', ticket_id: ticketId });
+    expect((await customerComments()).map((c) => c.content)).toEqual(['Still failing on Firefox.\nChrome works.', 'Cleared it, same result.']);
+  });
+
   it('ignores auto-replies, bulk mail, our own messages and a second delivery of the same message', async () => {
     const auto = await compose({ from: alice.email, to: tokenAddress(alice.email), subject: 'Out of office', headers: { 'Auto-Submitted': 'auto-replied' }, text: 'Away' });
     expect((await http(auto)).json()).toMatchObject({ outcome: 'ignored' });
@@ -172,6 +206,12 @@ describe.each(dialects())('%s: replies and new tickets by e-mail', (dialect) => 
     expect((await http(once)).json().outcome).toBe('comment');
     expect((await http(once)).json()).toEqual({ outcome: 'ignored', reason: 'already received' });
     expect((await customerComments()).map((c) => c.content)).toEqual(['Once']);
+    // No loop: nothing ignored became an event, so nothing is mailed back.
+    await queueMailFromEvents(t.db, await createMailContext(t.config, t.db)); // the consumer's first round: the end of the feed
+    await http(await compose({ from: alice.email, to: tokenAddress(alice.email), subject: 'Auto', headers: { 'Auto-Submitted': 'auto-replied' }, text: 'Away again' }));
+    await feedSettled(t.db);
+    expect(await queueMailFromEvents(t.db, await createMailContext(t.config, t.db))).toBe(0);
+    expect(await t.db.selectFrom('mail_outbox').select('id').execute()).toEqual([]);
   });
 
   it('reads ISO-8859-1 and Shift_JIS messages', async () => {
@@ -185,10 +225,29 @@ describe.each(dialects())('%s: replies and new tickets by e-mail', (dialect) => 
     const konnichiwa = Buffer.from([0x82, 0xb1, 0x82, 0xf1, 0x82, 0xc9, 0x82, 0xbf, 0x82, 0xcd]);
     expect((await http(raw('Shift_JIS', konnichiwa))).json().outcome).toBe('comment');
     expect((await customerComments()).map((c) => c.content)).toEqual(['Grüße', 'こんにちは']);
+    // Over SMTP, a new ticket whose subject is a Shift_JIS encoded word and body ISO-8859-1 quoted-printable.
+    const subject = `=?Shift_JIS?B?${Buffer.from([0x90, 0xbf, 0x8b, 0x81, 0x8f, 0x91]).toString('base64')}?=`; // 請求書
+    const fresh = Buffer.from(
+      `From: ${alice.email}\r\nTo: ${SUPPORT}\r\nSubject: ${subject}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nO=F9 est ma facture=3F\r\n`,
+    );
+    expect(await smtp(fresh, { from: alice.email, to: [SUPPORT] })).toMatch(/ticket/);
+    const opened = (await t.as(alice, { url: TICKETS })).json<{ tickets: Array<{ title: string }> }>().tickets.map((x) => x.title);
+    expect(opened).toContain('請求書');
+    const [record] = await t.db.selectFrom('mail_inbound').select('ticket_id').where('outcome', '=', 'ticket').execute();
+    const description = (await t.as(alice, { url: `${TICKETS}/${record?.ticket_id}` })).json<{ ticket: { description: string } }>().ticket.description;
+    expect(description).toBe('Où est ma facture?');
   });
 
   it('refuses malformed and oversized messages with an SMTP error and stays up', async () => {
     await expect(smtp(Buffer.from('this is not an e-mail at all\r\n'), { from: alice.email, to: [SUPPORT] })).rejects.toMatchObject({ responseCode: 550 });
+    // Malformed MIME: a multipart message cut off before its closing boundary, one without a boundary.
+    const truncated = Buffer.from(
+      `From: ${alice.email}\r\nTo: ${tokenAddress(alice.email)}\r\nSubject: Re\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="b1"\r\n\r\n` +
+        '--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\nU3RpbGwg\r\n--b1\r\nContent-Type: text/html\r\n\r\n<p>Still',
+    );
+    await expect(smtp(truncated, { from: alice.email, to: [tokenAddress(alice.email)] })).rejects.toMatchObject({ responseCode: 550, response: expect.stringContaining('closing boundary') });
+    const noBoundary = Buffer.from(`From: ${alice.email}\r\nTo: ${tokenAddress(alice.email)}\r\nSubject: Re\r\nContent-Type: multipart/mixed\r\n\r\nStill broken\r\n`);
+    expect(problem(await http(noBoundary), 422).detail).toContain('without a boundary');
     const huge = await compose({ from: alice.email, to: tokenAddress(alice.email), subject: 'Big', text: 'x'.repeat(30 * 1024 * 1024) });
     expect(huge.length).toBeGreaterThan(MAX_BYTES);
     await expect(smtp(huge, { from: alice.email, to: [tokenAddress(alice.email)] })).rejects.toMatchObject({ responseCode: 552 });

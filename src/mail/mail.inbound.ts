@@ -19,6 +19,7 @@ import {
   wasTakenIn,
 } from './mail.repository.js';
 import { threadIdOf } from './mail.notifications.js';
+import { mimeProblem } from './mail.mime.js';
 import { stripQuotedReply } from './mail.quotes.js';
 import type { InboundOutcome } from './mail.table.js';
 import { readReplyToken, tokenOfAddress } from './mail.tokens.js';
@@ -147,6 +148,8 @@ function newTextOf(mail: ParsedMail): string {
  * for a known customer; refuses strangers and ignores loops. Every message is recorded.
  */
 export async function receiveMail(context: InboundContext, raw: Buffer, via: 'smtp' | 'http', envelope: string[] = []): Promise<InboundResult> {
+  const problem = mimeProblem(raw);
+  if (problem) throw new MalformedMail(problem);
   let mail: ParsedMail;
   try {
     mail = await simpleParser(raw, { skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true, maxHtmlLengthToParse: 2 * 1024 * 1024 });

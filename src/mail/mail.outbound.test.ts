@@ -192,19 +192,25 @@ describe.each(dialects())('%s: e-mail notifications', (dialect) => {
     expect(mta.to(TEAM)).toHaveLength(1);
   });
 
-  it('delivers every notification exactly once after the relay comes back, with two instances sending', async () => {
+  it('delivers every notification exactly once after the relay comes back, with two instances making and sending them', async () => {
     await mta.stop(); // the relay is down
     const tickets = [];
     for (let i = 0; i < 4; i++) tickets.push(await createTicketAs(t, alice, { title: `Outage ${i}` }));
     for (const ticket of tickets) await reply(ticket.ticket_id, 'We are on it');
+    // Two instances make the notifications and send them: on PostgreSQL each with its own pool;
+    // SQLite is one process with one writer, so there two instances share its connection.
+    const other = dialect === 'postgres' ? createDb(t.config.database) : t.db;
+    await feedSettled(t.db);
+    const fanOut = async (db: typeof t.db) => {
+      while ((await queueMailFromEvents(db, context)) > 0);
+    };
+    await Promise.all([fanOut(t.db), fanOut(other), fanOut(t.db), fanOut(other)]);
     const down = await deliver();
     expect(down).toEqual({ sent: 0, retrying: 8, failed: 0 });
     expect(log.lines.filter((l) => l.message === 'mail not delivered: will retry')).toHaveLength(8);
     await mta.start(); // back, on the same port
 
-    // Two instances send at once when the retries are due: on PostgreSQL each with its own pool;
-    // SQLite is one process with one writer, so there two senders share its connection.
-    const other = dialect === 'postgres' ? createDb(t.config.database) : t.db;
+    // Both send at once when the retries are due.
     const later = new Date(Date.now() + 3_600_000);
     const send = (db: typeof t.db) => {
       const transport = createMailTransport(t.config);

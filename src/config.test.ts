@@ -134,6 +134,31 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).not.toContain('secret@');
   });
 
+  it('refuses unknown senders unless told where their tickets open', () => {
+    expect(loadConfig({}).mail).toMatchObject({ unknownSenders: 'refuse', inboundTenant: undefined });
+    const open = loadConfig({
+      HELPDESK_MAIL_UNKNOWN_SENDERS: 'open',
+      HELPDESK_MAIL_INBOUND_TENANT: 'org_inbox',
+      HELPDESK_MAIL_INBOUND_TENANTS: 'Acme@Desk.example.com=org_acme, globex@desk.example.com = org_globex',
+    }).mail;
+    expect(open).toMatchObject({ unknownSenders: 'open', inboundTenant: 'org_inbox' });
+    expect([...open.inboundTenants]).toEqual([
+      ['acme@desk.example.com', 'org_acme'],
+      ['globex@desk.example.com', 'org_globex'],
+    ]);
+    const problemsOf = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+      return [];
+    };
+    expect(problemsOf({ HELPDESK_MAIL_UNKNOWN_SENDERS: 'open' })).toEqual([expect.stringContaining('needs the tenant')]);
+    expect(problemsOf({ HELPDESK_MAIL_UNKNOWN_SENDERS: 'accept' })).toEqual([expect.stringContaining('must be refuse or open')]);
+    expect(problemsOf({ HELPDESK_MAIL_INBOUND_TENANTS: 'acme@desk.example.com, x=y=z' })).toHaveLength(2);
+  });
+
   it('lists every problem at once', () => {
     try {
       loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', CLERK_JWT_KEY: 'abc' });

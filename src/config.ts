@@ -56,6 +56,12 @@ export interface MailConfig {
   readonly maxMessageBytes: number;
   /** Messages one sender may send in an hour before the rest are refused. */
   readonly senderHourlyLimit: number;
+  /** Mail from an address helpdesk does not know: refused (recorded), or opening a ticket. */
+  readonly unknownSenders: 'refuse' | 'open';
+  /** The tenant a stranger's ticket opens in when no address below names one; undefined: none. */
+  readonly inboundTenant: string | undefined;
+  /** Recipient address (lower case) to the tenant a stranger's mail to it opens a ticket in. */
+  readonly inboundTenants: ReadonlyMap<string, string>;
 }
 
 export interface Config {
@@ -301,6 +307,19 @@ function parseMail(env: NodeJS.ProcessEnv, host: string, port: number, configure
   if (inboundSecret !== undefined && inboundSecret.length < 32) problems.push('HELPDESK_MAIL_INBOUND_SECRET must be at least 32 characters (openssl rand -hex 32)');
   const inboundPortText = nonEmpty(env.HELPDESK_SMTP_INBOUND_PORT);
   const inboundPort = inboundPortText === undefined ? undefined : wholeNumber(env, 'HELPDESK_SMTP_INBOUND_PORT', 0, 0, 65535, problems);
+  const unknownSenders = nonEmpty(env.HELPDESK_MAIL_UNKNOWN_SENDERS)?.toLowerCase() ?? 'refuse';
+  if (unknownSenders !== 'refuse' && unknownSenders !== 'open') problems.push(`HELPDESK_MAIL_UNKNOWN_SENDERS must be refuse or open (got "${unknownSenders}")`);
+  const inboundTenant = nonEmpty(env.HELPDESK_MAIL_INBOUND_TENANT);
+  const inboundTenants = new Map<string, string>();
+  for (const entry of list(env.HELPDESK_MAIL_INBOUND_TENANTS)) {
+    const [address = '', tenant = ''] = entry.split('=').map((part) => part.trim());
+    if (!ADDRESS.test(address) || tenant === '' || entry.split('=').length !== 2) {
+      problems.push(`HELPDESK_MAIL_INBOUND_TENANTS entries must be address=tenant, like acme@desk.example.com=org_acme (got "${entry}")`);
+    } else inboundTenants.set(address.toLowerCase(), tenant);
+  }
+  if (unknownSenders === 'open' && inboundTenant === undefined && inboundTenants.size === 0) {
+    problems.push('HELPDESK_MAIL_UNKNOWN_SENDERS=open needs the tenant their tickets open in: HELPDESK_MAIL_INBOUND_TENANT, or HELPDESK_MAIL_INBOUND_TENANTS per address');
+  }
   const tlsKey = nonEmpty(env.HELPDESK_SMTP_INBOUND_TLS_KEY);
   const tlsCert = nonEmpty(env.HELPDESK_SMTP_INBOUND_TLS_CERT);
   if ((tlsKey === undefined) !== (tlsCert === undefined)) problems.push('HELPDESK_SMTP_INBOUND_TLS_KEY and HELPDESK_SMTP_INBOUND_TLS_CERT go together: set both or neither');
@@ -320,6 +339,9 @@ function parseMail(env: NodeJS.ProcessEnv, host: string, port: number, configure
     inboundSecret,
     maxMessageBytes: wholeNumber(env, 'HELPDESK_MAIL_MAX_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024, problems),
     senderHourlyLimit: wholeNumber(env, 'HELPDESK_MAIL_SENDER_HOURLY_LIMIT', 30, 1, 1_000_000, problems),
+    unknownSenders: unknownSenders === 'open' ? 'open' : 'refuse',
+    inboundTenant,
+    inboundTenants,
   };
 }
 

@@ -1,10 +1,10 @@
 import type { AttachmentRow } from '../attachments/attachment.table.js';
 import { schemaUrl } from '../http/schemas.js';
-import { presentHistory, presentSummary, presentTicket } from '../tickets/ticket.presenter.js';
+import { presentComment, presentHistory, presentSummary, presentTicket } from '../tickets/ticket.presenter.js';
 import type { TicketCommentRow, TicketHistoryRow, TicketRow } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
 import type { QueueRow } from './admin.repository.js';
-import type { AdminTicketListResponse, AgentListResponse, StaffTicket, StaffTicketDetailResponse } from './admin.schemas.js';
+import type { AdminTicketListResponse, AgentListResponse, StaffTicket, StaffTicketComment, StaffTicketDetailResponse } from './admin.schemas.js';
 
 type AttentionRow = Pick<TicketRow, 'waiting_since' | 'last_message_from' | 'last_customer_message_at' | 'last_staff_reply_at' | 'last_message_preview'>;
 
@@ -20,13 +20,23 @@ function presentAttention(row: AttentionRow, readAt: string | undefined) {
   };
 }
 
-/** The staff view of a ticket: internal notes listed and counted, and what needs attention. */
-export function presentStaffTicket(row: TicketRow, comments: TicketCommentRow[], readAt: string | undefined, attachments: readonly AttachmentRow[] = []): StaffTicket {
-  return { ...presentTicket(row, comments, attachments, 'staff'), comment_count: row.comment_count + row.internal_comment_count, ...presentAttention(row, readAt) };
+/** A comment as staff see it: the customer's shape, and how it came in. */
+export function presentStaffComment(row: TicketCommentRow, attachments: readonly AttachmentRow[] = []): StaffTicketComment {
+  return { ...presentComment(row, attachments, 'staff'), $schema: schemaUrl('StaffTicketComment'), channel: row.channel };
 }
 
-export function presentStaffDetail(ticket: StaffTicket, history: TicketHistoryRow[], emailedCommentIds: string[]): StaffTicketDetailResponse {
-  return { $schema: schemaUrl('StaffTicketDetailResponse'), history: history.map(presentHistory), ticket, emailed_comment_ids: emailedCommentIds };
+/** The staff view of a ticket: internal notes listed and counted, and what needs attention. */
+export function presentStaffTicket(row: TicketRow, comments: TicketCommentRow[], readAt: string | undefined, attachments: readonly AttachmentRow[] = []): StaffTicket {
+  return {
+    ...presentTicket(row, comments, attachments, 'staff'),
+    comments: comments.map((comment) => presentStaffComment(comment, attachments)),
+    comment_count: row.comment_count + row.internal_comment_count,
+    ...presentAttention(row, readAt),
+  };
+}
+
+export function presentStaffDetail(ticket: StaffTicket, history: TicketHistoryRow[]): StaffTicketDetailResponse {
+  return { $schema: schemaUrl('StaffTicketDetailResponse'), history: history.map(presentHistory), ticket };
 }
 
 /** A page of the queue, for the agent whose reads (ticket id to when they last opened it) are given. */

@@ -419,9 +419,11 @@ describe.each(dialects())('%s', (dialect) => {
     it('posts a public reply the customer sees, as staff', async () => {
       const ticket = await createTicketAs(t, alice);
       const comment = await ok(await staffComment(ticket.ticket_id, { content: 'We are on it.' }), 201);
-      expect(comment).toMatchObject({ author_type: 'staff', author_id: sam.id, is_internal: false, content: 'We are on it.' });
+      expect(comment).toMatchObject({ author_type: 'staff', author_id: sam.id, is_internal: false, content: 'We are on it.', channel: 'web' });
       const customer = (await t.as(alice, { url: `${TICKETS}/${ticket.ticket_id}` })).json();
-      expect(customer.ticket.comments).toEqual([comment]);
+      // The customer's shape: the same comment, without the staff-side channel.
+      const { channel: _channel, ...shared } = comment;
+      expect(customer.ticket.comments).toEqual([{ ...shared, $schema: '/api/v1/schemas/SupportTicketComment.json' }]);
       expect(customer.ticket.comment_count).toBe(1);
     });
 

@@ -5,13 +5,14 @@ import { requireStaff, type Actor } from '../http/auth.js';
 import { IdempotencyHeaders, idempotencyHook, rethrowDuplicateAsConflict } from '../idempotency/idempotency.service.js';
 import { sendSerialized } from '../http/response-cache.js';
 import { problemResponses, Ref, schemaUrl } from '../http/schemas.js';
-import { SupportTicketComment, TicketParams } from '../tickets/ticket.schemas.js';
+import { TicketParams } from '../tickets/ticket.schemas.js';
 import {
   AdminListTicketsQuery,
   AdminTicketListResponse,
   AgentListResponse,
   CreateStaffCommentBody,
   StaffTicket,
+  StaffTicketComment,
   StaffTicketDetailResponse,
   StatsQuery,
   SupportStats,
@@ -131,7 +132,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }
         params: TicketParams,
         headers: IdempotencyHeaders,
         body: Ref(CreateStaffCommentBody),
-        response: { 201: Ref(SupportTicketComment), ...problemResponses(400, 401, 403, 404, 413, 415, 422, 429, 500) },
+        response: { 201: Ref(StaffTicketComment), ...problemResponses(400, 401, 403, 404, 413, 415, 422, 429, 500) },
       },
     },
     async (request, reply) => {

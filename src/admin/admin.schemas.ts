@@ -1,8 +1,8 @@
 import { AttachmentIds } from '../attachments/attachment.schemas.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { InputSchemaLink, Nullable, Ref, SchemaLink } from '../http/schemas.js';
-import { NonBlank, PageParams, SupportTicket, SupportTicketSummary, TicketHistoryEntry, TicketPage } from '../tickets/ticket.schemas.js';
-import { MESSAGE_FROM, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, WAITING_ON } from '../tickets/ticket.table.js';
+import { NonBlank, PageParams, SupportTicket, SupportTicketComment, SupportTicketSummary, TicketHistoryEntry, TicketPage } from '../tickets/ticket.schemas.js';
+import { COMMENT_CHANNELS, MESSAGE_FROM, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, WAITING_ON } from '../tickets/ticket.table.js';
 
 const Enum = <T extends readonly string[]>(values: T, description: string) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values], description });
@@ -29,15 +29,27 @@ export const AdminTicketSummary = Type.Object(
   { $id: 'AdminTicketSummary', additionalProperties: false },
 );
 
+/** A comment as staff see it: the customer's shape, and how it came in. */
+export const StaffTicketComment = Type.Object(
+  {
+    ...SupportTicketComment.properties,
+    $schema: SchemaLink('StaffTicketComment'),
+    channel: Enum(COMMENT_CHANNELS, 'How the comment came in: `web` (the dashboard or the API) or `email` (a reply by e-mail, shown “via e-mail”)'),
+  },
+  { $id: 'StaffTicketComment', additionalProperties: false },
+);
+
 /** A ticket as staff see it: the customer's view, internal notes counted and listed, and what needs attention. */
-export const StaffTicket = Type.Object({ ...SupportTicket.properties, ...StaffAttention }, { $id: 'StaffTicket', additionalProperties: false });
+export const StaffTicket = Type.Object(
+  { ...SupportTicket.properties, comments: Type.Array(Ref(StaffTicketComment), { description: 'Comments and internal notes, oldest first' }), ...StaffAttention },
+  { $id: 'StaffTicket', additionalProperties: false },
+);
 
 export const StaffTicketDetailResponse = Type.Object(
   {
     $schema: SchemaLink('StaffTicketDetailResponse'),
     history: Type.Array(Ref(TicketHistoryEntry), { description: 'Changes to the ticket, oldest first' }),
     ticket: Ref(StaffTicket),
-    emailed_comment_ids: Type.Array(Type.String(), { description: 'The comments that came in by e-mail (shown “via e-mail”)' }),
   },
   { $id: 'StaffTicketDetailResponse', additionalProperties: false },
 );
@@ -157,11 +169,13 @@ export const AgentListResponse = Type.Object(
 export type AgentListResponse = Static<typeof AgentListResponse>;
 export type AdminTicketSummary = Static<typeof AdminTicketSummary>;
 export type AdminTicketListResponse = Static<typeof AdminTicketListResponse>;
+export type StaffTicketComment = Static<typeof StaffTicketComment>;
 export type StaffTicket = Static<typeof StaffTicket>;
 export type StaffTicketDetailResponse = Static<typeof StaffTicketDetailResponse>;
 
 export const adminSchemas = [
   AdminTicketSummary,
+  StaffTicketComment,
   StaffTicket,
   StaffTicketDetailResponse,
   AdminTicketListResponse,

@@ -8,11 +8,10 @@ import { ResponseCache, type Serialize } from '../http/response-cache.js';
 import { schemaUrl } from '../http/schemas.js';
 import type { Idempotency } from '../idempotency/idempotency.service.js';
 import { asStaff, planStaffComment, planTriage, unknownAssignee, type TicketChange, type TriageInput } from '../tickets/ticket.changes.js';
-import { presentComment } from '../tickets/ticket.presenter.js';
 import { ALL_TENANTS, findTicket, listComments, listHistory, markRead, readsOf } from '../tickets/ticket.repository.js';
-import { DEFAULT_PAGE_SIZE, type SupportTicketComment } from '../tickets/ticket.schemas.js';
+import { DEFAULT_PAGE_SIZE } from '../tickets/ticket.schemas.js';
 import { changeTicket } from '../tickets/ticket.service.js';
-import { TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from '../tickets/ticket.table.js';
+import { TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, type CommentChannel } from '../tickets/ticket.table.js';
 import {
   countOpenUnassigned,
   countQueue,
@@ -28,9 +27,8 @@ import {
   type QueueFilter,
   type QueueSort,
 } from './admin.repository.js';
-import { commentsReceivedByMail } from '../mail/mail.repository.js';
-import { etagOf, presentAgents, presentQueue, presentStaffDetail, presentStaffTicket } from './admin.presenter.js';
-import type { AdminListTicketsQuery, AdminTicketListResponse, AgentListResponse, StaffTicket, StaffTicketDetailResponse, SupportStats, UpdateTicketBody } from './admin.schemas.js';
+import { etagOf, presentAgents, presentQueue, presentStaffComment, presentStaffDetail, presentStaffTicket } from './admin.presenter.js';
+import type { AdminListTicketsQuery, AdminTicketListResponse, AgentListResponse, StaffTicket, StaffTicketComment, StaffTicketDetailResponse, SupportStats, UpdateTicketBody } from './admin.schemas.js';
 
 /** A response body with the ETag of the ticket state it shows. */
 export interface Tagged<T> {
@@ -127,8 +125,7 @@ export async function getTicketForStaff(db: Db, actor: Actor, ticketId: string):
       readsOf(trx, actor.userId, [ticket.id]),
       ticketAttachments(trx, ticket.id, 'staff'),
     ]);
-    const emailed = await commentsReceivedByMail(trx, comments.map((c) => c.id));
-    return { body: presentStaffDetail(presentStaffTicket(ticket, comments, reads.get(ticket.id), attachments), history, emailed), etag: etagOf(ticket.version) };
+    return { body: presentStaffDetail(presentStaffTicket(ticket, comments, reads.get(ticket.id), attachments), history), etag: etagOf(ticket.version) };
   });
 }
 
@@ -195,7 +192,8 @@ export async function addStaffComment(
   ticketId: string,
   input: { content: string; isInternal: boolean; attachments?: string[] | undefined },
   idempotency?: Idempotency | null,
-): Promise<SupportTicketComment> {
+  channel: CommentChannel = 'web',
+): Promise<StaffTicketComment> {
   const uploads = await uploadsToAttach(db, actor, input.attachments);
   return changeTicket(db, ticketId, ALL_TENANTS, {
     plan: (ticket) =>
@@ -205,8 +203,9 @@ export async function addStaffComment(
         input,
         nowIso(),
         uploads.map((upload) => upload.id),
+        channel,
       ),
-    respond: (_ticket, change) => presentComment(change?.comment as NonNullable<TicketChange['comment']>, attachedRows(change?.attachments, uploads), 'staff'),
+    respond: (_ticket, change) => presentStaffComment(change?.comment as NonNullable<TicketChange['comment']>, attachedRows(change?.attachments, uploads)),
     idempotency: { key: idempotency, status: 201 },
   }).catch((error: unknown) => rethrowAttachRace(error, uploads.length > 0));
 }

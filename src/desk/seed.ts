@@ -344,6 +344,7 @@ async function load(db: Db, options: SeedOptions, progress: (done: number) => vo
           is_internal: isInternal ? 1 : 0,
           created_at: iso(at),
           indexed_chars: indexedChars(ticket.comment_chars, length),
+          channel: 'web',
         });
         ticket.comment_chars += length;
         if (isInternal) ticket.internal_comment_count++;

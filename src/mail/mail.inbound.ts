@@ -10,6 +10,7 @@ import type { TicketRow } from '../tickets/ticket.table.js';
 import {
   countInboundSince,
   findCustomerByEmail,
+  findSignedInCustomerByEmail,
   findStaffByEmail,
   findTicketByNumber,
   insertInbound,
@@ -18,6 +19,7 @@ import {
   wasTakenIn,
 } from './mail.repository.js';
 import { threadIdOf } from './mail.notifications.js';
+import { mimeProblem } from './mail.mime.js';
 import { stripQuotedReply } from './mail.quotes.js';
 import type { InboundOutcome } from './mail.table.js';
 import { readReplyToken, tokenOfAddress } from './mail.tokens.js';
@@ -70,6 +72,26 @@ async function loopReason(context: InboundContext, mail: ParsedMail, sender: str
   return undefined;
 }
 
+/** Every address a message was sent to: the envelope's, To, Cc and Delivered-To, in lower case. */
+function recipientsOf(mail: ParsedMail, envelope: string[]): string[] {
+  const deliveredTo = headerText(mail, 'delivered-to');
+  return [...envelope, ...addressesOf(mail.to), ...addressesOf(mail.cc), ...(deliveredTo ? [deliveredTo.trim().toLowerCase()] : [])];
+}
+
+/**
+ * Where a stranger's message opens a ticket, when the operator lets strangers in
+ * (HELPDESK_MAIL_UNKNOWN_SENDERS=open): the tenant of the first address it was sent to that
+ * HELPDESK_MAIL_INBOUND_TENANTS names, else HELPDESK_MAIL_INBOUND_TENANT.
+ */
+function strangerTenant(config: MailConfig, recipients: string[]): string | undefined {
+  if (config.unknownSenders !== 'open') return undefined;
+  for (const address of recipients) {
+    const tenant = config.inboundTenants.get(address);
+    if (tenant !== undefined) return tenant;
+  }
+  return config.inboundTenant;
+}
+
 /** Who may act on a ticket by mail: its customer, or staff. */
 type Author = { kind: 'customer' } | { kind: 'staff'; id: string; email: string };
 
@@ -84,9 +106,8 @@ async function authorOn(db: Db, ticket: TicketRow, sender: string): Promise<Auth
  * of our Message-IDs in In-Reply-To or References, then (c) the `[#number]` subject tag. A
  * token whose HMAC does not hold for the sender is only believed from staff (a reply-all).
  */
-async function findTarget(context: InboundContext, mail: ParsedMail, sender: string, envelope: string[]): Promise<{ ticket?: TicketRow; refused?: string }> {
+async function findTarget(context: InboundContext, mail: ParsedMail, sender: string, recipients: string[]): Promise<{ ticket?: TicketRow; refused?: string }> {
   const { db, config, secret } = context;
-  const recipients = [...envelope, ...addressesOf(mail.to), ...addressesOf(mail.cc), ...(headerText(mail, 'delivered-to') ? [String(headerText(mail, 'delivered-to'))] : [])];
   for (const address of recipients) {
     const token = tokenOfAddress(config, address);
     if (token === undefined) continue;
@@ -127,6 +148,8 @@ function newTextOf(mail: ParsedMail): string {
  * for a known customer; refuses strangers and ignores loops. Every message is recorded.
  */
 export async function receiveMail(context: InboundContext, raw: Buffer, via: 'smtp' | 'http', envelope: string[] = []): Promise<InboundResult> {
+  const problem = mimeProblem(raw);
+  if (problem) throw new MalformedMail(problem);
   let mail: ParsedMail;
   try {
     mail = await simpleParser(raw, { skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true, maxHtmlLengthToParse: 2 * 1024 * 1024 });
@@ -161,7 +184,8 @@ async function decide(context: InboundContext, mail: ParsedMail, sender: string,
   const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
   if ((await countInboundSince(db, sender, hourAgo)) >= config.senderHourlyLimit) return { outcome: 'refused', reason: 'too many messages from this sender' };
 
-  const target = await findTarget(context, mail, sender, envelope);
+  const recipients = recipientsOf(mail, envelope);
+  const target = await findTarget(context, mail, sender, recipients);
   if (target.refused) return { outcome: 'refused', reason: target.refused };
   let text = newTextOf(mail);
   const ticket = target.ticket;
@@ -174,25 +198,41 @@ async function decide(context: InboundContext, mail: ParsedMail, sender: string,
     try {
       if (author.kind === 'staff') {
         const staff = { userId: author.id, tenantId: ticket.tenant_id, email: author.email, isStaff: true };
-        const comment = await addStaffComment(db, staff, ticket.id, { content: text, isInternal });
+        const comment = await addStaffComment(db, staff, ticket.id, { content: text, isInternal }, null, 'email');
         return { outcome: isInternal ? 'note' : 'comment', ticketId: ticket.id, commentId: comment.comment_id };
       }
       const customer = { userId: ticket.created_by, tenantId: ticket.tenant_id, email: ticket.created_by_email, isStaff: false };
       // Closed is final (the API refuses comments on it too): the reply becomes a new ticket
       // that names the old one, so nothing the customer wrote is lost.
       if (ticket.status === 'closed') return await openTicket(customer, `Re: ${ticket.title}`, `Follow-up to #${ticket.number} (closed):\n\n${text}`, db);
-      const comment = await addMyComment(db, customer, ticket.id, { content: text });
+      const comment = await addMyComment(db, customer, ticket.id, { content: text }, null, 'email');
       return { outcome: 'comment', ticketId: ticket.id, commentId: comment.comment_id };
     } catch (error) {
       if (error instanceof AppError && error.status < 500) return { outcome: 'refused', reason: error.message, ticketId: ticket.id };
       throw error;
     }
   }
-  const customer = await findCustomerByEmail(db, sender);
-  if (!customer) return { outcome: 'refused', reason: 'unknown sender' };
+  let customer = await findCustomerByEmail(db, sender);
+  if (!customer) {
+    // Staff answer tickets by mail; a staff message that answers none does not open one.
+    if (await findStaffByEmail(db, sender)) return { outcome: 'refused', reason: 'a staff message that answers no ticket' };
+    customer = await strangerAsCustomer(db, config, sender, recipients);
+    if (!customer) return { outcome: 'refused', reason: 'unknown sender' };
+  }
   if (text === '') return { outcome: 'refused', reason: 'empty message' };
   const title = (mail.subject ?? '').replace(/^\s*((re|fwd?|aw|sv):\s*)+/i, '').trim() || text.split('\n')[0] || 'Message by e-mail';
   return openTicket({ ...customer, isStaff: false }, title, text, db);
+}
+
+/**
+ * The customer a stranger's message opens a ticket as, when the operator lets strangers in: in
+ * the tenant their mail's address names; as the customer who signed in with that address, or
+ * else `email:<address>` (the sender is the ticket's customer by address: replies by mail match).
+ */
+async function strangerAsCustomer(db: Db, config: MailConfig, sender: string, recipients: string[]): Promise<{ userId: string; tenantId: string; email: string } | undefined> {
+  const tenantId = strangerTenant(config, recipients);
+  if (tenantId === undefined) return undefined;
+  return { userId: (await findSignedInCustomerByEmail(db, sender)) ?? `email:${sender}`, tenantId, email: sender };
 }
 
 async function openTicket(customer: { userId: string; tenantId: string; email: string; isStaff: boolean }, title: string, text: string, db: Db): Promise<InboundResult> {

@@ -3,10 +3,9 @@ import { newId } from '../db/ids.js';
 import type { Db } from '../db/database.js';
 import type { FeedRow } from '../events/event.repository.js';
 import type { EventType } from '../events/event.table.js';
-import { ALL_TENANTS, findTicket } from '../tickets/ticket.repository.js';
-import type { TicketRow } from '../tickets/ticket.table.js';
-import { findComment, findMailLevel, insertOutbox } from './mail.repository.js';
-import type { MailKind, MailOutboxTable } from './mail.table.js';
+import type { TicketCommentRow, TicketRow } from '../tickets/ticket.table.js';
+import { findCommentsById, findMailLevels, findTicketsById, insertOutbox, mailLevelKey } from './mail.repository.js';
+import type { MailKind, MailLevel, MailOutboxTable } from './mail.table.js';
 import { renderTemplate, type MailTemplates } from './mail.templates.js';
 import { replyAddress, replyToken } from './mail.tokens.js';
 
@@ -29,22 +28,26 @@ interface Notice {
 /** The ticket's thread: every notification about it answers this Message-ID. */
 export const threadIdOf = (config: MailConfig, ticketId: string) => `ticket-${ticketId}@${config.replyDomain}`;
 
+/** What an event's data says that notifications need. */
+interface EventData {
+  comment_id?: string;
+  to?: string;
+}
+
 /**
  * Who hears about an event, and what. A customer: a staff member's public reply, and their
  * ticket resolved or closed by staff. The assignee (the team while no one is assigned): a
  * customer's reply. The team: a new ticket. Never the actor, never for a staff-only event.
  */
-async function noticeOf(db: Db, event: FeedRow, ticket: TicketRow, config: MailConfig): Promise<Notice | undefined> {
+function noticeOf(event: FeedRow, data: EventData, ticket: TicketRow, comment: TicketCommentRow | undefined, config: MailConfig): Notice | undefined {
   if (event.audience !== 'customer') return undefined;
-  const data = JSON.parse(event.data) as { comment_id?: string; to?: string };
   const forStaff = ticket.assigned_to_email ? [ticket.assigned_to_email] : [...config.team];
   if (event.type === 'ticket.created' && event.actor_type === 'user') {
     return { kind: 'new_ticket', recipients: [...config.team], message: ticket.description };
   }
   if (event.type === 'comment.created' && data.comment_id) {
-    const comment = await findComment(db, ticket.id, data.comment_id);
     // An internal note is never mailed, whatever the event says.
-    if (!comment || comment.is_internal !== 0) return undefined;
+    if (!comment || comment.ticket_id !== ticket.id || comment.is_internal !== 0) return undefined;
     return comment.author_type === 'staff'
       ? { kind: 'staff_reply', recipients: [ticket.created_by_email], message: comment.content }
       : { kind: 'customer_reply', recipients: forStaff, message: comment.content };
@@ -55,29 +58,40 @@ async function noticeOf(db: Db, event: FeedRow, ticket: TicketRow, config: MailC
   return undefined;
 }
 
-/** Whether the ticket's customer chose to be mailed this kind of message (GET/PUT /me/mail). */
-async function customerWants(db: Db, ticket: TicketRow, kind: MailKind): Promise<boolean> {
-  const level = (await findMailLevel(db, ticket.tenant_id, ticket.created_by)) ?? 'all';
-  return level === 'all' || (level === 'replies' && kind === 'staff_reply');
+/** Whether a customer at this mail level (GET/PUT /me/mail; undefined: all) wants this kind of message. */
+function customerWants(level: MailLevel | undefined, kind: MailKind): boolean {
+  return level === undefined || level === 'all' || (level === 'replies' && kind === 'staff_reply');
 }
 
 /**
  * Turns events into outbox rows, rendered now (the message says what the event said, however
- * the ticket moves on). Runs inside the consumer's transaction: sending happens later.
+ * the ticket moves on). Runs inside the consumer's transaction: sending happens later. The
+ * batch's tickets, comments and customers' mail levels are read with one query each.
  */
 export async function queueNotifications(trx: Db, events: FeedRow[], context: MailContext): Promise<void> {
   const { config, secret, templates } = context;
+  const batch = events.map((event) => ({ event, data: JSON.parse(event.data) as EventData }));
+  const tickets = await findTicketsById(trx, batch.map(({ event }) => event.ticket_id));
+  const comments = await findCommentsById(
+    trx,
+    batch.flatMap(({ event, data }) => (event.type === 'comment.created' && data.comment_id ? [data.comment_id] : [])),
+  );
+  const notices = batch.flatMap(({ event, data }) => {
+    const ticket = tickets.get(event.ticket_id);
+    const notice = ticket && noticeOf(event, data, ticket, data.comment_id ? comments.get(data.comment_id) : undefined, config);
+    return ticket && notice ? [{ event, ticket, notice }] : [];
+  });
+  const levels = await findMailLevels(
+    trx,
+    notices.map(({ ticket }) => ({ tenantId: ticket.tenant_id, userId: ticket.created_by })),
+  );
   const rows: MailOutboxTable[] = [];
-  for (const event of events) {
-    const ticket = await findTicket(trx, event.ticket_id, ALL_TENANTS);
-    if (!ticket) continue;
-    const notice = await noticeOf(trx, event, ticket, config);
-    if (!notice) continue;
+  for (const { event, ticket, notice } of notices) {
     const actor = event.actor_email.toLowerCase();
     const recipients = [...new Set(notice.recipients.map((r) => r.toLowerCase()))].filter((r) => r !== actor);
     for (const recipient of recipients) {
       const toCustomer = recipient === ticket.created_by_email.toLowerCase();
-      if (toCustomer && !(await customerWants(trx, ticket, notice.kind))) continue;
+      if (toCustomer && !customerWants(levels.get(mailLevelKey(ticket.tenant_id, ticket.created_by)), notice.kind)) continue;
       const values = {
         product: config.fromName,
         ticket_title: ticket.title,

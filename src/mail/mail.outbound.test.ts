@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alice, buildTestApp, carol, createTicketAs, problem, sam, TICKETS, type TestApp } from '../../test/helpers.js';
+import { alice, bob, buildTestApp, carol, createTicketAs, problem, sam, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
 import { dialects } from '../../test/dialects.js';
 import { feedSettled } from '../../test/events.js';
 import { memoryLog, TestMta, type Received } from '../../test/mail.js';
@@ -139,6 +139,25 @@ describe.each(dialects())('%s: e-mail notifications', (dialect) => {
     expect((await t.as(alice, { url: '/api/v1/me/mail' })).json()).toMatchObject({ email: 'none' });
   });
 
+  it('makes one batch of events over many tickets into each customer’s own messages, as each chose', async () => {
+    await t.as(alice, { method: 'PUT', url: '/api/v1/me/mail', payload: { email: 'replies' } });
+    await t.as(bob, { method: 'PUT', url: '/api/v1/me/mail', payload: { email: 'none' } });
+    const owners = [alice, bob, carol];
+    const tickets = [];
+    for (const owner of owners) tickets.push((await createTicketAs(t, owner, { title: `Problem of ${owner.id}` })).ticket_id);
+    for (const [i, id] of tickets.entries()) await reply(id, `Answer for ${owners[i]?.id}`);
+    for (const id of tickets) await t.as(sam, { method: 'PATCH', url: `${ADMIN}/${id}`, payload: { status: 'resolved' } });
+    await deliver(); // one fan-out round takes all nine events
+    const seen = (user: TestUser) => mta.to(user.email).map((r) => [r.mail.subject?.replace(/^\[#\d+\] /, ''), r.mail.text?.includes(`Answer for ${user.id}`)]);
+    expect(seen(alice)).toEqual([[`Re: Problem of ${alice.id}`, true]]);
+    expect(seen(bob)).toEqual([]);
+    expect(seen(carol)).toEqual([
+      [`Re: Problem of ${carol.id}`, true],
+      [`Resolved: Problem of ${carol.id}`, false],
+    ]);
+    expect(mta.to(TEAM)).toHaveLength(3);
+  });
+
   it('records a refusal (5xx) on the delivery and does not retry it', async () => {
     const ticket = await createTicketAs(t, { id: 'user_bounce', email: 'bounce@acme.test', org: 'org_acme' });
     await deliver();
@@ -173,19 +192,25 @@ describe.each(dialects())('%s: e-mail notifications', (dialect) => {
     expect(mta.to(TEAM)).toHaveLength(1);
   });
 
-  it('delivers every notification exactly once after the relay comes back, with two instances sending', async () => {
+  it('delivers every notification exactly once after the relay comes back, with two instances making and sending them', async () => {
     await mta.stop(); // the relay is down
     const tickets = [];
     for (let i = 0; i < 4; i++) tickets.push(await createTicketAs(t, alice, { title: `Outage ${i}` }));
     for (const ticket of tickets) await reply(ticket.ticket_id, 'We are on it');
+    // Two instances make the notifications and send them: on PostgreSQL each with its own pool;
+    // SQLite is one process with one writer, so there two instances share its connection.
+    const other = dialect === 'postgres' ? createDb(t.config.database) : t.db;
+    await feedSettled(t.db);
+    const fanOut = async (db: typeof t.db) => {
+      while ((await queueMailFromEvents(db, context)) > 0);
+    };
+    await Promise.all([fanOut(t.db), fanOut(other), fanOut(t.db), fanOut(other)]);
     const down = await deliver();
     expect(down).toEqual({ sent: 0, retrying: 8, failed: 0 });
     expect(log.lines.filter((l) => l.message === 'mail not delivered: will retry')).toHaveLength(8);
     await mta.start(); // back, on the same port
 
-    // Two instances send at once when the retries are due: on PostgreSQL each with its own pool;
-    // SQLite is one process with one writer, so there two senders share its connection.
-    const other = dialect === 'postgres' ? createDb(t.config.database) : t.db;
+    // Both send at once when the retries are due.
     const later = new Date(Date.now() + 3_600_000);
     const send = (db: typeof t.db) => {
       const transport = createMailTransport(t.config);

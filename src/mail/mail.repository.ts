@@ -56,9 +56,18 @@ export async function isOurMessageId(db: Db, messageId: string): Promise<boolean
   return (await db.selectFrom('mail_outbox').select('id').where('message_id', '=', messageId).executeTakeFirst()) !== undefined;
 }
 
-/** One comment of a ticket. */
-export async function findComment(db: Db, ticketId: string, commentId: string): Promise<TicketCommentRow | undefined> {
-  return db.selectFrom('ticket_comments').selectAll().where('id', '=', commentId).where('ticket_id', '=', ticketId).executeTakeFirst();
+/** The tickets with these ids, whatever their tenant, by id (one query for a batch of events). */
+export async function findTicketsById(db: Db, ids: string[]): Promise<Map<string, TicketRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('tickets').selectAll().where('id', 'in', [...new Set(ids)]).execute();
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+/** The comments with these ids, by id (one query for a batch of events). */
+export async function findCommentsById(db: Db, ids: string[]): Promise<Map<string, TicketCommentRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('ticket_comments').selectAll().where('id', 'in', [...new Set(ids)]).execute();
+  return new Map(rows.map((row) => [row.id, row]));
 }
 
 /** The ticket with a desk number. */
@@ -76,6 +85,19 @@ export async function findStaffByEmail(db: Db, email: string): Promise<{ id: str
     .orderBy('last_seen_at', 'desc')
     .limit(1)
     .executeTakeFirst();
+}
+
+/** A customer with this address who signed in (with a verified token) but may never have opened a ticket. */
+export async function findSignedInCustomerByEmail(db: Db, email: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('users')
+    .select('id')
+    .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+    .where('is_staff', '=', 0)
+    .orderBy('last_seen_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id;
 }
 
 /** The customer behind an address: who opened the latest ticket from it, and in which tenant. */
@@ -136,6 +158,20 @@ export async function findMailLevel(db: Db, tenantId: string, userId: string): P
   return row?.level;
 }
 
+/** The mail levels chosen by these customers, keyed by mailLevelKey(tenant, user); no entry: never chose. */
+export async function findMailLevels(db: Db, owners: Array<{ tenantId: string; userId: string }>): Promise<Map<string, MailLevel>> {
+  if (owners.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('mail_preferences')
+    .select(['tenant_id', 'user_id', 'level'])
+    .where('user_id', 'in', [...new Set(owners.map((o) => o.userId))])
+    .execute();
+  return new Map(rows.map((row) => [mailLevelKey(row.tenant_id, row.user_id), row.level]));
+}
+
+/** The key of a customer's level in findMailLevels' answer. */
+export const mailLevelKey = (tenantId: string, userId: string) => JSON.stringify([tenantId, userId]);
+
 /** Sets a customer's mail level in a tenant. */
 export async function saveMailLevel(db: Db, tenantId: string, userId: string, level: MailLevel, at: string): Promise<void> {
   await db
@@ -143,12 +179,4 @@ export async function saveMailLevel(db: Db, tenantId: string, userId: string, le
     .values({ tenant_id: tenantId, user_id: userId, level, updated_at: at })
     .onConflict((oc) => oc.columns(['tenant_id', 'user_id']).doUpdateSet({ level, updated_at: at }))
     .execute();
-}
-
-/** Which of these comments came in by mail, in the order given. */
-export async function commentsReceivedByMail(db: Db, commentIds: string[]): Promise<string[]> {
-  if (commentIds.length === 0) return [];
-  const rows = await db.selectFrom('mail_inbound').select('comment_id').where('comment_id', 'in', commentIds).execute();
-  const emailed = new Set(rows.map((row) => row.comment_id));
-  return commentIds.filter((id) => emailed.has(id));
 }

@@ -16,7 +16,7 @@ function smtpError(code: number, message: string): Error {
 
 /**
  * The built-in SMTP receiver a self-hosted MTA relays replies to: no AUTH, recipients only on
- * the reply domain, a size limit (announced in EHLO and enforced while reading), a cap on
+ * the reply domain (and the addresses HELPDESK_MAIL_INBOUND_TENANTS names), a size limit (announced in EHLO and enforced while reading), a cap on
  * connections, STARTTLS when a key and certificate are configured.
  */
 export function createSmtpReceiver(context: InboundContext, options: { tls?: { key: string; cert: string } | undefined }, log: Logger): SMTPServer {
@@ -35,7 +35,8 @@ export function createSmtpReceiver(context: InboundContext, options: { tls?: { k
     disableReverseLookup: true,
     logger: false,
     onRcptTo(address, _session, callback) {
-      if (!address.address.toLowerCase().endsWith(`@${config.replyDomain}`)) return callback(smtpError(550, 'No such recipient here'));
+      const recipient = address.address.toLowerCase();
+      if (!recipient.endsWith(`@${config.replyDomain}`) && !config.inboundTenants.has(recipient)) return callback(smtpError(550, 'No such recipient here'));
       callback();
     },
     onData(stream: SMTPServerDataStream, session, callback) {

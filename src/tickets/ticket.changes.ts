@@ -3,7 +3,7 @@ import type { ActorType, Audience, EventType, NewTicketEvent } from '../events/e
 import { newId } from '../db/ids.js';
 import type { Actor } from '../http/auth.js';
 import { AppError, conflict } from '../http/problem.js';
-import { UNSOLVED_STATUSES, type MessageFrom, type TicketCommentRow, type TicketHistoryRow, type TicketPriority, type TicketRow, type TicketStatus, type TicketType, type WaitingOn } from './ticket.table.js';
+import { UNSOLVED_STATUSES, type CommentChannel, type MessageFrom, type TicketCommentRow, type TicketHistoryRow, type TicketPriority, type TicketRow, type TicketStatus, type TicketType, type WaitingOn } from './ticket.table.js';
 
 /**
  * Every change a ticket can go through, each described once: what it refuses, which columns it
@@ -221,7 +221,7 @@ const CLOSED_TAKES_NO_COMMENTS = 'ticket is closed and takes no more comments; o
 const ALREADY_CLOSED = 'ticket is already closed';
 
 /** The comment row, or a 409 when the ticket cannot take it (its limits). */
-function commentOn(ticket: TicketRow, by: ChangeActor, content: string, isInternal: boolean, at: string): TicketCommentRow {
+function commentOn(ticket: TicketRow, by: ChangeActor, content: string, isInternal: boolean, at: string, channel: CommentChannel): TicketCommentRow {
   const length = charCount(content);
   if (ticket.comment_count + ticket.internal_comment_count >= MAX_COMMENTS_PER_TICKET) {
     throw conflict(`ticket has reached its limit of ${MAX_COMMENTS_PER_TICKET.toLocaleString('en')} comments; open a new ticket`);
@@ -239,6 +239,7 @@ function commentOn(ticket: TicketRow, by: ChangeActor, content: string, isIntern
     is_internal: isInternal ? 1 : 0,
     created_at: at,
     indexed_chars: indexedChars(ticket.comment_chars, length),
+    channel,
   };
 }
 
@@ -246,9 +247,16 @@ function commentOn(ticket: TicketRow, by: ChangeActor, content: string, isIntern
  * A customer's comment on their ticket. A closed ticket takes no more comments; a comment on a
  * resolved ticket reopens it, because the customer says it is not solved.
  */
-export function planCustomerComment(ticket: TicketRow, by: ChangeActor, content: string, at: string, uploadIds: readonly string[] = []): TicketChange {
+export function planCustomerComment(
+  ticket: TicketRow,
+  by: ChangeActor,
+  content: string,
+  at: string,
+  uploadIds: readonly string[] = [],
+  channel: CommentChannel = 'web',
+): TicketChange {
   if (ticket.status === 'closed') throw conflict(CLOSED_TAKES_NO_COMMENTS);
-  const comment = commentOn(ticket, by, content, false, at);
+  const comment = commentOn(ticket, by, content, false, at, channel);
   const status: TicketStatus = ticket.status === 'resolved' ? 'open' : ticket.status;
   const patch: TicketChange['patch'] = {
     comment_count: ticket.comment_count + 1,
@@ -278,8 +286,9 @@ export function planStaffComment(
   input: { content: string; isInternal: boolean },
   at: string,
   uploadIds: readonly string[] = [],
+  channel: CommentChannel = 'web',
 ): TicketChange {
-  const comment = commentOn(ticket, by, input.content, input.isInternal, at);
+  const comment = commentOn(ticket, by, input.content, input.isInternal, at, channel);
   const attachments = attach(uploadIds, ticket.id, comment, at);
   const comment_chars = ticket.comment_chars + charCount(input.content);
   if (input.isInternal) {

@@ -102,7 +102,7 @@ export interface ChangeRows {
 }
 
 const COLUMNS: { [T in keyof ChangeRows]-?: ReadonlyArray<string> } = {
-  ticket_comments: ['id', 'ticket_id', 'author_id', 'author_email', 'author_type', 'content', 'is_internal', 'created_at', 'indexed_chars'],
+  ticket_comments: ['id', 'ticket_id', 'author_id', 'author_email', 'author_type', 'content', 'is_internal', 'created_at', 'indexed_chars', 'channel'],
   ticket_history: ['id', 'ticket_id', 'field_changed', 'old_value', 'new_value', 'changed_by', 'changed_by_email', 'created_at'],
   ticket_events: ['event_id', 'type', 'ticket_id', 'tenant_id', 'actor_id', 'actor_email', 'actor_type', 'audience', 'occurred_at', 'data'],
   idempotency_keys: ['tenant_id', 'user_id', 'key', 'request_hash', 'status_code', 'response_body', 'response_headers', 'created_at'],

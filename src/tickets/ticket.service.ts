@@ -36,7 +36,7 @@ import {
   type TicketDetailResponse,
   type TicketListResponse,
 } from './ticket.schemas.js';
-import type { TicketRow } from './ticket.table.js';
+import type { CommentChannel, TicketRow } from './ticket.table.js';
 
 /** Where a ticket lives in the customer API (the Location of a created ticket). */
 export function ticketLocation(ticketId: string): string {
@@ -152,7 +152,8 @@ export function closeMyTicket(db: Db, actor: Actor, ticketId: string, idempotenc
 
 /**
  * Adds a customer's comment to their own ticket. A closed ticket takes no more comments;
- * a comment on a resolved ticket reopens it (ticket.changes.ts).
+ * a comment on a resolved ticket reopens it (ticket.changes.ts). `channel` says how it came in
+ * (set by the mail receiver, never by a request body).
  */
 export async function addMyComment(
   db: Db,
@@ -160,6 +161,7 @@ export async function addMyComment(
   ticketId: string,
   input: { content: string; attachments?: string[] | undefined },
   idempotency?: Idempotency | null,
+  channel: CommentChannel = 'web',
 ): Promise<SupportTicketComment> {
   const uploads = await uploadsToAttach(db, actor, input.attachments);
   return changeTicket(db, ticketId, scopeOf(actor), {
@@ -170,6 +172,7 @@ export async function addMyComment(
         input.content,
         nowIso(),
         uploads.map((upload) => upload.id),
+        channel,
       ),
     respond: (_ticket, change) => presentComment(change?.comment as NonNullable<TicketChange['comment']>, attachedRows(change?.attachments, uploads)),
     idempotency: { key: idempotency, status: 201 },

@@ -4,6 +4,8 @@ export const TICKET_STATUSES = ['open', 'in_progress', 'resolved', 'closed'] as 
 export const TICKET_TYPES = ['support', 'bug', 'feature_request', 'billing', 'account', 'other'] as const;
 export const TICKET_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export const AUTHOR_TYPES = ['user', 'staff'] as const;
+/** How a comment came in: the dashboard or the API, or a reply by e-mail (migration 028). */
+export const COMMENT_CHANNELS = ['web', 'email'] as const;
 
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 
@@ -12,6 +14,7 @@ export const UNSOLVED_STATUSES: ReadonlySet<TicketStatus> = new Set(['open', 'in
 export type TicketType = (typeof TICKET_TYPES)[number];
 export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
 export type AuthorType = (typeof AUTHOR_TYPES)[number];
+export type CommentChannel = (typeof COMMENT_CHANNELS)[number];
 export const WAITING_ON = ['support', 'customer'] as const;
 export type WaitingOn = (typeof WAITING_ON)[number];
 export const MESSAGE_FROM = ['customer', 'staff'] as const;
@@ -68,6 +71,8 @@ export interface TicketCommentTable {
   created_at: string;
   /** How much of the text its ticket's search document holds; null for all of it (ticket.changes.ts). */
   indexed_chars: number | null;
+  /** How it came in (staff see it; the customer's view does not carry it); `web` unless written. */
+  channel: Generated<CommentChannel>;
 }
 
 export interface TicketHistoryTable {

@@ -1124,6 +1124,49 @@ export interface components {
             /** @description Whether the customer wrote since you last opened the ticket (PUT …/read) */
             unread: boolean;
         };
+        StaffTicketComment: {
+            /**
+             * Format: uri-reference
+             * @description A URL to the JSON Schema for this object.
+             * @example /api/v1/schemas/StaffTicketComment.json
+             */
+            readonly $schema: string;
+            /** @description Email of the comment author */
+            author_email: string;
+            /** @description User ID of the comment author */
+            author_id: string;
+            /** @description Files attached to the comment */
+            attachments: components["schemas"]["Attachment"][];
+            /**
+             * @description Whether a customer (user) or the support team (staff) wrote it
+             * @enum {string}
+             */
+            author_type: "user" | "staff";
+            /**
+             * Format: uuid
+             * @description Comment UUID
+             */
+            comment_id: string;
+            /** @description Comment text, exactly as written */
+            content: string;
+            /**
+             * Format: date-time
+             * @description When the comment was written
+             */
+            created_at: string;
+            /** @description Internal staff note; customers never see these */
+            is_internal: boolean;
+            /**
+             * Format: uuid
+             * @description Ticket UUID
+             */
+            ticket_id: string;
+            /**
+             * @description How the comment came in: `web` (the dashboard or the API) or `email` (a reply by e-mail, shown “via e-mail”)
+             * @enum {string}
+             */
+            channel: "web" | "email";
+        };
         StaffTicket: {
             /**
              * Format: uri-reference
@@ -1142,8 +1185,8 @@ export interface components {
              * @description Number of comments on the ticket
              */
             comment_count: number;
-            /** @description Comments, oldest first */
-            comments: components["schemas"]["SupportTicketComment"][];
+            /** @description Comments and internal notes, oldest first */
+            comments: components["schemas"]["StaffTicketComment"][];
             /**
              * Format: date-time
              * @description When the ticket was created
@@ -1234,8 +1277,6 @@ export interface components {
             /** @description Changes to the ticket, oldest first */
             history: components["schemas"]["TicketHistoryEntry"][];
             ticket: components["schemas"]["StaffTicket"];
-            /** @description The comments that came in by e-mail (shown “via e-mail”) */
-            emailed_comment_ids: string[];
         };
         AdminTicketListResponse: {
             /**
@@ -2753,7 +2794,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SupportTicketComment"];
+                    "application/json": components["schemas"]["StaffTicketComment"];
                 };
             };
             /** @description Bad Request */

@@ -39,8 +39,6 @@ export interface TicketChanges {
 export interface StaffDetail {
   ticket: StaffTicket;
   history: HistoryEntry[];
-  /** The comments that came in by e-mail. */
-  emailed_comment_ids?: string[] | undefined;
   etag: string | undefined;
 }
 

@@ -72,8 +72,8 @@ function WorkspacePage({ ticketId }: { ticketId: string }) {
     );
   }
   const { history } = work.detail.data;
-  const emailed = new Set<string>(work.detail.data.emailed_comment_ids ?? []);
   const current = work.detail.data.ticket;
+  const emailed = new Set<string>(current.comments.filter((comment) => comment.channel === 'email').map((comment) => comment.comment_id));
   return (
     <div className="workspace">
       <div className="workspace-head">

@@ -28,6 +28,7 @@ import { mailInboundMigration } from './migrations/025_mail_inbound.js';
 import { attachmentsMigration } from './migrations/021_attachments.js';
 import { attentionMigration } from './migrations/026_attention.js';
 import { eventConsumersMigration } from './migrations/027_event_consumers.js';
+import { webhookClaimIndexesMigration } from './migrations/029_webhook_claim_indexes.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -59,6 +60,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '021_attachments': attachmentsMigration(dialect),
     '026_attention': attentionMigration(dialect),
     '027_event_consumers': eventConsumersMigration,
+    '029_webhook_claim_indexes': webhookClaimIndexesMigration,
   };
 }
 

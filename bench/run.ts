@@ -109,6 +109,36 @@ function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+/** CPU time a process has used so far, in ms (Linux: /proc/PID/stat, ticks of 10 ms); 0 once it is gone. */
+function cpuMs(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU time the server and, on PostgreSQL, its database's server processes (on this machine) have
+ * used so far, in ms: what an operation costs the machine, which moves less than its rate when
+ * other work shares the machine.
+ */
+async function databaseCpuMs(serverPid: number, databaseUrl: string): Promise<number> {
+  let total = cpuMs(serverPid);
+  if (databaseUrl.startsWith('postgres')) {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+      for (const { pid } of rows) total += cpuMs(pid);
+    } finally {
+      await client.end();
+    }
+  }
+  return total;
+}
+
 /** Prepares the database: reused when it already holds the tickets, else created and seeded. */
 async function prepareDatabase(kind: 'sqlite' | 'postgres', dataDir: string): Promise<{ url: string; seed: string }> {
   const env = { ...process.env, HELPDESK_DATA_DIR: dataDir, NODE_ENV: 'development' };
@@ -294,7 +324,9 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
       });
       const common = { connections: CONNECTIONS, seconds: SECONDS };
       const warm = spec.once ? undefined : await runLoad({ ...spec, ...common, url: base, seconds: 1 });
+      const cpuBefore = await databaseCpuMs(server.pid as number, url);
       const real = await runLoad({ ...spec, ...common, url: base }, server.pid);
+      const cpuUs = ((await databaseCpuMs(server.pid as number, url)) - cpuBefore) * 1000 / Math.max(1, real.result.ok);
       await settle(); // or the ceiling would share the machine with a server still at work
       let bare = real;
       if (!args.writes) {
@@ -305,7 +337,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
       }
       const op = { name, server: real.result, ceiling: bare.result, ratio: real.result.rps / bare.result.rps, rssMb: real.rssMb, bytes: Buffer.byteLength(sample.text) };
       results.push(op);
-      log(`${kind}: ${name}: ${op.server.rps.toFixed(0)} req/s (ceiling ${op.ceiling.rps.toFixed(0)}, ×${op.ratio.toFixed(2)}), p50 ${op.server.p50} ms, p99 ${op.server.p99} ms, failed ${op.server.failed}`);
+      log(`${kind}: ${name}: ${op.server.rps.toFixed(0)} req/s (ceiling ${op.ceiling.rps.toFixed(0)}, ×${op.ratio.toFixed(2)}), p50 ${op.server.p50} ms, p99 ${op.server.p99} ms, failed ${op.server.failed}, CPU ${cpuUs.toFixed(0)} µs each (server${kind === 'postgres' ? ' and database' : ''})`);
       // Every 2xx the server sent for this operation: the capture, the warm-up and the run.
       return { acknowledged: 1 + (warm?.result.ok ?? 0) + real.result.ok };
     };

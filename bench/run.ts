@@ -2,6 +2,11 @@
  * npm run bench [-- --quick] [--db sqlite,postgres] [--tickets N] [--seconds S] [--connections C]
  * npm run bench -- --report     (only renders latest.md from the stored runs)
  * npm run bench -- --record     (writes into the tracked bench/results/ instead of bench/.results-local/)
+ * npm run bench -- --quick --writes [--name N] [--profile DIR] [--skip-build]
+ *   (--writes: only the write operations, with no ceiling, reads, population, memory or storm rows, for A/B
+ *    runs of the write path; --name: the PostgreSQL database and data directory are helpdesk_bench_<tickets>_N,
+ *    so that two checkouts can bench side by side; --profile: the server writes V8 CPU profiles under DIR;
+ *    --skip-build: run the build already there)
  *
  * Seeds (or reuses) a database of N tickets, starts the real server (`helpdesk serve`, built) as
  * its own process, and drives each operation with autocannon from a third process. In the same
@@ -33,6 +38,10 @@ const { values: args } = parseArgs({
     seconds: { type: 'string' },
     connections: { type: 'string', default: '50' },
     report: { type: 'boolean', default: false },
+    writes: { type: 'boolean', default: false },
+    'skip-build': { type: 'boolean', default: false },
+    name: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 const TICKETS = Number(args.tickets ?? (args.quick ? 100_000 : 1_000_000));
@@ -100,6 +109,36 @@ function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+/** CPU time a process has used so far, in ms (Linux: /proc/PID/stat, ticks of 10 ms); 0 once it is gone. */
+function cpuMs(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU time the server and, on PostgreSQL, its database's server processes (on this machine) have
+ * used so far, in ms: what an operation costs the machine, which moves less than its rate when
+ * other work shares the machine.
+ */
+async function databaseCpuMs(serverPid: number, databaseUrl: string): Promise<number> {
+  let total = cpuMs(serverPid);
+  if (databaseUrl.startsWith('postgres')) {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+      for (const { pid } of rows) total += cpuMs(pid);
+    } finally {
+      await client.end();
+    }
+  }
+  return total;
+}
+
 /** Prepares the database: reused when it already holds the tickets, else created and seeded. */
 async function prepareDatabase(kind: 'sqlite' | 'postgres', dataDir: string): Promise<{ url: string; seed: string }> {
   const env = { ...process.env, HELPDESK_DATA_DIR: dataDir, NODE_ENV: 'development' };
@@ -110,7 +149,7 @@ async function prepareDatabase(kind: 'sqlite' | 'postgres', dataDir: string): Pr
     fs.rmSync(dataDir, { recursive: true, force: true });
     fs.mkdirSync(dataDir, { recursive: true });
   } else {
-    const name = `helpdesk_bench_${TICKETS}`;
+    const name = `helpdesk_bench_${TICKETS}${args.name ? `_${args.name}` : ''}`;
     url = Object.assign(new URL(PG_URL), { pathname: `/${name}` }).toString();
     fs.mkdirSync(dataDir, { recursive: true });
     const admin = new pg.Client({ connectionString: PG_URL });
@@ -197,7 +236,7 @@ async function runLoad(spec: LoadSpec, pid?: number): Promise<{ result: LoadResu
 }
 
 async function benchDatabase(kind: 'sqlite' | 'postgres') {
-  const dataDir = path.join(ROOT, 'bench', '.data', `${kind}-${TICKETS}`);
+  const dataDir = path.join(ROOT, 'bench', '.data', `${kind}-${TICKETS}${args.name ? `-${args.name}` : ''}`);
   const { url, seed } = await prepareDatabase(kind, dataDir);
   const keys = await loadOrCreateDevKeys(dataDir);
   const bearer = async (who: Parameters<typeof signDevToken>[1]) => ({ authorization: `Bearer ${await signDevToken(keys, who)}` });
@@ -206,7 +245,8 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const server = startProcess(['bin/helpdesk.js', 'serve'], {
+  const profile = args.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args.profile, kind)] : [];
+  const server = startProcess([...profile, 'bin/helpdesk.js', 'serve'], {
     ...process.env,
     NODE_ENV: 'development',
     DATABASE_URL: url,
@@ -284,20 +324,28 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
       });
       const common = { connections: CONNECTIONS, seconds: SECONDS };
       const warm = spec.once ? undefined : await runLoad({ ...spec, ...common, url: base, seconds: 1 });
+      const cpuBefore = await databaseCpuMs(server.pid as number, url);
       const real = await runLoad({ ...spec, ...common, url: base }, server.pid);
+      const cpuUs = ((await databaseCpuMs(server.pid as number, url)) - cpuBefore) * 1000 / Math.max(1, real.result.ok);
       await settle(); // or the ceiling would share the machine with a server still at work
-      await quiet();
-      if (!spec.once) await runLoad({ ...spec, ...common, url: ceilingUrl, seconds: 1 });
-      const bare = await runLoad({ ...spec, ...common, url: ceilingUrl });
-      await settle();
+      let bare = real;
+      if (!args.writes) {
+        await quiet();
+        if (!spec.once) await runLoad({ ...spec, ...common, url: ceilingUrl, seconds: 1 });
+        bare = await runLoad({ ...spec, ...common, url: ceilingUrl });
+        await settle();
+      }
       const op = { name, server: real.result, ceiling: bare.result, ratio: real.result.rps / bare.result.rps, rssMb: real.rssMb, bytes: Buffer.byteLength(sample.text) };
       results.push(op);
-      log(`${kind}: ${name}: ${op.server.rps.toFixed(0)} req/s (ceiling ${op.ceiling.rps.toFixed(0)}, ×${op.ratio.toFixed(2)}), p50 ${op.server.p50} ms, p99 ${op.server.p99} ms, failed ${op.server.failed}`);
+      log(`${kind}: ${name}: ${op.server.rps.toFixed(0)} req/s (ceiling ${op.ceiling.rps.toFixed(0)}, ×${op.ratio.toFixed(2)}), p50 ${op.server.p50} ms, p99 ${op.server.p99} ms, failed ${op.server.failed}, CPU ${cpuUs.toFixed(0)} µs each (server${kind === 'postgres' ? ' and database' : ''})`);
       // Every 2xx the server sent for this operation: the capture, the warm-up and the run.
       return { acknowledged: 1 + (warm?.result.ok ?? 0) + real.result.ok };
     };
     const get = (paths: string[], who: Record<string, string>) => ({ method: 'GET', paths, once: false, headers: who });
 
+    const alone: Array<{ query: string; p50: number; max: number }> = [];
+    let everyone: Array<Record<string, string>> = [];
+    if (!args.writes) {
     // Twenty customers of the big tenant at once, each asking for their list four ways.
     const customers = await Promise.all(Array.from({ length: 20 }, (_, i) => bearer({ userId: `seed_user_0_${i}`, email: `user${i}@org0.example`, orgId: 'seed_org_00000' })));
     const lists = [API, `${API}?status=open`, `${API}?type=bug`, `${API}?limit=10&offset=10`];
@@ -306,6 +354,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
     // Customers as a SaaS has them (bench/population.ts): 90% never filed a ticket.
     const population = await makePopulation(keys, call, API, POPULATION, `${Date.now()}`);
     log(`${kind}: population of ${population.all.length} customers, ${population.tickets} tickets`);
+    everyone = population.all;
     const listOf = (who: Array<Record<string, string>>) => ({ ...get([API], who[0] as Record<string, string>), rotate: who });
     // The population's tickets were just written: the server's search index merge and checkpoint
     // run once writes stop, and would take CPU from the next rows.
@@ -327,7 +376,6 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
     // kind of query takes by itself, which the mixed figures above average over. A comment
     // before each makes the desk change, so none is answered from the queue cache (on SQLite
     // the loaded figures above are: nothing changes while they run).
-    const alone: Array<{ query: string; p50: number; max: number }> = [];
     await settle();
     for (const p of [...queue, ...search]) {
       const times: number[] = [];
@@ -339,6 +387,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
       }
       times.sort((a, b) => a - b);
       alone.push({ query: p.slice(ADMIN.length) || '(no filter)', p50: times[15] as number, max: times[29] as number });
+    }
     }
 
     // Writes. The tickets made by `create` are then commented on, triaged and closed.
@@ -363,6 +412,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
       closed: { acknowledged: closed.acknowledged, found: closedAfter - closedBefore },
     };
 
+    if (args.writes) return { kind, tickets: TICKETS, seed, readyMs, idleRssMb, results, alone, durability };
     // Memory with many distinct users: each verified once (the token cache is bounded) and
     // each with a cached empty list (the response cache is bounded in bytes).
     await settle();
@@ -376,7 +426,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
     // against a ceiling that just started, each with the population's tokens in turn.
     await stop(server);
     if (ceiling) await stop(ceiling);
-    const storm = await coldStart(population.all, { DATABASE_URL: url, HELPDESK_DATA_DIR: dataDir });
+    const storm = await coldStart(everyone, { DATABASE_URL: url, HELPDESK_DATA_DIR: dataDir });
     log(`${kind}: cold start, ${STORM} connections: ${storm.server.rps.toFixed(0)} req/s, p99 ${storm.server.p99} ms, max ${storm.server.max} ms, errors ${storm.server.errors}, timeouts ${storm.server.timeouts} (ceiling ${storm.ceiling.rps.toFixed(0)} req/s, max ${storm.ceiling.max} ms)`);
     return { kind, tickets: TICKETS, seed, readyMs, idleRssMb, results, alone, durability, memory, storm };
   } finally {
@@ -450,7 +500,7 @@ function markdown(run: StoredRun): string {
   return lines.join('\n');
 }
 
-if (!args.report) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+if (!args.report && !args['skip-build']) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
 const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
 // A local run must not dirty the checkout: only --record writes the tracked results.
 const resultsDir = path.join(ROOT, 'bench', args.record ? 'results' : '.results-local');

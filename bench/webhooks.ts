@@ -1,5 +1,5 @@
 /**
- * npm run bench:webhooks [-- --db sqlite,postgres] [--seconds S] [--connections C] [--tickets T]
+ * npm run bench:webhooks [-- --db sqlite,postgres] [--seconds S] [--connections C] [--tickets T] [--profile DIR]
  *
  * What webhooks cost the write path, and how soon a receiver hears of a change. For each
  * database, twice on a fresh desk: the real server (`helpdesk serve` from source) takes
@@ -8,6 +8,11 @@
  * receiver in this process, on loopback, answering 204 at once). Reports comments/s for both,
  * their ratio, and per delivered event the time from the event's `timestamp` (taken in the
  * writing transaction, just before it commits) to its arrival at the receiver: p50, p99, max.
+ * Also the server's CPU time (user and system, from /proc) per comment, from the start of the
+ * load until every comment's event reached the receiver, less what the idle server spends in
+ * as long (its pollers, measured for 2 s before): on a machine shared with other work it moves
+ * less than the rates do.
+ * With --profile, each server run writes V8 CPU profiles (`node --cpu-prof`, one per thread) under DIR.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,6 +33,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '10' },
     tickets: { type: 'string', default: '50' },
+    profile: { type: 'string' },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -55,6 +61,12 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs: number)
   return true;
 }
 
+/** CPU time a process has used so far, in ms (Linux: /proc/PID/stat, ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /** One load spec through bench/load.ts in its own process. */
@@ -70,6 +82,8 @@ interface Run {
   endpoint: boolean;
   result: LoadResult;
   delivered: number;
+  /** Server CPU per acknowledged comment, µs. */
+  cpuUs: number;
   latency?: { p50: number; p99: number; max: number };
 }
 
@@ -99,7 +113,8 @@ async function runOnce(db: string, withEndpoint: boolean): Promise<Run> {
     HELPDESK_WEBHOOK_ALLOW_HTTP: '1',
     HELPDESK_WEBHOOK_ALLOW_PRIVATE: '1',
   };
-  const server: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: ROOT, env, stdio: 'ignore' });
+  const profile = args.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args.profile, `${db}-${withEndpoint ? 'one' : 'none'}`)] : [];
+  const server: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: ROOT, env, stdio: 'ignore' });
   const base = `http://127.0.0.1:${port}`;
   const latencies: number[] = [];
   const receiver = http.createServer((request, response) => {
@@ -131,6 +146,12 @@ async function runOnce(db: string, withEndpoint: boolean): Promise<Run> {
     }
     // The tickets' own events are delivered before the measured writes begin.
     await until(() => !withEndpoint || latencies.length === 0, 1000);
+    const idleFrom = cpuMs(server.pid as number);
+    const idleStarted = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const idlePerMs = (cpuMs(server.pid as number) - idleFrom) / (performance.now() - idleStarted);
+    const cpuBefore = cpuMs(server.pid as number);
+    const loadStarted = performance.now();
     const result = await load({
       url: base,
       method: 'POST',
@@ -142,12 +163,14 @@ async function runOnce(db: string, withEndpoint: boolean): Promise<Run> {
       seconds: SECONDS,
     });
     if (withEndpoint) await until(() => latencies.length >= result.ok, 120_000);
+    const cpuUs = ((cpuMs(server.pid as number) - cpuBefore - idlePerMs * (performance.now() - loadStarted)) * 1000) / result.ok;
     const sorted = [...latencies].sort((a, b) => a - b);
     return {
       db,
       endpoint: withEndpoint,
       result,
       delivered: latencies.length,
+      cpuUs,
       ...(withEndpoint ? { latency: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN } } : {}),
     };
   } finally {
@@ -167,8 +190,8 @@ async function runOnce(db: string, withEndpoint: boolean): Promise<Run> {
 const lines = [
   `Webhooks bench, ${new Date().toISOString()}: ${CONNECTIONS} connections posting comments on ${TICKETS} tickets for ${SECONDS} s, ${os.cpus().length} CPUs, Node ${process.version}`,
   '',
-  '| database | comments/s, no endpoint | comments/s, one endpoint | ratio | delivered | latency p50 | p99 | max |',
-  '|---|---|---|---|---|---|---|---|',
+  '| database | comments/s, no endpoint | comments/s, one endpoint | ratio | server CPU µs/comment, none → one | delivered | latency p50 | p99 | max | load average |',
+  '|---|---|---|---|---|---|---|---|---|---|',
 ];
 for (const db of (args.db ?? '').split(',').filter(Boolean)) {
   log(`${db}: no endpoint`);
@@ -177,7 +200,7 @@ for (const db of (args.db ?? '').split(',').filter(Boolean)) {
   const one = await runOnce(db, true);
   const l = one.latency;
   lines.push(
-    `| ${db} | ${none.result.rps.toFixed(0)} | ${one.result.rps.toFixed(0)} | ${(one.result.rps / none.result.rps).toFixed(2)} | ${one.delivered} of ${one.result.ok} | ${l?.p50} ms | ${l?.p99} ms | ${l?.max} ms |`,
+    `| ${db} | ${none.result.rps.toFixed(0)} | ${one.result.rps.toFixed(0)} | ${(one.result.rps / none.result.rps).toFixed(2)} | ${none.cpuUs.toFixed(0)} → ${one.cpuUs.toFixed(0)} | ${one.delivered} of ${one.result.ok} | ${l?.p50} ms | ${l?.p99} ms | ${l?.max} ms | ${os.loadavg()[0]?.toFixed(1)} |`,
   );
 }
 process.stdout.write(`${lines.join("\n")}\n`);

@@ -29,6 +29,7 @@ import { attachmentsMigration } from './migrations/021_attachments.js';
 import { attentionMigration } from './migrations/026_attention.js';
 import { eventConsumersMigration } from './migrations/027_event_consumers.js';
 import { commentChannelMigration } from './migrations/028_comment_channel.js';
+import { webhookClaimIndexesMigration } from './migrations/029_webhook_claim_indexes.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -61,6 +62,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '026_attention': attentionMigration(dialect),
     '027_event_consumers': eventConsumersMigration,
     '028_comment_channel': commentChannelMigration,
+    '029_webhook_claim_indexes': webhookClaimIndexesMigration,
   };
 }
 

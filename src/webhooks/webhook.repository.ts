@@ -37,9 +37,10 @@ export async function updateEndpoint(db: Db, id: string, patch: Updateable<Webho
   await db.updateTable('webhook_endpoints').set(patch).where('id', '=', id).execute();
 }
 
-/** Clears an endpoint's failure count after a success (a no-op, and no write, while it is healthy). */
-export async function markEndpointHealthy(db: Db, id: string): Promise<void> {
-  await db.updateTable('webhook_endpoints').set({ failing_since: null }).where('id', '=', id).where('failing_since', 'is not', null).execute();
+/** Clears endpoints' failure counts after a success (a no-op, and no write, while they are healthy). */
+export async function markEndpointsHealthy(db: Db, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable('webhook_endpoints').set({ failing_since: null }).where('id', 'in', ids).where('failing_since', 'is not', null).execute();
 }
 
 /** Deletes an endpoint and (by cascade) its deliveries and their attempts; whether it was there. */
@@ -86,8 +87,29 @@ export async function attemptsOf(db: Db, deliveryIds: string[]): Promise<Webhook
   return db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', deliveryIds).orderBy('attempted_at').orderBy('id').execute();
 }
 
-export async function insertAttempt(db: Db, row: Insertable<WebhookAttemptTable>): Promise<void> {
-  await db.insertInto('webhook_attempts').values(row).execute();
+/** A delivery's state after an attempt; its lease ends. */
+export interface DeliveryAfterAttempt {
+  id: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: string;
+  last_attempt_at: string;
+}
+
+/**
+ * Records finished attempts: their rows in one statement, and their deliveries' new states
+ * (each lease ended) in another, however many there are (bounded statements).
+ */
+export async function recordAttempts(trx: Db, attempts: Insertable<WebhookAttemptTable>[], deliveries: DeliveryAfterAttempt[]): Promise<void> {
+  // SQLite allows 32,766 parameters: an attempt takes 7, a delivery 5.
+  for (let i = 0; i < attempts.length; i += 500) await trx.insertInto('webhook_attempts').values(attempts.slice(i, i + 500)).execute();
+  for (let i = 0; i < deliveries.length; i += 500) {
+    const values = deliveries.slice(i, i + 500).map((d) => sql`(${d.id}, ${d.status}, ${d.attempts}, ${d.next_attempt_at}, ${d.last_attempt_at})`);
+    await sql`with v (id, status, attempts, next_attempt_at, last_attempt_at) as (values ${sql.join(values)})
+      update webhook_deliveries set status = v.status, attempts = cast(v.attempts as integer), next_attempt_at = v.next_attempt_at,
+        locked_until = null, locked_by = null, last_attempt_at = v.last_attempt_at
+      from v where webhook_deliveries.id = v.id`.execute(trx);
+  }
 }
 
 /** A claimed delivery, with what sending it needs from its endpoint. */
@@ -103,6 +125,11 @@ export type ClaimedDelivery = WebhookDeliveryRow & Pick<WebhookEndpointRow, 'url
  */
 export async function claimDeliveries(trx: Db, now: string, leaseUntil: string, worker: string, limit: number, perEndpoint: number): Promise<ClaimedDelivery[]> {
   const postgres = dialectOf(trx) === 'postgres';
+  // No more can be claimed than the enabled endpoints' slots: so many candidates are enough
+  // (four times as many, for those an earlier delivery of their ticket holds back).
+  const { rows: enabled } = await sql<{ n: number | string }>`select count(*) as n from webhook_endpoints where disabled_at is null`.execute(trx);
+  const wanted = Math.min(limit, perEndpoint * Number(enabled[0]?.n ?? 0));
+  if (wanted <= 0) return [];
   const { rows: candidates } = await sql<{ id: string; endpoint_id: string }>`
     select d.id, d.endpoint_id from webhook_deliveries d
     where d.status = 'pending' and d.next_attempt_at <= ${now} and (d.locked_until is null or d.locked_until < ${now})
@@ -110,7 +137,7 @@ export async function claimDeliveries(trx: Db, now: string, leaseUntil: string, 
       and not exists (select 1 from webhook_deliveries p
         where p.endpoint_id = d.endpoint_id and p.ticket_id = d.ticket_id and p.seq < d.seq and p.status = 'pending'
           and (p.attempts = 0 or p.locked_until >= ${now}))
-    order by d.next_attempt_at, d.seq limit ${limit * 4}
+    order by d.next_attempt_at, d.seq limit ${wanted * 4}
     ${postgres ? sql`for update of d skip locked` : sql``}`.execute(trx);
   if (candidates.length === 0) return [];
   const endpointIds = [...new Set(candidates.map((c) => c.endpoint_id))].sort();

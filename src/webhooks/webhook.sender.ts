@@ -17,6 +17,27 @@ export interface SendResult {
 }
 
 const RESPONSE_KEEP = 1024;
+/** An idle kept-alive connection is closed after this long (a busy one is reused as long as it stays busy). */
+const IDLE_CONNECTION_MS = 30_000;
+
+/**
+ * Connections are kept alive and reused: a delivery to a healthy receiver costs one request,
+ * not a TCP (and TLS) handshake and a name lookup. The SSRF guard runs on every new connection,
+ * on the address connected to, as before; a reused one goes to the address checked when it was
+ * made. One pool per protocol and per allowPrivate, so that a connection made with the guard
+ * lifted never serves a request that must have it.
+ */
+const agents = new Map<string, http.Agent>();
+function agentFor(protocol: string, allowPrivate: boolean): http.Agent {
+  const key = `${protocol}${allowPrivate}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    const options = { keepAlive: true, timeout: IDLE_CONNECTION_MS, scheduling: 'lifo' as const };
+    agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+    agents.set(key, agent);
+  }
+  return agent;
+}
 
 /** Seconds from a Retry-After header: a number of seconds or an HTTP date. */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
@@ -28,22 +49,25 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
 
 /**
  * POSTs `body` to `url` once: no redirect followed, at most `timeoutMs` for the whole
- * exchange, only the first 1 kB of the answer kept (the rest is not read). Connects only to
- * addresses the SSRF guard allows, checked on the addresses actually connected to.
+ * exchange, only the first 1 kB of the answer kept (the rest is not read, and its connection
+ * is closed). Connects only to addresses the SSRF guard allows, checked on the addresses
+ * actually connected to. A kept-alive connection the receiver closed just as it was reused is
+ * retried once on a new one (the receiver may then hear the event twice, as at-least-once allows).
  */
 export function sendOnce(url: string, headers: Record<string, string>, body: string, options: { timeoutMs: number; allowPrivate: boolean }): Promise<SendResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (result: Omit<SendResult, 'durationMs'>) => {
+    let request: http.ClientRequest | undefined = undefined;
+    const finish = (result: Omit<SendResult, 'durationMs'>, keepConnection = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      request?.destroy();
+      // A connection is reused only after an answer read to its end.
+      if (!keepConnection) request?.destroy();
       resolve({ ...result, durationMs: elapsed() });
     };
-    let request: http.ClientRequest | undefined = undefined;
     const timer = setTimeout(() => finish({ error: `no answer within ${options.timeoutMs / 1000} s` }), options.timeoutMs);
     let target: URL;
     try {
@@ -53,37 +77,48 @@ export function sendOnce(url: string, headers: Record<string, string>, body: str
     }
     // A literal IP is connected to without a lookup, so it is checked here.
     const host = hostOf(target);
-    const literal = net.isIP(host) ? refusedAddress(host) : undefined;
-    if (literal && !options.allowPrivate) return finish({ error: `refused: ${literal}` });
+    const literal = !options.allowPrivate && net.isIP(host) ? refusedAddress(host) : undefined;
+    if (literal) return finish({ error: `refused: ${literal}` });
     const client = target.protocol === 'https:' ? https : http;
-    request = client.request(target, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'helpdesk-webhooks' },
-      lookup: guardedLookup(options.allowPrivate),
-      // One connection per attempt: no pooled socket outlives the check of its address.
-      agent: false,
-    });
-    request.on('error', (error: NodeJS.ErrnoException) =>
-      finish({ error: error.name === 'RefusedAddressError' ? `refused: ${error.message}` : `${error.code ?? error.name}: ${error.message}` }),
-    );
-    request.on('response', (response) => {
-      const chunks: Buffer[] = [];
-      let kept = 0;
-      const done = () =>
-        finish({
-          statusCode: response.statusCode ?? 0,
-          body: Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_KEEP),
-          ...retryAfter(response),
-        });
-      response.on('data', (chunk: Buffer) => {
-        if (kept < RESPONSE_KEEP) chunks.push(chunk.subarray(0, RESPONSE_KEEP - kept));
-        kept += chunk.length;
-        if (kept >= RESPONSE_KEEP) done();
+    const agent = agentFor(target.protocol, options.allowPrivate);
+    const lookup = guardedLookup(options.allowPrivate);
+    const send = (retried: boolean) => {
+      const sent = client.request(target, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'helpdesk-webhooks' },
+        lookup,
+        agent,
       });
-      response.on('end', done);
-      response.on('error', done);
-    });
-    request.end(body);
+      request = sent;
+      let answered = false;
+      sent.on('error', (error: NodeJS.ErrnoException) => {
+        if (!answered && !retried && !settled && sent.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) return send(true);
+        finish({ error: error.name === 'RefusedAddressError' ? `refused: ${error.message}` : `${error.code ?? error.name}: ${error.message}` });
+      });
+      sent.on('response', (response) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        const done = (whole: boolean) =>
+          finish(
+            {
+              statusCode: response.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_KEEP),
+              ...retryAfter(response),
+            },
+            whole,
+          );
+        response.on('data', (chunk: Buffer) => {
+          if (kept < RESPONSE_KEEP) chunks.push(chunk.subarray(0, RESPONSE_KEEP - kept));
+          kept += chunk.length;
+          if (kept > RESPONSE_KEEP) done(false);
+        });
+        response.on('end', () => done(true));
+        response.on('error', () => done(false));
+      });
+      sent.end(body);
+    };
+    send(false);
   });
 }
 

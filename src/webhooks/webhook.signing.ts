@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
+import { createHmac, randomBytes } from 'node:crypto';
 
 /** A new signing secret: `whsec_` and the base64 of 32 random bytes (the spec's format). */
 export function newSecret(): string {
@@ -16,6 +15,17 @@ export function signatureHeaders(id: string, body: string, secrets: string[], at
   return {
     'webhook-id': id,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-    'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(id, at, body)).join(' '),
+    'webhook-signature': secrets.map((secret) => sign(secret, id, at, body)).join(' '),
   };
+}
+
+/**
+ * One `v1` signature, as the specification defines it (its reference implementation, the
+ * `standardwebhooks` package, verifies these in the tests): the HMAC-SHA256 of
+ * `id.timestamp.body` keyed with the secret's base64-decoded bytes, in base64. Node's own HMAC:
+ * the reference implementation's is JavaScript, several times slower.
+ */
+function sign(secret: string, id: string, at: Date, body: string): string {
+  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${Math.floor(at.getTime() / 1000)}.${body}`).digest('base64')}`;
 }

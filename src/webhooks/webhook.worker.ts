@@ -4,13 +4,13 @@ import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import {
   claimDeliveries,
-  insertAttempt,
   lockEndpoint,
-  markEndpointHealthy,
+  markEndpointsHealthy,
   pruneDeliveries,
-  updateDelivery,
+  recordAttempts,
   updateEndpoint,
   type ClaimedDelivery,
+  type DeliveryAfterAttempt,
 } from './webhook.repository.js';
 import { sendOnce, type SendResult } from './webhook.sender.js';
 import { signatureHeaders } from './webhook.signing.js';
@@ -48,12 +48,13 @@ export interface DeliveryOptions {
 const clock = (options: DeliveryOptions) => options.now?.() ?? Date.now();
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Claims up to `limit` due deliveries for this worker (a lease in the database). */
-export function claimDue(db: Db, options: DeliveryOptions, limit: number): Promise<ClaimedDelivery[]> {
+/** Claims up to `limit` due deliveries for this worker (a lease in the database), in `trx` if given. */
+export function claimDue(db: Db, options: DeliveryOptions, limit: number, trx?: Db): Promise<ClaimedDelivery[]> {
   const now = clock(options);
   // Past the send's own timeout, so a live worker's claim never runs out under it.
   const leaseMs = options.leaseMs ?? 2 * (options.timeoutMs ?? 15_000) + 5_000;
-  return db.transaction().execute((trx) => claimDeliveries(trx, iso(now), iso(now + leaseMs), options.worker ?? 'worker', limit, options.concurrency));
+  const claim = (t: Db) => claimDeliveries(t, iso(now), iso(now + leaseMs), options.worker ?? 'worker', limit, options.concurrency);
+  return trx ? claim(trx) : db.transaction().execute(claim);
 }
 
 /** Claims what is due and sends it, waiting for every attempt; how many were sent. For tests and tools. */
@@ -78,8 +79,16 @@ export function judge(result: SendResult, attempts: number, now: number, random 
   return { status: 'pending', retryAt: now + Math.round(delay * (1 + JITTER * random())) };
 }
 
-/** One attempt: signs, sends, records the attempt, and schedules what follows. */
-export async function attemptDelivery(db: Db, delivery: ClaimedDelivery, options: DeliveryOptions): Promise<void> {
+/** An attempt sent and judged, not yet recorded. */
+export interface FinishedAttempt {
+  delivery: ClaimedDelivery;
+  attemptedAt: number;
+  result: SendResult;
+  outcome: Outcome;
+}
+
+/** Signs and sends one attempt, and judges the answer; records nothing. */
+export async function sendAttempt(delivery: ClaimedDelivery, options: DeliveryOptions): Promise<FinishedAttempt> {
   const signedAt = new Date();
   const secrets = [delivery.secret];
   if (delivery.previous_secret && delivery.previous_secret_expires_at && delivery.previous_secret_expires_at > signedAt.toISOString()) {
@@ -88,11 +97,26 @@ export async function attemptDelivery(db: Db, delivery: ClaimedDelivery, options
   const headers = signatureHeaders(delivery.event_id, delivery.payload, secrets, signedAt);
   const attemptedAt = clock(options);
   const result = await sendOnce(delivery.url, headers, delivery.payload, { timeoutMs: options.timeoutMs ?? 15_000, allowPrivate: options.allowPrivate });
-  const attempts = delivery.attempts + 1;
-  const outcome = judge(result, attempts, clock(options));
-  let disabled: 'gone' | 'failing' | undefined;
-  await db.transaction().execute(async (trx) => {
-    await insertAttempt(trx, {
+  return { delivery, attemptedAt, result, outcome: judge(result, delivery.attempts + 1, clock(options)) };
+}
+
+/**
+ * Records finished attempts in `trx`, in the order they finished: each attempt's row, its
+ * delivery's next state (its lease ended), and what it says of its endpoint: a success clears
+ * the endpoint's failure count; a failure starts it (or keeps its start), and a 410 or five days
+ * of failures disables the endpoint. Returns the endpoints disabled.
+ */
+export async function recordFinished(trx: Db, finished: FinishedAttempt[]): Promise<Array<{ endpointId: string; reason: 'gone' | 'failing' }>> {
+  const deliveries: DeliveryAfterAttempt[] = finished.map(({ delivery, attemptedAt, outcome }) => ({
+    id: delivery.id,
+    status: outcome.status,
+    attempts: delivery.attempts + 1,
+    next_attempt_at: outcome.status === 'pending' ? iso(outcome.retryAt) : iso(attemptedAt),
+    last_attempt_at: iso(attemptedAt),
+  }));
+  await recordAttempts(
+    trx,
+    finished.map(({ delivery, attemptedAt, result }) => ({
       id: newId(),
       delivery_id: delivery.id,
       attempted_at: iso(attemptedAt),
@@ -100,34 +124,47 @@ export async function attemptDelivery(db: Db, delivery: ClaimedDelivery, options
       duration_ms: result.durationMs,
       response_body: result.body ?? null,
       error: result.error ?? null,
-    });
-    await updateDelivery(trx, delivery.id, {
-      status: outcome.status,
-      attempts,
-      next_attempt_at: outcome.status === 'pending' ? iso(outcome.retryAt) : iso(attemptedAt),
-      locked_until: null,
-      locked_by: null,
-      last_attempt_at: iso(attemptedAt),
-    });
+    })),
+    deliveries,
+  );
+  // Endpoints whose latest attempt here succeeded: their failure count is cleared at the end.
+  const healthy = new Set<string>();
+  const disabled: Array<{ endpointId: string; reason: 'gone' | 'failing' }> = [];
+  // By endpoint (in the order they finished within each), so that instances lock endpoints in one order.
+  const byEndpoint = [...finished].sort((a, b) => (a.delivery.endpoint_id < b.delivery.endpoint_id ? -1 : a.delivery.endpoint_id > b.delivery.endpoint_id ? 1 : 0));
+  for (const { delivery, attemptedAt, outcome } of byEndpoint) {
     if (outcome.status === 'succeeded') {
-      await markEndpointHealthy(trx, delivery.endpoint_id);
-      return;
+      healthy.add(delivery.endpoint_id);
+      continue;
     }
     const endpoint = await lockEndpoint(trx, delivery.endpoint_id);
     // Deleted meanwhile: its deliveries went with it.
-    if (!endpoint) return;
-    const failingSince = endpoint.failing_since ?? iso(attemptedAt);
-    if (endpoint.disabled_at === null && outcome.status === 'failed' && outcome.disable === 'gone') disabled = 'gone';
-    else if (endpoint.disabled_at === null && Date.parse(failingSince) <= attemptedAt - FAILING_DISABLE_MS) disabled = 'failing';
+    if (!endpoint) continue;
+    // A success recorded here, before this failure, cleared the count: it starts again now.
+    const failingSince = (healthy.delete(endpoint.id) ? null : endpoint.failing_since) ?? iso(attemptedAt);
+    let reason: 'gone' | 'failing' | undefined;
+    if (endpoint.disabled_at === null && outcome.status === 'failed' && outcome.disable === 'gone') reason = 'gone';
+    else if (endpoint.disabled_at === null && Date.parse(failingSince) <= attemptedAt - FAILING_DISABLE_MS) reason = 'failing';
     await updateEndpoint(trx, endpoint.id, {
       failing_since: failingSince,
-      ...(disabled ? { disabled_at: iso(attemptedAt), disabled_reason: disabled, updated_at: iso(attemptedAt) } : {}),
+      ...(reason ? { disabled_at: iso(attemptedAt), disabled_reason: reason, updated_at: iso(attemptedAt) } : {}),
     });
-  });
-  if (disabled) options.onDisabled?.(delivery.endpoint_id, disabled);
+    if (reason) disabled.push({ endpointId: endpoint.id, reason });
+  }
+  await markEndpointsHealthy(trx, [...healthy].sort());
+  return disabled;
+}
+
+/** One attempt: signs, sends, records the attempt in a transaction of its own, and schedules what follows. */
+export async function attemptDelivery(db: Db, delivery: ClaimedDelivery, options: DeliveryOptions): Promise<void> {
+  const finished = await sendAttempt(delivery, options);
+  const disabled = await db.transaction().execute((trx) => recordFinished(trx, [finished]));
+  for (const { endpointId, reason } of disabled) options.onDisabled?.(endpointId, reason);
 }
 
 const PRUNE_BATCH = 1_000;
+/** How long a finished attempt waits for others still being sent, to be recorded with them. */
+const GATHER_MS = 5;
 
 /**
  * Deletes succeeded and failed deliveries (and their attempts) last tried more than
@@ -154,7 +191,10 @@ export function startWebhookWorker(
   db: Db,
   config: WebhookConfig,
   options: {
+    /** Makes deliveries from new events; how many events it took. */
     fanOut?: () => Promise<number>;
+    /** The most events `fanOut` takes at once: when it took that many, it is called again at once. */
+    fanOutBatch?: number;
     idleMs?: number;
     maxInFlight?: number;
     /** Days a finished delivery stays in the log (pruned every 10 minutes); undefined: kept. */
@@ -171,47 +211,91 @@ export function startWebhookWorker(
     onDisabled: options.onDisabled,
   };
   const maxInFlight = options.maxInFlight ?? 32;
+  // Attempts being sent, and those sent but not yet recorded (their leases still held).
   let inFlight = 0;
+  const finished: FinishedAttempt[] = [];
   let stopped = false;
   let running = false;
+  let again = false;
+  let gathering = false;
   let timer: NodeJS.Timeout | undefined;
   const schedule = (ms: number) => {
     clearTimeout(timer);
     if (!stopped) timer = setTimeout(() => void round(), ms).unref();
   };
   const idleMs = options.idleMs ?? 200;
+  const fanOutBatch = options.fanOutBatch ?? 200;
   let fannedOutAt = 0;
   let isFanOutBehind = false;
+  /**
+   * A round: makes deliveries from new events if it is time, then, in one transaction, records
+   * every attempt finished since the last round and claims as many due deliveries as there is
+   * room for, and starts sending them. One round at a time; attempts finishing meanwhile are
+   * recorded by the next, which starts as soon as this one ends.
+   */
   const round = async () => {
-    if (running) return;
+    gathering = false;
+    if (running) {
+      again = true;
+      return;
+    }
     running = true;
     let busy = false;
-    try {
-      // New events are looked for on the timer (or at once while a backlog remains), not on every
-      // finished attempt: each look is a transaction that would compete with the API's writes.
-      if (options.fanOut && (isFanOutBehind || Date.now() - fannedOutAt >= idleMs)) {
-        fannedOutAt = Date.now();
-        isFanOutBehind = (await options.fanOut()) > 0;
-        busy = isFanOutBehind;
-      }
-      const room = maxInFlight - inFlight;
-      if (room > 0 && !stopped) {
-        const claimed = await claimDue(db, delivery, room);
-        busy ||= claimed.length === room;
+    do {
+      again = false;
+      busy = false;
+      try {
+        // New events are looked for on the timer (or at once while a full batch came back), not
+        // on every round: each look is a transaction that would compete with the API's writes.
+        if (options.fanOut && (isFanOutBehind || Date.now() - fannedOutAt >= idleMs)) {
+          fannedOutAt = Date.now();
+          isFanOutBehind = (await options.fanOut()) >= fanOutBatch;
+          busy = isFanOutBehind;
+        }
+        const done = finished.splice(0);
+        const room = stopped ? 0 : maxInFlight - inFlight;
+        if (done.length === 0 && room === 0) continue;
+        let disabled: Array<{ endpointId: string; reason: 'gone' | 'failing' }> = [];
+        let claimed: ClaimedDelivery[];
+        try {
+          claimed = await db.transaction().execute(async (trx) => {
+            if (done.length > 0) disabled = await recordFinished(trx, done);
+            return room > 0 ? claimDue(db, delivery, room, trx) : [];
+          });
+        } catch (error) {
+          // Recorded at the next round (their leases still hold them meanwhile).
+          finished.unshift(...done);
+          throw error;
+        }
+        inFlight -= done.length;
+        for (const { endpointId, reason } of disabled) delivery.onDisabled?.(endpointId, reason);
+        busy ||= claimed.length === room && room > 0;
         for (const d of claimed) {
           inFlight++;
-          attemptDelivery(db, d, delivery)
-            .catch((error: unknown) => options.onError?.(error))
-            .finally(() => {
+          sendAttempt(d, delivery).then(
+            (attempt) => {
+              finished.push(attempt);
+              // A finished attempt may free the next event of its ticket or a slot of its endpoint:
+              // the next round starts at once when nothing else is being sent, else after a moment,
+              // so that the attempts finishing together are recorded together.
+              if (running) again = true;
+              else if (finished.length === inFlight) schedule(0);
+              else if (!gathering) {
+                gathering = true;
+                schedule(GATHER_MS);
+              }
+            },
+            (error: unknown) => {
+              // Not recorded: its lease runs out and it is tried again.
               inFlight--;
-              // A finished attempt may free the next event of its ticket or a slot of its endpoint.
-              if (!running) schedule(0);
-            });
+              options.onError?.(error);
+            },
+          );
         }
+      } catch (error) {
+        options.onError?.(error);
       }
-    } catch (error) {
-      options.onError?.(error);
-    }
+    } while (again && !stopped);
     running = false;
     schedule(busy ? 0 : idleMs);
   };

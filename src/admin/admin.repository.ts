@@ -88,7 +88,14 @@ function matchesWords(dialect: Dialect, filter: QueueFilter, words: string[], pl
       ? sql<SqlBool>`tickets.id in (select d.ticket_id from hits h join ticket_search_docs d on d.doc_id = h.doc_id)`
       : sql<SqlBool>`tickets.id in (select d.ticket_id from ticket_search s join ticket_search_docs d on d.doc_id = s.rowid where ${match})`;
   }
-  return sql<SqlBool>`tickets.id in (select ticket_id from ticket_search_docs where search @@ ${tsQuery(words, filter)})`;
+  // Dense on PostgreSQL: each ticket walked (in the sort's index order, through the other
+  // filters) has its document looked up by key and tested; a subquery per row, so that the
+  // planner cannot turn it back into a join over every hit. The query is evaluated once.
+  if (plan.dense) return sql<SqlBool>`(select d.search from ticket_search_docs d where d.ticket_id = tickets.id) @@ (select ${tsQuery(words, filter)})`;
+  // Sparse: the hits, found once through the GIN index, then their tickets by key. As an
+  // array, so that the planner cannot walk the sort's index probing every ticket's document,
+  // as it chose to from its estimate of a prefix's hits (1.7 s for a word in 454 tickets).
+  return sql<SqlBool>`tickets.id = any(array(select ticket_id from ticket_search_docs where search @@ ${tsQuery(words, filter)}))`;
 }
 
 /** How a SQLite search reads its page (see listQueue and searchPageAndTotal). */
@@ -195,7 +202,7 @@ export async function listQueue(
   page: { limit: number; offset: number },
   matching?: number,
 ): Promise<QueueRow[]> {
-  const dense = dialect === 'sqlite' && filter.words !== undefined && matching !== undefined && (await denseSearch(db, filter, sort, page, matching));
+  const dense = filter.words !== undefined && matching !== undefined && (await denseSearch(db, filter, sort, page, matching));
   return inPages(queue(db, dialect, filter, sort.field, { dense, fromHits: false }).select(QUEUE_COLUMNS), sort, page, filter, dialect).execute();
 }
 
@@ -325,6 +332,9 @@ export async function countQueueUpTo(db: Db, dialect: Dialect, filter: QueueFilt
     totals?.remember(query, total);
     return { n: total, counted: true };
   }
+  // Enough memory for the bitmap of a common word's hits to stay exact: at Debian's 4 MB it goes
+  // lossy, and every document on a lossy page is read and tested again (the transaction's only).
+  if (db.isTransaction) await sql`set local work_mem = '32MB'`.execute(db);
   const { rows } = await sql<{ n: string }>`select count(*) as n from (select 1 from ticket_search_docs where search @@ ${tsQuery(words, filter)}${limit}) as matching`.execute(db);
   return { n: Number(rows[0]?.n ?? 0), counted: true };
 }

@@ -201,8 +201,12 @@ export async function listQueue(
   sort: QueueSort,
   page: { limit: number; offset: number },
   matching?: number,
+  /** `matching` is a count stopped at a bound: there may be many more. */
+  atLeast = false,
 ): Promise<QueueRow[]> {
-  const dense = filter.words !== undefined && matching !== undefined && (await denseSearch(db, filter, sort, page, matching));
+  // Past the bound the hits are too many to fetch (a common word: 213,000 at 1,000,000
+  // tickets), whatever the bound: walk the sort, unless every hit must be ranked.
+  const dense = filter.words !== undefined && matching !== undefined && ((atLeast && sort.field !== 'relevance') || (await denseSearch(db, filter, sort, page, matching)));
   return inPages(queue(db, dialect, filter, sort.field, { dense, fromHits: false }).select(QUEUE_COLUMNS), sort, page, filter, dialect).execute();
 }
 

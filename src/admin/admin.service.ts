@@ -83,7 +83,8 @@ export async function listQueueForStaff(
   async function countThenList(trx: Db) {
     // The total first: how many tickets match tells the search which way to read the page.
     const matching = await countQueueUpTo(trx, dialect, filter, totals, bound);
-    return { rows: await listQueue(trx, dialect, filter, sort, page, matching.n), total: matching.n, counted: matching.counted };
+    const atLeast = matching.counted && bound !== undefined && matching.n > bound;
+    return { rows: await listQueue(trx, dialect, filter, sort, page, matching.n, atLeast), total: matching.n, counted: matching.counted };
   }
 }
 

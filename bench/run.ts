@@ -7,6 +7,7 @@
  *    runs of the write path; --name: the PostgreSQL database and data directory are helpdesk_bench_<tickets>_N,
  *    so that two checkouts can bench side by side; --profile: the server writes V8 CPU profiles under DIR;
  *    --skip-build: run the build already there)
+ * npm run bench -- --busy       (only the busy desk: staff searches and queues while comments are written)
  *
  * Seeds (or reuses) a database of N tickets, starts the real server (`helpdesk serve`, built) as
  * its own process, and drives each operation with autocannon from a third process. In the same
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     'skip-build': { type: 'boolean', default: false },
     name: { type: 'string' },
     profile: { type: 'string' },
+    busy: { type: 'boolean', default: false },
   },
 });
 const TICKETS = Number(args.tickets ?? (args.quick ? 100_000 : 1_000_000));
@@ -52,6 +54,23 @@ const POPULATION = args.quick ? 2_000 : 10_000;
 const STRANGERS = args.quick ? 20_000 : 100_000;
 /** Connections of the reconnect storm. */
 const STORM = 1_000;
+/** The busy desk: one comment written every this many ms while each staff query is measured. */
+const WRITE_EVERY_MS = 25;
+const ADMIN_PATH = '/api/v1/admin/support/tickets';
+/**
+ * The busy desk's staff queries (issues 28 and 30): a common word (in 23% of the seeded tickets)
+ * alone and within the open queue, a rare word (a made-up name of the vocabulary's tail, in 454 seeded tickets), a
+ * prefix that begins two common words (`invoice`, `invite`), two words together (4%), and the
+ * Unassigned view the dashboard opens on, sorted by how long the customer has waited.
+ */
+const BUSY_QUERIES: Array<[string, string]> = [
+  ['search `invoice`', `${ADMIN_PATH}?q=invoice&limit=20`],
+  ['search `invoice`, status=open', `${ADMIN_PATH}?q=invoice&status=open&limit=20`],
+  ['search a rare word (`gulfinfin`)', `${ADMIN_PATH}?q=gulfinfin&limit=20`],
+  ['search a prefix (`inv`)', `${ADMIN_PATH}?q=inv&limit=20`],
+  ['search two words (`invoice refund`)', `${ADMIN_PATH}?q=invoice%20refund&limit=20`],
+  ['queue: unassigned, unsolved, by waiting_since', `${ADMIN_PATH}?assigned_to=none&status=open&status=in_progress&sort=waiting_since&limit=50`],
+];
 const PG_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const API = '/api/v1/support/tickets';
 const ADMIN = '/api/v1/admin/support/tickets';
@@ -69,6 +88,22 @@ interface OpResult {
   ratio: number;
   rssMb: number;
   bytes: number;
+}
+
+/** A staff query measured on a busy desk: comments arriving all the while from another connection. */
+interface BusyRow {
+  name: string;
+  path: string;
+  server: LoadResult;
+  ceiling: LoadResult;
+  ratio: number;
+  /** The comments written meanwhile: how many were acknowledged, failed, and their p99 (ms). */
+  writes: { ok: number; failed: number; p99: number };
+  /** The machine's 1-minute load average as the row started and ended. */
+  load: [number, number];
+  /** What the sampled answer said: its total, and whether that is a lower bound. */
+  total: number;
+  lowerBound: boolean;
 }
 
 function log(message: string) {
@@ -343,8 +378,95 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
     };
     const get = (paths: string[], who: Record<string, string>) => ({ method: 'GET', paths, once: false, headers: who });
 
+    // The busy desk: each staff query under load while a comment arrives every WRITE_EVERY_MS
+    // from another connection (customers of the big tenant on their own tickets), so that
+    // nearly every query misses the staff cache and goes to the database. The ceiling is
+    // measured afterwards, with the writes stopped.
+    const writers = await Promise.all(Array.from({ length: 20 }, (_, i) => bearer({ userId: `seed_user_0_${i}`, email: `user${i}@org0.example`, orgId: 'seed_org_00000' })));
+    const targets: Array<{ id: string; who: Record<string, string> }> = [];
+    for (const who of writers) {
+      const page = (await call('GET', `${API}?limit=100`, who)).json.tickets as Array<{ ticket_id: string }>;
+      targets.push(...page.map((t) => ({ id: t.ticket_id, who })));
+    }
+    const startWriter = () => {
+      let n = 0;
+      let inFlight = 0;
+      const times: number[] = [];
+      let failed = 0;
+      const timer = setInterval(() => {
+        // A write slower than the interval overlaps the next; more than 20 at once is a stall.
+        if (inFlight >= 20) return void failed++;
+        const target = targets[n++ % targets.length] as (typeof targets)[number];
+        const begun = performance.now();
+        inFlight++;
+        fetch(`${base}${API}/${target.id}/comments`, {
+          method: 'POST',
+          headers: { ...target.who, 'content-type': 'application/json' },
+          body: JSON.stringify({ content: `Any news on the invoice? Asking again (${n}).` }),
+        })
+          .then(async (res) => {
+            await res.arrayBuffer();
+            if (res.status === 201) times.push(performance.now() - begun);
+            else failed++;
+          }, () => failed++)
+          .finally(() => inFlight--);
+      }, WRITE_EVERY_MS);
+      return async () => {
+        clearInterval(timer);
+        while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+        times.sort((a, b) => a - b);
+        return { ok: times.length, failed, p99: times[Math.floor(times.length * 0.99)] ?? 0 };
+      };
+    };
+    const busyDesk = async (): Promise<BusyRow[]> => {
+      const rows: BusyRow[] = [];
+      for (const [name, p] of BUSY_QUERIES) {
+        await settle();
+        const sample = await call('GET', p, headers.agent);
+        await fetch(`${ceilingUrl}/__ceiling`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            status: sample.res.status,
+            headers: Object.fromEntries([...sample.res.headers].filter(([h]) => !['date', 'content-length', 'connection', 'keep-alive', 'transfer-encoding'].includes(h))),
+            body: sample.text,
+          }),
+        });
+        const spec = { ...get([p], headers.agent), connections: CONNECTIONS, seconds: SECONDS };
+        const loadBefore = os.loadavg()[0] as number;
+        const stopWriter = startWriter();
+        await runLoad({ ...spec, url: base, seconds: 1 });
+        const real = await runLoad({ ...spec, url: base }, server.pid);
+        const writes = await stopWriter();
+        const loadAfter = os.loadavg()[0] as number;
+        await settle();
+        await quiet();
+        await runLoad({ ...spec, url: ceilingUrl, seconds: 1 });
+        const bare = await runLoad({ ...spec, url: ceilingUrl });
+        const row: BusyRow = {
+          name,
+          path: p,
+          server: real.result,
+          ceiling: bare.result,
+          ratio: real.result.rps / bare.result.rps,
+          writes,
+          load: [loadBefore, loadAfter],
+          total: sample.json.total as number,
+          lowerBound: sample.json.total_is_lower_bound === true,
+        };
+        rows.push(row);
+        log(
+          `${kind}: busy ${name}: ${row.server.rps.toFixed(0)} req/s (ceiling ${row.ceiling.rps.toFixed(0)}, ×${row.ratio.toFixed(2)}), p50 ${row.server.p50} ms, p99 ${row.server.p99} ms, failed ${row.server.failed}; ` +
+            `${writes.ok} comments (p99 ${writes.p99.toFixed(0)} ms, failed ${writes.failed}); load ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)}`,
+        );
+      }
+      return rows;
+    };
+    if (args.busy) return { kind, tickets: TICKETS, seed, readyMs, idleRssMb, results, alone: [], durability: undefined, memory: undefined, storm: undefined, busy: await busyDesk() };
+
     const alone: Array<{ query: string; p50: number; max: number }> = [];
     let everyone: Array<Record<string, string>> = [];
+    let busy: BusyRow[] = [];
     if (!args.writes) {
     // Twenty customers of the big tenant at once, each asking for their list four ways.
     const customers = await Promise.all(Array.from({ length: 20 }, (_, i) => bearer({ userId: `seed_user_0_${i}`, email: `user${i}@org0.example`, orgId: 'seed_org_00000' })));
@@ -371,6 +493,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
     await measure('staff queue (filters, total)', get(queue, headers.agent), { method: 'GET', path: queue[0] as string, who: headers.agent });
     const search = [`${ADMIN}?q=invoice%20refund`, `${ADMIN}?q=webhook&status=open`, `${ADMIN}?q=sso%20login%20timeout`, `${ADMIN}?q=kalomi`];
     await measure('staff search (q)', get(search, headers.agent), { method: 'GET', path: search[0] as string, who: headers.agent });
+    busy = await busyDesk();
 
     // The same staff queries one at a time, as a lone agent would send them: how long each
     // kind of query takes by itself, which the mixed figures above average over. A comment
@@ -428,7 +551,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
     if (ceiling) await stop(ceiling);
     const storm = await coldStart(everyone, { DATABASE_URL: url, HELPDESK_DATA_DIR: dataDir });
     log(`${kind}: cold start, ${STORM} connections: ${storm.server.rps.toFixed(0)} req/s, p99 ${storm.server.p99} ms, max ${storm.server.max} ms, errors ${storm.server.errors}, timeouts ${storm.server.timeouts} (ceiling ${storm.ceiling.rps.toFixed(0)} req/s, max ${storm.ceiling.max} ms)`);
-    return { kind, tickets: TICKETS, seed, readyMs, idleRssMb, results, alone, durability, memory, storm };
+    return { kind, tickets: TICKETS, seed, readyMs, idleRssMb, results, alone, durability, memory, storm, busy };
   } finally {
     await stop(server);
     if (ceiling) await stop(ceiling);
@@ -484,8 +607,12 @@ function markdown(run: StoredRun): string {
     '',
     'Staff queries one at a time, each after a write (not from the cache; 30 each, ms): ' + run.alone.map((a) => `\`${a.query}\` p50 ${n(a.p50, 1)}, max ${n(a.max, 1)}`).join('; ') + '.',
     '',
-    `Durability: ${n(run.durability.created.acknowledged)} creates acknowledged, ${n(run.durability.created.found)} found afterwards; ` +
-      `${n(run.durability.closed.acknowledged)} closes acknowledged, ${n(run.durability.closed.found)} found closed.`,
+    ...(run.durability
+      ? [
+          `Durability: ${n(run.durability.created.acknowledged)} creates acknowledged, ${n(run.durability.created.found)} found afterwards; ` +
+            `${n(run.durability.closed.acknowledged)} closes acknowledged, ${n(run.durability.closed.found)} found closed.`,
+        ]
+      : []),
     ...(run.memory
       ? ['', `Memory: ${n(run.memory.users)} distinct users, one list each: RSS ${n(run.memory.beforeMb)} MB before, ${n(run.memory.peakMb)} MB at most, ${n(run.memory.afterMb)} MB after; ${run.memory.failed} failed.`]
       : []),
@@ -500,12 +627,41 @@ function markdown(run: StoredRun): string {
   return lines.join('\n');
 }
 
+/** The busy desk's rows of each database side by side, with each one's ceiling in the same run. */
+function busyMarkdown(runs: StoredRun[]): string {
+  const n = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const withBusy = runs.filter((run) => run.busy !== undefined && run.busy.length > 0);
+  if (withBusy.length === 0) return '';
+  const names = [...new Set(withBusy.flatMap((run) => (run.busy ?? []).map((row) => row.name)))];
+  const title = (run: StoredRun) => `${run.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} ${run.when}`;
+  const cells = (row: BusyRow | undefined) =>
+    row === undefined ? ' | | | ' : `${n(row.server.rps)} | ${n(row.server.p99)} | ${n(row.ratio, 2)} | ${n(row.ceiling.rps)} (${n(row.ceiling.p99)})`;
+  return [
+    `### Busy desk, ${n(withBusy[0]?.tickets ?? 0)} tickets: a comment every ${WRITE_EVERY_MS} ms while each staff query runs`,
+    '',
+    `${withBusy.map((run) => `${title(run)}: ${run.connections} connections, ${run.seconds} s per query`).join('; ')}.`,
+    '',
+    `| query | ${withBusy.map((run) => `${title(run)} req/s | p99 ms | × ceiling | ceiling req/s (p99 ms)`).join(' | ')} |`,
+    `|---|${withBusy.map(() => '--:|--:|--:|--:|').join('')}`,
+    ...names.map((name) => `| ${name} | ${withBusy.map((run) => cells((run.busy ?? []).find((row) => row.name === name))).join(' | ')} |`),
+    '',
+    ...withBusy.map(
+      (run) =>
+        `${title(run)}: ` +
+        (run.busy ?? [])
+          .map((row) => `${row.name}: total ${n(row.total)}${row.lowerBound ? '+' : ''}, ${n(row.writes.ok)} comments (p99 ${n(row.writes.p99)} ms, ${row.writes.failed} failed), load ${n(row.load[0], 1)}→${n(row.load[1], 1)}`)
+          .join('; ') +
+        '.',
+    ),
+  ].join('\n');
+}
+
 if (!args.report && !args['skip-build']) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
 const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
 // A local run must not dirty the checkout: only --record writes the tracked results.
 const resultsDir = path.join(ROOT, 'bench', args.record ? 'results' : '.results-local');
 fs.mkdirSync(resultsDir, { recursive: true });
-const suffix = args.quick ? '-quick' : '';
+const suffix = `${args.quick ? '-quick' : ''}${args.busy ? '-busy' : ''}`;
 for (const kind of (args.report ? [] : (args.db ?? '').split(',').map((d) => d.trim())) as Array<'sqlite' | 'postgres'>) {
   const run: StoredRun = { when, machine: machine(), connections: CONNECTIONS, seconds: SECONDS, ...(await benchDatabase(kind)) };
   fs.writeFileSync(path.join(resultsDir, `${kind}-${TICKETS}${suffix}.json`), `${JSON.stringify(run, null, 2)}\n`);
@@ -516,6 +672,6 @@ const stored = ['sqlite', 'postgres']
   .map((kind) => path.join(resultsDir, `${kind}-${TICKETS}${suffix}.json`))
   .filter((file) => fs.existsSync(file))
   .map((file) => JSON.parse(fs.readFileSync(file, 'utf8')) as StoredRun);
-const table = stored.map(markdown).join('\n\n');
+const table = [...(args.busy ? [] : stored.map(markdown)), busyMarkdown(stored)].filter((part) => part !== '').join('\n\n');
 fs.writeFileSync(path.join(resultsDir, `latest${suffix}.md`), `${table}\n`);
 process.stdout.write(`${table}\n`);

@@ -203,7 +203,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
       done();
     });
     await api.register(ticketRoutes, { db });
-    await api.register(adminRoutes, { db, dialect: config.database.kind });
+    await api.register(adminRoutes, { db, dialect: config.database.kind, searchTotalBound: config.searchTotalBound });
     await api.register(eventRoutes, { db });
     await api.register(liveRoutes, { db, streams });
     await api.register(webhookRoutes, { db, config: config.webhooks });

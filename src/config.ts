@@ -81,6 +81,8 @@ export interface Config {
   readonly auth: AuthConfig;
   /** Days the events feed keeps an event (pruned in the background). */
   readonly eventRetentionDays: number;
+  /** Staff search: a search's total is counted exactly up to this many matches, and said to be a lower bound above. */
+  readonly searchTotalBound: number;
   /** Live streams (src/live): caps on open streams, and how often an instance with streams open reads the feed. */
   readonly live: { readonly streamsPerUser: number; readonly streamsPerInstance: number; readonly pollMs: number };
   /** Signed webhooks: what endpoints may point at, and how many deliveries one endpoint gets at once. */
@@ -158,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(eventRetentionDays) || eventRetentionDays < 1 || eventRetentionDays > 36_500) {
     problems.push(`HELPDESK_EVENT_RETENTION_DAYS must be a whole number of days from 1 to 36500 (got "${env.HELPDESK_EVENT_RETENTION_DAYS}")`);
   }
+  const searchTotalBound = wholeNumber(env, 'HELPDESK_SEARCH_TOTAL_BOUND', 10_000, 1, 100_000_000, problems);
   const live = {
     streamsPerUser: wholeNumber(env, 'HELPDESK_LIVE_STREAMS_PER_USER', 5, 1, 1000, problems),
     streamsPerInstance: wholeNumber(env, 'HELPDESK_LIVE_STREAMS_PER_INSTANCE', 10_000, 1, 1_000_000, problems),
@@ -271,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: Object.freeze(database),
     auth: Object.freeze(auth),
     eventRetentionDays,
+    searchTotalBound,
     live: Object.freeze(live),
     webhooks: Object.freeze(webhooks),
     mail: Object.freeze(mail),

@@ -4,7 +4,7 @@ import { presentComment, presentHistory, presentSummary, presentTicket } from '.
 import type { TicketCommentRow, TicketHistoryRow, TicketRow } from '../tickets/ticket.table.js';
 import type { UserRow } from '../users/user.table.js';
 import type { QueueRow } from './admin.repository.js';
-import type { AdminTicketListResponse, AgentListResponse, StaffTicket, StaffTicketComment, StaffTicketDetailResponse } from './admin.schemas.js';
+import type { AdminTicketListResponse, AgentListResponse, SearchSnippet, StaffTicket, StaffTicketComment, StaffTicketDetailResponse } from './admin.schemas.js';
 
 type AttentionRow = Pick<TicketRow, 'waiting_since' | 'last_message_from' | 'last_customer_message_at' | 'last_staff_reply_at' | 'last_message_preview'>;
 
@@ -40,7 +40,14 @@ export function presentStaffDetail(ticket: StaffTicket, history: TicketHistoryRo
 }
 
 /** A page of the queue, for the agent whose reads (ticket id to when they last opened it) are given. */
-export function presentQueue(rows: QueueRow[], total: number, offset: number, reads: Map<string, string>): AdminTicketListResponse {
+export function presentQueue(
+  rows: QueueRow[],
+  total: number,
+  totalIsLowerBound: boolean,
+  offset: number,
+  reads: Map<string, string>,
+  snippets?: Map<string, SearchSnippet | null>,
+): AdminTicketListResponse {
   return {
     $schema: schemaUrl('AdminTicketListResponse'),
     has_more: offset + rows.length < total,
@@ -51,8 +58,10 @@ export function presentQueue(rows: QueueRow[], total: number, offset: number, re
       created_by: row.created_by,
       tenant_id: row.tenant_id,
       ...presentAttention(row, reads.get(row.id)),
+      ...(snippets === undefined ? {} : { snippet: snippets.get(row.id) ?? null }),
     })),
     total,
+    total_is_lower_bound: totalIsLowerBound,
   };
 }
 

@@ -34,12 +34,12 @@ const tags = ['Support (staff)'];
 const ETagHeader = { ETag: { type: 'string', description: 'The ticket version; send it back in If-Match to update safely' } };
 
 /** The support team's side: every tenant's tickets, triage, replies and internal notes, stats. */
-export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect }> = async (app, { db, dialect }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Db; dialect: Dialect; searchTotalBound?: number }> = async (app, { db, dialect, searchTotalBound }) => {
   // Role comes only from the verified token (metadata.role in HELPDESK_STAFF_ROLES).
   app.addHook('onRequest', requireStaff);
   const actorOf = (request: { actor: Actor | null }): Actor => request.actor as Actor;
   const idempotent = idempotencyHook(db);
-  const queue = staffQueue(db, dialect);
+  const queue = staffQueue(db, dialect, searchTotalBound);
 
   app.get(
     '/admin/support/tickets',

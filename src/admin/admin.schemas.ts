@@ -7,7 +7,27 @@ import { COMMENT_CHANNELS, MESSAGE_FROM, TICKET_PRIORITIES, TICKET_STATUSES, TIC
 const Enum = <T extends readonly string[]>(values: T, description: string) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values], description });
 
-export const QUEUE_SORTS = ['created_at', '-created_at', 'updated_at', '-updated_at', 'priority', '-priority', 'waiting_since', '-waiting_since'] as const;
+export const QUEUE_SORTS = ['created_at', '-created_at', 'updated_at', '-updated_at', 'priority', '-priority', 'waiting_since', '-waiting_since', 'relevance'] as const;
+
+/** Where a search's words were found, and which parts of the text they are (for `<mark>`). */
+export const SearchSnippet = Type.Object(
+  {
+    source: Enum(['title', 'description', 'comment'] as const, 'The text the snippet is taken from: the title, the description, or a comment (internal notes included)'),
+    text: Type.String({ description: 'Up to about 200 characters of that text around the first match; `…` marks a cut' }),
+    marks: Type.Array(
+      Type.Object(
+        {
+          start: Type.Integer({ minimum: 0, description: 'Offset of the marked part in `text`, in UTF-16 code units (JavaScript string indexes)' }),
+          end: Type.Integer({ minimum: 0, description: 'Offset just past the marked part' }),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'The parts of `text` that the search words begin, in order, not overlapping' },
+    ),
+  },
+  { additionalProperties: false, description: 'With `q`: where the words were found, the matched words marked' },
+);
+export type SearchSnippet = Static<typeof SearchSnippet>;
 
 /** What needs attention next, as staff see it (kept by every write: tickets/ticket.changes.ts). */
 const StaffAttention = {
@@ -25,6 +45,12 @@ export const AdminTicketSummary = Type.Object(
     created_by: Type.String({ description: 'User ID of the ticket creator' }),
     tenant_id: Type.String({ description: 'Organization (tenant) the ticket belongs to' }),
     ...StaffAttention,
+    snippet: Type.Optional(
+      Nullable({
+        ...SearchSnippet,
+        description: 'With `q`: where the words were found, the matched words marked; null when they are only in text past what a ticket’s search document holds. Absent without `q`',
+      }),
+    ),
   },
   { $id: 'AdminTicketSummary', additionalProperties: false },
 );
@@ -54,7 +80,19 @@ export const StaffTicketDetailResponse = Type.Object(
   { $id: 'StaffTicketDetailResponse', additionalProperties: false },
 );
 
-export const AdminTicketListResponse = TicketPage('AdminTicketListResponse', AdminTicketSummary, 'in the requested order');
+const AdminTicketPage = TicketPage('AdminTicketListResponse', AdminTicketSummary, 'in the requested order');
+export const AdminTicketListResponse = Type.Object(
+  {
+    ...AdminTicketPage.properties,
+    total: Type.Integer({
+      format: 'int64',
+      minimum: 0,
+      description: 'Number of tickets matching the filters; for a search with more matches than the server counts (HELPDESK_SEARCH_TOTAL_BOUND, 10,000 by default), that bound, with `total_is_lower_bound`',
+    }),
+    total_is_lower_bound: Type.Boolean({ description: 'True when more tickets than `total` match (show it as “10,000+”); false when `total` is exact' }),
+  },
+  { $id: 'AdminTicketListResponse', additionalProperties: false },
+);
 
 export const AdminListTicketsQuery = Type.Object({
   ...PageParams,
@@ -78,13 +116,13 @@ export const AdminListTicketsQuery = Type.Object({
       minLength: 1,
       maxLength: 200,
       description:
-        'Full-text search: every word must begin a word of the title, description or any comment (internal notes included); case-insensitive. `#1042` finds the ticket numbered 1042',
+        'Full-text search: every word must begin a word of the title, description or any comment (internal notes included); case-insensitive. `#1042` finds the ticket numbered 1042. Each hit carries a `snippet`',
     }),
   ),
   sort: Type.Optional({
     ...Enum(
       QUEUE_SORTS,
-      'Sort field; a leading `-` sorts descending. Ties in priority go by `updated_at` in the same direction; `waiting_since` puts the longest wait first and solved tickets last',
+      'Sort field; a leading `-` sorts descending. Ties in priority go by `updated_at` in the same direction; `waiting_since` puts the longest wait first and solved tickets last; `relevance` (with `q` only) puts tickets whose title holds every word first, then those whose title and description do, then the rest, each group most recently updated first',
     ),
     default: '-updated_at',
   }),

@@ -14,7 +14,7 @@ import { changeTicket } from '../tickets/ticket.service.js';
 import { TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, type CommentChannel } from '../tickets/ticket.table.js';
 import {
   countOpenUnassigned,
-  countQueue,
+  countQueueUpTo,
   countTicketsBy,
   findStaffUser,
   listQueue,
@@ -27,6 +27,7 @@ import {
   type QueueFilter,
   type QueueSort,
 } from './admin.repository.js';
+import { searchedTexts, snippetsOf } from './admin.snippets.js';
 import { etagOf, presentAgents, presentQueue, presentStaffComment, presentStaffDetail, presentStaffTicket } from './admin.presenter.js';
 import type { AdminListTicketsQuery, AdminTicketListResponse, AgentListResponse, StaffTicket, StaffTicketComment, StaffTicketDetailResponse, SupportStats, UpdateTicketBody } from './admin.schemas.js';
 
@@ -46,6 +47,7 @@ export async function listQueueForStaff(
   actor: Actor,
   query: AdminListTicketsQuery,
   totals: SearchTotals,
+  totalBound: number = Number.POSITIVE_INFINITY,
 ): Promise<AdminTicketListResponse> {
   const assignee = query.assigned_to;
   const filter: QueueFilter = {
@@ -64,16 +66,23 @@ export async function listQueueForStaff(
     direction: sortKey.startsWith('-') ? 'desc' : 'asc',
   };
   const page = { limit: query.limit ?? DEFAULT_PAGE_SIZE, offset: query.offset ?? 0 };
-  const { rows, total, reads } = await readSnapshot(db, async (trx) => {
-    const found = (await searchPageAndTotal(trx, dialect, filter, sort, page, totals)) ?? (await countThenList(trx));
-    return { ...found, reads: await readsOf(trx, actor.userId, found.rows.map((row) => row.id)) };
+  // A count past the bound still has to tell whether a page follows this one.
+  const bound = Number.isFinite(totalBound) ? Math.max(totalBound, page.offset + page.limit + 1) : undefined;
+  const { rows, total, counted, reads, snippets } = await readSnapshot(db, async (trx) => {
+    const searched = await searchPageAndTotal(trx, dialect, filter, sort, page, totals);
+    const found = searched === undefined ? await countThenList(trx) : { ...searched, counted: true };
+    const ids = found.rows.map((row) => row.id);
+    const [read, texts] = await Promise.all([readsOf(trx, actor.userId, ids), filter.words === undefined ? undefined : searchedTexts(trx, found.rows, filter.words)]);
+    return { ...found, reads: read, snippets: texts && snippetsOf(texts, filter.words ?? []) };
   });
-  return presentQueue(rows, total, page.offset, reads);
+  const lowerBound = bound !== undefined && counted && total > bound;
+  return presentQueue(rows, lowerBound ? bound : total, lowerBound, page.offset, reads, snippets);
 
   async function countThenList(trx: Db) {
     // The total first: how many tickets match tells the search which way to read the page.
-    const matching = await countQueue(trx, dialect, filter, totals);
-    return { rows: await listQueue(trx, dialect, filter, sort, page, matching), total: matching };
+    const matching = await countQueueUpTo(trx, dialect, filter, totals, bound);
+    const atLeast = matching.counted && bound !== undefined && matching.n > bound;
+    return { rows: await listQueue(trx, dialect, filter, sort, page, matching.n, atLeast), total: matching.n, counted: matching.counted };
   }
 }
 
@@ -97,7 +106,7 @@ export interface StaffQueue {
  * cost one small read; any write anywhere sends the next request to the database. The version
  * is read before the page, so a change in between leaves the cached page already stale.
  */
-export function staffQueue(db: Db, dialect: Dialect): StaffQueue {
+export function staffQueue(db: Db, dialect: Dialect, totalBound = 10_000): StaffQueue {
   const queues = new ResponseCache(QUEUE_CACHE_BYTES);
   const deskVersion = batchedByTurn(async () => new Map([['desk', await databaseVersion(db, dialect)]]));
   // The last total of each search on this database, to plan its next reading.
@@ -109,7 +118,14 @@ export function staffQueue(db: Db, dialect: Dialect): StaffQueue {
       const key = JSON.stringify([status, waiting, type, priority, assignee, tenant, creator, q, sort, limit, offset]);
       const version = await deskVersion('desk');
       // A page says what is unread for the agent who asked (and whom `me` means): theirs alone.
-      return queues.serve({ key, owner: actor.userId, version }, async () => ({ version, body: await listQueueForStaff(db, dialect, actor, query, searchTotals) }), serialize);
+      // On a busy desk the version moves faster than a search loads: one load at a time per
+      // query and agent, the requests that came meanwhile sharing the next (ResponseCache.serveLatest).
+      return queues.serveLatest(
+        { key, owner: actor.userId, version },
+        async (at) => ({ version: at, body: await listQueueForStaff(db, dialect, actor, query, searchTotals, totalBound) }),
+        serialize,
+        () => deskVersion('desk'),
+      );
     },
   };
 }

@@ -165,7 +165,12 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boo
       const bulkBegan = new Date().toISOString();
       await writeDocuments(startedAt, false);
       await writeDocuments(bulkBegan, true);
-      await db.transaction().execute((trx) => recountDerived(trx));
+      // Without the pool's statement limit too: at 1,000,000 tickets on a busy machine the
+      // tallies' recount outlasted it and failed the seed after the whole load.
+      await db.transaction().execute(async (trx) => {
+        await sql`set local statement_timeout = 0`.execute(trx);
+        await recountDerived(trx);
+      });
     }
   }
   // The bulk path below indexes whole documents itself; nothing queued may be indexed twice.

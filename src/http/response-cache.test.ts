@@ -100,3 +100,52 @@ describe('ResponseCache', () => {
     await app.close();
   });
 });
+
+describe('ResponseCache.serveLatest', () => {
+  it('runs one load at a time per key and owner: requests at a newer version share the one that follows, which reads the version anew', async () => {
+    const cache = new ResponseCache(1024 * 1024);
+    let version = 'v1';
+    const waiting: Array<() => void> = [];
+    let loads = 0;
+    const ask = (owner = 'ann') =>
+      cache.serveLatest(
+        { key: 'page', owner, version },
+        async (at) => {
+          const n = ++loads;
+          await new Promise<void>((resolve) => waiting.push(resolve));
+          return { version: at, body: { load: n, at } };
+        },
+        (value) => JSON.stringify(value),
+        async () => version,
+      );
+    const first = ask();
+    await until(() => waiting.length === 1);
+    // Same version: shares the running load.
+    const same = ask();
+    // Newer versions while it runs: they wait for one load that follows.
+    version = 'v2';
+    const second = [ask(), ask()];
+    version = 'v3';
+    const third = ask();
+    // Another agent's page is a line of its own.
+    const other = ask('bob');
+    await until(() => waiting.length === 2);
+    expect(loads).toBe(2);
+    waiting.shift()?.();
+    expect(JSON.parse(await first)).toEqual({ load: 1, at: 'v1' });
+    expect(JSON.parse(await same)).toEqual({ load: 1, at: 'v1' });
+    // The following load started only now, at the version of now: v3, newer than any waiting request's.
+    await until(() => waiting.length === 2);
+    expect(loads).toBe(3);
+    waiting.splice(0).forEach((release) => release());
+    expect(JSON.parse(await other)).toEqual({ load: 2, at: 'v3' });
+    expect((await Promise.all([...second, third])).map((body) => JSON.parse(body))).toEqual([
+      { load: 3, at: 'v3' },
+      { load: 3, at: 'v3' },
+      { load: 3, at: 'v3' },
+    ]);
+    // Nothing running: a request at the cached version is served from memory.
+    expect(JSON.parse(await ask())).toEqual({ load: 3, at: 'v3' });
+    expect(loads).toBe(3);
+  });
+});

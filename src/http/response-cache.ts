@@ -27,6 +27,9 @@ export type Serialize = (body: unknown) => string;
 export class ResponseCache {
   readonly #entries = new Map<string, Entry>();
   readonly #loading = new Map<string, Promise<string>>();
+  /** By key and owner: the load running now (at some version), and the one queued to follow it. */
+  readonly #running = new Map<string, Promise<unknown>>();
+  readonly #following = new Map<string, Promise<string>>();
   #bytes = 0;
 
   constructor(private readonly maxBytes: number) {}
@@ -64,6 +67,52 @@ export class ResponseCache {
         loading.then(done, done);
       }
     }
+    return loading;
+  }
+
+  /**
+   * serve(), for data that changes faster than it loads (the staff queue on a busy desk): at most
+   * one load per key and owner runs at a time. A request at the version of the running load
+   * shares it, as in serve(). One at another version waits for the load queued to follow: it
+   * starts once the running one ends, reads the version again then (`readVersion`), and so
+   * shows everything committed before any request waiting for it arrived. Loads then follow
+   * one another instead of piling up one per version, and no answer is older than its request.
+   */
+  async serveLatest(
+    slot: CacheSlot,
+    load: (version: string | undefined) => Promise<{ version: string | undefined; body: unknown }>,
+    serialize: Serialize,
+    readVersion: () => Promise<string | undefined>,
+  ): Promise<string> {
+    const cached = this.#get(slot);
+    if (cached !== undefined) return cached;
+    const flight = slot.version === undefined ? undefined : this.#loading.get(JSON.stringify([slot.key, slot.owner, slot.version]));
+    if (flight !== undefined) return flight;
+    const line = JSON.stringify([slot.key, slot.owner]);
+    const running = this.#running.get(line);
+    if (running === undefined) return this.#lead(line, slot, load, serialize);
+    let following = this.#following.get(line);
+    if (following === undefined) {
+      following = running
+        .catch(() => {})
+        .then(async () => {
+          this.#following.delete(line);
+          const version = await readVersion();
+          return this.#lead(line, { ...slot, version }, load, serialize);
+        });
+      this.#following.set(line, following);
+    }
+    return following;
+  }
+
+  /** Runs a load as the one running for its line (key and owner) until it ends. */
+  #lead(line: string, slot: CacheSlot, load: (version: string | undefined) => Promise<{ version: string | undefined; body: unknown }>, serialize: Serialize): Promise<string> {
+    const loading = this.serve(slot, () => load(slot.version), serialize);
+    this.#running.set(line, loading);
+    const done = () => {
+      if (this.#running.get(line) === loading) this.#running.delete(line);
+    };
+    loading.then(done, done);
     return loading;
   }
 

@@ -1123,6 +1123,23 @@ export interface components {
             last_message_preview: string;
             /** @description Whether the customer wrote since you last opened the ticket (PUT …/read) */
             unread: boolean;
+            /** @description With `q`: where the words were found, the matched words marked; null when they are only in text past what a ticket’s search document holds. Absent without `q` */
+            snippet?: {
+                /**
+                 * @description The text the snippet is taken from: the title, the description, or a comment (internal notes included)
+                 * @enum {string}
+                 */
+                source: "title" | "description" | "comment";
+                /** @description Up to about 200 characters of that text around the first match; `…` marks a cut */
+                text: string;
+                /** @description The parts of `text` that the search words begin, in order, not overlapping */
+                marks: {
+                    /** @description Offset of the marked part in `text`, in UTF-16 code units (JavaScript string indexes) */
+                    start: number;
+                    /** @description Offset just past the marked part */
+                    end: number;
+                }[];
+            } | null;
         };
         StaffTicketComment: {
             /**
@@ -1291,9 +1308,11 @@ export interface components {
             tickets: components["schemas"]["AdminTicketSummary"][];
             /**
              * Format: int64
-             * @description Number of tickets matching the filters
+             * @description Number of tickets matching the filters; for a search with more matches than the server counts (HELPDESK_SEARCH_TOTAL_BOUND, 10,000 by default), that bound, with `total_is_lower_bound`
              */
             total: number;
+            /** @description True when more tickets than `total` match (show it as “10,000+”); false when `total` is exact */
+            total_is_lower_bound: boolean;
         };
         UpdateTicketBody: {
             /**
@@ -2390,10 +2409,10 @@ export interface operations {
                 tenant_id?: string;
                 /** @description Filter by creator user ID */
                 created_by?: string;
-                /** @description Full-text search: every word must begin a word of the title, description or any comment (internal notes included); case-insensitive. `#1042` finds the ticket numbered 1042 */
+                /** @description Full-text search: every word must begin a word of the title, description or any comment (internal notes included); case-insensitive. `#1042` finds the ticket numbered 1042. Each hit carries a `snippet` */
                 q?: string;
-                /** @description Sort field; a leading `-` sorts descending. Ties in priority go by `updated_at` in the same direction; `waiting_since` puts the longest wait first and solved tickets last */
-                sort?: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "priority" | "-priority" | "waiting_since" | "-waiting_since";
+                /** @description Sort field; a leading `-` sorts descending. Ties in priority go by `updated_at` in the same direction; `waiting_since` puts the longest wait first and solved tickets last; `relevance` (with `q` only) puts tickets whose title holds every word first, then those whose title and description do, then the rest, each group most recently updated first */
+                sort?: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "priority" | "-priority" | "waiting_since" | "-waiting_since" | "relevance";
             };
             header?: never;
             path?: never;

@@ -1,6 +1,18 @@
-/** "21–40 of 57" with Previous / Next; pages are zero-based. */
-export function Pager({ page, pageSize, total, onPage }: { page: number; pageSize: number; total: number; onPage: (page: number) => void }) {
-  if (total <= pageSize && page === 0) return null;
+/** "21–40 of 57" (or "of 10,000+" when the total is a lower bound) with Previous / Next; pages are zero-based. */
+export function Pager({
+  page,
+  pageSize,
+  total,
+  totalIsLowerBound = false,
+  onPage,
+}: {
+  page: number;
+  pageSize: number;
+  total: number;
+  totalIsLowerBound?: boolean;
+  onPage: (page: number) => void;
+}) {
+  if (total <= pageSize && page === 0 && !totalIsLowerBound) return null;
   const first = page * pageSize + 1;
   const last = Math.min(total, first + pageSize - 1);
   return (
@@ -9,9 +21,10 @@ export function Pager({ page, pageSize, total, onPage }: { page: number; pageSiz
         Previous
       </button>
       <span aria-live="polite">
-        {first}–{last} of {total}
+        {first}–{last} of {total.toLocaleString('en-US')}
+        {totalIsLowerBound ? '+' : ''}
       </span>
-      <button type="button" disabled={last >= total} onClick={() => onPage(page + 1)}>
+      <button type="button" disabled={last >= total && !totalIsLowerBound} onClick={() => onPage(page + 1)}>
         Next
       </button>
     </nav>

@@ -192,7 +192,8 @@ export function QueuePage() {
         <>
           <div className="queue-count">
             <p className="muted" aria-live="polite">
-              {tickets.data.total} {tickets.data.total === 1 ? 'ticket' : 'tickets'}
+              {/* A search with more matches than the server counts says so: "10,000+ tickets". */}
+              {tickets.data.total_is_lower_bound ? `${tickets.data.total.toLocaleString('en-US')}+` : tickets.data.total} {tickets.data.total === 1 && !tickets.data.total_is_lower_bound ? 'ticket' : 'tickets'}
             </p>
             <p className="muted small key-hints" aria-hidden="true">
               <kbd>j</kbd> <kbd>k</kbd> move · <kbd>Enter</kbd> open · <kbd>/</kbd> search · <kbd>?</kbd> all shortcuts
@@ -302,7 +303,7 @@ export function QueuePage() {
               ))}
             </tbody>
           </table>
-          <Pager page={page} pageSize={PAGE_SIZE} total={tickets.data.total} onPage={(p) => update({ page: String(p) })} />
+          <Pager page={page} pageSize={PAGE_SIZE} total={tickets.data.total} totalIsLowerBound={tickets.data.total_is_lower_bound} onPage={(p) => update({ page: String(p) })} />
         </>
       )}
     </>

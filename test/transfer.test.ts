@@ -69,6 +69,8 @@ beforeAll(async () => {
   const b = await createTicketAs(source, bob, { type: 'billing' });
   await createTicketAs(source, carol, { type: 'account' });
   await source.as(alice, { method: 'POST', url: `${TICKETS}/${a.ticket_id}/comments`, payload: { content: 'any news? 😀' } });
+  // As a reply by e-mail would have come (src/mail), without the mail round trip.
+  await source.db.updateTable('ticket_comments').set({ channel: 'email' }).where('content', '=', 'any news? 😀').execute();
   await source.as(sam, { method: 'POST', url: `/api/v1/admin/support/tickets/${a.ticket_id}/comments`, payload: { content: 'secret note', is_internal: true } });
   await source.as(sam, { method: 'PATCH', url: `/api/v1/admin/support/tickets/${a.ticket_id}`, payload: { assigned_to: sam.id, priority: 'high' } });
   await source.as(bob, { method: 'POST', url: `${TICKETS}/${b.ticket_id}/close` });
@@ -85,6 +87,8 @@ describe('helpdesk export / import', () => {
     const rows = rowsOf(original);
     expect(new Set(rows.map((r) => r.table))).toEqual(new Set(['users', 'tickets', 'ticket_comments', 'ticket_history', 'ticket_events']));
     expect(rows.filter((r) => r.table === 'tickets')).toHaveLength(3);
+    // A reply that came by e-mail stays one (format 4).
+    expect(rows.filter((r) => r.table === 'ticket_comments').map((r) => [r.row.content, r.row.channel])).toEqual(expect.arrayContaining([['any news? 😀', 'email'], ['secret note', 'web']]));
     // 3 created, a comment, a note, a triage, a close.
     expect(rows.filter((r) => r.table === 'ticket_events').map((r) => r.row.type).sort()).toEqual(
       ['comment.created', 'note.created', 'ticket.created', 'ticket.created', 'ticket.created', 'ticket.status_changed', 'ticket.updated'],

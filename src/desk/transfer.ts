@@ -12,7 +12,7 @@ import { charCount, indexedChars } from '../tickets/ticket.changes.js';
 import { resetTicketNumbers } from '../tickets/ticket.numbers.js';
 import { deriveAttention, recountComments, recountDerived } from '../tickets/ticket.repository.js';
 import { NonBlank } from '../tickets/ticket.schemas.js';
-import { AUTHOR_TYPES, MESSAGE_FROM, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, WAITING_ON } from '../tickets/ticket.table.js';
+import { AUTHOR_TYPES, COMMENT_CHANNELS, MESSAGE_FROM, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, WAITING_ON } from '../tickets/ticket.table.js';
 
 // ajv-formats is CommonJS; under NodeNext its callable export sits on `.default`.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -22,8 +22,8 @@ const FORMAT = 'helpdesk-export';
  * 3: attachments (their rows, and their files as blob lines); 2: events, and the comment
  * counters are no longer carried (they are recounted). 1 and 2 are still read.
  */
-const VERSION = 3;
-const READABLE_VERSIONS = [1, 2, 3];
+const VERSION = 4;
+const READABLE_VERSIONS = [1, 2, 3, 4];
 const PAGE = 1000;
 const INSERT_BATCH = 500;
 
@@ -81,6 +81,8 @@ const TABLES = {
     content: NonBlank(20000, 'content'),
     is_internal: Flag,
     created_at: Time,
+    // Format 4: how the comment came (a reply by e-mail). Older files have none: 'web'.
+    channel: Type.Optional(Enum(COMMENT_CHANNELS)),
   }),
   ticket_history: Row({
     id: Uuid,

@@ -4,6 +4,8 @@ import fs from 'node:fs/promises';
 import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countQueue } from '../src/admin/admin.repository.js';
@@ -353,20 +355,23 @@ describe('helpdesk export / import: attachments', () => {
     const target = await emptyDb(dialects().includes('postgres') ? 'postgres' : 'sqlite');
     const file = path.join(t.dir, 'export.ndjson');
 
-    // What the process holds: its JavaScript heap and its buffers (garbage included, until
-    // collected), and its RSS. Holding the file whole would be 40 MB of buffers alone.
+    // What the process holds: its JavaScript heap and its buffers still in use (each sample
+    // after a collection: how soon garbage is collected differs between Node.js lines, 24
+    // leaves tens of MB of it), and its RSS. Holding the file whole would be 40 MB of buffers alone.
+    v8.setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
     const held = () => {
+      collect();
       const { heapUsed, arrayBuffers, rss } = process.memoryUsage();
       return { bytes: heapUsed + arrayBuffers, rss };
     };
-    global.gc?.();
     const idle = held();
     const peak = { ...idle };
     const sampler = setInterval(() => {
       const now = held();
       peak.bytes = Math.max(peak.bytes, now.bytes);
       peak.rss = Math.max(peak.rss, now.rss);
-    }, 5);
+    }, 20);
     try {
       const sink = createWriteStream(file);
       await exportDatabase(t.db, source.store, async (text) => {

@@ -17,6 +17,8 @@ const ADMIN = '/api/v1/admin/support/tickets';
 const SECRET = 's'.repeat(40);
 const INBOUND_SECRET = 'i'.repeat(40);
 const SUPPORT = 'support@desk.test';
+/** The mail settings every desk of this file has. */
+const MAIL = { HELPDESK_MAIL_FROM: SUPPORT, HELPDESK_MAIL_SECRET: SECRET, HELPDESK_MAIL_INBOUND_SECRET: INBOUND_SECRET };
 const MAX_BYTES = 25 * 1024 * 1024;
 
 /** Builds a raw RFC 822 message as a mail client would. */
@@ -33,9 +35,7 @@ describe.each(dialects())('%s: replies and new tickets by e-mail', (dialect) => 
 
   beforeEach(async () => {
     t = await buildTestApp(dialect, {
-      HELPDESK_MAIL_FROM: SUPPORT,
-      HELPDESK_MAIL_SECRET: SECRET,
-      HELPDESK_MAIL_INBOUND_SECRET: INBOUND_SECRET,
+      ...MAIL,
       HELPDESK_PUBLIC_URL: 'https://desk.test',
     });
     const context = await createMailContext(t.config, t.db);
@@ -346,9 +346,7 @@ describe.each(dialects())('%s: mail from unknown senders, when the operator opts
   const dave = 'dave@nowhere.test';
   beforeEach(async () => {
     t = await buildTestApp(dialect, {
-      HELPDESK_MAIL_FROM: SUPPORT,
-      HELPDESK_MAIL_SECRET: SECRET,
-      HELPDESK_MAIL_INBOUND_SECRET: INBOUND_SECRET,
+      ...MAIL,
       HELPDESK_MAIL_UNKNOWN_SENDERS: 'open',
       HELPDESK_MAIL_INBOUND_TENANT: 'org_inbox',
       HELPDESK_MAIL_INBOUND_TENANTS: 'acme@desk.test=org_acme, help@globex.example=org_globex',

@@ -8,6 +8,8 @@
  *    so that two checkouts can bench side by side; --profile: the server writes V8 CPU profiles under DIR;
  *    --skip-build: run the build already there)
  * npm run bench -- --busy       (only the busy desk: staff searches and queues while comments are written)
+ * npm run bench -- --quick --storm   (only the reconnect storm: a population, then 1,000 connections at once against
+ *    a server just started and against a ceiling just started; prints its rows, stores nothing)
  *
  * Seeds (or reuses) a database of N tickets, starts the real server (`helpdesk serve`, built) as
  * its own process, and drives each operation with autocannon from a third process. In the same
@@ -44,6 +46,7 @@ const { values: args } = parseArgs({
     name: { type: 'string' },
     profile: { type: 'string' },
     busy: { type: 'boolean', default: false },
+    storm: { type: 'boolean', default: false },
   },
 });
 const TICKETS = Number(args.tickets ?? (args.quick ? 100_000 : 1_000_000));
@@ -463,6 +466,15 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
       return rows;
     };
     if (args.busy) return { kind, tickets: TICKETS, seed, readyMs, idleRssMb, results, alone: [], durability: undefined, memory: undefined, storm: undefined, busy: await busyDesk() };
+    if (args.storm) {
+      const population = await makePopulation(keys, call, API, POPULATION, `${Date.now()}`);
+      log(`${kind}: population of ${population.all.length} customers, ${population.tickets} tickets`);
+      await stop(server);
+      if (ceiling) await stop(ceiling);
+      const storm = await coldStart(population.all, { DATABASE_URL: url, HELPDESK_DATA_DIR: dataDir });
+      log(`${kind}: cold start, ${STORM} connections: ${storm.server.rps.toFixed(0)} req/s, p50 ${storm.server.p50} ms, p99 ${storm.server.p99} ms, max ${storm.server.max} ms, errors ${storm.server.errors}, timeouts ${storm.server.timeouts} (ceiling ${storm.ceiling.rps.toFixed(0)} req/s, p50 ${storm.ceiling.p50} ms, p99 ${storm.ceiling.p99} ms, max ${storm.ceiling.max} ms)`);
+      return { kind, tickets: TICKETS, seed, readyMs, idleRssMb, results, alone: [], durability: undefined, memory: undefined, storm, busy: [] };
+    }
 
     const alone: Array<{ query: string; p50: number; max: number }> = [];
     let everyone: Array<Record<string, string>> = [];
@@ -664,9 +676,11 @@ fs.mkdirSync(resultsDir, { recursive: true });
 const suffix = `${args.quick ? '-quick' : ''}${args.busy ? '-busy' : ''}`;
 for (const kind of (args.report ? [] : (args.db ?? '').split(',').map((d) => d.trim())) as Array<'sqlite' | 'postgres'>) {
   const run: StoredRun = { when, machine: machine(), connections: CONNECTIONS, seconds: SECONDS, ...(await benchDatabase(kind)) };
+  if (args.storm) continue;
   fs.writeFileSync(path.join(resultsDir, `${kind}-${TICKETS}${suffix}.json`), `${JSON.stringify(run, null, 2)}\n`);
 }
 generator?.close();
+if (args.storm) process.exit(0);
 // The latest run of each database at this size, this one's figures included.
 const stored = ['sqlite', 'postgres']
   .map((kind) => path.join(resultsDir, `${kind}-${TICKETS}${suffix}.json`))

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
   });
 
   it('reads the webhook settings: https only, no private addresses, 4 at once, 15 s, unless told otherwise', () => {
-    expect(loadConfig({}).webhooks).toEqual({ allowHttp: false, allowPrivate: false, concurrency: 4, timeoutSeconds: 15, publicUrl: undefined });
+    expect(loadConfig({}).webhooks).toEqual({ allowHttp: false, allowPrivate: false, concurrency: 16, timeoutSeconds: 15, publicUrl: undefined });
     expect(
       loadConfig({
         HELPDESK_WEBHOOK_ALLOW_HTTP: '1',

@@ -171,7 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!['', '0', '1'].includes(value)) problems.push(`${name} must be 1 or 0 (got "${value}")`);
     return value === '1';
   };
-  const webhookConcurrency = wholeNumber(env, 'HELPDESK_WEBHOOK_CONCURRENCY', 4, 1, 100, problems);
+  const webhookConcurrency = wholeNumber(env, 'HELPDESK_WEBHOOK_CONCURRENCY', 16, 1, 100, problems);
   const webhookTimeout = wholeNumber(env, 'HELPDESK_WEBHOOK_TIMEOUT_SECONDS', 15, 1, 60, problems);
   const publicUrl = nonEmpty(env.HELPDESK_PUBLIC_URL)?.replace(/\/+$/, '');
   if (publicUrl !== undefined && !/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) {

@@ -210,7 +210,7 @@ export function startWebhookWorker(
     worker: randomUUID(),
     onDisabled: options.onDisabled,
   };
-  const maxInFlight = options.maxInFlight ?? 32;
+  const maxInFlight = options.maxInFlight ?? 64;
   // Attempts being sent, and those sent but not yet recorded (their leases still held).
   let inFlight = 0;
   const finished: FinishedAttempt[] = [];

@@ -20,15 +20,10 @@ prepare() { # MAJOR DIR
   echo "== Node.js $(node --version) (npm $(npm --version)): installing in $work"
   # The install scripts that matter on another Node line are the native ones (allowScripts in
   # package.json): better-sqlite3 is built against this Node's headers. The build (`prepare`: tsc and
-  # the dashboard's bundle) is the same JavaScript on every line, so the checkout's own dist/ is
-  # copied when it is there (CI has just built it) instead of built again.
+  # the dashboard's bundle) is the same JavaScript on every line: the run copies the checkout's own
+  # dist/ when it is there (CI has built it by then) instead of building it again.
   npm ci --no-audit --no-fund --ignore-scripts
   npm rebuild --no-audit --no-fund better-sqlite3 esbuild
-  if [ -f "$root/dist/cli/main.js" ] && [ -f "$root/dist/dashboard/index.html" ]; then
-    cp -r "$root/dist" dist
-  else
-    npm run build
-  fi
 }
 
 run() { # DIR MAJOR DIALECTS [vitest arguments...]
@@ -39,6 +34,13 @@ run() { # DIR MAJOR DIALECTS [vitest arguments...]
   local got
   got="$(node --version)"
   [[ "$got" == "v$major."* ]] || { echo "$work holds Node.js $got, not $major" >&2; exit 1; }
+  if [ ! -f dist/cli/main.js ]; then
+    if [ -f "$root/dist/cli/main.js" ] && [ -f "$root/dist/dashboard/index.html" ]; then
+      cp -r "$root/dist" dist
+    else
+      npm run build
+    fi
+  fi
   echo "== Node.js $got (npm $(npm --version)), databases: $dialects"
   # Node 20's run already fuzzes and crashes at CI depth; here the suite proves this Node line runs
   # every test, with the fuzzer and the crash test at a shallow depth.

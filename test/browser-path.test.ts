@@ -1,4 +1,5 @@
 // Which browser the dashboard tests drive: CHROMIUM_PATH, and only it when set; else the usual places.
+import { readdir, readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import { BROWSER_CANDIDATES, findBrowser } from './dashboard/browser-path.js';
 
@@ -23,4 +24,18 @@ it('looks in the usual Linux and macOS places when CHROMIUM_PATH is unset', () =
   const found = findBrowser({});
   if ('path' in found) expect(BROWSER_CANDIDATES).toContain(found.path);
   else expect(found.problem).toContain('no Chromium or Chrome found');
+});
+
+it('has every browser test file declare its suites with describeInBrowser, so a missing browser skips them', async () => {
+  const folder = new URL('./dashboard/', import.meta.url);
+  const files = (await readdir(folder)).filter((name) => name.endsWith('.test.ts'));
+  const driving = [];
+  for (const name of files) {
+    const text = await readFile(new URL(name, folder), 'utf8');
+    if (!/startDashboard|launchChromium/.test(text)) continue;
+    driving.push(name);
+    expect(text, name).toMatch(/^describeInBrowser\(/m);
+    expect(text, name).not.toMatch(/^describe(\.\w+)*\(/m);
+  }
+  expect(driving.length).toBeGreaterThanOrEqual(6);
 });

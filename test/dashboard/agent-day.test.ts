@@ -2,8 +2,8 @@
 // conflicts, long threads, Markdown, messages in people's words, titles and focus, and the phone.
 // SQLite only, like browser.test.ts: what is tested here is the pages.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startDashboard, type Dashboard } from './harness.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeInBrowser, startDashboard, type Dashboard } from './harness.js';
 
 interface Ticket {
   ticket_id: string;
@@ -18,7 +18,7 @@ interface Ticket {
 
 const ADMIN = '/api/v1/admin/support/tickets';
 
-describe.skipIf(!inject('browserPath'))('the agent’s day and the customer’s view', () => {
+describeInBrowser('the agent’s day and the customer’s view', () => {
   let d: Dashboard;
   let alice: string;
   let sam: string;

@@ -1,15 +1,15 @@
 // Attachments in a real browser: a customer attaches a screenshot to a new ticket and sees its
 // thumbnail; staff add an internal note with a log the customer never sees. SQLite only, like
 // browser.test.ts: the API suites cover both databases.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDashboard, type Dashboard } from './harness.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeInBrowser, startDashboard, type Dashboard } from './harness.js';
 
 // A 1x1 PNG.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 const TITLE = 'The chart is blank on Safari';
 const NOTE = 'Server log attached; the renderer crashed.';
 
-describe('attachments in the dashboard', () => {
+describeInBrowser('attachments in the dashboard', () => {
   let d: Dashboard;
   let ticketPath = '';
 

@@ -2,14 +2,14 @@
 // end to end, against the real app. SQLite only: the API suites already run on both databases,
 // and what this file tests (the pages) does not change with the database.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startDashboard, type BrowserOptions, type Dashboard } from './harness.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeInBrowser, startDashboard, type BrowserOptions, type Dashboard } from './harness.js';
 
 const TITLE = 'Invoices export as an empty CSV';
 const REPLY = 'Thanks! We found the bug and are shipping a fix today.';
 const NOTE = 'Caused by the new CSV streamer; refund the March invoice.';
 
-describe.skipIf(!inject('browserPath'))('the dashboard in Chromium', () => {
+describeInBrowser('the dashboard in Chromium', () => {
   let d: Dashboard;
   let url: string;
   let ticketPath = '';

@@ -2,10 +2,10 @@
 // only, like the other browser tests: the streams themselves are tested on both databases in
 // src/live/live.routes.test.ts.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDashboard, type Dashboard } from './harness.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeInBrowser, startDashboard, type Dashboard } from './harness.js';
 
-describe('live updates in Chromium', () => {
+describeInBrowser('live updates in Chromium', () => {
   let d: Dashboard;
   let alice: string;
   let sam: string;

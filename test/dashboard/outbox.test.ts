@@ -1,16 +1,16 @@
 // The development outbox in a real browser: with no SMTP server configured (as `npm start` on a
 // fresh clone), a staff reply becomes a message staff can read on the Outbox page.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createMailTransport, sendDueMail } from '../../src/mail/mail.sender.js';
 import { receiveMail } from '../../src/mail/mail.inbound.js';
 import { createMailContext } from '../../src/mail/mail.service.js';
 import { queueMailFromEvents } from '../../src/mail/mail.worker.js';
 import { memoryLog } from '../mail.js';
-import { startDashboard, type Dashboard } from './harness.js';
+import { describeInBrowser, startDashboard, type Dashboard } from './harness.js';
 
 const REPLY = 'Fixed: the March export has all 212 invoices again.';
 
-describe('the development outbox in Chromium', () => {
+describeInBrowser('the development outbox in Chromium', () => {
   let d: Dashboard;
   beforeAll(async () => (d = await startDashboard()));
   afterAll(async () => d?.close());

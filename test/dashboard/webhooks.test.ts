@@ -1,11 +1,11 @@
 // The staff Webhooks page in a real browser, against the real app and a real receiver on loopback.
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deliverDue } from '../../src/webhooks/webhook.worker.js';
 import { startReceiver, type Receiver } from '../webhook-receiver.js';
-import { startDashboard, type Dashboard } from './harness.js';
+import { describeInBrowser, startDashboard, type Dashboard } from './harness.js';
 
-describe('the Webhooks page in Chromium', () => {
+describeInBrowser('the Webhooks page in Chromium', () => {
   let d: Dashboard;
   let receiver: Receiver;
 

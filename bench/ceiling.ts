@@ -3,8 +3,8 @@
  * for the operation being measured, from memory. No auth, no database, no schemas. The harness
  * loads the bytes through PUT /__ceiling before each operation.
  */
-import fs from 'node:fs';
 import Fastify from 'fastify';
+import { systemBacklog } from '../src/http/listen-backlog.js';
 
 interface Canned {
   status: number;
@@ -19,8 +19,7 @@ app.put('/__ceiling', async (request) => {
   return { ok: true };
 });
 app.all('/*', async (_request, reply) => reply.code(canned.status).headers(canned.headers).send(canned.body));
-// The listen queue the real server asks for (net.core.somaxconn, src/main.ts), so that a storm of
-// connections meets the same kernel queue on both.
-const backlog = Number(fs.existsSync('/proc/sys/net/core/somaxconn') ? fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim() : 511) || 511;
-const address = await app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1', backlog });
+// The listen queue the real server asks for by default, so that a storm of connections meets the
+// same kernel queue on both.
+const address = await app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1', backlog: systemBacklog() });
 process.stdout.write(`ceiling listening at ${address}\n`);

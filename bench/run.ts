@@ -471,8 +471,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
       log(`${kind}: population of ${population.all.length} customers, ${population.tickets} tickets`);
       await stop(server);
       if (ceiling) await stop(ceiling);
-      const storm = await coldStart(population.all, { DATABASE_URL: url, HELPDESK_DATA_DIR: dataDir });
-      log(`${kind}: cold start, ${STORM} connections: ${storm.server.rps.toFixed(0)} req/s, p50 ${storm.server.p50} ms, p99 ${storm.server.p99} ms, max ${storm.server.max} ms, errors ${storm.server.errors}, timeouts ${storm.server.timeouts} (ceiling ${storm.ceiling.rps.toFixed(0)} req/s, p50 ${storm.ceiling.p50} ms, p99 ${storm.ceiling.p99} ms, max ${storm.ceiling.max} ms)`);
+      const storm = await coldStart(kind, population.all, { DATABASE_URL: url, HELPDESK_DATA_DIR: dataDir });
       return { kind, tickets: TICKETS, seed, readyMs, idleRssMb, results, alone: [], durability: undefined, memory: undefined, storm, busy: [] };
     }
 
@@ -561,8 +560,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
     // against a ceiling that just started, each with the population's tokens in turn.
     await stop(server);
     if (ceiling) await stop(ceiling);
-    const storm = await coldStart(everyone, { DATABASE_URL: url, HELPDESK_DATA_DIR: dataDir });
-    log(`${kind}: cold start, ${STORM} connections: ${storm.server.rps.toFixed(0)} req/s, p99 ${storm.server.p99} ms, max ${storm.server.max} ms, errors ${storm.server.errors}, timeouts ${storm.server.timeouts} (ceiling ${storm.ceiling.rps.toFixed(0)} req/s, max ${storm.ceiling.max} ms)`);
+    const storm = await coldStart(kind, everyone, { DATABASE_URL: url, HELPDESK_DATA_DIR: dataDir });
     return { kind, tickets: TICKETS, seed, readyMs, idleRssMb, results, alone, durability, memory, storm, busy };
   } finally {
     await stop(server);
@@ -571,7 +569,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
 }
 
 /** Starts a fresh server and a fresh ceiling in turn, each hit at once by STORM connections. */
-async function coldStart(who: Array<Record<string, string>>, env: Record<string, string>): Promise<{ server: LoadResult; ceiling: LoadResult }> {
+async function coldStart(kind: string, who: Array<Record<string, string>>, env: Record<string, string>): Promise<{ server: LoadResult; ceiling: LoadResult }> {
   const spec = { method: 'GET', paths: [API], once: false, headers: {}, rotate: who, connections: STORM, seconds: SECONDS };
   const port = await freePort();
   const server = startProcess(['bin/helpdesk.js', 'serve'], { ...process.env, ...env, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), HELPDESK_RATE_LIMIT: '0' });
@@ -586,7 +584,12 @@ async function coldStart(who: Array<Record<string, string>>, env: Record<string,
   const ceiling = startProcess(['--import', 'tsx', 'bench/ceiling.ts'], { ...process.env, PORT: String(ceilingPort) });
   try {
     await waitFor(`http://127.0.0.1:${ceilingPort}/ready`, 30_000);
-    return { server: result, ceiling: (await runLoad({ ...spec, url: `http://127.0.0.1:${ceilingPort}` })).result };
+    const bare = (await runLoad({ ...spec, url: `http://127.0.0.1:${ceilingPort}` })).result;
+    log(
+      `${kind}: cold start, ${STORM} connections: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms, errors ${result.errors}, timeouts ${result.timeouts} ` +
+        `(ceiling ${bare.rps.toFixed(0)} req/s, p50 ${bare.p50} ms, p99 ${bare.p99} ms, max ${bare.max} ms)`,
+    );
+    return { server: result, ceiling: bare };
   } finally {
     await stop(ceiling);
   }

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import { describeAuth, loadConfig, type Config } from './config.js';
@@ -12,19 +11,10 @@ import { searchQueueIndexer } from './search/search.queue.js';
 import { fanOutNewEvents } from './webhooks/webhook.fanout.js';
 import { startWebhookWorker } from './webhooks/webhook.worker.js';
 import { startMail } from './mail/mail.worker.js';
+import { systemBacklog } from './http/listen-backlog.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
-/** The longest listen queue the kernel allows (net.core.somaxconn on Linux), or Node's default. */
-function systemBacklog(): number {
-  try {
-    const value = Number(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
-    return Number.isInteger(value) && value > 0 ? value : NODE_DEFAULT_BACKLOG;
-  } catch {
-    return NODE_DEFAULT_BACKLOG;
-  }
-}
-const NODE_DEFAULT_BACKLOG = 511;
 
 /** Starts the server: config, database, migrations, app, listen; stops cleanly on SIGTERM/SIGINT. */
 export async function serve(config: Config = loadConfig()): Promise<void> {

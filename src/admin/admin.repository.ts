@@ -6,6 +6,7 @@ import { countFromTallies } from '../tickets/ticket.tallies.js';
 import { indexQueuedSearches } from '../search/search.queue.js';
 import { SUMMARY_COLUMNS } from '../tickets/ticket.repository.js';
 import { facetToken, postgresFacetLexeme, type FacetPrefix } from '../search/search.documents.js';
+import { changeMark, changesSince } from '../events/event.repository.js';
 
 /** The staff queue's filters, already resolved (`me` is a user id by now). */
 export interface QueueFilter {
@@ -273,7 +274,8 @@ export class SearchTotals {
  * way; for a single term, collecting the hits costs more than reading the index twice. The
  * plan comes from the query's last total in `totals` (the page must be read in the same
  * statement as the count). Undefined when this does not apply (PostgreSQL, one term, no
- * earlier total): then count and list.
+ * earlier total), or when that total passed `bound` (then a count that stops there, or none at
+ * all, is cheaper than collecting every hit): then count and list.
  */
 export async function searchPageAndTotal(
   db: Db,
@@ -282,12 +284,13 @@ export async function searchPageAndTotal(
   sort: QueueSort,
   page: { limit: number; offset: number },
   totals: SearchTotals,
+  bound = Number.POSITIVE_INFINITY,
 ): Promise<{ rows: QueueRow[]; total: number } | undefined> {
   const words = filter.words;
   if (dialect !== 'sqlite' || words === undefined || words.length === 0 || words.length + facets(filter).length < 2 || !onlyFacets(filter)) return undefined;
   const query = ftsQuery(words, filter);
   const estimate = totals.get(query);
-  if (estimate === undefined) return undefined;
+  if (estimate === undefined || estimate > bound) return undefined;
   await indexQueuedSearches(db, dialect);
   const plan = { dense: await denseSearch(db, filter, sort, page, estimate), fromHits: true };
   // The statement has a table of its own; the builder goes on as over the usual tables.
@@ -310,37 +313,90 @@ export async function countQueue(db: Db, dialect: Dialect, filter: QueueFilter, 
 /**
  * countQueue, but a count that is not read from the tallies stops once it passes `bound`: `n`
  * is then `bound + 1` ("more than the bound") whatever the true number, and `counted` is true.
- * Without a bound, exact.
+ * Without a bound, exact. With `past`, a count already known to be past the bound is not
+ * counted again while too few tickets have changed to bring it down (CountsPastBound).
  */
-export async function countQueueUpTo(db: Db, dialect: Dialect, filter: QueueFilter, totals?: SearchTotals, bound?: number): Promise<{ n: number; counted: boolean }> {
+export async function countQueueUpTo(
+  db: Db,
+  dialect: Dialect,
+  filter: QueueFilter,
+  totals?: SearchTotals,
+  bound?: number,
+  past?: CountsPastBound,
+): Promise<{ n: number; counted: boolean }> {
   const { words, waitingOn: _waiting, number: _number, ...columns } = filter;
-  const counted = async (query: ReturnType<typeof queue>) => ({
-    n: await (bound === undefined ? countRows(query) : countRows(db.selectFrom(query.select(sql`1`.as('one')).limit(bound + 1).as('matching')))),
-    counted: true,
-  });
-  if (words === undefined) {
-    const tallied = onlyFacets(filter) ? await countFromTallies(db, columns) : undefined;
-    return tallied === undefined ? counted(queue(db, dialect, filter)) : { n: tallied, counted: false };
+  if (words === undefined && onlyFacets(filter)) {
+    const tallied = await countFromTallies(db, columns);
+    if (tallied !== undefined) return { n: tallied, counted: false };
   }
   // Tickets queued for the search index (by this batch, another process, the command line) count.
-  await indexQueuedSearches(db, dialect);
-  if (words.length === 0) return { n: 0, counted: true };
-  // A filter the documents do not hold: count the tickets the query selects.
-  if (!onlyFacets(filter)) return counted(queue(db, dialect, filter));
-  const limit = bound === undefined ? sql`` : sql` limit ${bound + 1}`;
+  if (words !== undefined) await indexQueuedSearches(db, dialect);
+  if (words !== undefined && words.length === 0) return { n: 0, counted: true };
+  if (bound === undefined) return { n: await countMatching(db, dialect, filter, totals), counted: true };
+  if (past === undefined) return { n: await countMatching(db, dialect, filter, totals, bound + 1), counted: true };
+  return { n: await past.count(db, filter, bound, (limit) => countMatching(db, dialect, filter, totals, limit)), counted: true };
+}
+
+/**
+ * The tickets matching a filter the tallies cannot count, up to `limit` if given: a search is a
+ * count of full-text documents (one per ticket, its filters as facets), anything else of the
+ * tickets the query selects.
+ */
+async function countMatching(db: Db, dialect: Dialect, filter: QueueFilter, totals?: SearchTotals, limit?: number): Promise<number> {
+  const words = filter.words;
+  if (words === undefined || !onlyFacets(filter)) {
+    const query = queue(db, dialect, filter);
+    if (limit === undefined) return countRows(query);
+    return countRows(db.selectFrom(query.select(sql`1`.as('one')).limit(limit).as('matching')));
+  }
+  const limited = limit === undefined ? sql`` : sql` limit ${limit}`;
   if (dialect === 'sqlite') {
     const query = ftsQuery(words, filter);
-    const { rows } = await sql<{ n: number }>`select count(*) as n from (select 1 from ticket_search where ticket_search match ${query}${limit})`.execute(db);
+    const { rows } = await sql<{ n: number }>`select count(*) as n from (select 1 from ticket_search where ticket_search match ${query}${limited})`.execute(db);
     const total = Number(rows[0]?.n ?? 0);
     // Past the bound, the bound is estimate enough to plan the next reading (denseSearch).
     totals?.remember(query, total);
-    return { n: total, counted: true };
+    return total;
   }
   // Enough memory for the bitmap of a common word's hits to stay exact: at Debian's 4 MB it goes
   // lossy, and every document on a lossy page is read and tested again (the transaction's only).
   if (db.isTransaction) await sql`set local work_mem = '32MB'`.execute(db);
-  const { rows } = await sql<{ n: string }>`select count(*) as n from (select 1 from ticket_search_docs where search @@ ${tsQuery(words, filter)}${limit}) as matching`.execute(db);
-  return { n: Number(rows[0]?.n ?? 0), counted: true };
+  const { rows } = await sql<{ n: string }>`select count(*) as n from (select 1 from ticket_search_docs where search @@ ${tsQuery(words, filter)}${limited}) as matching`.execute(db);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Counts that went past their bound, each with where the events log stood when it was taken,
+ * so that on a busy desk a common word is not counted again after every change. A ticket
+ * change moves one ticket into or out of a filter's matches, and writes at least one event in
+ * its own transaction; so a count of `n` stays more than `bound` until `n - bound` events have
+ * been written since (changesSince), which costs a few index entries to check where counting
+ * again tests `bound` documents. To make the answer last, a count goes a tenth past the bound.
+ * Writes that go around the ticket changes (an operator's SQL, a repair) write no events: a
+ * count is also taken again after MAX_AGE_MS. One per database; the oldest filter goes first.
+ */
+export class CountsPastBound {
+  static readonly #KEPT = 1000;
+  static readonly MAX_AGE_MS = 60_000;
+  readonly #counts = new Map<string, { n: number; mark: string; at: number }>();
+
+  /** More than `bound` (then `bound + 1`), or the exact count at or below it. */
+  async count(db: Db, filter: QueueFilter, bound: number, countUpTo: (limit: number) => Promise<number>): Promise<number> {
+    const key = JSON.stringify(filter);
+    const known = this.#counts.get(key);
+    if (known !== undefined && known.n > bound && performance.now() - known.at < CountsPastBound.MAX_AGE_MS) {
+      if ((await changesSince(db, known.mark, known.n - bound)) < known.n - bound) return bound + 1;
+    }
+    // The mark before the count: a change that lands in between is counted as since, not missed.
+    const mark = await changeMark(db);
+    const n = await countUpTo(bound + Math.ceil(bound / 10) + 1);
+    this.#counts.delete(key);
+    if (n > bound) {
+      if (this.#counts.size >= CountsPastBound.#KEPT) this.#counts.delete(this.#counts.keys().next().value as string);
+      this.#counts.set(key, { n, mark, at: performance.now() });
+    }
+    return Math.min(n, bound + 1);
+  }
 }
 
 /** A user known from a verified token, if they are staff. */

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import { buildApp } from '../app.js';
+import { createDb } from '../db/database.js';
 import { alice, bob, buildTestApp, carol, createTicketAs, sam, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
 import { dialects } from '../../test/dialects.js';
 import { snippetOf } from './admin.snippets.js';
@@ -55,6 +57,48 @@ describe.each(dialects())('%s: staff search totals, relevance and snippets', (di
     expect(await queue('?q=invoice&status=open&limit=2')).toMatchObject({ total: 3, total_is_lower_bound: true });
     await patch(made[3] as string, { status: 'resolved' });
     expect(await queue('?q=invoice&status=open&limit=2')).toMatchObject({ total: 3, total_is_lower_bound: false });
+  });
+
+  it('keeps saying "at least" only while it holds: each change that takes a ticket out of the matches is seen, from any instance', async () => {
+    t = await buildTestApp(dialect, { HELPDESK_SEARCH_TOTAL_BOUND: '3' });
+    // Every ticket matches the words, so the search with a status must answer what the status alone does (from the tallies, exact).
+    const made: string[] = [];
+    for (let i = 0; i < 8; i++) made.push((await createTicketAs(t, i % 2 === 0 ? alice : carol, { title: `Invoice ${i}`, description: 'numbers' })).ticket_id);
+    // On PostgreSQL the changes go through a second instance on the same database, whose events this one must see.
+    const other = dialect === 'postgres' ? await buildApp(t.config, createDb(t.config.database), { logStream: false }) : undefined;
+    try {
+      const change = async (who: TestUser, method: 'POST' | 'PATCH', url: string, payload: Record<string, unknown> = {}) => {
+        const options = { method, url, payload };
+        const res = other === undefined ? await t.as(who, options) : await other.inject({ ...options, headers: { authorization: `Bearer ${await t.tokenFor(who)}` } });
+        if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
+      };
+      const answers: Array<[number, boolean]> = [];
+      const agree = async () => {
+        const truth = await queue('?status=open&limit=2');
+        const found = await queue('?q=invoice&status=open&limit=2');
+        answers.push([found.total, found.total_is_lower_bound]);
+        expect({ total: found.total, atLeast: found.total_is_lower_bound, ids: ids(found) }).toEqual({
+          total: Math.min(truth.total, 3),
+          atLeast: truth.total > 3,
+          ids: ids(truth),
+        });
+      };
+      await agree();
+      // Changes that take no ticket out (a comment, a priority) and changes that do (close, resolve, in progress), one at a time.
+      await change(alice, 'POST', `${TICKETS}/${made[0]}/comments`, { content: 'any news?' });
+      await agree();
+      for (let i = 0; i < 7; i++) {
+        const id = made[i] as string;
+        if (i % 3 === 0) await change(i % 2 === 0 ? alice : carol, 'POST', `${TICKETS}/${id}/close`);
+        else if (i % 3 === 1) await change(sam, 'PATCH', `${ADMIN}/${id}`, { status: 'resolved' });
+        else await change(sam, 'PATCH', `${ADMIN}/${id}`, { status: 'in_progress', priority: 'high' });
+        await agree();
+      }
+      // From 8 open down to 1: "at least 3" for as long as more than 3 were open, exact after.
+      expect(answers.map(([total, atLeast]) => `${total}${atLeast ? '+' : ''}`)).toEqual(['3+', '3+', '3+', '3+', '3+', '3+', '3', '2', '1']);
+    } finally {
+      await other?.close();
+    }
   });
 
   it('ranks by relevance on a hand-made desk: title, then title and description, then comments, recent first within each', async () => {

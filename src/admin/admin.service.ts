@@ -14,6 +14,7 @@ import { changeTicket } from '../tickets/ticket.service.js';
 import { TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, type CommentChannel } from '../tickets/ticket.table.js';
 import {
   countOpenUnassigned,
+  CountsPastBound,
   countQueueUpTo,
   countTicketsBy,
   findStaffUser,
@@ -38,15 +39,16 @@ export interface Tagged<T> {
 }
 
 /**
- * The staff queue across every tenant, filtered, searched and sorted, with an exact total.
- * `totals` keeps this database's search totals, to plan the next search.
+ * The staff queue across every tenant, filtered, searched and sorted, with an exact total up to
+ * `totalBound`. `counts` keeps what this database's earlier searches counted: their totals, to
+ * plan the next search, and the counts that went past the bound.
  */
 export async function listQueueForStaff(
   db: Db,
   dialect: Dialect,
   actor: Actor,
   query: AdminListTicketsQuery,
-  totals: SearchTotals,
+  counts: { totals: SearchTotals; past: CountsPastBound },
   totalBound: number = Number.POSITIVE_INFINITY,
 ): Promise<AdminTicketListResponse> {
   const assignee = query.assigned_to;
@@ -69,7 +71,7 @@ export async function listQueueForStaff(
   // A count past the bound still has to tell whether a page follows this one.
   const bound = Number.isFinite(totalBound) ? Math.max(totalBound, page.offset + page.limit + 1) : undefined;
   const { rows, total, counted, reads, snippets } = await readSnapshot(db, async (trx) => {
-    const searched = await searchPageAndTotal(trx, dialect, filter, sort, page, totals);
+    const searched = await searchPageAndTotal(trx, dialect, filter, sort, page, counts.totals, bound);
     const found = searched === undefined ? await countThenList(trx) : { ...searched, counted: true };
     const ids = found.rows.map((row) => row.id);
     const [read, texts] = await Promise.all([readsOf(trx, actor.userId, ids), filter.words === undefined ? undefined : searchedTexts(trx, found.rows, filter.words)]);
@@ -80,7 +82,7 @@ export async function listQueueForStaff(
 
   async function countThenList(trx: Db) {
     // The total first: how many tickets match tells the search which way to read the page.
-    const matching = await countQueueUpTo(trx, dialect, filter, totals, bound);
+    const matching = await countQueueUpTo(trx, dialect, filter, counts.totals, bound, counts.past);
     const atLeast = matching.counted && bound !== undefined && matching.n > bound;
     return { rows: await listQueue(trx, dialect, filter, sort, page, matching.n, atLeast), total: matching.n, counted: matching.counted };
   }
@@ -109,8 +111,9 @@ export interface StaffQueue {
 export function staffQueue(db: Db, dialect: Dialect, totalBound = 10_000): StaffQueue {
   const queues = new ResponseCache(QUEUE_CACHE_BYTES);
   const deskVersion = batchedByTurn(async () => new Map([['desk', await databaseVersion(db, dialect)]]));
-  // The last total of each search on this database, to plan its next reading.
-  const searchTotals = new SearchTotals();
+  // The last total of each search on this database, to plan its next reading, and the counts
+  // known to be past the bound.
+  const counts = { totals: new SearchTotals(), past: new CountsPastBound() };
   return {
     async list(actor, query, serialize) {
       // Only the parameters the query reads: unknown ones must not each make an entry.
@@ -122,7 +125,7 @@ export function staffQueue(db: Db, dialect: Dialect, totalBound = 10_000): Staff
       // query and agent, the requests that came meanwhile sharing the next (ResponseCache.serveLatest).
       return queues.serveLatest(
         { key, owner: actor.userId, version },
-        async (at) => ({ version: at, body: await listQueueForStaff(db, dialect, actor, query, searchTotals, totalBound) }),
+        async (at) => ({ version: at, body: await listQueueForStaff(db, dialect, actor, query, counts, totalBound) }),
         serialize,
         () => deskVersion('desk'),
       );

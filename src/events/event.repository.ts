@@ -79,6 +79,38 @@ export async function readFeed(db: Db, after: FeedCursor, limit: number, filter:
   return { rows: rows.map(({ txid, ...row }) => ({ ...row, seq: String(row.seq), cursor: { txid, seq: String(row.seq) } })), end };
 }
 
+/**
+ * Where the events log stands in the caller's snapshot, for changesSince to count from: on
+ * SQLite the last sequence number given (AUTOINCREMENT: never given twice, one writer at a
+ * time); on PostgreSQL the snapshot itself (which transactions it sees as committed).
+ */
+export async function changeMark(db: Db): Promise<string> {
+  if (dialectOf(db) === 'sqlite') {
+    const { rows } = await sql<{ seq: number | null }>`select (select seq from sqlite_sequence where name = 'ticket_events') as seq`.execute(db);
+    return String(rows[0]?.seq ?? 0);
+  }
+  const { rows } = await sql<{ mark: string }>`select pg_current_snapshot()::text as mark`.execute(db);
+  return rows[0]?.mark as string;
+}
+
+/**
+ * How many events were written after `mark` (changeMark) and are in the caller's snapshot, or
+ * `limit` when there are at least that many: never fewer than there are, sometimes more (on
+ * SQLite, numbers given to events since pruned). Each ticket change writes at least one event
+ * in its own transaction, so no more tickets than this have changed since the mark.
+ */
+export async function changesSince(db: Db, mark: string, limit: number): Promise<number> {
+  if (dialectOf(db) === 'sqlite') {
+    const now = Number(await changeMark(db));
+    return Math.min(limit, Math.max(0, now - Number(mark)));
+  }
+  // The events of transactions the mark's snapshot did not see: running then, or begun since.
+  const { rows } = await sql<{ n: string }>`select count(*) as n from (select 1 from ticket_events
+    where txid >= pg_snapshot_xmin(cast(${mark} as pg_snapshot)) and not pg_visible_in_snapshot(txid, cast(${mark} as pg_snapshot))
+    limit ${limit}) as since`.execute(db);
+  return Number(rows[0]?.n ?? 0);
+}
+
 /** Deletes up to `limit` of the oldest events that occurred before `before`; returns how many went. */
 export async function pruneEvents(db: Db, before: string, limit: number): Promise<number> {
   // Several instances may prune at once: on PostgreSQL each skips the rows another is deleting.

@@ -388,8 +388,9 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
     const writers = await Promise.all(Array.from({ length: 20 }, (_, i) => bearer({ userId: `seed_user_0_${i}`, email: `user${i}@org0.example`, orgId: 'seed_org_00000' })));
     const targets: Array<{ id: string; who: Record<string, string> }> = [];
     for (const who of writers) {
-      const page = (await call('GET', `${API}?limit=100`, who)).json.tickets as Array<{ ticket_id: string }>;
-      targets.push(...page.map((t) => ({ id: t.ticket_id, who })));
+      // Closed tickets take no comments (409): only the others, so that every write changes the desk.
+      const page = (await call('GET', `${API}?limit=100`, who)).json.tickets as Array<{ ticket_id: string; status: string }>;
+      targets.push(...page.filter((t) => t.status !== 'closed').map((t) => ({ id: t.ticket_id, who })));
     }
     const startWriter = () => {
       let n = 0;

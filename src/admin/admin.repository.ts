@@ -387,13 +387,14 @@ export class CountsPastBound {
     if (known !== undefined && known.n > bound && performance.now() - known.at < CountsPastBound.MAX_AGE_MS) {
       if ((await changesSince(db, known.mark, known.n - bound)) < known.n - bound) return bound + 1;
     }
-    // The mark before the count: a change that lands in between is counted as since, not missed.
-    const mark = await changeMark(db);
+    // In a transaction the mark is of the count's own snapshot, and is only needed past the
+    // bound; outside one it is taken first, so that a change landing in between counts as since.
+    const before = db.isTransaction ? undefined : await changeMark(db);
     const n = await countUpTo(bound + Math.ceil(bound / 10) + 1);
     this.#counts.delete(key);
     if (n > bound) {
       if (this.#counts.size >= CountsPastBound.#KEPT) this.#counts.delete(this.#counts.keys().next().value as string);
-      this.#counts.set(key, { n, mark, at: performance.now() });
+      this.#counts.set(key, { n, mark: before ?? (await changeMark(db)), at: performance.now() });
     }
     return Math.min(n, bound + 1);
   }

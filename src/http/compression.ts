@@ -16,25 +16,30 @@ export function chooseEncoding(acceptEncoding: string | undefined): Encoding | u
 }
 
 /**
- * A large answer that never changes while the process runs (the OpenAPI document), compressed once on first
- * use and sent in the encoding the client accepts. Hot JSON answers are not compressed here: that costs CPU
- * per request, and a reverse proxy in front does it better (README).
+ * A large answer that never changes while the process runs (the OpenAPI document), compressed once and sent in the
+ * encoding the client accepts. `prepare` makes and compresses it ahead of any request (the OpenAPI routes call it
+ * when the app is ready: brotli at quality 9 takes tens of milliseconds, which no request should wait for);
+ * otherwise the first request does. Hot JSON answers are not compressed here: that costs CPU per request, and a
+ * reverse proxy in front does it better (README).
  */
-export function compressedOnce(make: () => string): (request: FastifyRequest, reply: FastifyReply) => Buffer {
+export function compressedOnce(make: () => string): ((request: FastifyRequest, reply: FastifyReply) => Buffer) & { prepare(): void } {
   let bodies: Record<Encoding | 'identity', Buffer> | undefined;
-  return (request, reply) => {
-    if (!bodies) {
-      const plain = Buffer.from(make());
-      bodies = {
-        identity: plain,
-        br: zlib.brotliCompressSync(plain, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: plain.length } }),
-        gzip: zlib.gzipSync(plain, { level: 9 }),
-      };
-    }
+  const prepare = () => {
+    if (bodies) return bodies;
+    const plain = Buffer.from(make());
+    bodies = {
+      identity: plain,
+      br: zlib.brotliCompressSync(plain, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: plain.length } }),
+      gzip: zlib.gzipSync(plain, { level: 9 }),
+    };
+    return bodies;
+  };
+  const send = (request: FastifyRequest, reply: FastifyReply) => {
     const encoding = chooseEncoding(request.headers['accept-encoding']);
     const vary = reply.getHeader('vary');
     reply.header('vary', vary ? `${String(vary)}, Accept-Encoding` : 'Accept-Encoding');
     if (encoding) reply.header('content-encoding', encoding);
-    return bodies[encoding ?? 'identity'];
+    return prepare()[encoding ?? 'identity'];
   };
+  return Object.assign(send, { prepare: () => void prepare() });
 }

@@ -56,6 +56,10 @@ export async function openApiRoutes(app: FastifyInstance, schemas: TObject[]): P
   // The document is fixed once the app is ready: compressed once, sent compressed to whoever accepts it.
   const json = compressedOnce(() => JSON.stringify(app.swagger()));
   const yaml = compressedOnce(() => String(app.swagger({ yaml: true })));
+  app.addHook('onReady', async () => {
+    json.prepare();
+    yaml.prepare();
+  });
   app.get(
     `${API_PREFIX}/openapi.json`,
     { schema: { operationId: 'openapi-json', summary: 'This OpenAPI 3.1 document', description: 'This document as JSON, compressed (brotli or gzip) for a client that accepts it.', tags, security: [], response: { 200: { description: 'OK' } } } },

@@ -10,14 +10,13 @@
  * Prints p50 and the slowest of each, in ms, with the database's size on disk. Run it on a quiet
  * machine: these are latencies, not rates against a ceiling.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadOrCreateDevKeys, signDevToken } from '../src/http/dev-keys.js';
+import { freePort, waitFor } from './net.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -32,14 +31,6 @@ const TIMES = Number(args.times);
 const PG_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const API = '/api/v1/support/tickets';
 const ADMIN = '/api/v1/admin/support/tickets';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 async function sizeOf(kind: string, tickets: number, dataDir: string): Promise<string> {
   if (kind === 'sqlite') {
@@ -69,14 +60,7 @@ async function measure(kind: 'sqlite' | 'postgres', tickets: number): Promise<vo
   const env = { ...process.env, NODE_ENV: 'development', DATABASE_URL: url, HELPDESK_DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port), HELPDESK_RATE_LIMIT: '0', LOG_LEVEL: 'warn' };
   const server: ChildProcess = spawn(process.execPath, ['bin/helpdesk.js', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
-    for (;;) {
-      try {
-        if ((await fetch(`${base}/readyz`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(`${base}/readyz`, 120_000);
     const call = async (method: string, p: string, who: Record<string, string>, body?: unknown) => {
       const begun = performance.now();
       const res = await fetch(`${base}${p}`, { method, headers: { ...who, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -20,7 +20,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -29,6 +28,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadOrCreateDevKeys, signDevToken } from '../src/http/dev-keys.js';
 import type { LoadResult, LoadSpec } from './load.js';
+import { freePort, waitFor } from './net.js';
 import { makePopulation, strangers } from './population.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -111,29 +111,6 @@ interface BusyRow {
 
 function log(message: string) {
   console.error(`[bench] ${message}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-async function waitFor(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} not ready after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** CPU time the whole machine has spent busy so far (every core, steal included), in ms. */

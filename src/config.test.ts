@@ -18,7 +18,7 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
-  it('reads the webhook settings: https only, no private addresses, 4 at once, 15 s, unless told otherwise', () => {
+  it('reads the webhook settings: https only, no private addresses, 16 at once, 15 s, unless told otherwise', () => {
     expect(loadConfig({}).webhooks).toEqual({ allowHttp: false, allowPrivate: false, concurrency: 16, timeoutSeconds: 15, publicUrl: undefined });
     expect(
       loadConfig({

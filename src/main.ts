@@ -15,7 +15,6 @@ import { systemBacklog } from './http/listen-backlog.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
-
 /** Starts the server: config, database, migrations, app, listen; stops cleanly on SIGTERM/SIGINT. */
 export async function serve(config: Config = loadConfig()): Promise<void> {
   const db = createDb(config.database, { groupCommit: true, beforeCommit: searchQueueIndexer });

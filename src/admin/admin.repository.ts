@@ -373,18 +373,18 @@ async function countMatching(db: Db, dialect: Dialect, filter: QueueFilter, tota
  * been written since (changesSince), which costs a few index entries to check where counting
  * again tests `bound` documents. To make the answer last, a count goes a tenth past the bound.
  * Writes that go around the ticket changes (an operator's SQL, a repair) write no events: a
- * count is also taken again after MAX_AGE_MS. One per database; the oldest filter goes first.
+ * count is also taken again after a minute. One per database; the oldest filter goes first.
  */
 export class CountsPastBound {
   static readonly #KEPT = 1000;
-  static readonly MAX_AGE_MS = 60_000;
+  static readonly #MAX_AGE_MS = 60_000;
   readonly #counts = new Map<string, { n: number; mark: string; at: number }>();
 
   /** More than `bound` (then `bound + 1`), or the exact count at or below it. */
   async count(db: Db, filter: QueueFilter, bound: number, countUpTo: (limit: number) => Promise<number>): Promise<number> {
     const key = JSON.stringify(filter);
     const known = this.#counts.get(key);
-    if (known !== undefined && known.n > bound && performance.now() - known.at < CountsPastBound.MAX_AGE_MS) {
+    if (known !== undefined && known.n > bound && performance.now() - known.at < CountsPastBound.#MAX_AGE_MS) {
       if ((await changesSince(db, known.mark, known.n - bound)) < known.n - bound) return bound + 1;
     }
     // In a transaction the mark is of the count's own snapshot, and is only needed past the

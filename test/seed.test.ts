@@ -145,6 +145,48 @@ describe.each(dialects())('%s: helpdesk seed beside a running server', (dialect)
   });
 });
 
+describe.each(dialects())('%s: helpdesk seed finishing beside a running server', (dialect) => {
+  let t: TestApp;
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('keeps a search exact for tickets the server changed, noted or created once the seed had indexed its own', async () => {
+    t = await buildTestApp(dialect, { HELPDESK_RATE_LIMIT: '0' });
+    let changed: { patched: { id: string; title: string }; noted: string; created: string } | undefined;
+    const steps: string[] = [];
+    await seedDatabase(
+      t.db,
+      dialect,
+      { tickets: 300, tenants: 5, commentsPerTicket: 1, seed: 4 },
+      () => {},
+      async (what) => {
+        steps.push(what);
+        // SQLite: a batch of the search index is committed; PostgreSQL: the bulk of the
+        // documents is written. Either way the seed's tickets are indexed, the triggers still off.
+        if (changed || !/search (index:|documents written)/.test(what)) return;
+        const [patched, noted] = (await sql<{ id: string; title: string }>`select id, title from tickets where status = 'open' order by number desc limit 2`.execute(t.db)).rows;
+        if (!patched || !noted) throw new Error('no open seeded tickets');
+        const res = await t.as(sam, { method: 'PATCH', url: `/api/v1/admin/support/tickets/${patched.id}`, payload: { status: 'in_progress' } });
+        expect(res.statusCode).toBe(200);
+        // An internal note leaves updated_at alone: only its rowid (or timestamp) tells.
+        const note = await t.as(sam, { method: 'POST', url: `/api/v1/admin/support/tickets/${noted.id}/comments`, payload: { content: 'Axolotl escalation agreed', is_internal: true } });
+        expect(note.statusCode).toBe(201);
+        const created = await createTicketAs(t, alice, { title: 'Capybara invoices missing' });
+        changed = { patched, noted: noted.id, created: created.ticket_id };
+      },
+    );
+    if (!changed) throw new Error(`no step to change the desk at: ${steps.join('; ')}`);
+    const search = async (q: string, status = '') =>
+      ((await t.as(sam, { url: `/api/v1/admin/support/tickets?q=${q}&limit=100${status && `&status=${status}`}` })).json() as { tickets: Array<{ ticket_id: string }> }).tickets.map((x) => x.ticket_id);
+    const number = changed.patched.title.split(' ').pop() as string;
+    expect(await search(number, 'in_progress')).toContain(changed.patched.id);
+    expect(await search(number, 'open')).not.toContain(changed.patched.id);
+    expect(await search('axolotl')).toEqual([changed.noted]);
+    expect(await search('capybara')).toEqual([changed.created]);
+  });
+});
+
 describe.each(dialects().filter((dialect) => dialect === 'postgres'))('%s: helpdesk seed after a seed that was killed', (dialect) => {
   let t: TestApp;
   afterAll(async () => {

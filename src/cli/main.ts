@@ -184,7 +184,7 @@ async function seed(options: { tickets: number; tenants: number; commentsPerTick
     const started = Date.now();
     const counts = await seedDatabase(db, database.kind, options, (done) => {
       if (done % 50_000 === 0) console.error(`  ${done} tickets…`);
-    });
+    }, (what) => console.error(`  ${what}`));
     const seconds = (Date.now() - started) / 1000;
     console.error(`seeded ${JSON.stringify(counts)} in ${seconds.toFixed(1)} s (${Math.round(counts.tickets / seconds)} tickets/s)`);
   } finally {

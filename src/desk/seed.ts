@@ -88,30 +88,33 @@ export async function seedDatabase(
   dialect: Dialect,
   options: SeedOptions,
   progress: (done: number) => void | Promise<void> = () => {},
+  step: SeedStep = () => {},
 ): Promise<{ users: number; tickets: number; comments: number; history: number }> {
   // No tickets: only what a killed seed left undone is finished, if anything.
   const nothing = { users: 0, tickets: 0, comments: 0, history: 0 };
   const interrupted = await seedInterrupted(db, dialect);
   if (options.tickets === 0 && !interrupted) return nothing;
-  const counts = await withIndexesDeferred(db, dialect, interrupted, options.tickets === 0 ? async () => nothing : () => load(db, options, progress));
+  const counts = await withIndexesDeferred(db, dialect, interrupted, options.tickets === 0 ? async () => nothing : () => load(db, options, progress), step);
   if (options.tickets === 0) return counts;
   // Fresh statistics, so that both planners pick the right index for each queue filter. On
   // PostgreSQL also a vacuum: the first vacuum of freshly loaded tables (hint bits, the
   // visibility map) otherwise comes from autovacuum when it chooses, and once came during a
   // bench's searches and slowed them.
-  if (dialect === 'sqlite') await sql`analyze`.execute(db);
-  else {
-    // On a connection of its own without the pool's 10 s statement limit: vacuuming a
-    // freshly seeded 1,000,000-ticket database takes minutes.
-    await db.connection().execute(async (connection) => {
-      await sql`set statement_timeout = 0`.execute(connection);
-      try {
-        await sql`vacuum analyze`.execute(connection);
-      } finally {
-        await sql`reset statement_timeout`.execute(connection);
-      }
-    });
-  }
+  await timedStep(step, 'statistics gathered', async () => {
+    if (dialect === 'sqlite') await sql`analyze`.execute(db);
+    else {
+      // On a connection of its own without the pool's 10 s statement limit: vacuuming a
+      // freshly seeded 1,000,000-ticket database takes minutes.
+      await db.connection().execute(async (connection) => {
+        await sql`set statement_timeout = 0`.execute(connection);
+        try {
+          await sql`vacuum analyze`.execute(connection);
+        } finally {
+          await sql`reset statement_timeout`.execute(connection);
+        }
+      });
+    }
+  });
   return counts;
 }
 
@@ -126,7 +129,7 @@ const LOADED_TABLES = ['tickets', 'ticket_comments', 'ticket_history'];
  * versions, and writes the search documents once afterwards. Both then recount the tallies and
  * owner versions.
  */
-async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boolean, load: () => Promise<T>): Promise<T> {
+async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boolean, load: () => Promise<T>, step: SeedStep): Promise<T> {
   if (dialect !== 'sqlite') {
     // Tallies and owner versions are recounted after the load, and the search documents
     // written once at the end: kept row by row, every seeded comment rewrote its
@@ -156,21 +159,23 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boo
       });
     for (const statement of triggers('disable')) await statement.execute(db);
     try {
-      return await load();
+      return await timedStep(step, 'rows loaded', load);
     } finally {
       // Twice: first the bulk, with writers free to go on (on a big desk it takes longer than
       // their statement timeout); then, holding the tables, what changed meanwhile.
       // ALTER TABLE keeps writers out until that commit: none can slip between the triggers
       // coming back and the documents written from the rows.
       const bulkBegan = new Date().toISOString();
-      await writeDocuments(startedAt, false);
-      await writeDocuments(bulkBegan, true);
+      await timedStep(step, 'search documents written', () => writeDocuments(startedAt, false));
+      await timedStep(step, 'search documents caught up', () => writeDocuments(bulkBegan, true));
       // Without the pool's statement limit too: at 1,000,000 tickets on a busy machine the
       // tallies' recount outlasted it and failed the seed after the whole load.
-      await db.transaction().execute(async (trx) => {
-        await sql`set local statement_timeout = 0`.execute(trx);
-        await recountDerived(trx);
-      });
+      await timedStep(step, 'recounted', () =>
+        db.transaction().execute(async (trx) => {
+          await sql`set local statement_timeout = 0`.execute(trx);
+          await recountDerived(trx);
+        }),
+      );
     }
   }
   // The bulk path below indexes whole documents itself; nothing queued may be indexed twice.
@@ -198,33 +203,102 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boo
     for (const { type, name } of current) await sql`drop ${sql.raw(type)} ${sql.id(name)}`.execute(trx);
   });
   try {
-    return await load();
+    return await timedStep(step, 'rows loaded', load);
   } finally {
-    await db.transaction().execute(async (trx) => {
-      for (const object of deferred) await sql.raw(object.sql).execute(trx);
+    await finishSqliteLoad(db, { interrupted, deferred, before, startedAt }, step);
+  }
+}
+
+/** Tickets whose search documents one transaction of the finish indexes. */
+const SEARCH_BATCH = 50_000;
+
+/**
+ * What a SQLite load finishes with, in steps each committed: the indexes; a search document for
+ * every new ticket, indexed in batches in ticket order (one transaction for all, at 10,000,000
+ * tickets, wrote a 20 GB log and then read the file at random for over an hour); the merge of
+ * the index's segments; and last, in one transaction, the triggers, what a server changed while
+ * the seed ran, the recounts and the list of what was dropped. A seed killed before that last
+ * commit is still one to finish, and the next indexes every ticket anew.
+ */
+async function finishSqliteLoad(
+  db: Db,
+  load: { interrupted: boolean; deferred: SchemaObject[]; before: { tickets: number; comments: number; docs: number }; startedAt: string },
+  step: SeedStep,
+): Promise<void> {
+  const { interrupted, deferred, before, startedAt } = load;
+  const timed = (what: string, work: () => Promise<unknown>) => timedStep(step, what, work);
+  const last = async (column: string, table: string) =>
+    Number((await sql<{ n: number | null }>`select max(${sql.raw(column)}) as n from ${sql.table(table)}`.execute(db)).rows[0]?.n ?? 0);
+  await timed('indexes built', () =>
+    db.transaction().execute(async (trx) => {
+      for (const object of deferred) if (object.type === 'index') await sql.raw(object.sql).execute(trx);
+    }),
+  );
+  // Comments a server writes from here on are looked for by rowid at the end; before, the
+  // batches below read each ticket as it then is.
+  const commentsIndexed = await last('rowid', 'ticket_comments');
+  let ticketsDocumented = 0;
+  let docsIndexed = 0;
+  await timed('search documents listed', () =>
+    db.transaction().execute(async (trx) => {
       if (interrupted) await sql`insert into ticket_search (ticket_search) values ('delete-all')`.execute(trx);
-      // Search documents for the new tickets, and fresh ones for older tickets that got comments
-      // or were changed meanwhile (by a server running beside the seed, its triggers gone).
-      const touched = sql`select ticket_id from ticket_comments where rowid > ${before.comments}
-        union all select id from tickets where updated_at >= ${startedAt}`;
       // New tickets have no document (the trigger that writes it is gone); after a killed seed,
       // some older ones have none either.
       const documented = interrupted ? sql`and not exists (select 1 from ticket_search_docs d where d.ticket_id = t.id)` : sql``;
       await sql`insert into ticket_search_docs (ticket_id) select id from tickets t where rowid > ${before.tickets} ${documented} order by rowid`.execute(trx);
-      await sql`delete from ticket_search where rowid in (
-        select doc_id from ticket_search_docs where doc_id <= ${before.docs} and ticket_id in (${touched}))`.execute(trx);
-      await sql`insert into ticket_search (rowid, body, facets)
-        select d.doc_id, ${sql.raw(documentTextSql('t'))}, ${sql.raw(facetsSql('t'))}
-        from ticket_search_docs d join tickets t on t.id = d.ticket_id
-        where d.doc_id > ${before.docs} or d.ticket_id in (${touched})`.execute(trx);
-      // Merge the many segments a bulk insert leaves: searches then read one b-tree instead of many.
-      await sql`insert into ticket_search (ticket_search) values ('optimize')`.execute(trx);
+      ticketsDocumented = Number((await sql<{ n: number | null }>`select max(rowid) as n from tickets`.execute(trx)).rows[0]?.n ?? 0);
+      docsIndexed = Number((await sql<{ n: number | null }>`select max(doc_id) as n from ticket_search_docs`.execute(trx)).rows[0]?.n ?? 0);
+    }),
+  );
+  // The documents of the new tickets (of every ticket after a killed seed), in batches.
+  const indexDocs = (trx: Db, where: ReturnType<typeof sql>) =>
+    sql`insert into ticket_search (rowid, body, facets)
+      select d.doc_id, ${sql.raw(documentTextSql('t'))}, ${sql.raw(facetsSql('t'))}
+      from ticket_search_docs d join tickets t on t.id = d.ticket_id where ${where}`.execute(trx);
+  await timed('search index built', async () => {
+    for (let from = before.docs; from < docsIndexed; from += SEARCH_BATCH) {
+      const to = Math.min(from + SEARCH_BATCH, docsIndexed);
+      await db.transaction().execute((trx) => indexDocs(trx, sql`d.doc_id > ${from} and d.doc_id <= ${to}`));
+      await step(`  search index: ${to - before.docs} of ${docsIndexed - before.docs} documents`);
+    }
+  });
+  // Merge the many segments a bulk insert leaves: searches then read one b-tree instead of many.
+  await timed('search index merged', () => db.transaction().execute((trx) => sql`insert into ticket_search (ticket_search) values ('optimize')`.execute(trx)));
+  await timed('finished', () =>
+    db.transaction().execute(async (trx) => {
+      for (const object of deferred) if (object.type === 'trigger') await sql.raw(object.sql).execute(trx);
+      // Tickets a server created since the documents were listed.
+      await sql`insert into ticket_search_docs (ticket_id) select id from tickets t where rowid > ${ticketsDocumented}
+        and not exists (select 1 from ticket_search_docs d where d.ticket_id = t.id) order by rowid`.execute(trx);
+      // Documents written again: those of tickets a server changed (it stamps updated_at with
+      // its clock, taken to agree with this one) or commented on while the seed ran, and the
+      // tickets it created since. An internal note leaves updated_at alone: older tickets'
+      // notes are found by rowid past the load's first, the new tickets' past the batches' first.
+      const again = sql`select d.doc_id from ticket_search_docs d where d.doc_id <= ${docsIndexed} and d.ticket_id in (
+          select id from tickets where updated_at >= ${startedAt}
+          union select ticket_id from ticket_comments where rowid > ${commentsIndexed})
+        union select d.doc_id from ticket_search_docs d where d.doc_id <= ${before.docs}
+          and exists (select 1 from ticket_comments c where c.ticket_id = d.ticket_id and c.rowid > ${before.comments})`;
+      await sql`create temp table seed_documents_again as ${again}`.execute(trx);
+      await sql`delete from ticket_search where rowid in (select doc_id from seed_documents_again)`.execute(trx);
+      await indexDocs(trx, sql`d.doc_id > ${docsIndexed} or d.doc_id in (select doc_id from seed_documents_again)`);
+      await sql`drop table seed_documents_again`.execute(trx);
       // The tallies and owner versions, and only then the list of what was dropped: a seed
       // killed before this commit is still one to finish.
       await recountDerived(trx);
       await sql`drop table ${sql.table(BULK_LOAD_SCHEMA)}`.execute(trx);
-    });
-  }
+    }),
+  );
+}
+
+/** Told of each step of a seed, as it ends (the CLI prints them). */
+export type SeedStep = (what: string) => void | Promise<void>;
+
+async function timedStep<T>(step: SeedStep, what: string, work: () => Promise<T>): Promise<T> {
+  const began = performance.now();
+  const result = await work();
+  await step(`${what} in ${((performance.now() - began) / 1000).toFixed(1)} s`);
+  return result;
 }
 
 interface SchemaObject {

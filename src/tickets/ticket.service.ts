@@ -204,6 +204,11 @@ export async function listMyTickets(db: Db, actor: Actor, query: ListTicketsQuer
   return { version: version ?? NO_TICKETS, body: presentList(rows, total, page.offset) };
 }
 
+/** The list of an owner who never had a ticket, under any filter: nothing to read. */
+export function listOfNoTickets(query: ListTicketsQuery): Versioned<TicketListResponse> {
+  return { version: NO_TICKETS, body: presentList([], 0, query.offset ?? 0) };
+}
+
 /** One of the caller's tickets with its public comments and its history; 404 for anyone else's. */
 export async function getMyTicket(db: Db, actor: Actor, ticketId: string): Promise<Versioned<TicketDetailResponse>> {
   // One snapshot, so the ticket's counters and its comments agree.
@@ -246,7 +251,10 @@ export function customerReads(db: Db): CustomerReads {
       const owner = ownerKey(scopeOf(actor));
       const version = (await versionOf(owner)) ?? NO_TICKETS;
       const key = JSON.stringify(['list', owner, query.status ?? null, query.type ?? null, query.sort ?? null, query.limit ?? null, query.offset ?? null]);
-      return responses.serve({ key, owner, version }, () => listMyTickets(db, actor, query), serialize);
+      // Most customers never filed a ticket: their first list, in a reconnect storm a thousand
+      // new ones at once, needs no query (the version row comes with the first ticket).
+      const load = version === NO_TICKETS ? async () => listOfNoTickets(query) : () => listMyTickets(db, actor, query);
+      return responses.serve({ key, owner, version }, load, serialize);
     },
     async get(actor, ticketId, serialize) {
       const id = canonicalUuid(ticketId);

@@ -32,4 +32,15 @@ describe.each(dialects())('%s: the users table kept from tokens', (dialect) => {
     await remember({ ...user('c'), email: 'c2@tracked.example' });
     expect((await t.db.selectFrom('users').select('email').where('id', '=', 'tracked_c').executeTakeFirstOrThrow()).email).toBe('c2@tracked.example');
   });
+
+  it('writes every user first seen in one turn, a storm of them at once, with the latest of each one\'s details', async () => {
+    const remember = createUserTracker(t.db);
+    const storm = Array.from({ length: 450 }, (_, i) => ({ userId: `storm_${i}`, tenantId: `org_storm_${i % 7}`, email: `s${i}@storm.example`, isStaff: false }));
+    // One of them twice in the same turn, with a new email the second time.
+    await Promise.all([...storm.map((actor) => remember(actor)), remember({ ...(storm[3] as (typeof storm)[number]), email: 'renamed@storm.example' })]);
+    const rows = await t.db.selectFrom('users').select(['id', 'email']).where('id', 'like', 'storm_%').execute();
+    expect(rows.length).toBe(450);
+    expect(rows.find((row) => row.id === 'storm_3')?.email).toBe('renamed@storm.example');
+    expect(rows.find((row) => row.id === 'storm_449')?.email).toBe('s449@storm.example');
+  });
 });

@@ -178,21 +178,16 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boo
       );
     }
   }
-  // The bulk path below indexes whole documents itself; nothing queued may be indexed twice.
-  await db.transaction().execute((trx) => indexQueuedSearches(trx, dialect));
   // What a seed killed mid-load dropped and never built again, saved with the drops themselves.
   const leftover = interrupted ? (await sql<SchemaObject>`select type, name, sql from ${sql.table(BULK_LOAD_SCHEMA)}`.execute(db)).rows : [];
-  const lastRowid = async (table: 'tickets' | 'ticket_comments' | 'ticket_search_docs') =>
-    interrupted ? 0 : Number((await sql<{ n: number | null }>`select max(rowid) as n from ${sql.table(table)}`.execute(db)).rows[0]?.n ?? 0);
-  // After a killed seed every ticket is indexed anew: its rows were never indexed, and neither
-  // were the changes a server made meanwhile.
-  const before = { tickets: await lastRowid('tickets'), comments: await lastRowid('ticket_comments'), docs: await lastRowid('ticket_search_docs') };
   const { rows: current } = await sql<SchemaObject>`
     select type, name, sql from sqlite_master
     where type in ('index', 'trigger') and sql is not null and tbl_name in (${sql.join(LOADED_TABLES)})`.execute(db);
   const deferred = [...new Map([...leftover, ...current].map((object) => [object.name, object])).values()];
-  // Every change a server makes to a ticket stamps updated_at with its clock (this machine's).
-  const startedAt = new Date().toISOString();
+  // Every change a server makes to a ticket stamps updated_at with its clock (this machine's),
+  // taken before it waits for the write lock (5 s at most, its busy timeout): a minute's margin.
+  const startedAt = new Date(Date.now() - 60_000).toISOString();
+  let before = { tickets: 0, comments: 0, docs: 0 };
   // Dropped in the transaction that saves them: a seed killed from here on leaves them listed
   // for the next seed to build, instead of lost.
   await db.transaction().execute(async (trx) => {
@@ -200,6 +195,14 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boo
     for (const { type, name, sql: text } of deferred) {
       await sql`insert or replace into ${sql.table(BULK_LOAD_SCHEMA)} (type, name, sql) values (${type}, ${name}, ${text})`.execute(trx);
     }
+    // From its first write this transaction holds the write lock: no server change falls
+    // between what is read here and the drops. The bulk path indexes whole documents itself;
+    // nothing queued may be indexed twice. After a killed seed every ticket is indexed anew:
+    // its rows were never indexed, and neither were the changes a server made meanwhile.
+    await indexQueuedSearches(trx, dialect);
+    const lastRowid = async (table: 'tickets' | 'ticket_comments' | 'ticket_search_docs') =>
+      interrupted ? 0 : Number((await sql<{ n: number | null }>`select max(rowid) as n from ${sql.table(table)}`.execute(trx)).rows[0]?.n ?? 0);
+    before = { tickets: await lastRowid('tickets'), comments: await lastRowid('ticket_comments'), docs: await lastRowid('ticket_search_docs') };
     for (const { type, name } of current) await sql`drop ${sql.raw(type)} ${sql.id(name)}`.execute(trx);
   });
   try {

@@ -19,8 +19,13 @@ const REMEMBERED = 100_000;
 export function createUserTracker(db: Db, { remembered = REMEMBERED }: { remembered?: number } = {}): (actor: Actor) => Promise<void> {
   const lastWritten = new Map<string, { email: string; isStaff: boolean; at: number }>();
   const toWrite = new Map<string, { actor: Actor; at: number }>();
+  // Users whose write is under way: a request of theirs meanwhile waits for it instead of
+  // writing them again (with the old details only if those are still theirs).
+  const writing = new Map<string, { email: string; isStaff: boolean; done: Promise<void> }>();
   const write = batchedByTurn<never>(async (ids) => {
-    const users = ids.flatMap((id) => {
+    // In key order: two batches under way at once (on two PostgreSQL connections) then lock
+    // their rows in the same order and wait for each other instead of deadlocking.
+    const users = ids.sort().flatMap((id) => {
       const user = toWrite.get(id);
       toWrite.delete(id);
       return user ? [user] : [];
@@ -41,7 +46,16 @@ export function createUserTracker(db: Db, { remembered = REMEMBERED }: { remembe
     const now = Date.now();
     const seen = lastWritten.get(actor.userId);
     if (seen && seen.email === actor.email && seen.isStaff === actor.isStaff && now - seen.at < REFRESH_MS) return;
+    const under = writing.get(actor.userId);
+    if (under && under.email === actor.email && under.isStaff === actor.isStaff) return under.done;
     toWrite.set(actor.userId, { actor, at: now });
-    await write(actor.userId);
+    const done = write(actor.userId).then(() => undefined);
+    const entry = { email: actor.email, isStaff: actor.isStaff, done };
+    writing.set(actor.userId, entry);
+    try {
+      await done;
+    } finally {
+      if (writing.get(actor.userId) === entry) writing.delete(actor.userId);
+    }
   };
 }

@@ -351,7 +351,8 @@ describeInBrowser('the agent’s day and the customer’s view', () => {
     await page.getByRole('status').filter({ hasText: 'Reply sent, status set to Resolved.' }).waitFor();
     const ticket = await staffTicket(id);
     expect([ticket.status, ticket.comments.map((c) => c.content)]).toEqual(['resolved', ['Fixed in today’s release.']]);
-    // In the conversation: the reply, then the change.
+    // In the conversation: the reply, then the change (once the page has read them back).
+    await page.locator('.conversation > li').filter({ hasText: /^You changed status to Resolved/ }).waitFor();
     const items = await page.locator('.conversation > li').allTextContents();
     expect(items.at(-2)).toContain('Fixed in today’s release.');
     expect(items.at(-1)).toMatch(/^You changed status to Resolved/);

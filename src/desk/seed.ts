@@ -200,8 +200,7 @@ async function withIndexesDeferred<T>(db: Db, dialect: Dialect, interrupted: boo
     // nothing queued may be indexed twice. After a killed seed every ticket is indexed anew:
     // its rows were never indexed, and neither were the changes a server made meanwhile.
     await indexQueuedSearches(trx, dialect);
-    const lastRowid = async (table: 'tickets' | 'ticket_comments' | 'ticket_search_docs') =>
-      interrupted ? 0 : Number((await sql<{ n: number | null }>`select max(rowid) as n from ${sql.table(table)}`.execute(trx)).rows[0]?.n ?? 0);
+    const lastRowid = async (table: string) => (interrupted ? 0 : await highest(trx, table));
     before = { tickets: await lastRowid('tickets'), comments: await lastRowid('ticket_comments'), docs: await lastRowid('ticket_search_docs') };
     for (const { type, name } of current) await sql`drop ${sql.raw(type)} ${sql.id(name)}`.execute(trx);
   });
@@ -230,8 +229,6 @@ async function finishSqliteLoad(
 ): Promise<void> {
   const { interrupted, deferred, before, startedAt } = load;
   const timed = (what: string, work: () => Promise<unknown>) => timedStep(step, what, work);
-  const last = async (column: string, table: string) =>
-    Number((await sql<{ n: number | null }>`select max(${sql.raw(column)}) as n from ${sql.table(table)}`.execute(db)).rows[0]?.n ?? 0);
   await timed('indexes built', () =>
     db.transaction().execute(async (trx) => {
       for (const object of deferred) if (object.type === 'index') await sql.raw(object.sql).execute(trx);
@@ -239,7 +236,7 @@ async function finishSqliteLoad(
   );
   // Comments a server writes from here on are looked for by rowid at the end; before, the
   // batches below read each ticket as it then is.
-  const commentsIndexed = await last('rowid', 'ticket_comments');
+  const commentsIndexed = await highest(db, 'ticket_comments');
   let ticketsDocumented = 0;
   let docsIndexed = 0;
   await timed('search documents listed', () =>
@@ -249,8 +246,8 @@ async function finishSqliteLoad(
       // some older ones have none either.
       const documented = interrupted ? sql`and not exists (select 1 from ticket_search_docs d where d.ticket_id = t.id)` : sql``;
       await sql`insert into ticket_search_docs (ticket_id) select id from tickets t where rowid > ${before.tickets} ${documented} order by rowid`.execute(trx);
-      ticketsDocumented = Number((await sql<{ n: number | null }>`select max(rowid) as n from tickets`.execute(trx)).rows[0]?.n ?? 0);
-      docsIndexed = Number((await sql<{ n: number | null }>`select max(doc_id) as n from ticket_search_docs`.execute(trx)).rows[0]?.n ?? 0);
+      ticketsDocumented = await highest(trx, 'tickets');
+      docsIndexed = await highest(trx, 'ticket_search_docs');
     }),
   );
   // The documents of the new tickets (of every ticket after a killed seed), in batches.
@@ -292,6 +289,11 @@ async function finishSqliteLoad(
       await sql`drop table ${sql.table(BULK_LOAD_SCHEMA)}`.execute(trx);
     }),
   );
+}
+
+/** The highest rowid of a SQLite table (for ticket_search_docs, its doc_id), 0 when empty. */
+async function highest(db: Db, table: string): Promise<number> {
+  return Number((await sql<{ n: number | null }>`select max(rowid) as n from ${sql.table(table)}`.execute(db)).rows[0]?.n ?? 0);
 }
 
 /** Told of each step of a seed, as it ends (the CLI prints them). */

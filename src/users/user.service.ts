@@ -44,10 +44,11 @@ export function createUserTracker(db: Db, { remembered = REMEMBERED }: { remembe
   });
   return async function rememberUser(actor: Actor): Promise<void> {
     const now = Date.now();
+    const sameAs = (known: { email: string; isStaff: boolean } | undefined) => known !== undefined && known.email === actor.email && known.isStaff === actor.isStaff;
     const seen = lastWritten.get(actor.userId);
-    if (seen && seen.email === actor.email && seen.isStaff === actor.isStaff && now - seen.at < REFRESH_MS) return;
+    if (sameAs(seen) && now - (seen?.at ?? 0) < REFRESH_MS) return;
     const under = writing.get(actor.userId);
-    if (under && under.email === actor.email && under.isStaff === actor.isStaff) return under.done;
+    if (sameAs(under)) return under?.done;
     toWrite.set(actor.userId, { actor, at: now });
     const done = write(actor.userId).then(() => undefined);
     const entry = { email: actor.email, isStaff: actor.isStaff, done };

@@ -22,6 +22,7 @@ const STALL_MS = Number(process.env.FUZZ_STALL_MS ?? 60);
 // What a request that stalled it longer may cost in CPU time, beyond twice a plain request to the
 // same operation and three times parsing its body.
 const CPU_MS = Number(process.env.FUZZ_CPU_MS ?? 20);
+const CPU_ROUNDS = 3;
 
 type Schema = { [key: string]: unknown };
 interface Operation {
@@ -190,7 +191,11 @@ describe.each(dialects())('%s: fuzzing every operation from the OpenAPI document
    * the same whatever is sent) plus three times the CPU time of parsing its body as the server
    * does (from a fresh copy of its bytes; parsing is the floor of any body's cost, and grows with
    * it). A garbage collection or a busy machine stalls one request; a quadratic pattern costs the
-   * CPU time every time.
+   * CPU time every time. The app's own background work (event consumers, housekeeping) runs in
+   * this process too and is counted with it: a burst of it can outlast three calls (seen once in
+   * CI, a 240 kB body costing 46 ms where it costs 9–11 ms), so an answer over the bound is
+   * measured again, up to CPU_ROUNDS times a quarter of a second apart, and fails only if it is
+   * over every time.
    */
   async function sendTimed(
     send: () => Promise<LightMyRequestResponse>,
@@ -202,20 +207,22 @@ describe.each(dialects())('%s: fuzzing every operation from the OpenAPI document
     longestStall = Math.max(longestStall, first.stall);
     if (first.stall <= STALL_MS) return first.result;
     slowRequests++;
-    const parse = await cpuTime(() => {
-      try {
-        JSON.parse(Buffer.from(payload ?? 'null').toString());
-      } catch {
-        // not JSON: the server's parser stops as early
-      }
-    });
-    const base = await cpuTime(plain);
-    const cost = await cpuTime(send);
-    expect(
-      cost,
-      `${what} took ${cost.toFixed(1)} ms of CPU (a plain request ${base.toFixed(1)} ms, parsing its body ${parse.toFixed(1)} ms), stalling the event loop ${first.stall.toFixed(1)} ms`,
-    ).toBeLessThanOrEqual(CPU_MS + 2 * base + 3 * parse);
-    return first.result;
+    const measured: string[] = [];
+    for (let round = 1; round <= CPU_ROUNDS; round++) {
+      if (round > 1) await new Promise((resolve) => setTimeout(resolve, 250));
+      const parse = await cpuTime(() => {
+        try {
+          JSON.parse(Buffer.from(payload ?? 'null').toString());
+        } catch {
+          // not JSON: the server's parser stops as early
+        }
+      });
+      const base = await cpuTime(plain);
+      const cost = await cpuTime(send);
+      if (cost <= CPU_MS + 2 * base + 3 * parse) return first.result;
+      measured.push(`${cost.toFixed(1)} ms of CPU (a plain request ${base.toFixed(1)} ms, parsing its body ${parse.toFixed(1)} ms)`);
+    }
+    expect.fail(`${what} took ${measured.join(', then ')}, stalling the event loop ${first.stall.toFixed(1)} ms`);
   }
 
   function checkResponse(op: Operation, res: { statusCode: number; headers: Record<string, unknown>; body: string }) {

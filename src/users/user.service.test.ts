@@ -43,4 +43,16 @@ describe.each(dialects())('%s: the users table kept from tokens', (dialect) => {
     expect(rows.find((row) => row.id === 'storm_3')?.email).toBe('renamed@storm.example');
     expect(rows.find((row) => row.id === 'storm_449')?.email).toBe('s449@storm.example');
   });
+  it('lets instances write the same users at once, each seeing them in another order, without a deadlock', async () => {
+    const users = Array.from({ length: 300 }, (_, i) => ({ userId: `shared_${String(i).padStart(3, '0')}`, tenantId: 'org_shared', email: `u${i}@shared.example`, isStaff: false }));
+    await Promise.all(users.map(createUserTracker(t.db)));
+    // Each round, two instances (trackers of their own, on the pool's connections) first see all
+    // of them in one turn, one from the first to the last and the other the other way round: each
+    // writes its batch as one upsert, which locks the rows it updates as it goes.
+    for (let round = 0; round < 5; round++) {
+      const [one, other] = [createUserTracker(t.db), createUserTracker(t.db)];
+      const results = await Promise.allSettled([...users.map(one), ...[...users].reverse().map(other)]);
+      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)).slice(0, 1)).toEqual([]);
+    }
+  });
 });

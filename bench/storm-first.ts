@@ -6,12 +6,14 @@
  * `npm run bench -- --quick --db sqlite` seeded), each sending one request (a new customer's
  * list, each with its own token) and closing. Prints, per round (new customers each round, one
  * second apart, same server), when the last of the 1,000 answers came and the latency of the
- * first requests: p50, p99, slowest. --ceiling runs bench/ceiling.ts instead (which answers
+ * first requests: p50, p99, slowest, and the CPU time the server process used meanwhile (from /proc:
+ * steadier than the latencies on a shared machine). --ceiling runs bench/ceiling.ts instead (which answers
  * "not loaded": only its connection and HTTP cost). Unlike autocannon, which opens its
  * connections while it already drives the open ones, every connection here starts at once, so
  * the slowest figure is the server's own.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,7 +48,13 @@ try {
     if (up) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  /** CPU time the server process has used so far, in ms (Linux: /proc/PID/stat, ticks of 10 ms). */
+  const serverCpuMs = () => {
+    const fields = fs.readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  };
   for (const [round, tokens] of rounds.entries()) {
+    const cpuBefore = serverCpuMs();
     const latencies: number[] = [];
     let failed = 0;
     const begun = performance.now();
@@ -69,10 +77,11 @@ try {
       ),
     );
     const all = performance.now() - begun;
+    const cpu = serverCpuMs() - cpuBefore;
     latencies.sort((a, b) => a - b);
     const at = (p: number) => (latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN).toFixed(0);
     process.stdout.write(
-      `${args.ceiling ? 'ceiling' : 'server'} round ${round + 1}: ${latencies.length} first requests answered in ${all.toFixed(0)} ms; p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, slowest ${at(1)} ms; ${failed} failed\n`,
+      `${args.ceiling ? 'ceiling' : 'server'} round ${round + 1}: ${latencies.length} first requests answered in ${all.toFixed(0)} ms; p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, slowest ${at(1)} ms; ${failed} failed; server CPU ${cpu} ms\n`,
     );
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }

@@ -1,6 +1,7 @@
+import { createSign, KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, SignJWT, type JWTPayload } from 'jose';
+import { exportJWK, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   alice,
@@ -103,6 +104,30 @@ describe.each(dialects())('%s', (dialect) => {
       const [header, , signature] = (await t.tokenFor(alice)).split('.');
       await expectRejected(t, `${header}.${b64({ ...claims, sub: 'user_mallory' })}.${signature}`, 'token signature is invalid');
       await expectRejected(t, 'not.a.jwt', /malformed|invalid/);
+    });
+
+    it('verifies only a canonical compact RS256 token: no padding or foreign characters, no extension, three parts', async () => {
+      t = await buildTestApp(dialect);
+      const claims = clerkClaims(alice);
+      // Signed with the right key, by hand, so that the header can say anything.
+      const signed = (header: Record<string, unknown>, payload = b64(claims)) => {
+        const input = `${b64(header)}.${payload}`;
+        return `${input}.${createSign('sha256').update(input).sign(KeyObject.from(t?.keys.privateKey as CryptoKey)).toString('base64url')}`;
+      };
+      expect((await call(t, signed({ alg: 'RS256', typ: 'JWT' }))).statusCode).toBe(200);
+      await expectRejected(t, signed({ alg: 'RS256', crit: ['exp'], exp: 1 }), 'token is malformed or invalid');
+      await expectRejected(t, signed({ alg: 'RS256', b64: false, crit: ['b64'] }), 'token is malformed or invalid');
+      await expectRejected(t, signed({ alg: 'RS512' }), 'token algorithm is not accepted');
+      await expectRejected(t, signed({ alg: 'RS256' }, `${b64(claims)}==`), 'token is malformed or invalid');
+      const [header, payload, signature] = (await t.tokenFor(alice)).split('.') as [string, string, string];
+      // The same bytes, spelled another way: Node's decoder would skip what is not base64url.
+      await expectRejected(t, `${header}.${payload}.${signature.slice(0, 10)}!${signature.slice(10)}`, 'token is malformed or invalid');
+      await expectRejected(t, `${header}.${payload}.${Buffer.from(signature, 'base64url').toString('base64')}`, /malformed|signature/);
+      await expectRejected(t, `${header}.${payload}`, 'token is malformed or invalid');
+      await expectRejected(t, `${header}.${payload}.${signature}.${signature}`, 'token is malformed or invalid');
+      await expectRejected(t, `${b64('RS256')}.${payload}.${signature}`, 'token is malformed or invalid');
+      // Claims that are not a JSON object, under a good signature.
+      await expectRejected(t, signed({ alg: 'RS256' }, Buffer.from('[1,2]').toString('base64url')), /malformed|invalid/);
     });
 
     it('rejects a wrong issuer, a wrong or missing authorized party, and a pending session', async () => {

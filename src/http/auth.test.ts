@@ -1,7 +1,7 @@
-import { createSign, KeyObject } from 'node:crypto';
+import { createSign, generateKeyPairSync, KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import { exportJWK, exportPKCS8, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   alice,
@@ -16,6 +16,7 @@ import {
   type TestApp,
 } from '../../test/helpers.js';
 import { dialects } from '../../test/dialects.js';
+import { createTokenVerifier } from './auth.js';
 
 describe.each(dialects())('%s', (dialect) => {
   let t: TestApp | undefined;
@@ -126,6 +127,17 @@ describe.each(dialects())('%s', (dialect) => {
       await expectRejected(t, `${header}.${payload}`, 'token is malformed or invalid');
       await expectRejected(t, `${header}.${payload}.${signature}.${signature}`, 'token is malformed or invalid');
       await expectRejected(t, `${b64('RS256')}.${payload}.${signature}`, 'token is malformed or invalid');
+      // The last character's unused bits set: the same signature bytes, another spelling.
+      const last = signature.at(-1) as string;
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const respelled = `${signature.slice(0, -1)}${alphabet[alphabet.indexOf(last) ^ 1]}`;
+      expect(Buffer.from(respelled, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
+      await expectRejected(t, `${header}.${payload}.${respelled}`, 'token is malformed or invalid');
+      // A header that is not valid UTF-8.
+      const badHeader = Buffer.concat([Buffer.from('{"alg":"RS256","x":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]).toString('base64url');
+      const input = `${badHeader}.${payload}`;
+      const badSigned = `${input}.${createSign('sha256').update(input).sign(KeyObject.from(t.keys.privateKey)).toString('base64url')}`;
+      await expectRejected(t, badSigned, 'token is malformed or invalid');
       // Claims that are not a JSON object, under a good signature.
       await expectRejected(t, signed({ alg: 'RS256' }, Buffer.from('[1,2]').toString('base64url')), /malformed|invalid/);
     });
@@ -232,6 +244,18 @@ describe.each(dialects())('%s', (dialect) => {
     });
   });
 
+  describe('the configured key', () => {
+    const clerk = (jwtKey: string) =>
+      createTokenVerifier({ mode: 'clerk', publishableKey: undefined, jwtKey, jwksUrl: undefined, issuer: undefined, authorizedParties: [], audience: [], emailClaim: 'email', staffRoles: ['support'] });
+    it('must be an RSA public key (SPKI PEM) of at least 2048 bits: a private key pasted in its place is refused at start', async () => {
+      const keys = await createTestKeys();
+      await expect(clerk(keys.publicPem)).resolves.toBeTypeOf('function');
+      await expect(clerk(await exportPKCS8(keys.privateKey))).rejects.toThrow();
+      const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
+      await expect(clerk(small.publicKey.export({ type: 'spki', format: 'pem' }).toString())).rejects.toThrow();
+    });
+  });
+
   describe('bearer token verification with a JWKS URL', () => {
     it('finds the key by kid, and rejects an unknown kid', async () => {
       const keys = await createTestKeys();
@@ -263,6 +287,30 @@ describe.each(dialects())('%s', (dialect) => {
       expect(problem(res, 503).detail).toContain('signing keys are unreachable');
       expect(res.headers['retry-after']).toBe('5');
       expect(t.logs.join('')).toContain('signing keys are unreachable');
+    });
+
+    it('answers 503, not 401, when the key set answers an error or serves a key it cannot use', async () => {
+      const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
+      let answer: 'error' | 'small key' = 'error';
+      const server = http.createServer((_req, res) => {
+        if (answer === 'error') return res.writeHead(502).end('bad gateway');
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ keys: [{ ...small.publicKey.export({ format: 'jwk' }), kid: 'ins_small', alg: 'RS256', use: 'sig' }] }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = server.address() as AddressInfo;
+        t = await buildTestApp(dialect, { CLERK_JWT_KEY: undefined, CLERK_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json` });
+        const keys = await createTestKeys();
+        const res = await call(t, await signClaims(keys.privateKey, clerkClaims(alice), { kid: 'ins_key_1' }));
+        expect(problem(res, 503).detail).toContain('signing keys are unreachable');
+        answer = 'small key';
+        const input = `${b64({ alg: 'RS256', kid: 'ins_small' })}.${b64(clerkClaims(alice))}`;
+        const token = `${input}.${createSign('sha256').update(input).sign(small.privateKey).toString('base64url')}`;
+        expect(problem(await call(t, token), 503).detail).toContain('signing keys are unreachable');
+      } finally {
+        server.close();
+      }
     });
 
     it('checks azp against every configured party', async () => {

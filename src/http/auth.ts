@@ -1,5 +1,5 @@
-import { createPublicKey, KeyObject, verify } from 'node:crypto';
-import { createRemoteJWKSet, errors as joseErrors, UnsecuredJWT, type CryptoKey, type JWSHeaderParameters, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { KeyObject, verify } from 'node:crypto';
+import { createRemoteJWKSet, errors as joseErrors, importSPKI, UnsecuredJWT, type CryptoKey, type JWSHeaderParameters, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthConfig } from '../config.js';
 import { AppError } from './problem.js';
@@ -32,16 +32,31 @@ export async function createTokenVerifier(auth: AuthConfig, devKeys?: DevKeys): 
   let keyFor: (header: JWSHeaderParameters, parts: CompactParts) => Promise<KeyObject> | KeyObject;
   if (auth.mode === 'clerk') {
     if (auth.jwtKey) {
-      const key = rsaKey(createPublicKey(auth.jwtKey));
+      const key = rsaKey(KeyObject.from(await importSPKI(auth.jwtKey, 'RS256')));
       keyFor = () => key;
     } else if (auth.jwksUrl) {
       const jwks = createRemoteJWKSet(new URL(auth.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 3_600_000 });
       // The set hands out the WebCrypto key of the token's kid; its KeyObject is made once per key.
       const converted = new WeakMap<CryptoKey, KeyObject>();
       keyFor = async (header, parts) => {
-        const found = await jwks(header, { protected: parts.header, payload: parts.payload, signature: parts.signature });
+        let found: CryptoKey;
+        try {
+          found = await jwks(header, { protected: parts.header, payload: parts.payload, signature: parts.signature });
+        } catch (error) {
+          // No key for the token's kid is the token's fault; anything else (no answer, an error
+          // status, a set that is not JSON) says nothing about the token.
+          if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) throw error;
+          throw new KeysUnavailable(error);
+        }
         let key = converted.get(found);
-        if (!key) converted.set(found, (key = rsaKey(KeyObject.from(found))));
+        if (!key) {
+          try {
+            key = rsaKey(KeyObject.from(found));
+          } catch (error) {
+            throw new KeysUnavailable(error);
+          }
+          converted.set(found, key);
+        }
         return key;
       };
     } else throw new Error('Clerk mode needs CLERK_JWT_KEY or CLERK_JWKS_URL');
@@ -50,7 +65,6 @@ export async function createTokenVerifier(auth: AuthConfig, devKeys?: DevKeys): 
     const key = rsaKey(KeyObject.from(devKeys.publicKey));
     keyFor = () => key;
   }
-  const usesJwks = auth.mode === 'clerk' && !auth.jwtKey;
   const staffRoles = new Set(auth.staffRoles);
   const authorizedParties = new Set(auth.authorizedParties);
   const claims: JWTVerifyOptions = {
@@ -65,8 +79,8 @@ export async function createTokenVerifier(auth: AuthConfig, devKeys?: DevKeys): 
     try {
       payload = await verifyRs256(token, keyFor, claims);
     } catch (error) {
-      // Unreachable signing keys say nothing about the token: that is our outage, not a bad token.
-      if (usesJwks && (error instanceof joseErrors.JWKSTimeout || !(error instanceof joseErrors.JOSEError))) {
+      // Unreachable or unusable signing keys say nothing about the token: that is our outage, not a bad token.
+      if (error instanceof KeysUnavailable) {
         throw new AppError(503, 'tokens cannot be verified right now: the signing keys are unreachable', undefined, { 'retry-after': '5' }, error);
       }
       throw invalidToken(describeJoseError(error));
@@ -107,22 +121,40 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** `{"alg":"none"}`: the header under which jose reads the claims of a payload verified here. */
 const CLAIMS_ONLY_HEADER = 'eyJhbGciOiJub25lIn0';
 
+/** The signing keys could not be had (a JWKS not answering, answering an error, or serving an unusable key). */
+class KeysUnavailable extends Error {
+  constructor(cause: unknown) {
+    super('the signing keys are unavailable', { cause });
+  }
+}
+
 /** An RSA public key of at least 2048 bits (what RS256 requires, as jose checks), or an error. */
 function rsaKey(key: KeyObject): KeyObject {
-  if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
-    throw new joseErrors.JOSEError('the signing key must be an RSA public key of at least 2048 bits');
+  if (key.type !== 'public' || key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    throw new Error('the signing key must be an RSA public key of at least 2048 bits');
   }
   return key;
 }
+
+/** Bytes of a base64url part, only if it is their one spelling (no padding, no stray character, no unused bits set). */
+function canonicalBase64url(part: string): Buffer | undefined {
+  if (!BASE64URL.test(part)) return undefined;
+  const bytes = Buffer.from(part, 'base64url');
+  return bytes.toString('base64url') === part ? bytes : undefined;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Verifies a compact RS256 JWS with Node's own RSA (one synchronous call, about 30 µs) and
  * returns its claims as jose validates them (exp, nbf, iss, aud, the required claims, the skew).
  * jose's jwtVerify does the same through WebCrypto, whose every call is a job on libuv's thread
- * pool and a promise: in a reconnect storm of 1,000 new customers it cost the server about
- * 250 ms more CPU than this (docs/PERFORMANCE.md). Nothing else differs: the header must name
- * RS256 and no extension (crit, b64), every part must be canonical base64url, and the claims
- * are read only once the signature over the header and payload holds.
+ * pool and a promise: 1,000 new tokens cost a cold process 157–172 ms of CPU that way, 82–107 ms
+ * this way (docs/PERFORMANCE.md). What it accepts is what jwtVerify accepted, a little stricter:
+ * the header must be a JSON object in valid UTF-8 naming RS256 and no extension (crit, b64);
+ * every part must be the one base64url spelling of its bytes (the verified-token cache is keyed
+ * by the token's text); the claims are read only once the signature over the header and
+ * payload holds.
  */
 async function verifyRs256(
   token: string,
@@ -131,12 +163,14 @@ async function verifyRs256(
 ): Promise<JWTPayload> {
   const split = token.split('.');
   const [header, payload, signature] = split;
-  if (split.length !== 3 || header === undefined || payload === undefined || signature === undefined || !split.every((part) => BASE64URL.test(part))) {
+  const bytes = split.map(canonicalBase64url);
+  const [headerBytes, , signatureBytes] = bytes;
+  if (split.length !== 3 || header === undefined || payload === undefined || signature === undefined || !headerBytes || !signatureBytes || !bytes[1]) {
     throw new joseErrors.JWSInvalid('Invalid Compact JWS');
   }
   let protectedHeader: unknown;
   try {
-    protectedHeader = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
+    protectedHeader = JSON.parse(strictUtf8.decode(headerBytes));
   } catch {
     throw new joseErrors.JWSInvalid('JWS Protected Header is invalid');
   }
@@ -145,7 +179,7 @@ async function verifyRs256(
   if (parsed.crit !== undefined || parsed.b64 !== undefined) throw new joseErrors.JWSInvalid('JWS extensions are not accepted');
   if (parsed.alg !== 'RS256') throw new joseErrors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed');
   const key = await keyFor(parsed, { header, payload, signature });
-  if (!verify('sha256', Buffer.from(`${header}.${payload}`), key, Buffer.from(signature, 'base64url'))) {
+  if (!verify('sha256', Buffer.from(`${header}.${payload}`), key, signatureBytes)) {
     throw new joseErrors.JWSSignatureVerificationFailed();
   }
   return UnsecuredJWT.decode(`${CLAIMS_ONLY_HEADER}.${payload}.`, claims).payload;

@@ -519,8 +519,11 @@ describe.each(dialects().flatMap((d) => STORES.map((s) => [d, s] as const)))('%s
         socket.write(payload);
         expect((await answer).split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
         socket.destroy();
+        // The 400 is Node's, for the bytes past the length (parsed as a second request): the
+        // upload's handler may still be ending its cut-off body as it arrives, so its staging
+        // file is looked for until the handler has finished.
+        await vi.waitFor(async () => expect(await fsp.readdir(staging())).toEqual([]), { timeout: 10_000, interval: 20 });
         expect(await uploadRows()).toBe(0);
-        expect(await fsp.readdir(staging())).toEqual([]);
       });
 
       it('keeps nothing of an upload whose client dies mid-body', async () => {

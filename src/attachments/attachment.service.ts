@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -132,17 +133,24 @@ async function stageFile(file: Readable, target: string, name: string): Promise<
   const hash = createHash('sha256');
   let size = 0;
   const out = fs.createWriteStream(target, { flags: 'wx', flush: true });
-  await pipeline(
-    file,
-    async function* (chunks: AsyncIterable<Buffer>) {
-      for await (const chunk of chunks) {
-        hash.update(chunk);
-        size += chunk.length;
-        yield chunk;
-      }
-    },
-    out,
-  );
+  try {
+    await pipeline(
+      file,
+      async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          hash.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+      },
+      out,
+    );
+  } catch (error) {
+    // The pipeline fails as soon as the request does, while the file may still be opening: once
+    // it is closed, it is there for the caller to discard (discarded before, it came back).
+    if (!out.closed) await once(out, 'close');
+    throw error;
+  }
   return { filename: sanitizeFilename(name), size, sha256: hash.digest('hex') };
 }
 

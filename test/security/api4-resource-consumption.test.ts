@@ -71,9 +71,11 @@ describe.each(dialects())('%s', (dialect) => {
     // 25 comments of 20,000 characters fill the ticket's 500,000; the rest are refused.
     expect(accepted).toBe(25);
     // What this process spends on the last comments is about what it spent on the first: a
-    // ticket's size does not make each comment dearer (it grew with every comment before).
-    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-    expect(mean(costs.slice(-5))).toBeLessThan(2 * mean(costs.slice(0, 5)));
+    // ticket's size does not make each comment dearer (it grew with every comment before). The
+    // least of five each: what the rest of the process does meanwhile (its background work, a
+    // collection) only ever adds, and once made the last five's mean 2.25 times the first's on a
+    // loaded machine, where a cost growing with the ticket is there in every one of them.
+    expect(Math.min(...costs.slice(-5))).toBeLessThan(2 * Math.min(...costs.slice(0, 5)));
     // The ticket still reads, and is still found by words it holds early on.
     expect((await t.as(alice, { url: `${TICKETS}/${id}` })).json().ticket.comment_count).toBe(25);
     expect((await t.as(sam, { url: `/api/v1/admin/support/tickets?q=w0` })).json().total).toBe(1);

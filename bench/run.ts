@@ -30,6 +30,7 @@ import { loadOrCreateDevKeys, signDevToken } from '../src/http/dev-keys.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import { freePort, waitFor } from './net.js';
 import { makePopulation, strangers } from './population.js';
+import { cpuMs } from './proc.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -124,15 +125,6 @@ function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-/** CPU time a process has used so far, in ms (Linux: /proc/PID/stat, ticks of 10 ms); 0 once it is gone. */
-function cpuMs(pid: number): number {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
 
 /**
  * CPU time the server and, on PostgreSQL, its database's server processes (on this machine) have

@@ -13,11 +13,11 @@
  * the slowest figure is the server's own.
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOrCreateDevKeys, signDevToken } from '../src/http/dev-keys.js';
+import { cpuMs } from './proc.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -48,11 +48,7 @@ try {
     if (up) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  /** CPU time the server process has used so far, in ms (Linux: /proc/PID/stat, ticks of 10 ms). */
-  const serverCpuMs = () => {
-    const fields = fs.readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  };
+  const serverCpuMs = () => cpuMs(server.pid as number);
   for (const [round, tokens] of rounds.entries()) {
     const cpuBefore = serverCpuMs();
     const latencies: number[] = [];

@@ -26,6 +26,7 @@ import pg from 'pg';
 import { loadOrCreateDevKeys, signDevToken } from '../src/http/dev-keys.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import { freePort } from './net.js';
+import { cpuMs } from './proc.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -53,11 +54,6 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs: number)
   return true;
 }
 
-/** CPU time a process has used so far, in ms (Linux: /proc/PID/stat, ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 

@@ -70,11 +70,14 @@ export async function readFeed(db: Db, after: FeedCursor, limit: number, filter:
     return { rows: rows.map((row) => ({ ...row, seq: String(row.seq), cursor: { txid: '0', seq: String(row.seq) } })), end };
   }
   const settled = sql`txid < pg_snapshot_xmin(pg_current_snapshot())`;
+  // Ordered by the table's columns, named with the table: a bare `txid` in ORDER BY would be the
+  // text the SELECT makes of it, where "10" sorts before "9" (a page crossing a power of ten
+  // would skip events) and no index applies (every read sorted the whole log).
   const { rows } = await sql<TicketEventRow & { txid: string }>`select txid::text as txid, ${columns} from ticket_events
     where (txid, seq) > (cast(${after.txid} as xid8), cast(${after.seq} as bigint)) and ${settled} ${filtered}
-    order by txid, seq limit ${limit}`.execute(db);
+    order by ticket_events.txid, ticket_events.seq limit ${limit}`.execute(db);
   const last = await sql<{ txid: string; seq: string }>`select txid::text as txid, seq::text as seq from ticket_events
-    where ${settled} order by txid desc, seq desc limit 1`.execute(db);
+    where ${settled} order by ticket_events.txid desc, ticket_events.seq desc limit 1`.execute(db);
   const end = last.rows[0] ?? FEED_START;
   return { rows: rows.map(({ txid, ...row }) => ({ ...row, seq: String(row.seq), cursor: { txid, seq: String(row.seq) } })), end };
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alice, bob, buildTestApp, carol, createTicketAs, problem, sam, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
 import { dialects } from '../../test/dialects.js';
@@ -299,6 +300,26 @@ describe.each(dialects())('%s: the events of ticket changes', (dialect) => {
     const after = (await t.as(sam, { url: `${EVENTS}?after=${during.next_cursor}` })).json();
     expect(after.events.map((e: Event) => e.ticket_id)).toEqual([first.ticket_id, second.ticket_id]);
   });
+  }
+
+  // PostgreSQL only: the feed's order there is (writing transaction, seq); SQLite's txid is always 0.
+  if (dialect === 'postgres') {
+    it('orders the feed by transaction number, not by its digits: a page crossing a power of ten skips nothing', async () => {
+      const first = await createTicketAs(t, alice);
+      const second = await createTicketAs(t, bob);
+      // As if the two tickets had been written by transactions 9 and 10 (both long committed).
+      const txids = new Map([
+        [first.ticket_id, '9'],
+        [second.ticket_id, '10'],
+      ]);
+      for (const [ticketId, txid] of txids) await sql`update ticket_events set txid = cast(${txid} as xid8) where ticket_id = ${ticketId}`.execute(t.db);
+      const pages = await allEvents('', 1);
+      expect(pages.map((e) => e.ticket_id)).toEqual([first.ticket_id, second.ticket_id]);
+      expect(pages.map((e) => e.cursor.split('.')[0])).toEqual(['9', '10']);
+      // At the end, the cursor to poll from is the last event's, not the one whose digits sort last.
+      const end = (await t.as(sam, { url: `${EVENTS}?type=ticket.status_changed` })).json();
+      expect(end.next_cursor).toBe(pages[1]?.cursor);
+    });
   }
 
   it('forgets events past their retention, in the background, oldest first', async () => {

@@ -1,6 +1,7 @@
 import { sql, type ExpressionBuilder } from 'kysely';
 import type { Database, Db } from '../db/database.js';
 import type { AttachmentRow, UploadRow } from './attachment.table.js';
+import { runShaped } from '../db/shaped.js';
 
 /** Records an upload whose bytes are already durable in the blob store. */
 export async function insertUpload(db: Db, row: UploadRow): Promise<void> {
@@ -49,15 +50,17 @@ const ATTACHMENT_COLUMNS = [
 
 /** A ticket's attachments (its own and its comments'), oldest first; those on internal notes only when asked for. */
 export async function listTicketAttachments(db: Db, ticketId: string, opts: { includeInternal: boolean }): Promise<AttachmentRow[]> {
-  return db
-    .selectFrom('ticket_attachments')
-    .innerJoin('uploads', 'uploads.id', 'ticket_attachments.upload_id')
-    .select(ATTACHMENT_COLUMNS)
-    .where('ticket_attachments.ticket_id', '=', ticketId)
-    .$if(!opts.includeInternal, (qb) => qb.where('ticket_attachments.is_internal', '=', 0))
-    .orderBy('ticket_attachments.created_at', 'asc')
-    .orderBy('ticket_attachments.upload_id', 'asc')
-    .execute();
+  const build = () =>
+    db
+      .selectFrom('ticket_attachments')
+      .innerJoin('uploads', 'uploads.id', 'ticket_attachments.upload_id')
+      .select(ATTACHMENT_COLUMNS)
+      .where('ticket_attachments.ticket_id', '=', ticketId)
+      .$if(!opts.includeInternal, (qb) => qb.where('ticket_attachments.is_internal', '=', 0))
+      .orderBy('ticket_attachments.created_at', 'asc')
+      .orderBy('ticket_attachments.upload_id', 'asc');
+  const [shape, parameters] = opts.includeInternal ? ['attachments', [ticketId]] : ['public attachments', [ticketId, 0]];
+  return (await runShaped(db, shape, parameters, build)).rows;
 }
 
 /** An attached upload with its ticket's tenant and owner, to decide who may read it. */

@@ -5,6 +5,7 @@ import type { IdempotencyKeyRow } from '../idempotency/idempotency.table.js';
 import type { TicketAttachmentRow } from '../attachments/attachment.table.js';
 import { PREVIEW_CHARS, type TicketChange } from './ticket.changes.js';
 import { canonicalUuid } from '../db/ids.js';
+import { insertShape, runShaped } from '../db/shaped.js';
 import { countFromTallies, rebuildTallies } from './ticket.tallies.js';
 import type { TicketCommentRow, TicketHistoryRow, TicketRow, TicketStatus, TicketTable, TicketType } from './ticket.table.js';
 
@@ -81,7 +82,10 @@ export async function countTicketsForUser(db: Db, scope: UserScope, filter: User
 
 /** A ticket by id, if it is in `scope`. */
 export async function findTicket(db: Db, id: string, scope: TicketScope): Promise<TicketRow | undefined> {
-  return inScope(db.selectFrom('tickets').selectAll().where('id', '=', canonicalUuid(id)), scope).executeTakeFirst();
+  const ticketId = canonicalUuid(id);
+  const [shape, parameters] = scope === ALL_TENANTS ? ['ticket', [ticketId]] : ['ticket of owner', [ticketId, scope.tenantId, scope.userId]];
+  const { rows } = await runShaped(db, shape, parameters, () => inScope(db.selectFrom('tickets').selectAll().where('id', '=', ticketId), scope));
+  return rows[0];
 }
 
 /** The ticket to plan a change from (the write checks its version). */
@@ -142,29 +146,46 @@ export async function writeChange(db: Db, change: TicketChange, extra: ChangeRow
       .set({ ...patch, version: sql<number>`version + 1` })
       .where('id', '=', before.id)
       .where('version', '=', before.version);
+  // The statements' shapes (shaped.ts): the columns set, and the tables rows go to.
+  const set = Object.keys(patch).filter((column) => patch[column] !== undefined);
+  const updateParameters = [...set.map((column) => patch[column]), before.id, before.version];
   if (dialectOf(db) === 'postgres') {
-    let query = db.with('changed', (qc) => update(qc).returningAll()) as unknown as QueryCreator<Database & { changed: TicketTable }>;
-    for (const [table, tableRows] of nonEmpty(rows)) {
-      const columns = sql.join(COLUMNS[table].map((column) => sql.ref(column)));
-      query = query.with(`add_${table}`, (qc) =>
-        qc
-          .insertInto(table)
-          .columns(COLUMNS[table] as never)
-          .expression(
-            sql`select ${columns} from json_populate_recordset(null::${sql.table(table)}, cast(${JSON.stringify(tableRows)} as json))
-              where exists (select 1 from changed)`,
-          ),
-      ) as unknown as typeof query;
-    }
-    return (await query.selectFrom('changed').selectAll().executeTakeFirst()) as TicketRow | undefined;
+    const added = nonEmpty(rows);
+    const build = () => {
+      let query = db.with('changed', (qc) => update(qc).returningAll()) as unknown as QueryCreator<Database & { changed: TicketTable }>;
+      for (const [table, tableRows] of added) {
+        const columns = sql.join(COLUMNS[table].map((column) => sql.ref(column)));
+        query = query.with(`add_${table}`, (qc) =>
+          qc
+            .insertInto(table)
+            .columns(COLUMNS[table] as never)
+            .expression(
+              sql`select ${columns} from json_populate_recordset(null::${sql.table(table)}, cast(${JSON.stringify(tableRows)} as json))
+                where exists (select 1 from changed)`,
+            ),
+        ) as unknown as typeof query;
+      }
+      return query.selectFrom('changed').selectAll();
+    };
+    const shape = `ticket change ${set.join(',')} adding ${added.map(([table]) => table).join(',')}`;
+    const { rows: changed } = await runShaped(db, shape, [...updateParameters, ...added.map(([, tableRows]) => JSON.stringify(tableRows))], build);
+    return changed[0] as TicketRow | undefined;
   }
   return inTransaction(db, async (trx) => {
     // The row written is `after`: reading it back would only copy it out again.
-    const { numUpdatedRows } = await update(trx).executeTakeFirstOrThrow();
-    if (numUpdatedRows === 0n) return undefined;
-    for (const [table, tableRows] of nonEmpty(rows)) await trx.insertInto(table).values(tableRows as never).execute();
+    const { numAffectedRows } = await runShaped(trx, `ticket change ${set.join(',')}`, updateParameters, () => update(trx));
+    if (!numAffectedRows) return undefined;
+    for (const [table, tableRows] of nonEmpty(rows)) await insertRows(trx, table, tableRows);
     return change.after;
   });
+}
+
+/** Inserts rows into a table, as one statement compiled once per shape where rows allow (shaped.ts). */
+async function insertRows(db: Db, table: keyof ChangeRows | 'tickets', rows: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+  const build = () => db.insertInto(table).values(rows as never);
+  const shaped = insertShape(table, rows);
+  if (shaped) await runShaped(db, shaped.shape, shaped.parameters, build);
+  else await build().execute();
 }
 
 /**
@@ -176,14 +197,22 @@ export async function writeChange(db: Db, change: TicketChange, extra: ChangeRow
 export async function writeNewTicket(db: Db, ticket: TicketRow, extra: ChangeRows): Promise<void> {
   const added = nonEmpty(extra);
   if (dialectOf(db) === 'postgres') {
-    let query = db as unknown as QueryCreator<Database>;
-    for (const [table, tableRows] of added) query = query.with(`add_${table}`, (qc) => qc.insertInto(table).values(tableRows as never)) as unknown as QueryCreator<Database>;
-    await query.insertInto('tickets').values(ticket).execute();
+    const build = () => {
+      let query = db as unknown as QueryCreator<Database>;
+      for (const [table, tableRows] of added) query = query.with(`add_${table}`, (qc) => qc.insertInto(table).values(tableRows as never)) as unknown as QueryCreator<Database>;
+      return query.insertInto('tickets').values(ticket);
+    };
+    const parts = [...added, ['tickets', [ticket]] as const].map(([table, tableRows]) => insertShape(table, tableRows as ReadonlyArray<Record<string, unknown>>));
+    if (parts.every((part) => part !== undefined)) {
+      await runShaped(db, `new ticket ${parts.map((part) => part.shape).join(' ')}`, parts.flatMap((part) => part.parameters), build);
+    } else {
+      await build().execute();
+    }
     return;
   }
   await inTransaction(db, async (trx) => {
-    await trx.insertInto('tickets').values(ticket).execute();
-    for (const [table, tableRows] of added) await trx.insertInto(table).values(tableRows as never).execute();
+    await insertRows(trx, 'tickets', [ticket as unknown as Record<string, unknown>]);
+    for (const [table, tableRows] of added) await insertRows(trx, table, tableRows);
   });
 }
 
@@ -290,20 +319,23 @@ export async function ticketStamps(db: Db, ids: string[]): Promise<Map<string, T
 
 /** A ticket's comments, oldest first; internal notes only when asked for. */
 export async function listComments(db: Db, ticketId: string, opts: { includeInternal: boolean }): Promise<TicketCommentRow[]> {
-  return db
-    .selectFrom('ticket_comments')
-    .selectAll()
-    .where('ticket_id', '=', ticketId)
-    .$if(!opts.includeInternal, (qb) => qb.where('is_internal', '=', 0))
-    .orderBy('created_at', 'asc')
-    .orderBy('id', 'asc')
-    .execute();
+  const build = () =>
+    db
+      .selectFrom('ticket_comments')
+      .selectAll()
+      .where('ticket_id', '=', ticketId)
+      .$if(!opts.includeInternal, (qb) => qb.where('is_internal', '=', 0))
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc');
+  const [shape, parameters] = opts.includeInternal ? ['comments', [ticketId]] : ['public comments', [ticketId, 0]];
+  return (await runShaped(db, shape, parameters, build)).rows;
 }
 
 /** When `userId` last opened each of these tickets (staff-side unread), by ticket id. */
 export async function readsOf(db: Db, userId: string, ticketIds: string[]): Promise<Map<string, string>> {
   if (ticketIds.length === 0) return new Map();
-  const rows = await db.selectFrom('ticket_reads').select(['ticket_id', 'read_at']).where('user_id', '=', userId).where('ticket_id', 'in', ticketIds).execute();
+  const build = () => db.selectFrom('ticket_reads').select(['ticket_id', 'read_at']).where('user_id', '=', userId).where('ticket_id', 'in', ticketIds);
+  const { rows } = await runShaped(db, `reads of ${ticketIds.length}`, [userId, ...ticketIds], build);
   return new Map(rows.map((row) => [row.ticket_id, row.read_at]));
 }
 

@@ -33,7 +33,7 @@ import { webSchemas } from './web/web.schemas.js';
 import { liveRoutes } from './live/live.routes.js';
 import { liveSchemas } from './live/live.schemas.js';
 import { createLiveStreams, LIVE_CHANNEL } from './live/live.service.js';
-import { listenPostgres } from './db/notifications.js';
+import { createNotifier, listenPostgres } from './db/notifications.js';
 import { webhookRoutes } from './webhooks/webhook.routes.js';
 import { webhookSchemas } from './webhooks/webhook.schemas.js';
 import { devOutboxRoutes, inboundMailRoutes, mailPreferenceRoutes } from './mail/mail.routes.js';
@@ -45,6 +45,8 @@ import { createMailContext } from './mail/mail.service.js';
 // 256 KiB leaves room for whitespace. Anything larger is refused before it is read.
 const BODY_LIMIT = 256 * 1024;
 const MAX_PARAM_LENGTH = 200;
+/** Other instances hear of this one's writes at most this often (ms): a burst of writes is one notification. */
+const LIVE_NOTIFY_GAP_MS = 20;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** Every schema with an $id: validated, serialized, documented and served from this one list. */
@@ -178,15 +180,28 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
   const verifyToken = options.verifyToken ?? (await createTokenVerifier(config.auth, devKeys));
   const rememberUser = createUserTracker(db);
   const streams = createLiveStreams(db, config.live, (error) => app.log.error({ err: error }, 'reading the events feed for live streams failed; trying again'));
-  // Changes made through other instances: PostgreSQL notifies `helpdesk_live` when a
-  // transaction writes events or presence (migration 023), and the streams read the feed at once.
-  const listener =
-    config.database.kind === 'postgres'
-      ? listenPostgres(config.database.url, LIVE_CHANNEL, () => streams.wake(), (error) => app.log.warn({ err: error }, 'listening for changes made through other instances failed; listening again shortly'))
-      : undefined;
+  // Changes made through other instances: each instance notifies `helpdesk_live` on PostgreSQL
+  // after its writes commit, and the streams of every instance read the feed at once.
+  const postgres = config.database.kind === 'postgres' ? config.database : undefined;
+  const listener = postgres
+    ? listenPostgres(postgres.url, LIVE_CHANNEL, () => streams.wake(), (error) => app.log.warn({ err: error }, 'listening for changes made through other instances failed; listening again shortly'))
+    : undefined;
+  const notifier = postgres
+    ? createNotifier(db, LIVE_CHANNEL, { minGapMs: LIVE_NOTIFY_GAP_MS, onError: (error) => app.log.warn({ err: error }, 'telling other instances of a change failed; they see it at their next poll') })
+    : undefined;
+  // A write (any request but a read that succeeded) is read for this instance's streams at
+  // once, and the other instances are told, rather than left to their next poll.
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) {
+      streams.wake();
+      notifier?.signal();
+    }
+    done();
+  });
   // Open streams would keep the server from closing: they end first.
   app.addHook('preClose', async () => {
     await listener?.stop();
+    await notifier?.stop();
     await streams.close();
   });
 
@@ -197,11 +212,6 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
     api.addHook('onRequest', requireActor(verifyToken));
     api.addHook('onRequest', createRateLimiter(config.rateLimit));
     api.addHook('onRequest', async (request) => rememberUser(request.actor as Actor));
-    // A write through this instance is read for its streams at once, not at the next poll.
-    api.addHook('onResponse', (request, _reply, done) => {
-      if (request.method !== 'GET' && request.method !== 'HEAD') streams.wake();
-      done();
-    });
     await api.register(ticketRoutes, { db });
     await api.register(adminRoutes, { db, dialect: config.database.kind, searchTotalBound: config.searchTotalBound });
     await api.register(eventRoutes, { db });

@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import pg from 'pg';
+import type { Db } from './database.js';
 
 /** A PostgreSQL LISTEN held open on a connection of its own. */
 export interface Listener {
@@ -64,6 +66,54 @@ export function listenPostgres(url: string, channel: string, onNotify: () => voi
       const last = client;
       client = undefined;
       await last?.end().catch(() => {});
+    },
+  };
+}
+
+/** Sends notifications on a channel after writes; see createNotifier. */
+export interface Notifier {
+  /** Something was written and has committed: listeners should read again. */
+  signal(): void;
+  /** Sends what is owed and stops. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Notifies `channel` after writes, off their transactions: `signal()` sends one notification at
+ * once when none is on its way, and while one is, one more after it, at most one per `minGapMs`,
+ * however many writes signal meanwhile. A notification sent from inside a writing transaction
+ * would make its commit wait for the server's notification lock, held by every other notifying
+ * commit through its disk flush. Each is sent in a statement of its own whose commit waits for no
+ * flush: a notification lost in a crash only leaves listeners to their next poll, as a dropped
+ * LISTEN connection does (listenPostgres).
+ */
+export function createNotifier(db: Db, channel: string, options: { minGapMs: number; onError: (error: unknown) => void }): Notifier {
+  let owed = false;
+  let stopped = false;
+  let sending: Promise<void> | undefined;
+  const send = async (): Promise<void> => {
+    while (owed) {
+      owed = false;
+      const started = Date.now();
+      try {
+        await sql`select set_config('synchronous_commit', 'off', true), pg_notify(${channel}, '')`.execute(db);
+      } catch (error) {
+        options.onError(error);
+      }
+      const pause = options.minGapMs - (Date.now() - started);
+      if (owed && !stopped && pause > 0) await new Promise((resolve) => setTimeout(resolve, pause).unref());
+    }
+    sending = undefined;
+  };
+  return {
+    signal() {
+      if (stopped) return;
+      owed = true;
+      sending ??= send();
+    },
+    async stop() {
+      stopped = true;
+      await sending;
     },
   };
 }

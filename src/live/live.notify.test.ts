@@ -1,8 +1,9 @@
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dialects } from '../../test/dialects.js';
 import { alice, buildTestApp, createTicketAs, sam, type TestApp } from '../../test/helpers.js';
-import { listenPostgres, type Listener } from '../db/notifications.js';
+import { createNotifier, listenPostgres, type Listener } from '../db/notifications.js';
 import { LIVE_CHANNEL } from './live.service.js';
 
 const ADMIN = '/api/v1/admin/support/tickets';
@@ -55,5 +56,26 @@ describe.runIf(dialects().includes('postgres'))('postgres: instances woken by no
     } finally {
       await admin.end();
     }
+  });
+
+  it('sends a burst of writes as one notification and one more after it, never from inside a writing transaction', async () => {
+    t = await buildTestApp('postgres');
+    const url = (t.config.database as { url: string }).url;
+    let heard = 0;
+    listener = listenPostgres(url, LIVE_CHANNEL, () => heard++, () => {});
+    await grows(() => heard, 0);
+    const before = heard;
+    const notifier = createNotifier(t.db, LIVE_CHANNEL, { minGapMs: 200, onError: (error) => { throw error; } });
+    for (let i = 0; i < 1_000; i++) notifier.signal();
+    await grows(() => heard, before);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    // The first at once; the 999 signalled while it was on its way, one more after it.
+    expect(heard - before).toBe(2);
+    notifier.signal();
+    await grows(() => heard, before + 2);
+    await notifier.stop();
+    // The tickets' own writes notify nobody: no trigger is left on the tables.
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_trigger where tgname like '%notify_live'`.execute(t.db);
+    expect(rows[0]?.n).toBe(0);
   });
 });

@@ -131,19 +131,20 @@ function rssMb(pid: number): number {
  * used so far, in ms: what an operation costs the machine, which moves less than its rate when
  * other work shares the machine.
  */
-async function databaseCpuMs(serverPid: number, databaseUrl: string): Promise<number> {
-  let total = cpuMs(serverPid);
+async function databaseCpuMs(serverPid: number, databaseUrl: string): Promise<{ server: number; database: number }> {
+  const server = cpuMs(serverPid);
+  let database = 0;
   if (databaseUrl.startsWith('postgres')) {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
       const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
-      for (const { pid } of rows) total += cpuMs(pid);
+      for (const { pid } of rows) database += cpuMs(pid);
     } finally {
       await client.end();
     }
   }
-  return total;
+  return { server, database };
 }
 
 /** Prepares the database: reused when it already holds the tickets, else created and seeded. */
@@ -333,7 +334,10 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
       const warm = spec.once ? undefined : await runLoad({ ...spec, ...common, url: base, seconds: 1 });
       const cpuBefore = await databaseCpuMs(server.pid as number, url);
       const real = await runLoad({ ...spec, ...common, url: base }, server.pid);
-      const cpuUs = ((await databaseCpuMs(server.pid as number, url)) - cpuBefore) * 1000 / Math.max(1, real.result.ok);
+      const cpuAfter = await databaseCpuMs(server.pid as number, url);
+      const perRequest = (ms: number) => (ms * 1000) / Math.max(1, real.result.ok);
+      const [serverUs, databaseUs] = [perRequest(cpuAfter.server - cpuBefore.server), perRequest(cpuAfter.database - cpuBefore.database)];
+      const cpuUs = serverUs + databaseUs;
       await settle(); // or the ceiling would share the machine with a server still at work
       let bare = real;
       if (!args.writes) {
@@ -344,7 +348,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
       }
       const op = { name, server: real.result, ceiling: bare.result, ratio: real.result.rps / bare.result.rps, rssMb: real.rssMb, bytes: Buffer.byteLength(sample.text) };
       results.push(op);
-      log(`${kind}: ${name}: ${op.server.rps.toFixed(0)} req/s (ceiling ${op.ceiling.rps.toFixed(0)}, ×${op.ratio.toFixed(2)}), p50 ${op.server.p50} ms, p99 ${op.server.p99} ms, failed ${op.server.failed}, CPU ${cpuUs.toFixed(0)} µs each (server${kind === 'postgres' ? ' and database' : ''})`);
+      log(`${kind}: ${name}: ${op.server.rps.toFixed(0)} req/s (ceiling ${op.ceiling.rps.toFixed(0)}, ×${op.ratio.toFixed(2)}), p50 ${op.server.p50} ms, p99 ${op.server.p99} ms, failed ${op.server.failed}, CPU ${cpuUs.toFixed(0)} µs each (${kind === 'postgres' ? `server ${serverUs.toFixed(0)} + database ${databaseUs.toFixed(0)}` : 'server'})`);
       // Every 2xx the server sent for this operation: the capture, the warm-up and the run.
       return { acknowledged: 1 + (warm?.result.ok ?? 0) + real.result.ok };
     };

@@ -1,4 +1,5 @@
-import { CompiledQuery, type Compilable, type QueryResult } from 'kysely';
+import type { CompiledQuery} from 'kysely';
+import { type Compilable, type QueryResult } from 'kysely';
 import { dialectOf, type Db } from './database.js';
 
 /**
@@ -15,26 +16,26 @@ import { dialectOf, type Db } from './database.js';
  * give the same text and parameters, so a shape that leaves out something the text depends on
  * fails the tests that use it.
  */
-const texts = new Map<string, string>();
+const compiled = new Map<string, CompiledQuery>();
 const MAX_SHAPES = 2_000;
 const checkEveryCall = process.env.VITEST !== undefined || process.env.HELPDESK_CHECK_SHAPES === '1';
 
 export async function runShaped<R>(db: Db, shape: string, parameters: readonly unknown[], build: () => Compilable<R>): Promise<QueryResult<R>> {
   const key = `${dialectOf(db)} ${shape}`;
-  let text = texts.get(key);
-  if (text === undefined || checkEveryCall) {
-    const compiled = build().compile();
-    if (text !== undefined && compiled.sql !== text) throw new Error(`statement shape "${shape}" compiled to another text:\n${compiled.sql}\n${text}`);
-    if (!sameParameters(compiled.parameters, parameters)) {
-      throw new Error(`statement shape "${shape}" was given parameters other than its query's: ${JSON.stringify(parameters)} for ${JSON.stringify(compiled.parameters)}`);
+  let query = compiled.get(key);
+  if (query === undefined || checkEveryCall) {
+    const fresh = build().compile();
+    if (query !== undefined && fresh.sql !== query.sql) throw new Error(`statement shape "${shape}" compiled to another text:\n${fresh.sql}\n${query.sql}`);
+    if (!sameParameters(fresh.parameters, parameters)) {
+      throw new Error(`statement shape "${shape}" was given parameters other than its query's: ${JSON.stringify(parameters)} for ${JSON.stringify(fresh.parameters)}`);
     }
-    text = compiled.sql;
-    if (!texts.has(key)) {
-      if (texts.size >= MAX_SHAPES) texts.clear();
-      texts.set(key, text);
+    if (query === undefined) {
+      if (compiled.size >= MAX_SHAPES) compiled.clear();
+      compiled.set(key, (query = fresh));
     }
   }
-  return (await db.executeQuery(CompiledQuery.raw(text, parameters as unknown[]))) as QueryResult<R>;
+  // The query's tree goes along with its text: the PostgreSQL driver prepares inserts by it.
+  return (await db.executeQuery({ ...query, parameters })) as QueryResult<R>;
 }
 
 function sameParameters(a: readonly unknown[], b: readonly unknown[]): boolean {

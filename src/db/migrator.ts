@@ -31,6 +31,7 @@ import { eventConsumersMigration } from './migrations/027_event_consumers.js';
 import { commentChannelMigration } from './migrations/028_comment_channel.js';
 import { webhookClaimIndexesMigration } from './migrations/029_webhook_claim_indexes.js';
 import { liveNotifyAfterCommitMigration } from './migrations/030_live_notify_after_commit.js';
+import { webhookDueIndexMigration } from './migrations/031_webhook_due_index.js';
 
 // Listed in code rather than read from a folder, so compiled and tsx runs see the same set.
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -65,6 +66,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '028_comment_channel': commentChannelMigration,
     '029_webhook_claim_indexes': webhookClaimIndexesMigration,
     '030_live_notify_after_commit': liveNotifyAfterCommitMigration(dialect),
+    '031_webhook_due_index': webhookDueIndexMigration,
   };
 }
 

@@ -112,6 +112,9 @@ export async function recordAttempts(trx: Db, attempts: Insertable<WebhookAttemp
   }
 }
 
+/** How many of each endpoint's earliest due deliveries a claim looks at (see claimDeliveries). */
+const CLAIM_WINDOW = 128;
+
 /** A claimed delivery, with what sending it needs from its endpoint. */
 export type ClaimedDelivery = WebhookDeliveryRow & Pick<WebhookEndpointRow, 'url' | 'secret' | 'previous_secret' | 'previous_secret_expires_at'>;
 
@@ -125,20 +128,45 @@ export type ClaimedDelivery = WebhookDeliveryRow & Pick<WebhookEndpointRow, 'url
  */
 export async function claimDeliveries(trx: Db, now: string, leaseUntil: string, worker: string, limit: number, perEndpoint: number): Promise<ClaimedDelivery[]> {
   const postgres = dialectOf(trx) === 'postgres';
+  const { rows: enabled } = await sql<{ id: string }>`select id from webhook_endpoints where disabled_at is null order by id`.execute(trx);
   // No more can be claimed than the enabled endpoints' slots: so many candidates are enough
   // (four times as many, for those an earlier delivery of their ticket holds back).
-  const { rows: enabled } = await sql<{ n: number | string }>`select count(*) as n from webhook_endpoints where disabled_at is null`.execute(trx);
-  const wanted = Math.min(limit, perEndpoint * Number(enabled[0]?.n ?? 0));
+  const wanted = Math.min(limit, perEndpoint * enabled.length);
   if (wanted <= 0) return [];
-  const { rows: candidates } = await sql<{ id: string; endpoint_id: string }>`
-    select d.id, d.endpoint_id from webhook_deliveries d
-    where d.status = 'pending' and d.next_attempt_at <= ${now} and (d.locked_until is null or d.locked_until < ${now})
-      and exists (select 1 from webhook_endpoints e where e.id = d.endpoint_id and e.disabled_at is null)
-      and not exists (select 1 from webhook_deliveries p
-        where p.endpoint_id = d.endpoint_id and p.ticket_id = d.ticket_id and p.seq < d.seq and p.status = 'pending'
-          and (p.attempts = 0 or p.locked_until >= ${now}))
-    order by d.next_attempt_at, d.seq limit ${wanted * 4}
-    ${postgres ? sql`for update of d skip locked` : sql``}`.execute(trx);
+  // Each endpoint's earliest CLAIM_WINDOW due deliveries, in claim order (migration 031): a claim
+  // reads so many rows per endpoint whatever the backlog. The one query that found the free
+  // deliveries in the whole backlog walked all of it whenever fewer were free than it asked for
+  // (a ticket's later deliveries wait behind its earlier one): 8-19 ms a claim at 3,000-5,000
+  // pending on PostgreSQL. An endpoint's deliveries past its window wait while all of the window
+  // is held back, until those tickets' earlier deliveries are done.
+  const windows = enabled.map(
+    ({ id }) => sql`select * from (select id, endpoint_id, ticket_id, seq, next_attempt_at from webhook_deliveries
+      where endpoint_id = ${id} and status = 'pending' and next_attempt_at <= ${now} and (locked_until is null or locked_until < ${now})
+      order by next_attempt_at, seq limit ${CLAIM_WINDOW}) as w`,
+  );
+  // Held back: a delivery with an earlier one of the same ticket and endpoint not tried yet or
+  // being sent. For each delivery in the windows, the first such of its ticket in the whole
+  // backlog: one probe of the ticket's pending deliveries each (a subquery per row, which no
+  // plan turns into a pass over the backlog).
+  const { rows: due } = await sql<{ id: string; endpoint_id: string; seq: number | string; held_from: number | string | null }>`
+    select w.id, w.endpoint_id, w.seq, (select p.seq from webhook_deliveries p
+        where p.endpoint_id = w.endpoint_id and p.ticket_id = w.ticket_id and p.status = 'pending'
+          and (p.attempts = 0 or p.locked_until >= ${now})
+        order by p.seq limit 1) as held_from
+    from (${sql.join(windows, sql` union all `)}) as w
+    order by w.next_attempt_at, w.seq`.execute(trx);
+  const free = due.filter((d) => d.held_from === null || BigInt(d.held_from) >= BigInt(d.seq)).slice(0, wanted * 4);
+  if (free.length === 0) return [];
+  // On PostgreSQL the candidates are locked, skipping those another instance is claiming, and
+  // checked again once locked (a lease committed since our reads takes one out).
+  const order = new Map(free.map((d, i) => [d.id, i]));
+  const candidates = postgres
+    ? (
+        await sql<{ id: string; endpoint_id: string }>`select id, endpoint_id from webhook_deliveries
+          where id in (${sql.join(free.map((d) => d.id))}) and status = 'pending' and (locked_until is null or locked_until < ${now})
+          for update skip locked`.execute(trx)
+      ).rows.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0))
+    : free;
   if (candidates.length === 0) return [];
   const endpointIds = [...new Set(candidates.map((c) => c.endpoint_id))].sort();
   if (postgres) await sql`select id from webhook_endpoints where id in (${sql.join(endpointIds)}) order by id for update`.execute(trx);

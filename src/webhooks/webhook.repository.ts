@@ -129,10 +129,7 @@ export type ClaimedDelivery = WebhookDeliveryRow & Pick<WebhookEndpointRow, 'url
 export async function claimDeliveries(trx: Db, now: string, leaseUntil: string, worker: string, limit: number, perEndpoint: number): Promise<ClaimedDelivery[]> {
   const postgres = dialectOf(trx) === 'postgres';
   const { rows: enabled } = await sql<{ id: string }>`select id from webhook_endpoints where disabled_at is null order by id`.execute(trx);
-  // No more can be claimed than the enabled endpoints' slots: so many candidates are enough
-  // (four times as many, for those an earlier delivery of their ticket holds back).
-  const wanted = Math.min(limit, perEndpoint * enabled.length);
-  if (wanted <= 0) return [];
+  if (enabled.length === 0 || limit <= 0) return [];
   // Each endpoint's earliest CLAIM_WINDOW due deliveries, in claim order (migration 031): a claim
   // reads so many rows per endpoint whatever the backlog. The one query that found the free
   // deliveries in the whole backlog walked all of it whenever fewer were free than it asked for
@@ -155,7 +152,15 @@ export async function claimDeliveries(trx: Db, now: string, leaseUntil: string, 
         order by p.seq limit 1) as held_from
     from (${sql.join(windows, sql` union all `)}) as w
     order by w.next_attempt_at, w.seq`.execute(trx);
-  const free = due.filter((d) => d.held_from === null || BigInt(d.held_from) >= BigInt(d.seq)).slice(0, wanted * 4);
+  // Up to four times its slots from each endpoint, so that one endpoint's backlog (a slow
+  // receiver's, at its cap) never fills the candidates and keeps another endpoint waiting.
+  const taken = new Map<string, number>();
+  const free = due.filter((d) => {
+    if (d.held_from !== null && BigInt(d.held_from) < BigInt(d.seq)) return false;
+    const n = taken.get(d.endpoint_id) ?? 0;
+    taken.set(d.endpoint_id, n + 1);
+    return n < perEndpoint * 4;
+  });
   if (free.length === 0) return [];
   // On PostgreSQL the candidates are locked, skipping those another instance is claiming, and
   // checked again once locked (a lease committed since our reads takes one out).

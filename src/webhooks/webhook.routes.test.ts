@@ -310,6 +310,16 @@ describe.each(dialects())('%s: webhooks', (dialect) => {
       expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(6);
     });
 
+    it('claims for every endpoint: one endpoint’s backlog at its cap does not keep another waiting', async () => {
+      const busy = await create();
+      for (let i = 0; i < 40; i++) await test(busy.id);
+      const other = await create();
+      await test(other.id);
+      const claimed = await claimDue(t.db, worker(), 50);
+      expect(claimed.filter((d) => d.endpoint_id === busy.id)).toHaveLength(4);
+      expect(claimed.filter((d) => d.endpoint_id === other.id)).toHaveLength(1);
+    });
+
     it('refuses to connect to a private address at send time unless allowed (DNS can change after the check)', async () => {
       const { id } = await create({ url: receiver.url.replace('127.0.0.1', 'localhost') });
       await test(id);

@@ -125,7 +125,6 @@ function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-
 /**
  * CPU time the server and, on PostgreSQL, its database's server processes (on this machine) have
  * used so far, in ms: what an operation costs the machine, which moves less than its rate when

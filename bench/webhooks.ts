@@ -54,7 +54,6 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs: number)
   return true;
 }
 
-
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /** One load spec through bench/load.ts in its own process. */

@@ -1,5 +1,4 @@
-import type { CompiledQuery} from 'kysely';
-import { type Compilable, type QueryResult } from 'kysely';
+import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
 import { dialectOf, type Db } from './database.js';
 
 /**

@@ -83,9 +83,10 @@ export interface Notifier {
  * once when none is on its way, and while one is, one more after it, at most one per `minGapMs`,
  * however many writes signal meanwhile. A notification sent from inside a writing transaction
  * would make its commit wait for the server's notification lock, held by every other notifying
- * commit through its disk flush. Each is sent in a statement of its own whose commit waits for no
- * flush: a notification lost in a crash only leaves listeners to their next poll, as a dropped
- * LISTEN connection does (listenPostgres).
+ * commit through its disk flush. Each is sent in a statement of its own, which writes nothing to
+ * the log but its commit record, and PostgreSQL waits for no flush of that (200 of them: one log
+ * flush, from its background writer): a notification lost in a crash only leaves listeners to
+ * their next poll, as a dropped LISTEN connection does (listenPostgres).
  */
 export function createNotifier(db: Db, channel: string, options: { minGapMs: number; onError: (error: unknown) => void }): Notifier {
   let owed = false;
@@ -96,7 +97,7 @@ export function createNotifier(db: Db, channel: string, options: { minGapMs: num
       owed = false;
       const started = Date.now();
       try {
-        await sql`select set_config('synchronous_commit', 'off', true), pg_notify(${channel}, '')`.execute(db);
+        await sql`select pg_notify(${channel}, '')`.execute(db);
       } catch (error) {
         options.onError(error);
       }

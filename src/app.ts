@@ -13,6 +13,7 @@ import { durable, type Db } from './db/database.js';
 import { createTokenVerifier, requireActor, type Actor, type VerifyToken } from './http/auth.js';
 import { loadOrCreateDevKeys } from './http/dev-keys.js';
 import { installHandlerTimeout } from './http/handler-timeout.js';
+import { installAcceptFirst } from './http/accept-first.js';
 import { healthRoutes } from './http/health.routes.js';
 import { openApiRoutes, registerOpenApi } from './http/openapi.js';
 import { AppError, handleError, installNotFound, problemPayload, sendProblem, serverErrorDetail } from './http/problem.js';
@@ -114,6 +115,8 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
   app.setErrorHandler(handleError);
   // A handler still running after 15 s is answered 503 (and logged) rather than left hanging.
   installHandlerTimeout(app, 15_000);
+  // Before any other hook: while a storm of connections is accepted, requests wait for it.
+  installAcceptFirst(app, config.acceptFirstMs);
   installNotFound(app, await dashboardNotFoundPage());
 
   // JSON only (and JSON merge patch for PATCH); an empty body is "no body" (a bodiless POST /close with a JSON content type is fine).

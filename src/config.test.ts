@@ -159,6 +159,15 @@ describe('loadConfig', () => {
     expect(problemsOf({ HELPDESK_MAIL_INBOUND_TENANTS: 'acme@desk.example.com, x=y=z' })).toHaveLength(2);
   });
 
+  it('holds requests for at most 100 ms while a storm of connections is accepted, unless told otherwise', () => {
+    expect(loadConfig({}).acceptFirstMs).toBe(100);
+    expect(loadConfig({ HELPDESK_ACCEPT_FIRST_MS: '0' }).acceptFirstMs).toBe(0);
+    expect(loadConfig({ HELPDESK_ACCEPT_FIRST_MS: '25' }).acceptFirstMs).toBe(25);
+    for (const bad of ['-1', 'soon', '5000']) {
+      expect(() => loadConfig({ HELPDESK_ACCEPT_FIRST_MS: bad })).toThrow(/HELPDESK_ACCEPT_FIRST_MS must be a number of milliseconds/);
+    }
+  });
+
   it('lists every problem at once', () => {
     try {
       loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', CLERK_JWT_KEY: 'abc' });

@@ -75,6 +75,8 @@ export interface Config {
   readonly port: number;
   /** Connections the kernel queues before the server accepts them; undefined: what the system allows. */
   readonly listenBacklog: number | undefined;
+  /** While a storm of connections is accepted, the longest a request waits for it (http/accept-first.ts); 0: off. */
+  readonly acceptFirstMs: number;
   readonly logLevel: string;
   readonly dataDir: string;
   readonly database: DatabaseConfig;
@@ -143,6 +145,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const listenBacklog = env.HELPDESK_LISTEN_BACKLOG === undefined || env.HELPDESK_LISTEN_BACKLOG.trim() === '' ? undefined : Number(env.HELPDESK_LISTEN_BACKLOG);
   if (listenBacklog !== undefined && (!Number.isInteger(listenBacklog) || listenBacklog < 1 || listenBacklog > 1_000_000)) {
     problems.push(`HELPDESK_LISTEN_BACKLOG must be a whole number of connections from 1 (got "${env.HELPDESK_LISTEN_BACKLOG}")`);
+  }
+
+  const acceptFirstMs = Number(env.HELPDESK_ACCEPT_FIRST_MS?.trim() || '100');
+  if (!Number.isFinite(acceptFirstMs) || acceptFirstMs < 0 || acceptFirstMs > 1_000) {
+    problems.push(`HELPDESK_ACCEPT_FIRST_MS must be a number of milliseconds from 0 (off) to 1000 (got "${env.HELPDESK_ACCEPT_FIRST_MS}")`);
   }
 
   const logLevel = env.LOG_LEVEL ?? 'info';
@@ -269,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host,
     port,
     listenBacklog,
+    acceptFirstMs,
     logLevel,
     dataDir,
     database: Object.freeze(database),

@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import type { Server } from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+/** Turns in a row with a connection accepted before requests wait for the rest of a storm. */
+export const STORM_STREAK = 32;
+
+/**
+ * Accepts a storm of new connections before serving their requests. Node.js 20's libuv (1.45
+ * and later) accepts one connection each time a turn of the event loop finds the listening
+ * socket readable (libuv pull request 3696), and a turn serves every request that arrived
+ * since the last one: with hundreds of busy keep-alive connections a turn lasts 8–16 ms, so a
+ * reconnect storm's later connections waited in the kernel's accept queue for seconds, their
+ * requests unread (docs/PERFORMANCE.md, "Accepting in a storm").
+ *
+ * A storm shows as turn after turn accepting a connection: the kernel's queue is not empty
+ * until a turn accepts none. Clients that connect now and then, or one per request (no
+ * keep-alive), rarely make a streak of `STORM_STREAK` turns. During such a streak requests
+ * wait, in arrival order, so that turns are short and the next turn accepts the next
+ * connection; the first turn that accepts none starts every waiting request, together (the
+ * reads and writes of a turn are batched, so starting them together also costs less). No
+ * request waits longer than `maxWaitMs`: under an endless stream of new connections each turn
+ * still starts the requests that have waited that long.
+ */
+export function createAcceptFirst(maxWaitMs: number, now: () => number = () => performance.now()) {
+  let waiting: Array<{ start: () => void; since: number }> = [];
+  let next = 0;
+  let accepted = false;
+  let streak = 0;
+  let watching = false;
+
+  const startWaiting = (all: boolean) => {
+    const oldEnough = now() - maxWaitMs;
+    while (next < waiting.length) {
+      const entry = waiting[next] as { start: () => void; since: number };
+      if (!all && entry.since > oldEnough) break;
+      waiting[next++] = STARTED;
+      entry.start();
+    }
+    if (next === waiting.length) {
+      waiting = [];
+      next = 0;
+    }
+  };
+
+  // Runs in each turn's check phase while connections arrive or requests wait.
+  const endTurn = () => {
+    streak = accepted ? streak + 1 : 0;
+    accepted = false;
+    startWaiting(streak < STORM_STREAK);
+    // The next turn is watched too while this one accepted: a turn without an accept ends the streak.
+    if (streak > 0 || next < waiting.length) setImmediate(endTurn);
+    else watching = false;
+  };
+  const watch = () => {
+    if (watching) return;
+    watching = true;
+    setImmediate(endTurn);
+  };
+
+  return {
+    /** Call for every connection the server accepts. */
+    connected(): void {
+      accepted = true;
+      watch();
+    },
+    /** Starts a request now, or when the storm's accepting is over (or it has waited `maxWaitMs`). */
+    admit(start: () => void): void {
+      if (streak < STORM_STREAK && next === waiting.length) return start();
+      waiting.push({ start, since: now() });
+      watch();
+    },
+  };
+}
+
+const STARTED = { start: () => {}, since: 0 };
+
+/** Installs accept-first scheduling on the app's server, before any other onRequest hook; 0 turns it off. */
+export function installAcceptFirst(app: FastifyInstance, maxWaitMs: number): void {
+  if (maxWaitMs <= 0) return;
+  const scheduler = createAcceptFirst(maxWaitMs);
+  (app.server as Server).on('connection', () => scheduler.connected());
+  app.addHook('onRequest', (_request, _reply, done) => scheduler.admit(done));
+}

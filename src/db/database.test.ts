@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDb } from './database.js';
+import { createPostgresDatabase, dialects } from '../../test/dialects.js';
+import { createDb, preparedStatement } from './database.js';
 
 const modeOf = async (file: string) => (await fs.stat(file)).mode & 0o777;
 
@@ -49,3 +50,30 @@ describe('sqlite: the database file is private', () => {
     expect(await modeOf(grouped)).toBe(0o640);
   });
 });
+
+// PostgreSQL only: SQLite prepares every statement of its one connection anyway.
+if (dialects().includes('postgres')) {
+  describe('postgres: statements prepared by name', () => {
+    it('parses and plans a preparedStatement once per connection, under one name, and leaves other reads unnamed', async () => {
+      const database = await createPostgresDatabase();
+      const db = createDb({ kind: 'postgres', url: database.url, poolSize: 1 });
+      try {
+        const text = 'select count(*)::int as n from unnest($1::text[]) as k(v) where k.v = any($2::text[])';
+        const runs = [
+          [['a', 'b', 'c'], ['b']],
+          [['x'], ['x', 'y']],
+        ];
+        const counts: number[] = [];
+        for (const parameters of runs) counts.push((await db.executeQuery<{ n: number }>(preparedStatement(text, parameters))).rows[0]?.n ?? -1);
+        expect(counts).toEqual([1, 1]);
+        await sql`select ${'unnamed'}::text as v`.execute(db);
+        // One connection in the pool: the same session saw both runs.
+        const prepared = await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(db);
+        expect(prepared.rows.map((row) => row.statement)).toEqual([text]);
+      } finally {
+        await db.destroy();
+        await database.drop();
+      }
+    });
+  });
+}

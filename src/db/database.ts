@@ -1,6 +1,8 @@
 import { PostgresAdapter, sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import { openPostgres } from './postgres.js';
+
+export { preparedStatement } from './postgres.js';
 import { committingAlone as sqliteCommittingAlone, durable as sqliteDurable, openSqlite, type SqliteOptions } from './sqlite.js';
 import type {
   CounterTable,

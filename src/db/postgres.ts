@@ -40,7 +40,8 @@ export function openPostgres<DB>({ url, poolSize }: PostgresOptions): Kysely<DB>
 /**
  * Kysely's PostgreSQL driver, but statements that only insert values run as named prepared
  * statements (pg's `name` query option): they have one plan whatever the values, so
- * PostgreSQL parses and plans them once per connection. Every other statement stays unnamed:
+ * PostgreSQL parses and plans them once per connection. So do statements made with
+ * `preparedStatement`, whose caller vouches for the same. Every other statement stays unnamed:
  * after five runs PostgreSQL may switch a prepared statement to a generic plan, which for a
  * read by several columns can pick a worse index than the values would.
  */
@@ -99,6 +100,17 @@ class PostgresDriver implements Driver {
 
 const quoteName = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
+const PREPARED = Symbol('prepared by name');
+
+/**
+ * A statement PostgreSQL parses and plans once per connection (a named prepared statement).
+ * Only for a statement whose one plan is right whatever its values: each value an index probe,
+ * say, with arrays for lists (`= any($1)`, `unnest($1, $2)`), so that its text never changes.
+ */
+export function preparedStatement(text: string, parameters: readonly unknown[]): CompiledQuery {
+  return { ...CompiledQuery.raw(text, [...parameters]), [PREPARED]: true } as CompiledQuery;
+}
+
 /** The prepared statements' names on every connection, by statement text. */
 const statementNames = new Map<string, string>();
 
@@ -109,7 +121,7 @@ class PostgresConnection implements DatabaseConnection {
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const values = [...query.parameters];
-    const name = values.length > 0 && insertsValuesOnly(query.query) ? nameOf(query.sql) : undefined;
+    const name = values.length > 0 && (PREPARED in query || insertsValuesOnly(query.query)) ? nameOf(query.sql) : undefined;
     try {
       const result = await this.client.query<R & pg.QueryResultRow>({ text: query.sql, values, ...(name ? { name } : {}) });
       if (result.command === 'COMMIT' || result.command === 'ROLLBACK') return { rows: [{ command: result.command } as R] };
@@ -139,7 +151,7 @@ class PostgresConnection implements DatabaseConnection {
 
 function nameOf(text: string): string {
   let name = statementNames.get(text);
-  if (name === undefined) statementNames.set(text, (name = `insert_${statementNames.size}`));
+  if (name === undefined) statementNames.set(text, (name = `prepared_${statementNames.size}`));
   return name;
 }
 

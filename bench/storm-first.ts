@@ -10,7 +10,10 @@
  * steadier than the latencies on a shared machine). --ceiling runs bench/ceiling.ts instead (which answers
  * "not loaded": only its connection and HTTP cost). Unlike autocannon, which opens its
  * connections while it already drives the open ones, every connection here starts at once, so
- * the slowest figure is the server's own.
+ * the slowest figure is the server's own. --database-url postgres://… runs the server on that
+ * database instead (seeded by `npm run bench -- --quick --db postgres`, e.g.
+ * postgres://postgres@127.0.0.1:5432/helpdesk_bench_100000); --cpu-prof DIR writes the server's
+ * V8 CPU profile there.
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -25,6 +28,8 @@ const { values: args } = parseArgs({
     ceiling: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
     data: { type: 'string', default: path.join(ROOT, 'bench/.data/sqlite-100000') },
+    'database-url': { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const CONNECTIONS = 1_000;
@@ -32,9 +37,9 @@ const dir = path.resolve(args.data);
 const port = 20_000 + Math.floor(Math.random() * 10_000);
 const server = args.ceiling
   ? spawn(process.execPath, ['--import', 'tsx', 'bench/ceiling.ts'], { cwd: ROOT, env: { ...process.env, PORT: String(port) }, stdio: 'ignore' })
-  : spawn(process.execPath, ['bin/helpdesk.js', 'serve'], {
+  : spawn(process.execPath, [...(args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args['cpu-prof'])] : []), 'bin/helpdesk.js', 'serve'], {
       cwd: ROOT,
-      env: { ...process.env, HELPDESK_DATA_DIR: dir, DATABASE_URL: `sqlite:${path.join(dir, 'helpdesk.db')}`, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), HELPDESK_RATE_LIMIT: '0', LOG_LEVEL: 'warn' },
+      env: { ...process.env, HELPDESK_DATA_DIR: dir, DATABASE_URL: args['database-url'] ?? `sqlite:${path.join(dir, 'helpdesk.db')}`, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), HELPDESK_RATE_LIMIT: '0', LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
 try {

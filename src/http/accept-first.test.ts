@@ -1,28 +1,41 @@
 import { describe, expect, it } from 'vitest';
-import { STORM_STREAK, createAcceptFirst } from './accept-first.js';
+import { STORM_MS, createAcceptFirst } from './accept-first.js';
 
 /** One turn of the event loop: resolves in the next turn's check phase. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A scheduler on a clock the test moves. */
+function scheduler(maxWaitMs: number) {
+  const clock = { now: 0 };
+  return { clock, accept: createAcceptFirst(maxWaitMs, () => clock.now) };
+}
+
+/** Turns that each accept a connection and last `ms`. */
+async function acceptingTurns(accept: ReturnType<typeof createAcceptFirst>, clock: { now: number }, turns: number, ms: number): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    accept.connected();
+    clock.now += ms;
+    await turn();
+  }
+}
+
 describe('accept first', () => {
   it('starts a request at once when no storm of connections is being accepted', () => {
-    const scheduler = createAcceptFirst(100);
+    const { accept } = scheduler(100);
     const started: number[] = [];
-    scheduler.connected();
-    scheduler.admit(() => started.push(1));
+    accept.connected();
+    accept.admit(() => started.push(1));
     expect(started).toEqual([1]);
   });
 
   it('holds requests while connections arrive turn after turn, then starts them in arrival order in the first turn that accepts none', async () => {
-    const scheduler = createAcceptFirst(10_000);
+    const { accept, clock } = scheduler(10_000);
     const started: number[] = [];
-    for (let i = 0; i < STORM_STREAK + 2; i++) {
-      scheduler.connected();
-      await turn();
-    }
+    await acceptingTurns(accept, clock, 3, STORM_MS);
     for (let i = 1; i <= 3; i++) {
-      scheduler.connected();
-      scheduler.admit(() => started.push(i));
+      accept.connected();
+      accept.admit(() => started.push(i));
+      clock.now += 1;
       await turn();
     }
     expect(started).toEqual([]);
@@ -30,42 +43,36 @@ describe('accept first', () => {
     await turn();
     expect(started).toEqual([1, 2, 3]);
     // The storm is over: the next request starts at once.
-    scheduler.admit(() => started.push(4));
+    accept.admit(() => started.push(4));
     expect(started).toEqual([1, 2, 3, 4]);
   });
 
-  it('does not hold requests for connections that come one per request (a streak shorter than a storm)', async () => {
-    const scheduler = createAcceptFirst(10_000);
+  it('holds nothing for connections accepted in short turns, as clients that connect per request make them', async () => {
+    const { accept, clock } = scheduler(10_000);
     const started: number[] = [];
-    for (let i = 1; i <= STORM_STREAK - 2; i++) {
-      scheduler.connected();
-      scheduler.admit(() => started.push(i));
+    // Each turn accepts one and takes a tenth of a millisecond: the streak stays under STORM_MS.
+    const turns = STORM_MS * 10 - 2;
+    for (let i = 1; i <= turns; i++) {
+      accept.connected();
+      accept.admit(() => started.push(i));
+      clock.now += 0.1;
       await turn();
     }
-    expect(started).toHaveLength(STORM_STREAK - 2);
+    expect(started).toHaveLength(turns);
   });
 
   it('starts a request that has waited its longest even while connections keep arriving', async () => {
-    let clock = 0;
-    const scheduler = createAcceptFirst(100, () => clock);
+    const { accept, clock } = scheduler(100);
     const started: string[] = [];
-    for (let i = 0; i < STORM_STREAK + 2; i++) {
-      scheduler.connected();
-      await turn();
-    }
-    scheduler.admit(() => started.push('old'));
-    clock = 60;
-    scheduler.admit(() => started.push('young'));
-    scheduler.connected();
-    await turn();
+    await acceptingTurns(accept, clock, 3, STORM_MS);
+    accept.admit(() => started.push('old'));
+    clock.now += 60;
+    accept.admit(() => started.push('young'));
+    await acceptingTurns(accept, clock, 1, 0);
     expect(started).toEqual([]);
-    clock = 101;
-    scheduler.connected();
-    await turn();
+    await acceptingTurns(accept, clock, 1, 41);
     expect(started).toEqual(['old']);
-    clock = 161;
-    scheduler.connected();
-    await turn();
+    await acceptingTurns(accept, clock, 1, 60);
     expect(started).toEqual(['old', 'young']);
   });
 });

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
-/** Turns in a row with a connection accepted before requests wait for the rest of a storm. */
-export const STORM_STREAK = 32;
+/** How long turns in a row must each have accepted a connection before requests wait for the rest of a storm. */
+export const STORM_MS = 10;
 
 /**
  * Accepts a storm of new connections before serving their requests. Node.js 20's libuv (1.45
@@ -14,19 +14,23 @@ export const STORM_STREAK = 32;
  * requests unread (docs/PERFORMANCE.md, "Accepting in a storm").
  *
  * A storm shows as turn after turn accepting a connection: the kernel's queue is not empty
- * until a turn accepts none. Clients that connect now and then, or one per request (no
- * keep-alive), rarely make a streak of `STORM_STREAK` turns. During such a streak requests
- * wait, in arrival order, so that turns are short and the next turn accepts the next
+ * until a turn accepts none. Once such a streak has lasted `STORM_MS` (two turns at least),
+ * requests wait, in arrival order, so that turns are short and the next turn accepts the next
  * connection; the first turn that accepts none starts every waiting request, together (the
- * reads and writes of a turn are batched, so starting them together also costs less). No
- * request waits longer than `maxWaitMs`: under an endless stream of new connections each turn
- * still starts the requests that have waited that long.
+ * reads and writes of a turn are batched, so starting them together also costs less). While
+ * turns are short the server accepts quickly anyway, and clients that open a connection per
+ * request (no keep-alive) make streaks of a few turns, so nothing waits; when turns are long
+ * (a busy server) two turns make a storm. No request waits longer than `maxWaitMs`: under an
+ * endless stream of new connections each turn still starts the requests that have waited that
+ * long.
  */
 export function createAcceptFirst(maxWaitMs: number, now: () => number = () => performance.now()) {
   let waiting: Array<{ start: () => void; since: number }> = [];
   let next = 0;
   let accepted = false;
   let streak = 0;
+  let streakSince = 0;
+  let storm = false;
   let watching = false;
 
   const startWaiting = (all: boolean) => {
@@ -47,7 +51,8 @@ export function createAcceptFirst(maxWaitMs: number, now: () => number = () => p
   const endTurn = () => {
     streak = accepted ? streak + 1 : 0;
     accepted = false;
-    startWaiting(streak < STORM_STREAK);
+    storm = streak >= 2 && now() - streakSince >= STORM_MS;
+    startWaiting(!storm);
     // The next turn is watched too while this one accepted: a turn without an accept ends the streak.
     if (streak > 0 || next < waiting.length) setImmediate(endTurn);
     else watching = false;
@@ -61,12 +66,13 @@ export function createAcceptFirst(maxWaitMs: number, now: () => number = () => p
   return {
     /** Call for every connection the server accepts. */
     connected(): void {
+      if (streak === 0 && !accepted) streakSince = now();
       accepted = true;
       watch();
     },
     /** Starts a request now, or when the storm's accepting is over (or it has waited `maxWaitMs`). */
     admit(start: () => void): void {
-      if (streak < STORM_STREAK && next === waiting.length) return start();
+      if (!storm && next === waiting.length) return start();
       waiting.push({ start, since: now() });
       watch();
     },

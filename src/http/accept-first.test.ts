@@ -4,10 +4,11 @@ import { STORM_MS, createAcceptFirst } from './accept-first.js';
 /** One turn of the event loop: resolves in the next turn's check phase. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** A scheduler on a clock the test moves. */
+/** A scheduler on a clock the test moves, and the errors it was told of. */
 function scheduler(maxWaitMs: number) {
   const clock = { now: 0 };
-  return { clock, accept: createAcceptFirst(maxWaitMs, () => clock.now) };
+  const errors: unknown[] = [];
+  return { clock, errors, accept: createAcceptFirst(maxWaitMs, () => clock.now, (error) => errors.push(error)) };
 }
 
 /** Turns that each accept a connection and last `ms`. */
@@ -59,6 +60,44 @@ describe('accept first', () => {
       await turn();
     }
     expect(started).toHaveLength(turns);
+  });
+
+  it('starts the requests after one whose start threw, and says what it threw', async () => {
+    const { accept, clock, errors } = scheduler(10_000);
+    const started: string[] = [];
+    await acceptingTurns(accept, clock, 3, STORM_MS);
+    accept.admit(() => {
+      throw new Error('broken start');
+    });
+    accept.admit(() => started.push('after'));
+    await turn();
+    await turn();
+    expect(started).toEqual(['after']);
+    expect(errors).toEqual([new Error('broken start')]);
+    accept.admit(() => started.push('later'));
+    expect(started).toEqual(['after', 'later']);
+  });
+
+  it('keeps arrival order through a long storm, as the started ones leave the queue', async () => {
+    const { accept, clock } = scheduler(100);
+    const started: number[] = [];
+    await acceptingTurns(accept, clock, 3, STORM_MS);
+    let n = 0;
+    const admit = (count: number) => {
+      for (let i = 0; i < count; i++) accept.admit(((id) => () => started.push(id))(n++));
+    };
+    // 1,500 requests, then 500 more 50 ms later: at 100 ms the first 1,500 start and the 500 wait.
+    admit(1_500);
+    await acceptingTurns(accept, clock, 1, 50);
+    admit(500);
+    await acceptingTurns(accept, clock, 1, 51);
+    expect(started).toHaveLength(1_500);
+    admit(700);
+    // The storm ends: the rest start, in the order they came.
+    await turn();
+    await turn();
+    expect(started).toHaveLength(2_700);
+    expect(started.every((id, i) => id === i)).toBe(true);
   });
 
   it('starts a request that has waited its longest even while connections keep arriving', async () => {

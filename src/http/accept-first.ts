@@ -24,7 +24,14 @@ export const STORM_MS = 10;
  * endless stream of new connections each turn still starts the requests that have waited that
  * long.
  */
-export function createAcceptFirst(maxWaitMs: number, now: () => number = () => performance.now()) {
+export function createAcceptFirst(
+  maxWaitMs: number,
+  now: () => number = () => performance.now(),
+  /** Told of an error a waiting request's start threw; the requests after it still start. */
+  onError: (error: unknown) => void = (error) => process.nextTick(() => {
+    throw error;
+  }),
+) {
   let waiting: Array<{ start: () => void; since: number }> = [];
   let next = 0;
   let accepted = false;
@@ -39,10 +46,18 @@ export function createAcceptFirst(maxWaitMs: number, now: () => number = () => p
       const entry = waiting[next] as { start: () => void; since: number };
       if (!all && entry.since > oldEnough) break;
       waiting[next++] = STARTED;
-      entry.start();
+      try {
+        entry.start();
+      } catch (error) {
+        onError(error);
+      }
     }
     if (next === waiting.length) {
       waiting = [];
+      next = 0;
+    } else if (next > 1_024 && next * 2 > waiting.length) {
+      // A storm that lasts: the started ones leave the front of the queue.
+      waiting = waiting.slice(next);
       next = 0;
     }
   };
@@ -84,7 +99,7 @@ const STARTED = { start: () => {}, since: 0 };
 /** Installs accept-first scheduling on the app's server, before any other onRequest hook; 0 turns it off. */
 export function installAcceptFirst(app: FastifyInstance, maxWaitMs: number): void {
   if (maxWaitMs <= 0) return;
-  const scheduler = createAcceptFirst(maxWaitMs);
+  const scheduler = createAcceptFirst(maxWaitMs, undefined, (error) => app.log.error({ err: error }, 'a request held through a connection storm failed to start'));
   (app.server as Server).on('connection', () => scheduler.connected());
   app.addHook('onRequest', (_request, _reply, done) => scheduler.admit(done));
 }

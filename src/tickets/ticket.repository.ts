@@ -230,10 +230,12 @@ export const ownerKey = (scope: UserScope): string => JSON.stringify([scope.tena
  * (migration 014); every change moves one of them up by one.
  */
 export async function ownerVersions(db: Db, keys: string[]): Promise<Map<string, string>> {
-  const owners = keys.map((key) => JSON.parse(key) as [string, string]);
-  // PostgreSQL: one text for any number of owners, planned once per connection. A list of
-  // row values, a text per length, cost 0.7-1.0 ms of the server's CPU for ten owners (parsed
-  // and planned every time) against 0.1 ms (docs/PERFORMANCE.md, "Owner versions").
+  // Each owner once: a repeated one would be joined to its counters twice, and summed twice.
+  const owners = [...new Set(keys)].map((key) => JSON.parse(key) as [string, string]);
+  // PostgreSQL: one text for any number of owners, parsed once per connection (and planned with
+  // its values: PostgreSQL keeps choosing custom plans for it). A list of row values, a text
+  // per length, cost 0.7-1.0 ms of the database's CPU for ten owners against 0.1 ms
+  // (docs/PERFORMANCE.md, "Statements prepared by name").
   const rows: Array<{ tenant_id: string; created_by: string; version: number | string }> =
     dialectOf(db) === 'postgres'
       ? (

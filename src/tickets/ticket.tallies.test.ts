@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { alice, bob, buildTestApp, carol, createTicketAs, expectTalliesExact, sam, TICKETS, type TestApp, type TestUser } from '../../test/helpers.js';
 import { dialects } from '../../test/dialects.js';
+import { ownerKey, ownerVersions } from './ticket.repository.js';
 import { TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from './ticket.table.js';
 
 const ADMIN = '/api/v1/admin/support/tickets';
@@ -35,6 +36,19 @@ describe.each(dialects())('%s: exact totals from maintained tallies', (dialect) 
       if (i % 5 === 0) await send(sam, 'PATCH', `${ADMIN}/${id}`, { assigned_to: null, status: 'in_progress' });
     }
   }
+
+  it('reads owners\' change counters by key, each owner once however often asked for, and none for an owner without tickets', async () => {
+    await busyDesk();
+    const owners = await t.db.selectFrom('tickets').select(['tenant_id', 'created_by']).distinct().orderBy('created_by').execute();
+    const keys = owners.map((owner) => ownerKey({ tenantId: owner.tenant_id, userId: owner.created_by }));
+    expect(keys).toHaveLength(3);
+    const alone = new Map<string, string>();
+    for (const key of keys) for (const [k, version] of await ownerVersions(t.db, [key])) alone.set(k, version);
+    expect(alone.size).toBe(3);
+    const nobody = ownerKey({ tenantId: 'org_acme', userId: 'user_nobody' });
+    const together = await ownerVersions(t.db, [keys[0], keys[1], keys[0], nobody, keys[2], keys[0]] as string[]);
+    expect(together).toEqual(alone);
+  });
 
   it('gives every staff filter and every customer filter the total a count of the rows gives', async () => {
     await busyDesk();

@@ -115,7 +115,7 @@ export async function buildApp(config: Config, db: Db, options: AppOptions = {})
   app.setErrorHandler(handleError);
   // A handler still running after 15 s is answered 503 (and logged) rather than left hanging.
   installHandlerTimeout(app, 15_000);
-  // Before any other hook: while a storm of connections is accepted, requests wait for it.
+  // Before every hook but the timeout's: while a storm of connections is accepted, requests wait for it.
   installAcceptFirst(app, config.acceptFirstMs);
   installNotFound(app, await dashboardNotFoundPage());
 

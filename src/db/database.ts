@@ -1,8 +1,6 @@
 import { PostgresAdapter, sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import { openPostgres } from './postgres.js';
-
-export { preparedStatement } from './postgres.js';
 import { committingAlone as sqliteCommittingAlone, durable as sqliteDurable, openSqlite, type SqliteOptions } from './sqlite.js';
 import type {
   CounterTable,
@@ -22,6 +20,8 @@ import type { TicketPresenceTable } from '../live/presence.table.js';
 import type { WebhookAttemptTable, WebhookDeliveryTable, WebhookEndpointTable } from '../webhooks/webhook.table.js';
 import type { MailInboundTable, MailOutboxTable, MailPreferenceTable } from '../mail/mail.table.js';
 import type { AttachmentBlobTable, AttachmentChunkTable, TicketAttachmentTable, UploadTable } from '../attachments/attachment.table.js';
+
+export { preparedStatement } from './postgres.js';
 
 export interface Database {
   tickets: TicketTable;

@@ -8,7 +8,7 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 function scheduler(maxWaitMs: number) {
   const clock = { now: 0 };
   const errors: unknown[] = [];
-  return { clock, errors, accept: createAcceptFirst(maxWaitMs, () => clock.now, (error) => errors.push(error)) };
+  return { clock, errors, accept: createAcceptFirst(maxWaitMs, (error) => errors.push(error), () => clock.now) };
 }
 
 /** Turns that each accept a connection and last `ms`. */

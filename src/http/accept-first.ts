@@ -26,11 +26,9 @@ export const STORM_MS = 10;
  */
 export function createAcceptFirst(
   maxWaitMs: number,
-  now: () => number = () => performance.now(),
   /** Told of an error a waiting request's start threw; the requests after it still start. */
-  onError: (error: unknown) => void = (error) => process.nextTick(() => {
-    throw error;
-  }),
+  onError: (error: unknown) => void,
+  now: () => number = () => performance.now(),
 ) {
   let waiting: Array<{ start: () => void; since: number }> = [];
   let next = 0;
@@ -96,10 +94,10 @@ export function createAcceptFirst(
 
 const STARTED = { start: () => {}, since: 0 };
 
-/** Installs accept-first scheduling on the app's server, before any other onRequest hook; 0 turns it off. */
+/** Installs accept-first scheduling on the app's server as an onRequest hook (install it before the others); 0 turns it off. */
 export function installAcceptFirst(app: FastifyInstance, maxWaitMs: number): void {
   if (maxWaitMs <= 0) return;
-  const scheduler = createAcceptFirst(maxWaitMs, undefined, (error) => app.log.error({ err: error }, 'a request held through a connection storm failed to start'));
+  const scheduler = createAcceptFirst(maxWaitMs, (error) => app.log.error({ err: error }, 'a request held through a connection storm failed to start'));
   (app.server as Server).on('connection', () => scheduler.connected());
   app.addHook('onRequest', (_request, _reply, done) => scheduler.admit(done));
 }

@@ -232,29 +232,26 @@ export const ownerKey = (scope: UserScope): string => JSON.stringify([scope.tena
 export async function ownerVersions(db: Db, keys: string[]): Promise<Map<string, string>> {
   // Each owner once: a repeated one would be joined to its counters twice, and summed twice.
   const owners = [...new Set(keys)].map((key) => JSON.parse(key) as [string, string]);
-  // PostgreSQL: one text for any number of owners, parsed once per connection (and planned with
-  // its values: PostgreSQL keeps choosing custom plans for it). A list of row values, a text
-  // per length, cost 0.7-1.0 ms of the database's CPU for ten owners against 0.1 ms
-  // (docs/PERFORMANCE.md, "Statements prepared by name").
-  const rows: Array<{ tenant_id: string; created_by: string; version: number | string }> =
-    dialectOf(db) === 'postgres'
-      ? (
-          await db.executeQuery<{ tenant_id: string; created_by: string; version: string }>(
-            preparedStatement(
-              `select o.tenant_id, o.created_by, sum(o.version) as version
-                 from unnest($1::text[], $2::text[]) as k(tenant_id, created_by)
-                 join ticket_owner_versions o on o.tenant_id = k.tenant_id and o.created_by = k.created_by
-                group by o.tenant_id, o.created_by`,
-              [owners.map(([tenantId]) => tenantId), owners.map(([, userId]) => userId)],
-            ),
-          )
-        ).rows
-      : await db
-          .selectFrom('ticket_owner_versions')
-          .select(['tenant_id', 'created_by', (eb) => eb.fn.sum<number | string>('version').as('version')])
-          .where((eb) => eb(eb.refTuple('tenant_id', 'created_by'), 'in', owners.map(([tenantId, userId]) => eb.tuple(tenantId, userId))))
-          .groupBy(['tenant_id', 'created_by'])
-          .execute();
+  let rows: Array<{ tenant_id: string; created_by: string; version: number | string }>;
+  if (dialectOf(db) === 'postgres') {
+    // One text for any number of owners, parsed once per connection (and planned with its
+    // values: PostgreSQL keeps choosing custom plans for it). A list of row values, a text per
+    // length, cost 0.7-1.0 ms of the database's CPU for ten owners against 0.1 ms
+    // (docs/PERFORMANCE.md, "Statements prepared by name").
+    const text = `select o.tenant_id, o.created_by, sum(o.version) as version
+       from unnest($1::text[], $2::text[]) as k(tenant_id, created_by)
+       join ticket_owner_versions o on o.tenant_id = k.tenant_id and o.created_by = k.created_by
+      group by o.tenant_id, o.created_by`;
+    const parameters = [owners.map(([tenantId]) => tenantId), owners.map(([, userId]) => userId)];
+    ({ rows } = await db.executeQuery<{ tenant_id: string; created_by: string; version: string }>(preparedStatement(text, parameters)));
+  } else {
+    rows = await db
+      .selectFrom('ticket_owner_versions')
+      .select(['tenant_id', 'created_by', (eb) => eb.fn.sum<number | string>('version').as('version')])
+      .where((eb) => eb(eb.refTuple('tenant_id', 'created_by'), 'in', owners.map(([tenantId, userId]) => eb.tuple(tenantId, userId))))
+      .groupBy(['tenant_id', 'created_by'])
+      .execute();
+  }
   return new Map(rows.map((row) => [ownerKey({ tenantId: row.tenant_id, userId: row.created_by }), String(row.version)]));
 }
 

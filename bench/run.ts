@@ -545,7 +545,8 @@ async function benchDatabase(kind: 'sqlite' | 'postgres') {
 async function coldStart(kind: string, who: Array<Record<string, string>>, env: Record<string, string>): Promise<{ server: LoadResult; ceiling: LoadResult }> {
   const spec = { method: 'GET', paths: [API], once: false, headers: {}, rotate: who, connections: STORM, seconds: SECONDS };
   const port = await freePort();
-  const server = startProcess(['bin/helpdesk.js', 'serve'], { ...process.env, ...env, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), HELPDESK_RATE_LIMIT: '0' });
+  const profile = args.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args.profile, `${kind}-storm`)] : [];
+  const server = startProcess([...profile, 'bin/helpdesk.js', 'serve'], { ...process.env, ...env, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), HELPDESK_RATE_LIMIT: '0' });
   let result: LoadResult;
   try {
     await waitFor(`http://127.0.0.1:${port}/readyz`, 120_000);

@@ -159,8 +159,8 @@ describe('loadConfig', () => {
     expect(problemsOf({ HELPDESK_MAIL_INBOUND_TENANTS: 'acme@desk.example.com, x=y=z' })).toHaveLength(2);
   });
 
-  it('holds requests for at most 100 ms while a storm of connections is accepted, unless told otherwise', () => {
-    expect(loadConfig({}).acceptFirstMs).toBe(100);
+  it('holds requests for at most 250 ms while a storm of connections is accepted, unless told otherwise', () => {
+    expect(loadConfig({}).acceptFirstMs).toBe(250);
     expect(loadConfig({ HELPDESK_ACCEPT_FIRST_MS: '0' }).acceptFirstMs).toBe(0);
     expect(loadConfig({ HELPDESK_ACCEPT_FIRST_MS: '25' }).acceptFirstMs).toBe(25);
     for (const bad of ['-1', 'soon', '5000']) {

@@ -147,7 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`HELPDESK_LISTEN_BACKLOG must be a whole number of connections from 1 (got "${env.HELPDESK_LISTEN_BACKLOG}")`);
   }
 
-  const acceptFirstMs = Number(env.HELPDESK_ACCEPT_FIRST_MS?.trim() || '100');
+  const acceptFirstMs = Number(env.HELPDESK_ACCEPT_FIRST_MS?.trim() || '250');
   if (!Number.isFinite(acceptFirstMs) || acceptFirstMs < 0 || acceptFirstMs > 1_000) {
     problems.push(`HELPDESK_ACCEPT_FIRST_MS must be a number of milliseconds from 0 (off) to 1000 (got "${env.HELPDESK_ACCEPT_FIRST_MS}")`);
   }

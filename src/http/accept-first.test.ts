@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STORM_MS, createAcceptFirst } from './accept-first.js';
+import { QUIET_MS, STORM_CONNECTIONS, STORM_MS, createAcceptFirst } from './accept-first.js';
 
 /** One turn of the event loop: resolves in the next turn's check phase. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -53,13 +53,39 @@ describe('accept first', () => {
     const started: number[] = [];
     // Each turn accepts one and takes a tenth of a millisecond: the streak stays under STORM_MS.
     const turns = STORM_MS * 10 - 2;
+    // Fifty clients, each connection closed once its answer is sent.
+    const clients: Array<() => void> = [];
     for (let i = 1; i <= turns; i++) {
-      accept.connected();
+      const closed = accept.connected();
       accept.admit(() => started.push(i));
+      clients.push(closed);
+      if (clients.length === 50) clients.shift()?.();
       clock.now += 0.1;
       await turn();
     }
     expect(started).toHaveLength(turns);
+  });
+
+  it('holds the requests of a wave of connections that stay open, accepted in one turn, until none has come for a while', async () => {
+    const { accept, clock } = scheduler(10_000);
+    const started: number[] = [];
+    // An idle server takes a wave in one turn: its first connections' requests start, then they wait.
+    for (let i = 0; i < STORM_CONNECTIONS + 10; i++) {
+      accept.connected();
+      accept.admit(() => started.push(i));
+    }
+    expect(started).toHaveLength(STORM_CONNECTIONS - 1);
+    // Turns that accept none, while the clients are still opening the rest: the wave goes on.
+    clock.now += QUIET_MS / 2;
+    await turn();
+    await turn();
+    accept.connected();
+    accept.admit(() => started.push(-1));
+    expect(started).toHaveLength(STORM_CONNECTIONS - 1);
+    // None for QUIET_MS: every waiting request starts, in arrival order.
+    clock.now += QUIET_MS;
+    await turn();
+    expect(started).toEqual([...Array.from({ length: STORM_CONNECTIONS + 10 }, (_, i) => i), -1]);
   });
 
   it('starts the requests after one whose start threw, and says what it threw', async () => {
@@ -78,7 +104,7 @@ describe('accept first', () => {
     expect(started).toEqual(['after', 'later']);
   });
 
-  it('keeps arrival order through a long storm, as the started ones leave the queue', async () => {
+  it('keeps arrival order through a long storm, each release starting every request that waits', async () => {
     const { accept, clock } = scheduler(100);
     const started: number[] = [];
     await acceptingTurns(accept, clock, 3, STORM_MS);
@@ -86,21 +112,26 @@ describe('accept first', () => {
     const admit = (count: number) => {
       for (let i = 0; i < count; i++) accept.admit(((id) => () => started.push(id))(n++));
     };
-    // 1,500 requests, then 500 more 50 ms later: at 100 ms the first 1,500 start and the 500 wait.
+    // 1,500 requests, then 500 more 50 ms later: at 100 ms the first have waited their longest,
+    // and all 2,000 start together.
     admit(1_500);
     await acceptingTurns(accept, clock, 1, 50);
     admit(500);
-    await acceptingTurns(accept, clock, 1, 51);
-    expect(started).toHaveLength(1_500);
+    await acceptingTurns(accept, clock, 1, 49);
+    expect(started).toHaveLength(0);
+    await acceptingTurns(accept, clock, 1, 2);
+    expect(started).toHaveLength(2_000);
+    // The storm goes on: the next ones wait again, until it ends.
     admit(700);
-    // The storm ends: the rest start, in the order they came.
+    await acceptingTurns(accept, clock, 1, 10);
+    expect(started).toHaveLength(2_000);
     await turn();
     await turn();
     expect(started).toHaveLength(2_700);
     expect(started.every((id, i) => id === i)).toBe(true);
   });
 
-  it('starts a request that has waited its longest even while connections keep arriving', async () => {
+  it('starts every waiting request once the oldest has waited its longest, even while connections keep arriving', async () => {
     const { accept, clock } = scheduler(100);
     const started: string[] = [];
     await acceptingTurns(accept, clock, 3, STORM_MS);
@@ -110,8 +141,12 @@ describe('accept first', () => {
     await acceptingTurns(accept, clock, 1, 0);
     expect(started).toEqual([]);
     await acceptingTurns(accept, clock, 1, 41);
-    expect(started).toEqual(['old']);
+    // Together: started as each comes of age, they would keep every turn of the storm long.
+    expect(started).toEqual(['old', 'young']);
+    accept.admit(() => started.push('next'));
     await acceptingTurns(accept, clock, 1, 60);
     expect(started).toEqual(['old', 'young']);
+    await acceptingTurns(accept, clock, 1, 41);
+    expect(started).toEqual(['old', 'young', 'next']);
   });
 });

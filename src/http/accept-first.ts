@@ -1,9 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 /** How long turns in a row must each have accepted a connection before requests wait for the rest of a storm. */
 export const STORM_MS = 10;
+/**
+ * Or how many more connections are open than before a wave of them began: an idle server takes
+ * hundreds within a millisecond, in a turn or two. Clients that connect per request (no
+ * keep-alive) keep as many open as there are of them, however fast they reconnect.
+ */
+export const STORM_CONNECTIONS = 64;
+/** A wave of connections is over once none has come for this long. */
+export const QUIET_MS = 2;
 
 /**
  * Accepts a storm of new connections before serving their requests. Node.js 20's libuv (1.45
@@ -13,16 +22,20 @@ export const STORM_MS = 10;
  * reconnect storm's later connections waited in the kernel's accept queue for seconds, their
  * requests unread (docs/PERFORMANCE.md, "Accepting in a storm").
  *
- * A storm shows as turn after turn accepting a connection: the kernel's queue is not empty
- * until a turn accepts none. Once such a streak has lasted `STORM_MS` (two turns at least),
- * requests wait, in arrival order, so that turns are short and the next turn accepts the next
- * connection; the first turn that accepts none starts every waiting request, together (the
- * reads and writes of a turn are batched, so starting them together also costs less). While
- * turns are short the server accepts quickly anyway, and clients that open a connection per
- * request (no keep-alive) make streaks of a few turns, so nothing waits; when turns are long
- * (a busy server) two turns make a storm. No request waits longer than `maxWaitMs`: under an
- * endless stream of new connections each turn still starts the requests that have waited that
- * long.
+ * A storm shows in one of two ways. On a busy server, as turn after turn accepting a
+ * connection: the kernel's queue is not empty until a turn accepts none; once such a streak
+ * has lasted `STORM_MS` (two turns at least) it is a storm until a turn accepts none. On an
+ * idle one, as a wave: `STORM_CONNECTIONS` more connections open than when the wave began,
+ * taken in a turn or two; it is a storm until none has come for `QUIET_MS` (the clients may
+ * still be opening the rest, and a turn with nothing to do is over in microseconds). Clients
+ * that open a connection per request (no keep-alive) make streaks of a few short turns and
+ * keep no more connections open than there are of them, so nothing waits for them.
+ *
+ * During a storm requests wait, in arrival order, so that turns are short and each accepts the
+ * next connection. When it ends, or once the oldest has waited `maxWaitMs`, every waiting
+ * request starts, together: the reads and writes of a turn are batched, so starting them
+ * together also costs less, and started a turn's worth at a time as each came of age they
+ * kept every turn as long as the storm's, one accept each, for as long as it lasted.
  */
 export function createAcceptFirst(
   maxWaitMs: number,
@@ -31,32 +44,26 @@ export function createAcceptFirst(
   now: () => number = () => performance.now(),
 ) {
   let waiting: Array<{ start: () => void; since: number }> = [];
-  let next = 0;
   let accepted = false;
   let streak = 0;
   let streakSince = 0;
   let storm = false;
   let watching = false;
+  // Connections open, how many were open when the current wave began, and when the last came.
+  let open = 0;
+  let before = 0;
+  let lastAccept = Number.NEGATIVE_INFINITY;
+  let wave = false;
 
-  const startWaiting = (all: boolean) => {
-    const oldEnough = now() - maxWaitMs;
-    while (next < waiting.length) {
-      const entry = waiting[next] as { start: () => void; since: number };
-      if (!all && entry.since > oldEnough) break;
-      waiting[next++] = STARTED;
+  const startWaiting = () => {
+    const all = waiting;
+    waiting = [];
+    for (const entry of all) {
       try {
         entry.start();
       } catch (error) {
         onError(error);
       }
-    }
-    if (next === waiting.length) {
-      waiting = [];
-      next = 0;
-    } else if (next > 1_024 && next * 2 > waiting.length) {
-      // A storm that lasts: the started ones leave the front of the queue.
-      waiting = waiting.slice(next);
-      next = 0;
     }
   };
 
@@ -64,10 +71,11 @@ export function createAcceptFirst(
   const endTurn = () => {
     streak = accepted ? streak + 1 : 0;
     accepted = false;
-    storm = streak >= 2 && now() - streakSince >= STORM_MS;
-    startWaiting(!storm);
+    if (wave && now() - lastAccept >= QUIET_MS) wave = false;
+    storm = wave || (streak >= 2 && now() - streakSince >= STORM_MS);
+    if (!storm || (waiting.length > 0 && (waiting[0] as { since: number }).since <= now() - maxWaitMs)) startWaiting();
     // The next turn is watched too while this one accepted: a turn without an accept ends the streak.
-    if (streak > 0 || next < waiting.length) setImmediate(endTurn);
+    if (streak > 0 || waiting.length > 0 || wave) setImmediate(endTurn);
     else watching = false;
   };
   const watch = () => {
@@ -77,27 +85,34 @@ export function createAcceptFirst(
   };
 
   return {
-    /** Call for every connection the server accepts. */
-    connected(): void {
-      if (streak === 0 && !accepted) streakSince = now();
+    /** Call for every connection the server accepts; call what it returns when that connection closes. */
+    connected(): () => void {
+      const at = now();
+      if (streak === 0 && !accepted) streakSince = at;
+      if (at - lastAccept >= QUIET_MS) before = open;
+      lastAccept = at;
+      open += 1;
+      if (open - before >= STORM_CONNECTIONS) wave = true;
       accepted = true;
       watch();
+      return () => {
+        open -= 1;
+        before = Math.min(before, open);
+      };
     },
     /** Starts a request now, or when the storm's accepting is over (or it has waited `maxWaitMs`). */
     admit(start: () => void): void {
-      if (!storm && next === waiting.length) return start();
+      if (!storm && !wave && waiting.length === 0) return start();
       waiting.push({ start, since: now() });
       watch();
     },
   };
 }
 
-const STARTED = { start: () => {}, since: 0 };
-
 /** Installs accept-first scheduling on the app's server as an onRequest hook (install it before the others); 0 turns it off. */
 export function installAcceptFirst(app: FastifyInstance, maxWaitMs: number): void {
   if (maxWaitMs <= 0) return;
   const scheduler = createAcceptFirst(maxWaitMs, (error) => app.log.error({ err: error }, 'a request held through a connection storm failed to start'));
-  (app.server as Server).on('connection', () => scheduler.connected());
+  (app.server as Server).on('connection', (socket: Socket) => socket.once('close', scheduler.connected()));
   app.addHook('onRequest', (_request, _reply, done) => scheduler.admit(done));
 }

@@ -12,13 +12,11 @@ import { nextTicketNumber } from './ticket.numbers.js';
 import { presentComment, presentDetail, presentList, presentTicket } from './ticket.presenter.js';
 import {
   ALL_TENANTS,
-  countTicketsForUser,
   findTicket,
   listComments,
   listHistory,
-  listTicketsForUser,
+  readUserList,
   ownerKey,
-  ownerVersion,
   ownerVersions,
   readTicketForChange,
   ticketStamps,
@@ -193,14 +191,7 @@ export async function listMyTickets(db: Db, actor: Actor, query: ListTicketsQuer
   const filter = { status: query.status, type: query.type };
   // The schema fills in the defaults; the fallbacks only satisfy the optional static type.
   const page = { limit: query.limit ?? DEFAULT_PAGE_SIZE, offset: query.offset ?? 0 };
-  const scope = scopeOf(actor);
-  const [version, rows, total] = await readSnapshot(db, (trx) =>
-    Promise.all([
-      ownerVersion(trx, scope),
-      listTicketsForUser(trx, scope, filter, page, query.sort === '-updated_at' ? 'updated_at' : 'created_at'),
-      countTicketsForUser(trx, scope, filter),
-    ]),
-  );
+  const { version, rows, total } = await readUserList(db, scopeOf(actor), filter, page, query.sort === '-updated_at' ? 'updated_at' : 'created_at');
   return { version: version ?? NO_TICKETS, body: presentList(rows, total, page.offset) };
 }
 

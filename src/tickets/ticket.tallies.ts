@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { TicketPriority, TicketRow, TicketStatus, TicketType } from './ticket.table.js';
 
@@ -63,6 +63,14 @@ const FILTER_COLUMNS = {
  * by creator needs the tenant too, since a customer's tallies are keyed by both.
  */
 export async function countFromTallies(db: Db, filter: TallyFilter): Promise<number | undefined> {
+  const count = tallyCount(filter);
+  if (!count) return undefined;
+  const { rows } = await count.execute(db);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The statement `countFromTallies` runs (one row, `n`), to use inside another; undefined when no tally covers `filter`. */
+export function tallyCount(filter: TallyFilter): RawBuilder<{ n: number | string }> | undefined {
   const filtered = (Object.keys(FILTER_COLUMNS) as Array<keyof TallyFilter>).filter((k) => filter[k] !== undefined);
   const columns = filtered.map((k) => FILTER_COLUMNS[k]);
   const table: TallyTable =
@@ -73,6 +81,5 @@ export async function countFromTallies(db: Db, filter: TallyFilter): Promise<num
     return Array.isArray(value) ? sql`${sql.ref(FILTER_COLUMNS[k])} in (${sql.join(value)})` : sql`${sql.ref(FILTER_COLUMNS[k])} = ${value ?? ''}`;
   });
   const where = conditions.length > 0 ? sql`where ${sql.join(conditions, sql` and `)}` : sql``;
-  const { rows } = await sql<{ n: number | string }>`select coalesce(sum(n), 0) as n from ${sql.table(table)} ${where}`.execute(db);
-  return Number(rows[0]?.n ?? 0);
+  return sql<{ n: number | string }>`select coalesce(sum(n), 0) as n from ${sql.table(table)} ${where}`;
 }

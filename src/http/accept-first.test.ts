@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QUIET_MS, STORM_CONNECTIONS, STORM_MS, createAcceptFirst } from './accept-first.js';
+import { QUIET_MS, STORM_CONNECTIONS, STORM_MS, WAVE_MS, WAVE_SPENT, createAcceptFirst } from './accept-first.js';
 
 /** One turn of the event loop: resolves in the next turn's check phase. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -64,6 +64,39 @@ describe('accept first', () => {
       await turn();
     }
     expect(started).toHaveLength(turns);
+  });
+
+  it('holds nothing for a steady stream of new keep-alive connections that stay open, 3,000 a second', async () => {
+    const { accept, clock } = scheduler(10_000);
+    const started: number[] = [];
+    // Each accepted in a turn of its own, with a turn that accepts none before the next comes.
+    for (let i = 1; i <= 1_000; i++) {
+      accept.connected();
+      accept.admit(() => started.push(i));
+      clock.now += 0.03;
+      await turn();
+      clock.now += 0.3;
+      await turn();
+    }
+    expect(started).toHaveLength(1_000);
+  });
+
+  it('ends a wave once a window opens few more connections, though they keep coming', async () => {
+    const { accept, clock } = scheduler(10_000);
+    const started: number[] = [];
+    for (let i = 0; i < STORM_CONNECTIONS; i++) accept.connected();
+    accept.admit(() => started.push(1));
+    expect(started).toEqual([]);
+    // Then fewer than WAVE_SPENT a window, never QUIET_MS apart: the wave is spent after one window.
+    const gap = WAVE_MS / (WAVE_SPENT - 1);
+    expect(gap).toBeLessThan(QUIET_MS);
+    for (let t = 0; t <= 2 * WAVE_MS; t += gap) {
+      clock.now += gap;
+      accept.connected();
+      await turn();
+    }
+    await turn();
+    expect(started).toEqual([1]);
   });
 
   it('holds the requests of a wave of connections that stay open, accepted in one turn, until none has come for a while', async () => {

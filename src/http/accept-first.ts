@@ -6,12 +6,16 @@ import { performance } from 'node:perf_hooks';
 /** How long turns in a row must each have accepted a connection before requests wait for the rest of a storm. */
 export const STORM_MS = 10;
 /**
- * Or how many more connections are open than before a wave of them began: an idle server takes
+ * Or a wave: this many more connections open at the end of a window of `WAVE_MS` than at its
+ * start (a rate of 12,800 new connections a second that stay open). An idle server takes
  * hundreds within a millisecond, in a turn or two. Clients that connect per request (no
- * keep-alive) keep as many open as there are of them, however fast they reconnect.
+ * keep-alive) keep as many open as there are of them, however fast they reconnect, and a steady
+ * stream of new keep-alive connections at a few thousand a second opens a few dozen per window.
  */
 export const STORM_CONNECTIONS = 64;
-/** A wave of connections is over once none has come for this long. */
+export const WAVE_MS = 5;
+/** A wave is spent once a window opens fewer than this many more, or none has come for `QUIET_MS`. */
+export const WAVE_SPENT = 16;
 export const QUIET_MS = 2;
 
 /**
@@ -25,11 +29,13 @@ export const QUIET_MS = 2;
  * A storm shows in one of two ways. On a busy server, as turn after turn accepting a
  * connection: the kernel's queue is not empty until a turn accepts none; once such a streak
  * has lasted `STORM_MS` (two turns at least) it is a storm until a turn accepts none. On an
- * idle one, as a wave: `STORM_CONNECTIONS` more connections open than when the wave began,
- * taken in a turn or two; it is a storm until none has come for `QUIET_MS` (the clients may
- * still be opening the rest, and a turn with nothing to do is over in microseconds). Clients
- * that open a connection per request (no keep-alive) make streaks of a few short turns and
- * keep no more connections open than there are of them, so nothing waits for them.
+ * idle one, as a wave: `STORM_CONNECTIONS` more connections open within `WAVE_MS`, taken in a
+ * turn or two; it is a storm until a window opens fewer than `WAVE_SPENT` more or none has come
+ * for `QUIET_MS` (the clients may still be opening the rest, and a turn with nothing to do is
+ * over in microseconds, so a turn that accepts none does not end it). Clients that open a
+ * connection per request (no keep-alive) make streaks of a few short turns and keep no more
+ * connections open than there are of them, and a steady stream of new ones opens a few dozen a
+ * window, so nothing waits for them.
  *
  * During a storm requests wait, in arrival order, so that turns are short and each accepts the
  * next connection. When it ends, or once the oldest has waited `maxWaitMs`, every waiting
@@ -49,8 +55,9 @@ export function createAcceptFirst(
   let streakSince = 0;
   let storm = false;
   let watching = false;
-  // Connections open, how many were open when the current wave began, and when the last came.
+  // Connections open, when the current window began and how many were open then, and when the last came.
   let open = 0;
+  let windowSince = Number.NEGATIVE_INFINITY;
   let before = 0;
   let lastAccept = Number.NEGATIVE_INFINITY;
   let wave = false;
@@ -89,7 +96,11 @@ export function createAcceptFirst(
     connected(): () => void {
       const at = now();
       if (streak === 0 && !accepted) streakSince = at;
-      if (at - lastAccept >= QUIET_MS) before = open;
+      if (at - windowSince >= WAVE_MS) {
+        if (open - before < WAVE_SPENT) wave = false;
+        windowSince = at;
+        before = open;
+      }
       lastAccept = at;
       open += 1;
       if (open - before >= STORM_CONNECTIONS) wave = true;

@@ -14,7 +14,7 @@ import { alice, buildTestApp, carol, createTicketAs, sam, type TestApp } from '.
 
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 const CI_RUNS = 360;
-// Per operation and database (under CI, 4 to 9 minutes for both on a 2-core machine; docs/SECURITY.md).
+// Per operation and database (how long CI spends on it: docs/SECURITY.md).
 const RUNS = Number(process.env.FUZZ_RUNS ?? (process.env.CI ? CI_RUNS : 120));
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
 // A request costing tens of milliseconds of the one thread is a denial of service for everyone.

@@ -53,7 +53,8 @@ export function createAcceptFirst(
   let accepted = false;
   let streak = 0;
   let streakSince = 0;
-  let storm = false;
+  // Whether the streak of accepting turns has lasted long enough to be a storm (the wave is the other kind).
+  let streaking = false;
   let watching = false;
   // Connections open, when the current window began and how many were open then, and when the last came.
   let open = 0;
@@ -79,8 +80,8 @@ export function createAcceptFirst(
     streak = accepted ? streak + 1 : 0;
     accepted = false;
     if (wave && now() - lastAccept >= QUIET_MS) wave = false;
-    storm = wave || (streak >= 2 && now() - streakSince >= STORM_MS);
-    if (!storm || (waiting.length > 0 && (waiting[0] as { since: number }).since <= now() - maxWaitMs)) startWaiting();
+    streaking = streak >= 2 && now() - streakSince >= STORM_MS;
+    if (!(streaking || wave) || (waiting.length > 0 && (waiting[0] as { since: number }).since <= now() - maxWaitMs)) startWaiting();
     // The next turn is watched too while this one accepted: a turn without an accept ends the streak.
     if (streak > 0 || waiting.length > 0 || wave) setImmediate(endTurn);
     else watching = false;
@@ -113,7 +114,7 @@ export function createAcceptFirst(
     },
     /** Starts a request now, or when the storm's accepting is over (or it has waited `maxWaitMs`). */
     admit(start: () => void): void {
-      if (!storm && !wave && waiting.length === 0) return start();
+      if (!streaking && !wave && waiting.length === 0) return start();
       waiting.push({ start, since: now() });
       watch();
     },

@@ -261,6 +261,9 @@ describe.each(dialects())('%s', (dialect) => {
         ['internal', true],
       ]);
       expect(body.ticket.comment_count).toBe(2);
+      // A PATCH reads the thread with the ticket, in one statement: the same thread as the detail's.
+      const patched = await ok(await patch(ticket.ticket_id, { priority: 'high' }));
+      expect(patched.comments).toEqual(body.ticket.comments);
       expect((await queue()).tickets[0].comment_count).toBe(2); // one meaning for staff: every comment they see
       problem(await t.as(sam, { url: `${ADMIN}/01934e7a-0000-7000-8000-000000000000` }), 404);
       problem(await t.as(sam, { url: `${ADMIN}/nope` }), 422);

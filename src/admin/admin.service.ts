@@ -190,13 +190,10 @@ export async function updateTicketAsStaff(
       checkIfMatch(ifMatch, ticket.version);
       return planTriage(ticket, asStaff(actor), triage, nowIso());
     },
-    respond: async (ticket, _change, conn) => {
-      const [comments, reads, attachments] = await Promise.all([
-        listComments(conn, ticket.id, { includeInternal: true }),
-        readsOf(conn, actor.userId, [ticket.id]),
-        ticketAttachments(conn, ticket.id, 'staff'),
-      ]);
-      return { body: presentStaffTicket(ticket, comments, reads.get(ticket.id), attachments), etag: etagOf(ticket.version) };
+    thread: { includeInternal: true },
+    respond: async (ticket, _change, conn, thread) => {
+      const reads = await readsOf(conn, actor.userId, [ticket.id]);
+      return { body: presentStaffTicket(ticket, thread?.comments ?? [], reads.get(ticket.id), thread?.attachments ?? []), etag: etagOf(ticket.version) };
     },
   });
 }

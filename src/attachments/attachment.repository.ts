@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder } from 'kysely';
 import type { Database, Db } from '../db/database.js';
 import type { AttachmentRow, UploadRow } from './attachment.table.js';
 import { runShaped } from '../db/shaped.js';
@@ -50,17 +50,24 @@ const ATTACHMENT_COLUMNS = [
 
 /** A ticket's attachments (its own and its comments'), oldest first; those on internal notes only when asked for. */
 export async function listTicketAttachments(db: Db, ticketId: string, opts: { includeInternal: boolean }): Promise<AttachmentRow[]> {
-  const build = () =>
-    db
-      .selectFrom('ticket_attachments')
-      .innerJoin('uploads', 'uploads.id', 'ticket_attachments.upload_id')
-      .select(ATTACHMENT_COLUMNS)
-      .where('ticket_attachments.ticket_id', '=', ticketId)
-      .$if(!opts.includeInternal, (qb) => qb.where('ticket_attachments.is_internal', '=', 0))
-      .orderBy('ticket_attachments.created_at', 'asc')
-      .orderBy('ticket_attachments.upload_id', 'asc');
+  const build = () => ticketAttachmentsQuery(db, ticketId, opts);
   const [shape, parameters] = opts.includeInternal ? ['attachments', [ticketId]] : ['public attachments', [ticketId, 0]];
   return (await runShaped(db, shape, parameters, build)).rows;
+}
+
+/**
+ * The query of a ticket's attachments in order (notes' only with `includeInternal`), for
+ * another statement to embed: `ticketId` is a value or a reference to the ticket's id.
+ */
+export function ticketAttachmentsQuery(db: Db, ticketId: string | Expression<string>, opts: { includeInternal: boolean }) {
+  return db
+    .selectFrom('ticket_attachments')
+    .innerJoin('uploads', 'uploads.id', 'ticket_attachments.upload_id')
+    .select(ATTACHMENT_COLUMNS)
+    .where('ticket_attachments.ticket_id', '=', ticketId)
+    .$if(!opts.includeInternal, (qb) => qb.where('ticket_attachments.is_internal', '=', 0))
+    .orderBy('ticket_attachments.created_at', 'asc')
+    .orderBy('ticket_attachments.upload_id', 'asc');
 }
 
 /** An attached upload with its ticket's tenant and owner, to decide who may read it. */

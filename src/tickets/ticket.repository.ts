@@ -1,8 +1,11 @@
-import { sql, type QueryCreator, type Updateable } from 'kysely';
+import { sql, type Expression, type QueryCreator, type Updateable } from 'kysely';
+import { jsonArrayFrom as postgresJsonArray } from 'kysely/helpers/postgres';
+import { jsonArrayFrom as sqliteJsonArray } from 'kysely/helpers/sqlite';
+import { ticketAttachmentsQuery } from '../attachments/attachment.repository.js';
 import { dialectOf, preparedStatement, type Database, type Db } from '../db/database.js';
 import type { NewTicketEvent } from '../events/event.table.js';
 import type { IdempotencyKeyRow } from '../idempotency/idempotency.table.js';
-import type { TicketAttachmentRow } from '../attachments/attachment.table.js';
+import type { AttachmentRow, TicketAttachmentRow } from '../attachments/attachment.table.js';
 import { PREVIEW_CHARS, type TicketChange } from './ticket.changes.js';
 import { canonicalUuid } from '../db/ids.js';
 import { insertShape, runShaped } from '../db/shaped.js';
@@ -346,17 +349,66 @@ export async function ticketStamps(db: Db, ids: string[]): Promise<Map<string, T
 
 /** A ticket's comments, oldest first; internal notes only when asked for. */
 export async function listComments(db: Db, ticketId: string, opts: { includeInternal: boolean }): Promise<TicketCommentRow[]> {
-  const build = () =>
-    db
-      .selectFrom('ticket_comments')
-      .selectAll()
-      .where('ticket_id', '=', ticketId)
-      .$if(!opts.includeInternal, (qb) => qb.where('is_internal', '=', 0))
-      .orderBy('created_at', 'asc')
-      .orderBy('id', 'asc');
+  const build = () => commentsQuery(db, ticketId, opts);
   const [shape, parameters] = opts.includeInternal ? ['comments', [ticketId]] : ['public comments', [ticketId, 0]];
   return (await runShaped(db, shape, parameters, build)).rows;
 }
+
+/** The query of a ticket's comments in order, for listComments or for another statement to embed (`ticketId` a reference). */
+function commentsQuery(db: Db, ticketId: string | Expression<string>, opts: { includeInternal: boolean }) {
+  return db
+    .selectFrom('ticket_comments')
+    .select(COMMENT_COLUMNS)
+    .where('ticket_id', '=', ticketId)
+    .$if(!opts.includeInternal, (qb) => qb.where('is_internal', '=', 0))
+    .orderBy('created_at', 'asc')
+    .orderBy('id', 'asc');
+}
+
+const COMMENT_COLUMNS = ['id', 'ticket_id', 'author_id', 'author_email', 'author_type', 'content', 'is_internal', 'created_at', 'indexed_chars', 'channel'] as const;
+
+/** A ticket's comments and attachments as one side sees them (internal ones only for staff). */
+export interface TicketThread {
+  comments: TicketCommentRow[];
+  attachments: AttachmentRow[];
+}
+
+/**
+ * A ticket in `scope` with its thread, read by one statement: one snapshot on both databases,
+ * and on PostgreSQL one round trip where the ticket, its comments and its attachments took
+ * three. The thread comes as JSON arrays (parsed here on SQLite, by the driver on PostgreSQL)
+ * with the rows' own column names and values.
+ */
+export async function findTicketWithThread(
+  db: Db,
+  id: string,
+  scope: TicketScope,
+  opts: { includeInternal: boolean },
+): Promise<{ ticket: TicketRow; thread: TicketThread } | undefined> {
+  const ticketId = canonicalUuid(id);
+  const jsonArray = dialectOf(db) === 'postgres' ? postgresJsonArray : sqliteJsonArray;
+  const own = sql.ref<string>('tickets.id');
+  const build = () =>
+    inScope(
+      db
+        .selectFrom('tickets')
+        .selectAll('tickets')
+        .select([jsonArray(commentsQuery(db, own, opts)).as('thread_comments'), jsonArray(ticketAttachmentsQuery(db, own, opts)).as('thread_attachments')])
+        .where('tickets.id', '=', ticketId),
+      scope,
+    );
+  const hidden = opts.includeInternal ? [] : [0, 0];
+  const [shape, parameters] =
+    scope === ALL_TENANTS ? [`ticket with thread ${opts.includeInternal}`, [...hidden, ticketId]] : [`ticket of owner with thread ${opts.includeInternal}`, [...hidden, ticketId, scope.tenantId, scope.userId]];
+  const { rows } = await runShaped(db, shape, parameters, build);
+  const row = rows[0];
+  if (!row) return undefined;
+  const { thread_comments: comments, thread_attachments: attachments, ...ticket } = row;
+  return { ticket: ticket as TicketRow, thread: { comments: fromJson(comments) as TicketCommentRow[], attachments: fromJson(attachments) as AttachmentRow[] } };
+}
+
+/** A JSON array as the driver gave it: parsed already (PostgreSQL's json) or as text (SQLite). */
+const fromJson = (value: unknown): unknown[] => (typeof value === 'string' ? (JSON.parse(value) as unknown[]) : (value as unknown[]));
 
 /** When `userId` last opened each of these tickets (staff-side unread), by ticket id. */
 export async function readsOf(db: Db, userId: string, ticketIds: string[]): Promise<Map<string, string>> {

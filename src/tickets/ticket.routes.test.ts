@@ -633,7 +633,10 @@ describe.each(dialects())('%s', (dialect) => {
       // Writes by the customer still see only public comments.
       const comment = await t.as(alice, { method: 'POST', url: `${TICKETS}/${ticket.ticket_id}/comments`, payload: { content: 'thanks' } });
       expect(comment.statusCode).toBe(201);
+      const open = await detail(alice, ticket.ticket_id);
       const closed = (await t.as(alice, { method: 'POST', url: `${TICKETS}/${ticket.ticket_id}/close` })).json();
+      // The close reads the thread with the ticket, in one statement: the same thread as the detail's.
+      expect(closed.comments).toEqual(open.ticket.comments);
       expect(closed.comment_count).toBe(2);
       expect(closed.comments.map((c: { content: string }) => c.content)).toEqual(['public reply', 'thanks']);
       expect(JSON.stringify(closed)).not.toContain('SECRET');

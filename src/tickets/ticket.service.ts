@@ -13,6 +13,7 @@ import { presentComment, presentDetail, presentList, presentTicket } from './tic
 import {
   ALL_TENANTS,
   findTicket,
+  findTicketWithThread,
   listComments,
   listHistory,
   readUserList,
@@ -23,6 +24,7 @@ import {
   writeChange,
   writeNewTicket,
   type TicketScope,
+  type TicketThread,
   type UserScope,
 } from './ticket.repository.js';
 import {
@@ -51,9 +53,14 @@ export interface ChangeSpec<T> {
   plan: (ticket: TicketRow) => TicketChange | undefined;
   /**
    * The answer, from the ticket as it will stand. It runs before the write, so it may read
-   * (comments, say) at the version the write will check.
+   * at the version the write will check; with `thread`, the ticket's thread as read with it.
    */
-  respond: (ticket: TicketRow, change: TicketChange | undefined, db: Db) => Promise<T> | T;
+  respond: (ticket: TicketRow, change: TicketChange | undefined, db: Db, thread: TicketThread | undefined) => Promise<T> | T;
+  /**
+   * The answer shows the ticket's thread (as staff see it, or as its customer does): it is read
+   * with the ticket, by the same statement, at the version the write checks.
+   */
+  thread?: { includeInternal: boolean };
   /** With an Idempotency-Key: the key's record of the answer is written with the change. */
   idempotency?: { key: Idempotency | null | undefined; status: number; headers?: Record<string, string> };
 }
@@ -79,10 +86,11 @@ const QUEUED_TRIES = 100;
  */
 export async function changeTicket<T>(db: Db, ticketId: string, scope: TicketScope, spec: ChangeSpec<T>): Promise<T> {
   const attempt = async (conn: Db): Promise<{ body: T } | undefined> => {
-    const ticket = await readTicketForChange(conn, ticketId, scope);
-    if (!ticket) throw notFound();
+    const read = spec.thread ? await findTicketWithThread(conn, ticketId, scope, spec.thread) : await readTicketForChange(conn, ticketId, scope).then((ticket) => ticket && { ticket, thread: undefined });
+    if (!read) throw notFound();
+    const { ticket, thread } = read;
     const change = spec.plan(ticket);
-    const body = await spec.respond(change?.after ?? ticket, change, conn);
+    const body = await spec.respond(change?.after ?? ticket, change, conn, thread);
     if (!change) {
       // Nothing to write: the answer stands if the ticket is still as it was read.
       return (await findTicket(conn, ticket.id, ALL_TENANTS))?.version === ticket.version ? { body } : undefined;
@@ -142,8 +150,8 @@ export async function createTicket(db: Db, actor: Actor, input: CreateTicketBody
 export function closeMyTicket(db: Db, actor: Actor, ticketId: string, idempotency?: Idempotency | null): Promise<SupportTicket> {
   return changeTicket(db, ticketId, scopeOf(actor), {
     plan: (ticket) => planClose(ticket, asCustomer(actor), nowIso()),
-    respond: async (ticket, _change, conn) =>
-      presentTicket(ticket, await listComments(conn, ticket.id, { includeInternal: false }), await ticketAttachments(conn, ticket.id, 'customer')),
+    thread: { includeInternal: false },
+    respond: (ticket, _change, _conn, thread) => presentTicket(ticket, thread?.comments ?? [], thread?.attachments ?? []),
     idempotency: { key: idempotency, status: 200 },
   });
 }

@@ -41,7 +41,8 @@ export interface LoadResult {
 
 async function drive(spec: LoadSpec): Promise<LoadResult> {
   let next = 0;
-  const result = await autocannon({
+  let lastResponse = 0;
+  const options: autocannon.Options = {
     url: spec.url,
     connections: spec.connections,
     ...(spec.amount ? { amount: spec.amount } : spec.once ? { amount: spec.paths.length } : { duration: spec.seconds }),
@@ -58,10 +59,20 @@ async function drive(spec: LoadSpec): Promise<LoadResult> {
         },
       },
     ],
+  };
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(options, (error, done) => (error ? reject(error as Error) : resolve(done)));
+    instance.on('response', () => {
+      lastResponse = Date.now();
+    });
   });
   const ok = result['2xx'];
-  // Measured from start to finish: `duration` is whole seconds, too coarse for short runs.
-  const seconds = (result.finish.getTime() - result.start.getTime()) / 1000;
+  // A timed run is measured from start to finish (`duration` is whole seconds, too coarse for
+  // short runs). A counted run (`once`, `amount`) ends at its last response: autocannon only
+  // notices it is done at its next one-second sample, so its finish is up to a second late,
+  // which made short counted runs of the same length read the same rate whatever they took.
+  const counted = spec.amount !== undefined || spec.once;
+  const seconds = ((counted && lastResponse > 0 ? lastResponse : result.finish.getTime()) - result.start.getTime()) / 1000;
   return {
     requests: result.requests.total,
     seconds,

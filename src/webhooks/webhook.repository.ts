@@ -112,11 +112,16 @@ export async function recordAttempts(trx: Db, attempts: Insertable<WebhookAttemp
   }
 }
 
-/** How many of each endpoint's earliest due deliveries a claim looks at (see claimDeliveries). */
+/**
+ * How many of each endpoint's earliest due deliveries a claim looks at: first four per slot,
+ * then, only when that window was full and too few of it were free, this many (see claimDeliveries).
+ */
 const CLAIM_WINDOW = 128;
 
 /** A claimed delivery, with what sending it needs from its endpoint. */
 export type ClaimedDelivery = WebhookDeliveryRow & Pick<WebhookEndpointRow, 'url' | 'secret' | 'previous_secret' | 'previous_secret_expires_at'>;
+
+type Due = { id: string; endpoint_id: string; seq: number | string; held_from: number | string | null };
 
 /**
  * Claims up to `limit` due deliveries for `worker` until `leaseUntil`, at most `perEndpoint` in
@@ -130,37 +135,55 @@ export async function claimDeliveries(trx: Db, now: string, leaseUntil: string, 
   const postgres = dialectOf(trx) === 'postgres';
   const { rows: enabled } = await sql<{ id: string }>`select id from webhook_endpoints where disabled_at is null order by id`.execute(trx);
   if (enabled.length === 0 || limit <= 0) return [];
-  // Each endpoint's earliest CLAIM_WINDOW due deliveries, in claim order (migration 031): a claim
-  // reads so many rows per endpoint whatever the backlog. The one query that found the free
-  // deliveries in the whole backlog walked all of it whenever fewer were free than it asked for
-  // (a ticket's later deliveries wait behind its earlier one): 8-19 ms a claim at 3,000-5,000
-  // pending on PostgreSQL. An endpoint's deliveries past its window wait while all of the window
-  // is held back, until those tickets' earlier deliveries are done.
-  const windows = enabled.map(
-    ({ id }) => sql`select * from (select id, endpoint_id, ticket_id, seq, next_attempt_at from webhook_deliveries
-      where endpoint_id = ${id} and status = 'pending' and next_attempt_at <= ${now} and (locked_until is null or locked_until < ${now})
-      order by next_attempt_at, seq limit ${CLAIM_WINDOW}) as w`,
-  );
-  // Held back: a delivery with an earlier one of the same ticket and endpoint not tried yet or
-  // being sent. For each delivery in the windows, the first such of its ticket in the whole
-  // backlog: one probe of the ticket's pending deliveries each (a subquery per row, which no
-  // plan turns into a pass over the backlog).
-  const { rows: due } = await sql<{ id: string; endpoint_id: string; seq: number | string; held_from: number | string | null }>`
-    select w.id, w.endpoint_id, w.seq, (select p.seq from webhook_deliveries p
-        where p.endpoint_id = w.endpoint_id and p.ticket_id = w.ticket_id and p.status = 'pending'
-          and (p.attempts = 0 or p.locked_until >= ${now})
-        order by p.seq limit 1) as held_from
-    from (${sql.join(windows, sql` union all `)}) as w
-    order by w.next_attempt_at, w.seq`.execute(trx);
+  // Each endpoint's earliest due deliveries, in claim order (migration 031): a claim reads at most
+  // so many rows per endpoint whatever the backlog. The one query that found the free deliveries
+  // in the whole backlog walked all of it whenever fewer were free than it asked for (a ticket's
+  // later deliveries wait behind its earlier one): 8-19 ms a claim at 3,000-5,000 pending on
+  // PostgreSQL. An endpoint's deliveries past its window wait while all of the window is held
+  // back, until those tickets' earlier deliveries are done.
+  const dueIn = async (window: number): Promise<Due[]> => {
+    const windows = enabled.map(
+      ({ id }) => sql`select * from (select id, endpoint_id, ticket_id, seq, next_attempt_at from webhook_deliveries
+        where endpoint_id = ${id} and status = 'pending' and next_attempt_at <= ${now} and (locked_until is null or locked_until < ${now})
+        order by next_attempt_at, seq limit ${window}) as w`,
+    );
+    // Held back: a delivery with an earlier one of the same ticket and endpoint not tried yet or
+    // being sent. For each delivery in the windows, the first such of its ticket in the whole
+    // backlog: one probe of the ticket's pending deliveries each (a subquery per row, which no
+    // plan turns into a pass over the backlog).
+    const { rows } = await sql<Due>`
+      select w.id, w.endpoint_id, w.seq, (select p.seq from webhook_deliveries p
+          where p.endpoint_id = w.endpoint_id and p.ticket_id = w.ticket_id and p.status = 'pending'
+            and (p.attempts = 0 or p.locked_until >= ${now})
+          order by p.seq limit 1) as held_from
+      from (${sql.join(windows, sql` union all `)}) as w
+      order by w.next_attempt_at, w.seq`.execute(trx);
+    return rows;
+  };
   // Up to four times its slots from each endpoint, so that one endpoint's backlog (a slow
   // receiver's, at its cap) never fills the candidates and keeps another endpoint waiting.
-  const taken = new Map<string, number>();
-  const free = due.filter((d) => {
-    if (d.held_from !== null && BigInt(d.held_from) < BigInt(d.seq)) return false;
-    const n = taken.get(d.endpoint_id) ?? 0;
-    taken.set(d.endpoint_id, n + 1);
-    return n < perEndpoint * 4;
-  });
+  const pick = (due: Due[]): Due[] => {
+    const taken = new Map<string, number>();
+    return due.filter((d) => {
+      if (d.held_from !== null && BigInt(d.held_from) < BigInt(d.seq)) return false;
+      const n = taken.get(d.endpoint_id) ?? 0;
+      taken.set(d.endpoint_id, n + 1);
+      return n < perEndpoint * 4;
+    });
+  };
+  // The window a claim needs is its slots' four times over. Only when an endpoint's window came
+  // back full with fewer free than one per slot (the rest held back behind their tickets'
+  // earlier deliveries) is the wide one read. Each row of a window costs a probe: with a
+  // backlog, reading 128 to fill four slots made the claim most of a delivery's database work.
+  const narrow = Math.min(CLAIM_WINDOW, perEndpoint * 4);
+  const due = await dueIn(narrow);
+  let free = pick(due);
+  if (narrow < CLAIM_WINDOW) {
+    const count = (rows: Due[]) => rows.reduce((n, d) => n.set(d.endpoint_id, (n.get(d.endpoint_id) ?? 0) + 1), new Map<string, number>());
+    const read = count(due);
+    const found = count(free);
+    if ([...read].some(([endpoint, n]) => n >= narrow && (found.get(endpoint) ?? 0) < perEndpoint)) free = pick(await dueIn(CLAIM_WINDOW));
+  }
   if (free.length === 0) return [];
   // On PostgreSQL the candidates are locked, skipping those another instance is claiming, and
   // checked again once locked (a lease committed since our reads takes one out).

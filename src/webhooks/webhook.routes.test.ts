@@ -413,6 +413,25 @@ describe.each(dialects())('%s: webhooks', (dialect) => {
       expect(ofFirst.map((e) => e.timestamp)).toEqual([...ofFirst.map((e) => e.timestamp)].sort());
       expect(receiver.received.filter((r) => JSON.parse(r.body).data.ticket_id === second.ticket_id)).toHaveLength(1);
     });
+
+    it('lets another ticket pass a long run of one ticket’s events held back behind its first', async () => {
+      await create();
+      await fanOut();
+      const busy = await createTicketAs(t, alice);
+      for (let n = 1; n <= 24; n++) await t.as(alice, { method: 'POST', url: `${TICKETS}/${busy.ticket_id}/comments`, payload: { content: `comment ${n}` } });
+      const other = await createTicketAs(t, alice);
+      await fanOut();
+      // The claim reads four deliveries per slot first; the busy ticket's later 24 are held
+      // back behind its first, so it reads further, and the other ticket's one goes out too.
+      expect(await deliverDue(t.db, worker())).toBe(2);
+      expect(receiver.received.filter((r) => JSON.parse(r.body).data.ticket_id === other.ticket_id)).toHaveLength(1);
+      let rounds = 0;
+      while ((await deliverDue(t.db, worker())) > 0) rounds++;
+      expect(rounds).toBe(24);
+      const ofBusy = receiver.received.map((r) => JSON.parse(r.body)).filter((e) => e.data.ticket_id === busy.ticket_id);
+      expect(ofBusy).toHaveLength(25);
+      expect(ofBusy.map((e) => e.timestamp)).toEqual([...ofBusy.map((e) => e.timestamp)].sort());
+    });
   });
 
   it('refuses, when an endpoint is saved, every internal address class and a name that resolves to one', async () => {

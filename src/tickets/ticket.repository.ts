@@ -131,8 +131,11 @@ export interface ChangeRows {
   ticket_attachments?: TicketAttachmentRow[];
 }
 
+/** A comment's columns: written by a change, read by listComments and in a thread. */
+const COMMENT_COLUMNS = ['id', 'ticket_id', 'author_id', 'author_email', 'author_type', 'content', 'is_internal', 'created_at', 'indexed_chars', 'channel'] as const;
+
 const COLUMNS: { [T in keyof ChangeRows]-?: ReadonlyArray<string> } = {
-  ticket_comments: ['id', 'ticket_id', 'author_id', 'author_email', 'author_type', 'content', 'is_internal', 'created_at', 'indexed_chars', 'channel'],
+  ticket_comments: COMMENT_COLUMNS,
   ticket_history: ['id', 'ticket_id', 'field_changed', 'old_value', 'new_value', 'changed_by', 'changed_by_email', 'created_at'],
   ticket_events: ['event_id', 'type', 'ticket_id', 'tenant_id', 'actor_id', 'actor_email', 'actor_type', 'audience', 'occurred_at', 'data'],
   idempotency_keys: ['tenant_id', 'user_id', 'key', 'request_hash', 'status_code', 'response_body', 'response_headers', 'created_at'],
@@ -364,8 +367,6 @@ function commentsQuery(db: Db, ticketId: string | Expression<string>, opts: { in
     .orderBy('created_at', 'asc')
     .orderBy('id', 'asc');
 }
-
-const COMMENT_COLUMNS = ['id', 'ticket_id', 'author_id', 'author_email', 'author_type', 'content', 'is_internal', 'created_at', 'indexed_chars', 'channel'] as const;
 
 /** A ticket's comments and attachments as one side sees them (internal ones only for staff). */
 export interface TicketThread {

@@ -13,18 +13,33 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-/** Sends a request whose body arrives in two halves, and resolves with the raw response. */
+/**
+ * Sends a request whose body arrives in two halves, and resolves with the raw response.
+ * `inFlight` resolves once the server has read the request's head: it asks with `Expect:
+ * 100-continue`, and Node answers `100 Continue` as it hands the request to the app. Waiting
+ * a fixed time for that instead failed on a loaded machine, where a SIGTERM handled before the
+ * server had read the bytes found a connection that, to the server, had no request on it yet.
+ */
 function slowPost(url: URL, path: string, token: string, body: string) {
   const socket = net.connect(Number(url.port), url.hostname);
   let response = '';
-  socket.on('data', (chunk) => (response += chunk.toString()));
-  const done = new Promise<string>((resolve) => socket.on('close', () => resolve(response)));
-  const head = `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+  let continued: () => void = () => {};
+  const inFlight = new Promise<void>((resolve) => (continued = resolve));
+  socket.on('data', (chunk) => {
+    response += chunk.toString();
+    if (response.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) continued();
+  });
+  // A reset ends the exchange like a close does; the assertions then show what arrived.
+  socket.on('error', () => {});
+  const done = new Promise<string>((resolve) =>
+    socket.on('close', () => resolve(response.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, ''))),
+  );
+  const head = `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`;
   const half = Math.floor(body.length / 2);
-  const sentHalf = new Promise<void>((resolve) => socket.write(head + body.slice(0, half), () => resolve()));
+  socket.write(head + body.slice(0, half));
   // The rest is written, not ended: a client that half-closes its side before the answer
   // (which no HTTP client does) has its request aborted by Node, shutdown or not.
-  return { sentHalf, finish: () => socket.write(body.slice(half)), done };
+  return { inFlight, finish: () => socket.write(body.slice(half)), done };
 }
 
 describe('graceful shutdown', () => {
@@ -38,19 +53,27 @@ describe('graceful shutdown', () => {
     const inFlight = Array.from({ length: 5 }, (_, i) =>
       slowPost(url, '/api/v1/support/tickets', token, JSON.stringify({ title: `in flight ${i}`, description: 'd'.repeat(5000), type: 'bug' })),
     );
-    await Promise.all(inFlight.map((r) => r.sentHalf));
-    // Give the server a moment to read the headers: from then on each request is in flight.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Each request's head has been read by the server: from then on each request is in flight.
+    await Promise.all(inFlight.map((r) => r.inFlight));
     const started = Date.now();
     const exited = server.stop('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 300));
 
-    // The listener is closed: a new connection is refused outright.
-    const refused = await new Promise<string>((resolve) => {
-      const socket = net.connect(Number(url.port), url.hostname);
-      socket.on('connect', () => resolve('connected'));
-      socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
-    });
+    // The listener closes: a new connection is soon refused outright. (Polled, not awaited for
+    // a fixed time: a loaded machine can take its time to handle the signal.)
+    const connectOnce = () =>
+      new Promise<string>((resolve) => {
+        const socket = net.connect(Number(url.port), url.hostname);
+        socket.on('connect', () => {
+          socket.destroy();
+          resolve('connected');
+        });
+        socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+      });
+    let refused = await connectOnce();
+    while (refused === 'connected' && Date.now() - started < 5_000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      refused = await connectOnce();
+    }
     expect(refused).toBe('ECONNREFUSED');
 
     // The half-sent requests still complete.

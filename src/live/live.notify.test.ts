@@ -68,7 +68,6 @@ describe.runIf(dialects().includes('postgres'))('postgres: instances woken by no
     const notifier = createNotifier(t.db, LIVE_CHANNEL, { minGapMs: 200, onError: (error) => { throw error; } });
     for (let i = 0; i < 1_000; i++) notifier.signal();
     // The first at once; the 999 signalled while it was on its way, one more after it...
-    await grows(() => heard, before);
     await grows(() => heard, before + 1);
     // ...and no third: three gaps' time after the second, nothing else has arrived.
     await new Promise((resolve) => setTimeout(resolve, 600));
